@@ -1,0 +1,49 @@
+# firwatch developer commands. Everything installs into ./.venv on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo demo-full test run lint format bench clean install dev
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+dev: $(VENV)/.dev-installed
+
+## make demo: emulator + service on loopback, plays the Venezuela 2025-11 scenario (Ctrl-C stops)
+demo: install
+	$(BIN)/firwatch demo
+
+## make demo-full: plays the whole scenario without interaction and prints a summary
+demo-full: install
+	$(BIN)/firwatch demo --until-done
+
+## make test: the whole suite (unit, API, integration on loopback, SQLite and PostgreSQL)
+test: dev
+	$(BIN)/pytest
+
+## make run: the service against the real feeds configured in config.yaml
+run: install
+	$(BIN)/firwatch db upgrade
+	$(BIN)/firwatch serve
+
+lint: dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache *.egg-info

@@ -1,0 +1,252 @@
+"""The ``firwatch`` command line.
+
+Every command loads settings first and turns a configuration or database
+problem into one line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from service.config import ConfigError, Settings, load_settings
+
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="firwatch: airspace disruption monitor"
+)
+db_app = typer.Typer(no_args_is_help=True, help="Database schema management.")
+app.add_typer(db_app, name="db")
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", "-c", help="config.yaml path (default: $FIRWATCH_CONFIG or ./config.yaml)"
+    ),
+]
+
+
+def fail(message: str, code: int = 2) -> None:
+    typer.echo(f"firwatch: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def settings_or_exit(config: Path | None, **overrides) -> Settings:
+    try:
+        return load_settings(config, **overrides)
+    except ConfigError as exc:
+        fail(str(exc))
+        raise  # unreachable, for type checkers
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+@app.command()
+def serve(
+    config: ConfigOpt = None,
+    host: Annotated[str | None, typer.Option(help="Bind address (default from config)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default from config)")] = None,
+) -> None:
+    """Run the API and the feed scheduler."""
+    import uvicorn
+
+    from service.api.app import create_app
+
+    settings = settings_or_exit(config)
+    setup_logging(settings.log_level)
+    _check_database(settings)
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.api.host,
+        port=port or settings.api.port,
+        log_level=settings.log_level.lower(),
+    )
+
+
+def _check_database(settings: Settings) -> None:
+    from service.store.db import DatabaseNotMigrated, ensure_migrated, make_engine
+
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        ensure_migrated(engine, settings.auto_migrate)
+    except DatabaseNotMigrated as exc:
+        fail(str(exc))
+    except Exception as exc:  # unreachable database, bad URL, ...
+        fail(f"database {settings.database_url}: {str(exc).splitlines()[0]}")
+    finally:
+        engine.dispose()
+
+
+@app.command()
+def poll(
+    once: Annotated[
+        bool, typer.Option("--once", help="Run one round of every feed and exit")
+    ] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Poll the configured feeds once (``--once``) and print what each returned."""
+    if not once:
+        fail("only `firwatch poll --once` is supported; `firwatch serve` polls continuously")
+    settings = settings_or_exit(config)
+    setup_logging(settings.log_level)
+    _check_database(settings)
+    reports = asyncio.run(_poll_once(settings))
+    failed = 0
+    for report in reports:
+        if report.ok:
+            typer.echo(
+                f"{report.feed}: ok, {report.positions} positions, {report.rejected} rejected, "
+                f"{report.alerts} alerts {json.dumps(report.extra) if report.extra else ''}".rstrip()
+            )
+        else:
+            failed += 1
+            typer.echo(f"{report.feed}: FAILED: {report.error}")
+    if failed == len(reports):
+        raise typer.Exit(1)
+
+
+async def _poll_once(settings: Settings):
+    import httpx
+
+    from service.geo.airspaces import AirportRegistry, AirspaceRegistry
+    from service.jobs import Poller, make_webhook_client
+    from service.store.db import make_engine, make_sessionmaker
+
+    seeds = settings.path(settings.seeds_dir)
+    engine = make_engine(settings.resolved_database_url)
+    async with httpx.AsyncClient() as http, make_webhook_client(settings) as webhook_http:
+        poller = Poller(
+            settings,
+            make_sessionmaker(engine),
+            http,
+            AirspaceRegistry.from_geojson(seeds / "firs.geojson"),
+            AirportRegistry.from_csv(seeds / "airports.csv"),
+            webhook_http=webhook_http,
+        )
+        reports = await poller.poll_once()
+    engine.dispose()
+    return reports
+
+
+@db_app.command("upgrade")
+def db_upgrade(config: ConfigOpt = None) -> None:
+    """Apply Alembic migrations up to the latest revision."""
+    from service.store.db import upgrade
+
+    settings = settings_or_exit(config)
+    try:
+        upgrade(settings.resolved_database_url)
+    except Exception as exc:
+        fail(f"migration failed on {settings.database_url}: {str(exc).splitlines()[0]}", 1)
+    typer.echo(f"database {settings.database_url} is at the latest revision")
+
+
+@app.command()
+def emulator(
+    scenario: Annotated[str, typer.Option(help="Scenario name")] = "venezuela-2025-11",
+    port: Annotated[int, typer.Option(help="Loopback port")] = 8900,
+    host: Annotated[str, typer.Option(help="Loopback address only")] = "127.0.0.1",
+    speed: Annotated[float, typer.Option(help="Scenario seconds per wall-clock second")] = 600.0,
+    start: Annotated[str | None, typer.Option(help="Scenario time to start at (RFC 3339)")] = None,
+) -> None:
+    """Serve the feed emulator (OpenSky, ADSBx v2, adsb.lol routes, FAA NOTAM) on loopback."""
+    from service.sim.emulator import run_emulator
+
+    start_at = None
+    if start is not None:
+        try:
+            start_at = datetime.fromisoformat(start.replace("Z", "+00:00"))
+        except ValueError:
+            fail(f"--start {start!r} is not an RFC 3339 timestamp")
+        if start_at.tzinfo is None:
+            fail("--start needs a time zone, e.g. 2025-11-21T14:00:00Z")
+    try:
+        run_emulator(scenario, host=host, port=port, speed=speed, start=start_at)
+    except ValueError as exc:
+        fail(str(exc))
+
+
+@app.command()
+def demo(
+    until_done: Annotated[
+        bool, typer.Option("--until-done", help="Play the whole scenario, print a summary, exit")
+    ] = False,
+    port: Annotated[int, typer.Option(help="Port of the firwatch API")] = 8000,
+    emulator_port: Annotated[int, typer.Option(help="Port of the feed emulator")] = 8900,
+    speed: Annotated[float, typer.Option(help="Scenario seconds per wall-clock second")] = 480.0,
+) -> None:
+    """Play the Venezuela 2025-11 scenario through the emulator and the real service."""
+    from service.demo import run_demo
+
+    try:
+        code = run_demo(until_done=until_done, port=port, emulator_port=emulator_port, speed=speed)
+    except ConfigError as exc:
+        fail(str(exc))
+    raise typer.Exit(code)
+
+
+@app.command()
+def alerts(
+    config: ConfigOpt = None,
+    fmt: Annotated[str, typer.Option("--format", help="json or table")] = "table",
+    type_: Annotated[
+        str | None, typer.Option("--type", help="Alert type, e.g. flight.rerouted")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only alerts opened at or after (RFC 3339)")
+    ] = None,
+) -> None:
+    """Print stored alerts."""
+    from sqlalchemy import select
+
+    from service.store.alerts import alert_to_dict
+    from service.store.db import make_engine, make_sessionmaker
+    from service.store.models import AlertRow
+
+    if fmt not in {"json", "table"}:
+        fail("--format must be json or table")
+    settings = settings_or_exit(config)
+    _check_database(settings)
+    stmt = select(AlertRow).order_by(AlertRow.id)
+    if type_:
+        stmt = stmt.where(AlertRow.type == type_)
+    if since:
+        try:
+            since_at = datetime.fromisoformat(since.replace("Z", "+00:00"))
+        except ValueError:
+            fail(f"--since {since!r} is not an RFC 3339 timestamp")
+        if since_at.tzinfo is None:
+            fail("--since needs a time zone, e.g. 2025-11-21T00:00:00Z")
+        stmt = stmt.where(AlertRow.opened_at >= since_at)
+    engine = make_engine(settings.resolved_database_url)
+    with make_sessionmaker(engine)() as session:
+        rows = [alert_to_dict(r) for r in session.scalars(stmt)]
+    engine.dispose()
+    if fmt == "json":
+        typer.echo(json.dumps(rows, indent=2, default=str))
+        return
+    for r in rows:
+        extra = f" +{r['extra_distance_km']:.0f} km" if r.get("extra_distance_km") else ""
+        typer.echo(
+            f"{r['id']:>5} {r['status']:<8} {r['severity']:<8} {r['type']:<32} {r['title']}{extra}"
+        )
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

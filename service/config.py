@@ -1,0 +1,267 @@
+"""Settings: config.yaml, then ``FIRWATCH_*`` environment variables on top.
+
+Read once at start-up and validated there, so that a typo stops the service with
+one line naming the key instead of surfacing as a failed poll hours later.
+Nested keys use ``__`` in the environment, e.g.
+``FIRWATCH_FEEDS__OPENSKY__INTERVAL_S=30``.  Credentials are accepted from the
+environment only: a secret committed in config.yaml is refused.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+CONFIG_ENV = "FIRWATCH_CONFIG"
+DEFAULT_CONFIG = Path("config.yaml")
+SECRET_KEYS = {"client_id", "client_secret"}
+
+PositiveSeconds = Annotated[float, Field(gt=0, le=86_400)]
+
+
+class ConfigError(Exception):
+    """A configuration problem, phrased as one line naming the key."""
+
+
+class BBox(BaseModel):
+    """A lat/lon box in decimal degrees (OpenSky's lamin/lomin/lamax/lomax)."""
+
+    lamin: float = Field(ge=-90, le=90)
+    lomin: float = Field(ge=-180, le=180)
+    lamax: float = Field(ge=-90, le=90)
+    lomax: float = Field(ge=-180, le=180)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> BBox:
+        if self.lamin >= self.lamax or self.lomin >= self.lomax:
+            raise ValueError("bbox needs lamin < lamax and lomin < lomax")
+        return self
+
+    @property
+    def area_sq_deg(self) -> float:
+        return (self.lamax - self.lamin) * (self.lomax - self.lomin)
+
+
+class OpenSkySettings(BaseModel):
+    enabled: bool = True
+    base_url: str = "https://opensky-network.org/api"
+    token_url: str = (
+        "https://auth.opensky-network.org/auth/realms/opensky-network/protocol/openid-connect/token"
+    )
+    interval_s: PositiveSeconds = 60.0
+    timeout_s: PositiveSeconds = 20.0
+    bbox: BBox = BBox(lamin=-10.0, lomin=-85.0, lamax=25.0, lomax=-50.0)
+    client_id: SecretStr | None = None
+    client_secret: SecretStr | None = None
+
+
+class PointQuery(BaseModel):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    radius_nm: float = Field(gt=0, le=250)
+
+
+class AdsbxSettings(BaseModel):
+    enabled: bool = True
+    base_url: str = "https://api.adsb.lol"
+    interval_s: PositiveSeconds = 60.0
+    timeout_s: PositiveSeconds = 20.0
+    points: list[PointQuery] = Field(
+        default_factory=lambda: [PointQuery(lat=12.2, lon=-69.0, radius_nm=250)]
+    )
+
+
+class FaaNotamSettings(BaseModel):
+    enabled: bool = True
+    base_url: str = "https://external-api.faa.gov/notamapi/v1"
+    interval_s: PositiveSeconds = 300.0
+    timeout_s: PositiveSeconds = 30.0
+    locations: list[str] = Field(default_factory=lambda: ["SVZM"])
+    page_size: int = Field(default=200, ge=1, le=1000)
+    client_id: SecretStr | None = None
+    client_secret: SecretStr | None = None
+
+
+class RoutesSettings(BaseModel):
+    enabled: bool = True
+    base_url: str = "https://api.adsb.lol"
+    timeout_s: PositiveSeconds = 10.0
+    cache_s: PositiveSeconds = 1200.0
+
+
+class FeedsSettings(BaseModel):
+    opensky: OpenSkySettings = OpenSkySettings()
+    adsbx: AdsbxSettings = AdsbxSettings()
+    faa_notam: FaaNotamSettings = FaaNotamSettings()
+    routes: RoutesSettings = RoutesSettings()
+
+
+class WatchSettings(BaseModel):
+    airspaces: list[str] = Field(default_factory=lambda: ["SVZM"], min_length=1)
+    airports: list[str] = Field(default_factory=lambda: ["TNCA", "TNCC", "TNCB"])
+    routes_file: str = "seeds/watched_routes.yaml"
+
+    @field_validator("airspaces", "airports")
+    @classmethod
+    def _icao(cls, values: list[str]) -> list[str]:
+        out = []
+        for value in values:
+            code = value.strip().upper()
+            if len(code) != 4 or not code.isalnum():
+                raise ValueError(f"{value!r} is not a 4-letter ICAO code")
+            out.append(code)
+        return out
+
+
+class DetectionSettings(BaseModel):
+    """Detection parameters; each is documented in config.yaml."""
+
+    flight_gap_minutes: float = Field(default=30.0, gt=0)
+    landing_radius_km: float = Field(default=15.0, gt=0)
+    landing_max_altitude_ft: float = Field(default=2000.0, ge=0)
+    expected_foreign: dict[str, float] = Field(default_factory=lambda: {"SVZM": 8.0})
+    baseline_min_samples: int = Field(default=6, ge=1)
+    collapse_ratio: float = Field(default=0.2, ge=0, lt=1)
+    recover_ratio: float = Field(default=0.5, gt=0, le=1)
+    enter_polls: int = Field(default=2, ge=1)
+    exit_polls: int = Field(default=3, ge=1)
+    reroute_min_extra_km: float = Field(default=25.0, ge=0)
+    reroute_min_positions: int = Field(default=3, ge=2)
+    track_memory_flights: int = Field(default=50_000, ge=100)
+
+    @model_validator(mode="after")
+    def _ratios(self) -> DetectionSettings:
+        if self.recover_ratio <= self.collapse_ratio:
+            raise ValueError("recover_ratio must be above collapse_ratio (hysteresis)")
+        return self
+
+
+class WebhookSettings(BaseModel):
+    timeout_s: PositiveSeconds = 10.0
+    interval_s: PositiveSeconds = 2.0
+    max_attempts: int = Field(default=12, ge=1)
+    allow_private_targets: bool = False
+
+
+class ApiSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="FIRWATCH_",
+        env_nested_delimiter="__",
+        extra="forbid",
+    )
+
+    database_url: str = "sqlite:///var/firwatch.db"
+    auto_migrate: bool = False
+    seeds_dir: str = "seeds"
+    log_level: str = "INFO"
+    feeds: FeedsSettings = FeedsSettings()
+    watch: WatchSettings = WatchSettings()
+    detection: DetectionSettings = DetectionSettings()
+    webhooks: WebhookSettings = WebhookSettings()
+    api: ApiSettings = ApiSettings()
+    base_dir: str = Field(default=".", description="Directory relative paths resolve against.")
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        value = value.upper()
+        if value not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("log_level must be DEBUG, INFO, WARNING or ERROR")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _db(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("database_url must be a sqlite:// or postgresql+psycopg:// URL")
+        return value
+
+    def path(self, relative: str) -> Path:
+        """Resolve a configured path against the config file's directory."""
+        path = Path(relative)
+        return path if path.is_absolute() else Path(self.base_dir) / path
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL with a relative SQLite path anchored at base_dir."""
+        prefix = "sqlite:///"
+        url = self.database_url
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+            return prefix + str(self.path(url[len(prefix) :]).resolve())
+        return url
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment wins over the file (init kwargs carry the YAML content).
+        return (env_settings, init_settings)
+
+
+def _find_secrets(data: Any, path: str = "") -> list[str]:
+    found: list[str] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            here = f"{path}.{key}" if path else str(key)
+            if key in SECRET_KEYS and value not in (None, ""):
+                found.append(here)
+            found.extend(_find_secrets(value, here))
+    return found
+
+
+def _format_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+    return f"{key}: {err['msg']}{more}"
+
+
+def load_settings(path: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
+    """Load and validate settings; raise :class:`ConfigError` with one line on failure."""
+    config_path = Path(path or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
+    data: dict[str, Any] = {}
+    if config_path.exists():
+        try:
+            loaded = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" line {mark.line + 1}" if mark else ""
+            raise ConfigError(f"{config_path}{where}: not valid YAML") from exc
+        if loaded is not None and not isinstance(loaded, dict):
+            raise ConfigError(f"{config_path}: top level must be a mapping")
+        data = loaded or {}
+        secrets = _find_secrets(data)
+        if secrets:
+            raise ConfigError(
+                f"{secrets[0]}: credentials are read from the environment only "
+                f"(e.g. FIRWATCH_{secrets[0].upper().replace('.', '__')}), not from {config_path}"
+            )
+        data.setdefault("base_dir", str(config_path.resolve().parent))
+    elif path is not None:
+        raise ConfigError(f"{config_path}: config file not found")
+    data.update(overrides)
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        raise ConfigError(
+            f"config error in {config_path} or FIRWATCH_*: {_format_error(exc)}"
+        ) from exc

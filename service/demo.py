@@ -1,0 +1,241 @@
+"""``firwatch demo``: the emulator and the real service, end to end on loopback.
+
+The emulator runs as a child process (its own core on a 2-core machine); the
+service runs here with the normal lifespan and scheduler, pointed at the
+emulator with short poll intervals.  Nothing is faked on the service side: the
+same clients, detection and storage as ``firwatch serve``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from service.config import Settings, load_settings
+
+SCENARIO = "venezuela-2025-11"
+DEMO_START = "2025-11-21T14:00:00Z"
+DEMO_CREDENTIAL = "firwatch-demo"
+
+
+def demo_settings(base: Path, port: int, emulator_port: int, db_path: Path) -> Settings:
+    emu = f"http://127.0.0.1:{emulator_port}"
+    overrides: dict[str, Any] = {
+        "database_url": f"sqlite:///{db_path}",
+        "auto_migrate": True,
+        "log_level": os.environ.get("FIRWATCH_LOG_LEVEL", "WARNING"),
+        "api": {"host": "127.0.0.1", "port": port},
+        "feeds": {
+            "opensky": {
+                "base_url": f"{emu}/api",
+                "token_url": f"{emu}/auth/realms/opensky-network/protocol/openid-connect/token",
+                "interval_s": 1.0,
+                "client_id": DEMO_CREDENTIAL,
+                "client_secret": DEMO_CREDENTIAL,
+            },
+            "adsbx": {"base_url": emu, "interval_s": 1.0},
+            "faa_notam": {
+                "base_url": f"{emu}/notamapi/v1",
+                "interval_s": 2.0,
+                "client_id": DEMO_CREDENTIAL,
+                "client_secret": DEMO_CREDENTIAL,
+            },
+            "routes": {"base_url": emu},
+        },
+        "webhooks": {"interval_s": 0.5, "allow_private_targets": True},
+    }
+    config = base / "config.yaml"
+    return load_settings(config if config.exists() else None, **_merge(_yaml(config), overrides))
+
+
+def _yaml(path: Path) -> dict[str, Any]:
+    import yaml
+
+    return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.exists() else {}
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def start_emulator(port: int, speed: float) -> subprocess.Popen[bytes]:
+    cmd = [
+        sys.executable, "-m", "service.cli", "emulator", "--scenario", SCENARIO,
+        "--port", str(port), "--speed", str(speed), "--start", DEMO_START,
+    ]  # fmt: skip
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def wait_ready(url: str, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=1.0).status_code == 200:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {timeout_s:.0f} s")
+
+
+def run_demo(*, until_done: bool, port: int, emulator_port: int, speed: float) -> int:
+    base = Path.cwd()
+    db_path = base / "var" / "demo" / "firwatch.db"
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    settings = demo_settings(base, port, emulator_port, db_path)
+    emulator = start_emulator(emulator_port, speed)
+    emu = f"http://127.0.0.1:{emulator_port}"
+    try:
+        try:
+            wait_ready(f"{emu}/_emulator/clock")
+        except RuntimeError as exc:
+            err = (
+                emulator.stderr.read().decode()
+                if emulator.poll() is not None and emulator.stderr
+                else ""
+            )
+            raise SystemExit(f"firwatch: emulator failed to start: {exc} {err[-500:]}") from None
+        api = f"http://127.0.0.1:{port}"
+        print(f"firwatch demo: scenario {SCENARIO} at {speed:g}x, emulator {emu}")
+        print(f"  status page    {api}/")
+        print(f"  API docs       {api}/docs")
+        print(f"  alerts         {api}/api/v1/alerts")
+        print(f"  SVZM status    {api}/api/v1/airspaces/SVZM")
+        print(f"  scenario truth {emu}/_emulator/truth")
+        print(
+            "  (Ctrl-C to stop)" if not until_done else "  playing the whole scenario ...",
+            flush=True,
+        )
+        asyncio.run(_serve(settings, emu, until_done))
+        truth = httpx.get(f"{emu}/_emulator/truth", timeout=10).json()
+        return print_summary(settings, truth)
+    finally:
+        emulator.send_signal(signal.SIGINT)
+        try:
+            emulator.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            emulator.kill()
+
+
+async def _serve(settings: Settings, emu: str, until_done: bool) -> None:
+    import uvicorn
+
+    from service.api.app import create_app
+
+    config = uvicorn.Config(
+        create_app(settings), host=settings.api.host, port=settings.api.port,
+        log_level="warning", lifespan="on",
+    )  # fmt: skip
+    server = uvicorn.Server(config)
+    watcher = asyncio.create_task(_watch(server, emu, settings)) if until_done else None
+    try:
+        await server.serve()
+    finally:
+        if watcher is not None:
+            watcher.cancel()
+
+
+async def _watch(server: Any, emu: str, settings: Settings) -> None:
+    """Stop the server once the emulator's clock has reached the end of the scenario."""
+    async with httpx.AsyncClient(timeout=5) as http:
+        last = ""
+        while True:
+            await asyncio.sleep(2.0)
+            try:
+                clock = (await http.get(f"{emu}/_emulator/clock")).json()
+            except httpx.HTTPError:
+                continue
+            status = await _status_line(http, settings)
+            line = f"  scenario time {clock['now']}  {status}"
+            if line != last:
+                print(line, flush=True)
+                last = line
+            if clock.get("done"):
+                # let the last polls and webhook deliveries land
+                await asyncio.sleep(3 * max(settings.feeds.opensky.interval_s, 1.0))
+                server.should_exit = True
+                return
+
+
+async def _status_line(http: httpx.AsyncClient, settings: Settings) -> str:
+    api = f"http://{settings.api.host}:{settings.api.port}/api/v1"
+    try:
+        airspace = (await http.get(f"{api}/airspaces/SVZM")).json()
+        alerts = (await http.get(f"{api}/alerts", params={"limit": 500})).json()
+    except (httpx.HTTPError, ValueError):
+        return ""
+    counts = Counter(a["type"] for a in alerts.get("items", []))
+    return (
+        f"SVZM {airspace.get('status', '?')} "
+        f"(foreign {airspace.get('foreign_count')}, domestic {airspace.get('domestic_count')})  "
+        f"alerts: {dict(counts)}"
+    )
+
+
+def print_summary(settings: Settings, truth: dict[str, Any]) -> int:
+    from sqlalchemy import select
+
+    from service.store.db import make_engine, make_sessionmaker
+    from service.store.models import AirspaceStatusRow, AlertRow
+
+    engine = make_engine(settings.resolved_database_url)
+    with make_sessionmaker(engine)() as session:
+        alerts = list(session.scalars(select(AlertRow).order_by(AlertRow.id)))
+        status = session.get(AirspaceStatusRow, "SVZM")
+    engine.dispose()
+    print("\n=== firwatch demo summary ===")
+    if status is not None:
+        ev = status.evidence or {}
+        print(
+            f"SVZM: {status.status} since {status.since:%Y-%m-%d %H:%MZ}; foreign {status.foreign_count} "
+            f"vs baseline {status.baseline_foreign}; NOTAMs {ev.get('notam_ids')}"
+        )
+    by_type = Counter(a.type for a in alerts)
+    print("alerts by type: " + ", ".join(f"{k} {v}" for k, v in sorted(by_type.items())))
+    for a in alerts:
+        if a.type == "airspace.status_changed":
+            print(f"  {a.observed_at:%H:%MZ} {a.title} [{a.status}]")
+    truth_by_cs = {f["callsign"]: f for f in truth.get("flights", [])}
+    print("reroutes (detected vs scenario truth):")
+    for a in alerts:
+        if a.type == "flight.rerouted":
+            t = truth_by_cs.get(a.callsign or "", {})
+            print(
+                f"  {a.callsign:<8} {a.origin}-{a.destination} +{a.extra_distance_km:.0f} km "
+                f"(truth +{t.get('extra_km', float('nan')):.0f} km, {t.get('behaviour', '?')})"
+            )
+    for a in alerts:
+        if a.type in ("flight.diverted", "flight.turned_back"):
+            print(f"  {a.type}: {a.title}")
+    expected = {
+        f["callsign"]
+        for f in truth.get("flights", [])
+        if f.get("behaviour") == "rerouted" and f.get("watched_route")
+    }
+    found = {a.callsign for a in alerts if a.type == "flight.rerouted"}
+    ok = (
+        bool(status and status.status in ("RESTRICTED", "CLOSED"))
+        and bool(found)
+        and any(a.type == "flight.diverted" for a in alerts)
+    )
+    print(
+        f"reroutes found {len(found & expected)}/{len(expected)}; false alerts {len(found - expected)}"
+    )
+    print("demo result: " + ("OK" if ok else "INCOMPLETE (see above)"))
+    return 0 if ok else 1

@@ -1,0 +1,349 @@
+"""The detection engine: one snapshot in, rows and alert events out.
+
+Pure in-memory logic with no I/O, so that live polling, replay and tests drive
+the same code; the caller persists what :meth:`DetectionEngine.ingest` returns
+in one transaction (see :mod:`service.ingest`).  Time is the data's time
+(``Snapshot.fetched_at``), never the wall clock.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely.geometry import box
+from shapely.geometry.base import BaseGeometry
+
+from service.config import Settings
+from service.detect.flights import FlightContext, evaluate_finished_flight
+from service.detect.reroute import RerouteAssessment
+from service.detect.status import NOTAM_STATUS, NotamSignal, StatusTracker
+from service.detect.tracks import ActiveFlight, TrackAssembler
+from service.domain import (
+    AirspaceStatus,
+    AlertEvent,
+    AlertType,
+    FeedName,
+    Notam,
+    NotamClass,
+    Route,
+    Severity,
+    Snapshot,
+    status_rank,
+)
+from service.geo.airspaces import AirportRegistry, AirspaceRegistry
+from service.geo.classify import AirspaceClassifier
+from service.geo.geodesy import path_length_km
+
+COVERAGE_MIN_FRACTION = 0.95
+NOTAM_COVER_MIN_FRACTION = 0.5
+ROUTE_CACHE_SIZE = 50_000
+
+
+@dataclass(slots=True)
+class FlightUpdate:
+    flight: ActiveFlight
+    assessment: RerouteAssessment | None = None
+
+
+@dataclass(slots=True)
+class IngestResult:
+    data_time: datetime
+    positions: list[dict[str, Any]] = field(default_factory=list)
+    flights: dict[str, FlightUpdate] = field(default_factory=dict)
+    samples: list[dict[str, Any]] = field(default_factory=list)
+    statuses: list[StatusTracker] = field(default_factory=list)
+    alerts: list[AlertEvent] = field(default_factory=list)
+    duplicates: int = 0
+
+
+def circle_coverage(points: Iterable[tuple[float, float, float]]) -> BaseGeometry:
+    """Union of (lat, lon, radius NM) circles as a lon/lat polygon (approximate, for coverage)."""
+    circles = []
+    for lat, lon, radius_nm in points:
+        deg_lat = radius_nm / 60.0
+        deg_lon = deg_lat / max(np.cos(np.radians(lat)), 0.05)
+        circle = shapely.affinity.scale(shapely.Point(lon, lat).buffer(1.0, 64), deg_lon, deg_lat)
+        circles.append(circle)
+    return shapely.union_all(circles) if circles else shapely.Polygon()
+
+
+class DetectionEngine:
+    def __init__(
+        self,
+        settings: Settings,
+        airspaces: AirspaceRegistry,
+        airports: AirportRegistry,
+        watched_routes: Iterable[tuple[str, str]],
+    ):
+        det = settings.detection
+        self.settings = settings
+        self.airspaces = airspaces
+        self.airports = airports
+        self.watched = list(settings.watch.airspaces)
+        self.classifier = AirspaceClassifier(airspaces, self.watched)
+        self.tracks = TrackAssembler(
+            gap=timedelta(minutes=det.flight_gap_minutes),
+            landing_max_altitude_ft=det.landing_max_altitude_ft,
+            max_flights=det.track_memory_flights,
+        )
+        self.trackers = {code: StatusTracker(code, det) for code in self.watched}
+        geometries = {code: airspaces.get(code).geometry for code in self.watched}
+        self.context = FlightContext(
+            airports=airports,
+            watched_routes=frozenset(watched_routes),
+            watched_airports=frozenset(settings.watch.airports),
+            watched_airspaces=geometries,
+            reroute_min_extra_km=det.reroute_min_extra_km,
+            reroute_min_positions=det.reroute_min_positions,
+        )
+        bbox = settings.feeds.opensky.bbox
+        coverage = {
+            FeedName.OPENSKY.value: box(bbox.lomin, bbox.lamin, bbox.lomax, bbox.lamax),
+            FeedName.ADSBX.value: circle_coverage(
+                (p.lat, p.lon, p.radius_nm) for p in settings.feeds.adsbx.points
+            ),
+        }
+        # Which sources see the whole of each airspace: only those may count its traffic.
+        self.covering: dict[str, set[str]] = {
+            code: {
+                source
+                for source, area in coverage.items()
+                if shapely.area(shapely.intersection(area, geom)) / shapely.area(geom)
+                >= COVERAGE_MIN_FRACTION
+            }
+            for code, geom in geometries.items()
+        }
+        self.routes: OrderedDict[str, Route | None] = OrderedDict()
+        self.notams: dict[str, Notam] = {}
+        self.active_notam_alerts: dict[str, Notam] = {}
+        self.data_time: datetime | None = None
+
+    # -- routes ---------------------------------------------------------------------
+    def unknown_callsigns(self, snapshot: Snapshot) -> list[tuple[str, float, float]]:
+        """Callsigns in ``snapshot`` whose route has not been looked up yet."""
+        seen: dict[str, tuple[str, float, float]] = {}
+        for p in snapshot.positions:
+            if p.callsign and p.callsign not in self.routes and p.callsign not in seen:
+                seen[p.callsign] = (p.callsign, p.lat, p.lon)
+        return list(seen.values())
+
+    def set_routes(self, routes: dict[str, Route | None]) -> None:
+        for callsign, route in routes.items():
+            self.routes[callsign] = route
+            self.routes.move_to_end(callsign)
+        while len(self.routes) > ROUTE_CACHE_SIZE:
+            self.routes.popitem(last=False)
+
+    # -- NOTAMs ---------------------------------------------------------------------
+    def set_notams(self, notams: Iterable[Notam]) -> None:
+        for notam in notams:
+            self.notams[notam.id] = notam
+
+    def _affects(self, notam: Notam, code: str) -> float:
+        """Fraction of the airspace a NOTAM covers (1.0 for a whole-FIR NOTAM)."""
+        geometry = self.context.watched_airspaces[code]
+        if notam.geometry:
+            try:
+                shape = shapely.geometry.shape(notam.geometry)
+            except (ValueError, TypeError, AttributeError):
+                shape = None
+            if shape is not None and not shape.is_empty:
+                return float(
+                    shapely.area(shapely.intersection(shape, geometry)) / shapely.area(geometry)
+                )
+        return 1.0 if notam.fir == code or code in notam.locations else 0.0
+
+    def _active_notams(self, at: datetime) -> list[Notam]:
+        from service.notam.lifecycle import active_set
+
+        return active_set(self.notams.values(), at)
+
+    def _notam_events(self, at: datetime) -> list[AlertEvent]:
+        active = self._active_notams(at)
+        events: list[AlertEvent] = []
+        signals = {code: NotamSignal() for code in self.watched}
+        now_active: dict[str, Notam] = {}
+        for notam in active:
+            if notam.classification == NotamClass.OTHER:
+                continue
+            for code in self.watched:
+                fraction = self._affects(notam, code)
+                if fraction <= 0:
+                    continue
+                now_active[f"{notam.id}:{code}"] = notam
+                status = NOTAM_STATUS.get(notam.classification, AirspaceStatus.NORMAL)
+                if status_rank(status) > status_rank(AirspaceStatus.ADVISORY) and (
+                    fraction < NOTAM_COVER_MIN_FRACTION
+                ):
+                    status = AirspaceStatus.ADVISORY  # a small area inside the FIR
+                signal = signals[code]
+                signal.notam_ids.append(notam.number or notam.id)
+                signal.reasons.append(f"{notam.number}: {notam.classification_reason}")
+                if status_rank(status) > status_rank(signal.status):
+                    signal.status = status
+        for key, notam in now_active.items():
+            if key not in self.active_notam_alerts:
+                events.append(self._notam_alert(notam, key.split(":")[-1], at, resolved=False))
+        for key, notam in self.active_notam_alerts.items():
+            if key not in now_active:
+                events.append(self._notam_alert(notam, key.split(":")[-1], at, resolved=True))
+        self.active_notam_alerts = now_active
+        for code, signal in signals.items():
+            self.trackers[code].notam = signal
+        return events
+
+    @staticmethod
+    def _notam_alert(notam: Notam, code: str, at: datetime, *, resolved: bool) -> AlertEvent:
+        severe = notam.classification in (NotamClass.CLOSURE, NotamClass.PROHIBITED)
+        return AlertEvent(
+            type=AlertType.NOTAM_ACTIVE,
+            severity=Severity.CRITICAL if severe else Severity.WARNING,
+            dedup_key=f"notam.active:{notam.id}:{code}",
+            observed_at=at,
+            title=f"NOTAM {notam.number} ({notam.classification.value}) active on {code}",
+            airspace=code,
+            resolved=resolved,
+            evidence={
+                "notam_id": notam.id,
+                "number": notam.number,
+                "classification": notam.classification.value,
+                "reason": notam.classification_reason,
+                "valid_from": notam.valid_from.isoformat() if notam.valid_from else None,
+                "valid_to": notam.valid_to.isoformat() if notam.valid_to else None,
+                "text": notam.text[:500],
+            },
+        )
+
+    # -- snapshots ------------------------------------------------------------------
+    def ingest(self, snapshot: Snapshot) -> IngestResult:
+        at = snapshot.fetched_at
+        self.data_time = max(self.data_time, at) if self.data_time else at
+        result = IngestResult(data_time=at)
+        positions = sorted(snapshot.positions, key=lambda p: p.observed_at)
+        lons = np.fromiter((p.lon for p in positions), dtype=float, count=len(positions))
+        lats = np.fromiter((p.lat for p in positions), dtype=float, count=len(positions))
+        member = self.classifier.membership(lons, lats)
+        inside_any = member.any(axis=0) if len(positions) else np.zeros(0, dtype=bool)
+        first_idx = member.argmax(axis=0) if len(positions) else np.zeros(0, dtype=int)
+
+        for i, position in enumerate(positions):
+            airspace = self.watched[int(first_idx[i])] if inside_any[i] else None
+            flight, ended, added = self.tracks.add(position, airspace)
+            if ended is not None:
+                self._close(ended, at, result)
+            if not added:
+                result.duplicates += 1
+                continue
+            if flight.route is None and flight.callsign:
+                flight.route = self.routes.get(flight.callsign)
+            if flight.origin_inferred is None and len(flight.points) == 1:
+                flight.origin_inferred = self._airport_below(position, origin=True)
+            if (
+                flight.airborne_seen
+                and flight.landed_at is None
+                and position.on_ground
+                and (landed := self._airport_below(position))
+            ):
+                flight.landed_at = landed
+                flight.landed_time = position.observed_at
+                flight.state = "landed"
+                self._finish(flight, at, result)
+            result.flights.setdefault(flight.id, FlightUpdate(flight))
+            result.positions.append(
+                {
+                    "flight_id": flight.id,
+                    "icao24": position.icao24,
+                    "callsign": position.callsign,
+                    "observed_at": position.observed_at,
+                    "lon": position.lon,
+                    "lat": position.lat,
+                    "altitude_ft": position.altitude_ft,
+                    "on_ground": position.on_ground,
+                    "ground_speed_kt": position.ground_speed_kt,
+                    "track_deg": position.track_deg,
+                    "source": position.source,
+                    "airspace": airspace,
+                }
+            )
+
+        for flight in self.tracks.expire(at):
+            self._close(flight, at, result)
+
+        result.alerts.extend(self._notam_events(at))
+        if snapshot.complete:
+            self._count_traffic(snapshot.source, at, member, positions, result)
+        for tracker in self.trackers.values():
+            result.alerts.extend(tracker.evaluate(at))
+            result.statuses.append(tracker)
+        return result
+
+    def _count_traffic(
+        self, source: str, at: datetime, member: np.ndarray, positions: list, result: IngestResult
+    ) -> None:
+        airborne = np.fromiter(
+            (not p.on_ground for p in positions), dtype=bool, count=len(positions)
+        )
+        domestic = np.fromiter((p.domestic for p in positions), dtype=bool, count=len(positions))
+        for i, code in enumerate(self.watched):
+            if source not in self.covering[code]:
+                continue  # this feed does not see the whole airspace: no claim about it
+            inside = member[i] & airborne if len(positions) else np.zeros(0, dtype=bool)
+            foreign_n = int(np.count_nonzero(inside & ~domestic))
+            domestic_n = int(np.count_nonzero(inside & domestic))
+            result.samples.append(
+                {
+                    "airspace": code,
+                    "observed_at": at,
+                    "source": source,
+                    "foreign_count": foreign_n,
+                    "domestic_count": domestic_n,
+                }
+            )
+            result.alerts.extend(self.trackers[code].observe_traffic(at, foreign_n, domestic_n))
+
+    def _airport_below(self, position, origin: bool = False) -> str | None:
+        low = position.on_ground or (
+            (position.altitude_ft or 0) <= self.settings.detection.landing_max_altitude_ft
+        )
+        return self._airport_near(position.lon, position.lat) if low else None
+
+    def _airport_near(self, lon: float, lat: float) -> str | None:
+        found = self.airports.nearest(lon, lat, self.settings.detection.landing_radius_km)
+        return found[0] if found else None
+
+    def _close(self, flight: ActiveFlight, at: datetime, result: IngestResult) -> None:
+        """End a flight that was not seen landing: a last low report near an
+        airport counts as a landing there, anything else is a lost track."""
+        if flight.landed_at is None:
+            last = flight.points[-1]
+            low = (last.altitude_ft or 0) <= self.settings.detection.landing_max_altitude_ft
+            landed = self._airport_near(last.lon, last.lat) if low else None
+            if landed and flight.airborne_seen:
+                flight.landed_at, flight.landed_time, flight.state = (
+                    landed,
+                    last.observed_at,
+                    "landed",
+                )
+            else:
+                flight.state = "lost"
+        self._finish(flight, at, result)
+
+    def _finish(self, flight: ActiveFlight, at: datetime, result: IngestResult) -> None:
+        if flight.finalized:
+            return
+        statuses = {code: t.status.value for code, t in self.trackers.items()}
+        events, assessment = evaluate_finished_flight(flight, self.context, at, statuses)
+        flight.finalized = True
+        result.alerts.extend(events)
+        update = result.flights.setdefault(flight.id, FlightUpdate(flight))
+        update.assessment = assessment
+
+    def track_km(self, flight: ActiveFlight) -> float:
+        pts = flight.airborne_points()
+        return path_length_km([p.lon for p in pts], [p.lat for p in pts])

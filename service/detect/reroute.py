@@ -1,0 +1,96 @@
+"""Reroute arithmetic: how much further a flight flew to stay out of an airspace.
+
+Feeds cover a region, not the whole flight, so the flown distance is estimated
+as great circle origin → first observed position, plus the observed track, plus
+great circle last observed position → destination.  For a path made of great
+circle legs this is exact whenever the first and last observations lie on the
+first and last legs, and never larger than the truth (triangle inequality).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import shapely
+from shapely import LineString
+from shapely.geometry.base import BaseGeometry
+
+from service.domain import km_to_nm
+from service.geo.geodesy import distance_km, great_circle_line, path_length_km
+
+CRUISE_KT = 450.0
+
+
+@dataclass(frozen=True, slots=True)
+class RerouteAssessment:
+    great_circle_km: float
+    flown_km: float
+    extra_km: float
+    avoided: tuple[str, ...]  # airspaces the great circle crosses and the track does not
+    crossed: tuple[str, ...]  # airspaces the great circle crosses
+
+    @property
+    def extra_nm(self) -> float:
+        return km_to_nm(self.extra_km)
+
+    @property
+    def extra_minutes(self) -> float:
+        """Extra time at a typical jet cruise speed (450 kt)."""
+        return self.extra_nm / CRUISE_KT * 60.0
+
+
+def estimate_flown_km(
+    origin: tuple[float, float],
+    destination: tuple[float, float],
+    track: Sequence[tuple[float, float]],
+) -> float:
+    """Flown distance from origin to destination through the observed track, in km.
+
+    >>> round(estimate_flown_km((0.0, 0.0), (2.0, 0.0), [(0.5, 0.0), (1.5, 0.0)]), 1)
+    222.6
+    """
+    if not track:
+        return distance_km(*origin, *destination)
+    lons = [p[0] for p in track]
+    lats = [p[1] for p in track]
+    return (
+        distance_km(*origin, lons[0], lats[0])
+        + path_length_km(lons, lats)
+        + distance_km(lons[-1], lats[-1], *destination)
+    )
+
+
+def assess_reroute(
+    origin: tuple[float, float],
+    destination: tuple[float, float],
+    track: Sequence[tuple[float, float]],
+    airspaces: dict[str, BaseGeometry],
+) -> RerouteAssessment:
+    """Compare the observed track with the great circle against ``airspaces``.
+
+    >>> from shapely import box
+    >>> a = assess_reroute((0.0, 0.0), (4.0, 0.0), [(1.0, 0.0), (2.0, 2.0), (3.0, 0.0)],
+    ...                    {"XXXX": box(1.5, -0.5, 2.5, 0.5)})
+    >>> a.avoided, round(a.extra_km)
+    (('XXXX',), 273)
+    """
+    gc_km = distance_km(*origin, *destination)
+    gc_line = great_circle_line(*origin, *destination)
+    flown_km = estimate_flown_km(origin, destination, track)
+    track_line = LineString(track) if len(track) >= 2 else None
+    crossed: list[str] = []
+    avoided: list[str] = []
+    for code, geometry in airspaces.items():
+        if not shapely.intersects(geometry, gc_line):
+            continue
+        crossed.append(code)
+        if track_line is not None and not shapely.intersects(geometry, track_line):
+            avoided.append(code)
+    return RerouteAssessment(
+        great_circle_km=gc_km,
+        flown_km=flown_km,
+        extra_km=flown_km - gc_km,
+        avoided=tuple(avoided),
+        crossed=tuple(crossed),
+    )

@@ -1,0 +1,162 @@
+"""Positions → flights.
+
+A flight is one aircraft (icao24) from its first sighting to a landing or to a
+gap longer than ``flight_gap_minutes``.  Feeds overlap (OpenSky and ADSBx report
+the same aircraft) and arrive out of order, so positions are merged by time and
+exact duplicates dropped.  State is kept in memory with a bound; flights that
+ended are handed back to the caller once and then forgotten.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from service.domain import Position, Route
+
+
+@dataclass(slots=True)
+class TrackPoint:
+    observed_at: datetime
+    lon: float
+    lat: float
+    altitude_ft: float | None
+    on_ground: bool
+
+
+@dataclass(slots=True)
+class ActiveFlight:
+    """A flight being assembled; mutable by design, owned by :class:`TrackAssembler`."""
+
+    id: str
+    icao24: str
+    callsign: str | None
+    domestic: bool
+    first_seen: datetime
+    last_seen: datetime
+    points: list[TrackPoint] = field(default_factory=list)
+    airborne_seen: bool = False
+    landed_at: str | None = None
+    landed_time: datetime | None = None
+    route: Route | None = None
+    origin_inferred: str | None = None
+    airspaces: set[str] = field(default_factory=set)
+    finalized: bool = False
+    state: str = "airborne"
+
+    @property
+    def origin(self) -> str | None:
+        return self.route.origin if self.route else self.origin_inferred
+
+    @property
+    def destination(self) -> str | None:
+        return self.route.destination if self.route else None
+
+    def add(self, point: TrackPoint) -> bool:
+        """Insert in time order; False for a duplicate timestamp."""
+        times = [p.observed_at for p in self.points]
+        index = bisect.bisect_left(times, point.observed_at)
+        if index < len(times) and times[index] == point.observed_at:
+            return False
+        self.points.insert(index, point)
+        self.first_seen = min(self.first_seen, point.observed_at)
+        self.last_seen = max(self.last_seen, point.observed_at)
+        return True
+
+    def airborne_points(self) -> list[TrackPoint]:
+        return [p for p in self.points if not p.on_ground]
+
+
+def flight_id(icao24: str, first_seen: datetime) -> str:
+    """Deterministic id, so that replaying the same data yields the same flights.
+
+    >>> from datetime import UTC
+    >>> flight_id("4b1814", datetime(2025, 11, 21, 17, 43, 5, tzinfo=UTC))
+    '4b1814-20251121T174305Z'
+    """
+    return f"{icao24}-{first_seen:%Y%m%dT%H%M%SZ}"
+
+
+class TrackAssembler:
+    """Assigns positions to flights and reports which flights started or ended."""
+
+    def __init__(self, gap: timedelta, landing_max_altitude_ft: float, max_flights: int):
+        self.gap = gap
+        self.landing_max_altitude_ft = landing_max_altitude_ft
+        self.max_flights = max_flights
+        self._flights: OrderedDict[str, ActiveFlight] = OrderedDict()  # icao24 -> flight
+
+    def __len__(self) -> int:
+        return len(self._flights)
+
+    def flights(self) -> list[ActiveFlight]:
+        return list(self._flights.values())
+
+    def get(self, icao24: str) -> ActiveFlight | None:
+        return self._flights.get(icao24)
+
+    def restore(self, flight: ActiveFlight) -> None:
+        self._flights[flight.icao24] = flight
+
+    def add(
+        self, position: Position, airspace: str | None
+    ) -> tuple[ActiveFlight, ActiveFlight | None, bool]:
+        """Add one position; returns (its flight, a flight it ended or None, added?)."""
+        ended: ActiveFlight | None = None
+        flight = self._flights.get(position.icao24)
+        if flight is not None and self._starts_new_flight(flight, position):
+            ended = flight
+            flight = None
+        if flight is None:
+            flight = ActiveFlight(
+                id=flight_id(position.icao24, position.observed_at),
+                icao24=position.icao24,
+                callsign=position.callsign,
+                domestic=position.domestic,
+                first_seen=position.observed_at,
+                last_seen=position.observed_at,
+            )
+            if ended is not None and ended.landed_at is not None:
+                flight.origin_inferred = ended.landed_at
+            self._flights[position.icao24] = flight
+        self._flights.move_to_end(position.icao24)
+        point = TrackPoint(
+            position.observed_at,
+            position.lon,
+            position.lat,
+            position.altitude_ft,
+            position.on_ground,
+        )
+        added = flight.add(point)
+        if added:
+            if flight.callsign is None and position.callsign:
+                flight.callsign = position.callsign
+            if (
+                not position.on_ground
+                and (position.altitude_ft or 0) > self.landing_max_altitude_ft
+            ):
+                flight.airborne_seen = True
+            if airspace:
+                flight.airspaces.add(airspace)
+        return flight, ended, added
+
+    def _starts_new_flight(self, flight: ActiveFlight, position: Position) -> bool:
+        if position.observed_at - flight.last_seen > self.gap:
+            return True
+        if flight.landed_at is not None and not position.on_ground:
+            # Airborne again after the landing: a new flight.  A late, out-of-order
+            # report from before the landing still belongs to the old one.
+            return position.observed_at > (flight.landed_time or flight.last_seen)
+        return bool(position.callsign and flight.callsign and position.callsign != flight.callsign)
+
+    def expire(self, now: datetime) -> list[ActiveFlight]:
+        """Remove flights not seen for longer than the gap (and the oldest beyond the bound)."""
+        expired = [f for f in self._flights.values() if now - f.last_seen > self.gap]
+        for flight in expired:
+            del self._flights[flight.icao24]
+        while len(self._flights) > self.max_flights:
+            _, flight = self._flights.popitem(last=False)
+            expired.append(flight)
+        return expired

@@ -1,0 +1,265 @@
+"""Persist what detection produced, in the caller's transaction.
+
+Positions and traffic samples go in as bulk ``INSERT … ON CONFLICT DO NOTHING``
+(overlapping feeds and replays repeat rows); flights and statuses are upserted;
+alerts go through :func:`service.store.alerts.save_alert_events`, which writes
+the webhook outbox in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Table, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from service.detect.engine import DetectionEngine, IngestResult
+from service.detect.tracks import ActiveFlight, TrackPoint
+from service.domain import AirspaceStatus, Notam, Route
+from service.geo.geodesy import path_length_km
+from service.store.alerts import save_alert_events
+from service.store.models import (
+    AirspaceStatusRow,
+    FeedHealthRow,
+    FlightRow,
+    NotamRow,
+    PositionRow,
+    TrafficSampleRow,
+)
+
+INSERT_CHUNK = 2000
+
+
+def insert_ignore(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Bulk insert, skipping rows that collide with a unique constraint."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    for start in range(0, len(rows), INSERT_CHUNK):
+        stmt = insert(table).values(list(rows[start : start + INSERT_CHUNK]))
+        session.execute(stmt.on_conflict_do_nothing())
+
+
+def _flight_values(engine: DetectionEngine, flight: ActiveFlight, assessment) -> dict[str, Any]:
+    airborne = flight.airborne_points()
+    values: dict[str, Any] = {
+        "icao24": flight.icao24,
+        "callsign": flight.callsign,
+        "domestic": flight.domestic,
+        "first_seen": flight.first_seen,
+        "last_seen": flight.last_seen,
+        "origin": flight.origin,
+        "destination": flight.destination,
+        "actual_destination": flight.landed_at,
+        "route_source": flight.route.source
+        if flight.route
+        else ("track" if flight.origin else None),
+        "state": flight.state,
+        "position_count": len(flight.points),
+        "track_km": round(path_length_km([p.lon for p in airborne], [p.lat for p in airborne]), 1),
+        "airspaces": sorted(flight.airspaces),
+    }
+    if assessment is not None:
+        values.update(
+            great_circle_km=round(assessment.great_circle_km, 1),
+            extra_distance_km=round(assessment.extra_km, 1),
+            evaluation={
+                "flown_km": round(assessment.flown_km, 1),
+                "crossed": list(assessment.crossed),
+                "avoided": list(assessment.avoided),
+            },
+        )
+    return values
+
+
+def persist(session: Session, engine: DetectionEngine, result: IngestResult, now: datetime) -> list:
+    """Write one ingest result; returns the alert rows created or changed."""
+    insert_ignore(session, PositionRow.__table__, result.positions)
+    insert_ignore(session, TrafficSampleRow.__table__, result.samples)
+    for flight_id, update in result.flights.items():
+        values = _flight_values(engine, update.flight, update.assessment)
+        row = session.get(FlightRow, flight_id)
+        if row is None:
+            session.add(FlightRow(id=flight_id, **values))
+        else:
+            for key, value in values.items():
+                setattr(row, key, value)
+    for tracker in result.statuses:
+        row = session.get(AirspaceStatusRow, tracker.airspace)
+        counts = tracker.last_counts or (None, None)
+        values = {
+            "status": tracker.status.value,
+            "since": tracker.since or result.data_time,
+            "updated_at": result.data_time,
+            "foreign_count": counts[0],
+            "domestic_count": counts[1],
+            "baseline_foreign": tracker.last_baseline[0],
+            "evidence": tracker.evidence(),
+        }
+        if row is None:
+            session.add(AirspaceStatusRow(airspace=tracker.airspace, **values))
+        else:
+            for key, value in values.items():
+                setattr(row, key, value)
+    session.flush()
+    return save_alert_events(session, result.alerts, now)
+
+
+def save_notams(session: Session, notams: Sequence[Notam], fetched_at: datetime) -> int:
+    """Upsert NOTAM rows; returns how many were new."""
+    new = 0
+    for notam in notams:
+        values = {
+            "number": notam.number,
+            "kind": notam.kind,
+            "ref": notam.ref,
+            "fir": notam.fir,
+            "locations": list(notam.locations),
+            "qcode": notam.qcode,
+            "classification": notam.classification.value,
+            "classification_reason": notam.classification_reason,
+            "source_classification": notam.source_classification,
+            "valid_from": notam.valid_from,
+            "valid_to": notam.valid_to,
+            "valid_to_estimated": notam.valid_to_estimated,
+            "permanent": notam.permanent,
+            "schedule": notam.schedule,
+            "lower": notam.lower,
+            "upper": notam.upper,
+            "floor_ft": notam.band.floor_ft,
+            "ceiling_ft": notam.band.ceiling_ft,
+            "text": notam.text,
+            "raw_text": notam.raw_text,
+            "geometry": notam.geometry,
+            "problems": list(notam.problems),
+            "issued_at": notam.issued_at,
+            "fetched_at": fetched_at,
+        }
+        row = session.get(NotamRow, notam.id)
+        if row is None:
+            session.add(NotamRow(id=notam.id, **values))
+            new += 1
+        else:
+            for key, value in values.items():
+                setattr(row, key, value)
+    session.flush()
+    return new
+
+
+def record_feed_health(
+    session: Session,
+    feed: str,
+    at: datetime,
+    *,
+    error: str | None = None,
+    rejected: int = 0,
+    credits_remaining: int | None = None,
+) -> None:
+    row = session.get(FeedHealthRow, feed)
+    if row is None:
+        row = FeedHealthRow(feed=feed, polls=0, failures=0, rejected=0)
+        session.add(row)
+    row.polls = (row.polls or 0) + 1
+    row.rejected = (row.rejected or 0) + rejected
+    if credits_remaining is not None:
+        row.credits_remaining = credits_remaining
+    if error is None:
+        row.last_success_at = at
+    else:
+        row.failures = (row.failures or 0) + 1
+        row.last_error_at = at
+        row.last_error = error[:500]
+
+
+def restore_engine(session: Session, engine: DetectionEngine) -> None:
+    """Rebuild in-memory state after a restart: statuses, NOTAMs and open flights."""
+    for row in session.scalars(select(AirspaceStatusRow)):
+        tracker = engine.trackers.get(row.airspace)
+        if tracker is None:
+            continue
+        tracker.status = AirspaceStatus(row.status)
+        tracker.since = row.since
+        evidence = row.evidence or {}
+        since = evidence.get("traffic_collapsed_since")
+        if since:
+            tracker.collapsed = True
+            tracker.collapse_since = datetime.fromisoformat(since)
+        if row.foreign_count is not None and row.domestic_count is not None:
+            tracker.last_counts = (row.foreign_count, row.domestic_count)
+        engine.data_time = (
+            max(engine.data_time, row.updated_at) if engine.data_time else row.updated_at
+        )
+    for row in session.scalars(select(NotamRow)):
+        engine.set_notams([notam_from_row(row)])
+    if engine.data_time is None:
+        return
+    horizon = engine.data_time - timedelta(minutes=engine.settings.detection.flight_gap_minutes)
+    open_flights = session.scalars(
+        select(FlightRow).where(FlightRow.state == "airborne", FlightRow.last_seen >= horizon)
+    ).all()
+    for row in open_flights:
+        flight = ActiveFlight(
+            id=row.id,
+            icao24=row.icao24,
+            callsign=row.callsign,
+            domestic=row.domestic,
+            first_seen=row.first_seen,
+            last_seen=row.last_seen,
+            airspaces=set(row.airspaces or []),
+        )
+        if row.origin and row.destination and row.route_source != "track":
+            flight.route = Route(
+                row.callsign or "", row.origin, row.destination, row.route_source or ""
+            )
+        elif row.origin:
+            flight.origin_inferred = row.origin
+        points = session.scalars(
+            select(PositionRow)
+            .where(PositionRow.flight_id == row.id)
+            .order_by(PositionRow.observed_at)
+        )
+        for p in points:
+            flight.points.append(
+                TrackPoint(p.observed_at, p.lon, p.lat, p.altitude_ft, p.on_ground)
+            )
+            if (
+                not p.on_ground
+                and (p.altitude_ft or 0) > engine.settings.detection.landing_max_altitude_ft
+            ):
+                flight.airborne_seen = True
+        if flight.points:
+            engine.tracks.restore(flight)
+
+
+def notam_from_row(row: NotamRow) -> Notam:
+    from service.domain import AltitudeBand, NotamClass
+
+    return Notam(
+        id=row.id,
+        number=row.number,
+        raw_text=row.raw_text,
+        kind=row.kind,
+        ref=row.ref,
+        fir=row.fir,
+        locations=tuple(row.locations or ()),
+        qcode=row.qcode,
+        valid_from=row.valid_from,
+        valid_to=row.valid_to,
+        valid_to_estimated=row.valid_to_estimated,
+        permanent=row.permanent,
+        schedule=row.schedule,
+        text=row.text,
+        lower=row.lower,
+        upper=row.upper,
+        band=AltitudeBand(row.floor_ft or 0.0, row.ceiling_ft),
+        classification=NotamClass(row.classification),
+        classification_reason=row.classification_reason,
+        geometry=row.geometry,
+        source_classification=row.source_classification,
+        issued_at=row.issued_at,
+        problems=tuple(row.problems or ()),
+    )

@@ -1,0 +1,292 @@
+"""Polling rounds and their scheduling.
+
+:class:`Poller` owns the feed clients and the detection engine; each method is
+one thin job: fetch, detect, persist in one transaction, log counts.  A failed
+fetch is recorded in feed health and never propagates: the scheduler must
+survive any feed.  The APScheduler 3.x ``AsyncIOScheduler`` runs one job per
+feed at its own interval with ``max_instances=1`` and coalescing, so a slow
+feed never piles up runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.config import Settings
+from service.detect.engine import DetectionEngine
+from service.domain import FeedName, Snapshot
+from service.feeds.adsbx import AdsbxClient
+from service.feeds.base import FeedError
+from service.feeds.faa_notam import FaaNotamClient
+from service.feeds.opensky import OpenSkyClient
+from service.feeds.routes import RouteClient
+from service.geo.airspaces import AirportRegistry, AirspaceRegistry
+from service.ingest import persist, record_feed_health, restore_engine, save_notams
+from service.notam.faa import notam_from_faa_item
+from service.seeds import load_watched_routes
+from service.webhooks.delivery import deliver_due
+
+log = logging.getLogger("firwatch.jobs")
+
+Clock = Callable[[], datetime]
+Recorder = Callable[[dict[str, Any]], None]
+
+
+@dataclass(slots=True)
+class PollReport:
+    feed: str
+    ok: bool
+    positions: int = 0
+    rejected: int = 0
+    alerts: int = 0
+    error: str | None = None
+    data_time: datetime | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+class Poller:
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: sessionmaker[Session],
+        http: httpx.AsyncClient,
+        airspaces: AirspaceRegistry,
+        airports: AirportRegistry,
+        *,
+        clock: Clock = system_clock,
+        webhook_http: httpx.AsyncClient | None = None,
+        recorder: Recorder | None = None,
+    ):
+        self.settings = settings
+        self.sessions = sessions
+        self.http = http
+        self.webhook_http = webhook_http
+        self.airspaces = airspaces
+        self.clock = clock
+        feeds = settings.feeds
+        self.opensky = OpenSkyClient(feeds.opensky, http, clock, recorder=recorder)
+        self.adsbx = AdsbxClient(feeds.adsbx, http, clock, recorder=recorder)
+        self.faa = FaaNotamClient(feeds.faa_notam, http, clock, recorder=recorder)
+        self.routes = RouteClient(feeds.routes, http, clock, recorder=recorder)
+        self.engine = DetectionEngine(
+            settings,
+            airspaces,
+            airports,
+            load_watched_routes(settings.path(settings.watch.routes_file)),
+        )
+        self._lock = asyncio.Lock()
+        with sessions() as session:
+            restore_engine(session, self.engine)
+
+    # -- feeds ------------------------------------------------------------------------
+    async def poll_positions(self, feed: str) -> PollReport:
+        client = self.opensky if feed == FeedName.OPENSKY else self.adsbx
+        try:
+            snapshot: Snapshot = await client.fetch()
+        except FeedError as exc:
+            return await self._failed(feed, exc)
+        except Exception as exc:  # a bug in a parser must not kill the scheduler
+            log.exception("unexpected error polling %s", feed)
+            return await self._failed(feed, exc)
+        if self.settings.feeds.routes.enabled:
+            await self._resolve_routes(snapshot)
+        async with self._lock:
+            report = await asyncio.to_thread(self._ingest_snapshot, snapshot, client)
+        log.info(
+            "poll %s: %d positions, %d rejected, %d alerts, data time %s",
+            feed,
+            report.positions,
+            report.rejected,
+            report.alerts,
+            snapshot.fetched_at.isoformat(),
+        )
+        return report
+
+    async def _resolve_routes(self, snapshot: Snapshot) -> None:
+        wanted = self.engine.unknown_callsigns(snapshot)
+        if not wanted:
+            return
+        try:
+            routes = await self.routes.lookup(wanted)
+        except FeedError as exc:
+            log.warning("route look-up failed: %s", exc)
+            return
+        except Exception:
+            log.exception("unexpected error in route look-up")
+            return
+        self.engine.set_routes(routes)
+
+    def _ingest_snapshot(self, snapshot: Snapshot, client: Any) -> PollReport:
+        result = self.engine.ingest(snapshot)
+        stats = getattr(client, "stats", None)
+        with self.sessions.begin() as session:
+            alerts = persist(session, self.engine, result, self.clock())
+            record_feed_health(
+                session,
+                snapshot.source,
+                self.clock(),
+                rejected=snapshot.rejected,
+                credits_remaining=getattr(stats, "credits_remaining", None),
+                error=None if snapshot.complete else "partial snapshot: some queries failed",
+            )
+        return PollReport(
+            feed=snapshot.source,
+            ok=True,
+            positions=len(result.positions),
+            rejected=snapshot.rejected,
+            alerts=len(alerts),
+            data_time=snapshot.fetched_at,
+        )
+
+    async def poll_notams(self) -> PollReport:
+        feed = FeedName.FAA_NOTAM.value
+        try:
+            items = await self.faa.fetch()
+        except FeedError as exc:
+            return await self._failed(feed, exc)
+        except Exception as exc:
+            log.exception("unexpected error polling %s", feed)
+            return await self._failed(feed, exc)
+        notams = [notam_from_faa_item(item, self.airspaces) for item in items]
+        async with self._lock:
+            self.engine.set_notams(notams)
+
+            def write() -> int:
+                with self.sessions.begin() as session:
+                    new = save_notams(session, notams, self.clock())
+                    record_feed_health(
+                        session, feed, self.clock(), rejected=self.faa.stats.rejected_last
+                    )
+                    return new
+
+            new = await asyncio.to_thread(write)
+        log.info("poll %s: %d NOTAMs (%d new)", feed, len(notams), new)
+        return PollReport(
+            feed=feed, ok=True, positions=0, extra={"notams": len(notams), "new": new}
+        )
+
+    async def _failed(self, feed: str, exc: Exception) -> PollReport:
+        reason = str(exc) or type(exc).__name__
+        log.warning("poll %s failed: %s", feed, reason)
+
+        def write() -> None:
+            with self.sessions.begin() as session:
+                record_feed_health(session, feed, self.clock(), error=reason)
+
+        await asyncio.to_thread(write)
+        return PollReport(feed=feed, ok=False, error=reason)
+
+    async def deliver_webhooks(self) -> Any:
+        if self.webhook_http is None:
+            return None
+        try:
+            return await deliver_due(
+                self.sessions, self.webhook_http, self.clock(), self.settings.webhooks
+            )
+        except Exception:
+            log.exception("webhook delivery round failed")
+            return None
+
+    async def poll_once(self) -> list[PollReport]:
+        """One round of every enabled feed (NOTAMs first: they are the earliest signal)."""
+        feeds = self.settings.feeds
+        reports = []
+        if feeds.faa_notam.enabled:
+            reports.append(await self.poll_notams())
+        if feeds.opensky.enabled:
+            reports.append(await self.poll_positions(FeedName.OPENSKY))
+        if feeds.adsbx.enabled:
+            reports.append(await self.poll_positions(FeedName.ADSBX))
+        await self.deliver_webhooks()
+        return reports
+
+
+def build_scheduler(poller: Poller) -> AsyncIOScheduler:
+    """One job per feed at its own interval; webhook delivery beside them."""
+    feeds = poller.settings.feeds
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
+    now = datetime.now(UTC)
+    if feeds.faa_notam.enabled:
+        scheduler.add_job(
+            poller.poll_notams,
+            "interval",
+            seconds=feeds.faa_notam.interval_s,
+            id="poll_faa_notam",
+            next_run_time=now,
+            **common,
+        )
+    if feeds.opensky.enabled:
+        scheduler.add_job(
+            poller.poll_positions,
+            "interval",
+            args=[FeedName.OPENSKY.value],
+            seconds=feeds.opensky.interval_s,
+            id="poll_opensky",
+            next_run_time=now,
+            **common,
+        )
+    if feeds.adsbx.enabled:
+        scheduler.add_job(
+            poller.poll_positions,
+            "interval",
+            args=[FeedName.ADSBX.value],
+            seconds=feeds.adsbx.interval_s,
+            id="poll_adsbx",
+            next_run_time=now,
+            **common,
+        )
+    scheduler.add_job(
+        poller.deliver_webhooks,
+        "interval",
+        seconds=poller.settings.webhooks.interval_s,
+        id="deliver_webhooks",
+        **common,
+    )
+    return scheduler
+
+
+def make_webhook_client(settings: Settings) -> httpx.AsyncClient:
+    """Webhook POSTs: no proxy from the environment, no redirects (SSRF guard)."""
+    return httpx.AsyncClient(
+        timeout=settings.webhooks.timeout_s, follow_redirects=False, trust_env=False
+    )
+
+
+async def start_scheduler(state: Any) -> None:
+    """Called from the API lifespan with ``app.state``; stores poller and scheduler on it."""
+    state.webhook_http = make_webhook_client(state.settings)
+    state.poller = Poller(
+        state.settings,
+        state.sessionmaker,
+        state.http,
+        state.airspaces,
+        state.airports,
+        clock=state.clock,
+        webhook_http=state.webhook_http,
+    )
+    state.scheduler = build_scheduler(state.poller)
+    state.scheduler.start()
+    log.info("scheduler started with jobs: %s", [j.id for j in state.scheduler.get_jobs()])
+
+
+async def stop_scheduler(state: Any) -> None:
+    scheduler = getattr(state, "scheduler", None)
+    if scheduler is not None and scheduler.running:
+        scheduler.shutdown(wait=False)
+    client = getattr(state, "webhook_http", None)
+    if client is not None:
+        await client.aclose()

@@ -1,0 +1,57 @@
+from datetime import UTC, datetime, timedelta
+
+from service.detect.tracks import TrackAssembler
+from service.domain import Position
+
+T0 = datetime(2025, 11, 21, 18, 0, tzinfo=UTC)
+
+
+def pos(
+    minutes: float, lon=-66.0, lat=10.0, alt=35000.0, ground=False, cs="KLM123", hexid="484abc"
+):
+    return Position(hexid, cs, T0 + timedelta(minutes=minutes), lon, lat, alt, ground)
+
+
+def assembler() -> TrackAssembler:
+    return TrackAssembler(gap=timedelta(minutes=30), landing_max_altitude_ft=2000, max_flights=100)
+
+
+def test_out_of_order_and_duplicates_are_merged_in_time_order():
+    a = assembler()
+    for m in (0, 10, 5, 10, 15):
+        a.add(pos(m, lon=-66 + m / 10), None)
+    (flight,) = a.flights()
+    assert [p.observed_at for p in flight.points] == [
+        T0 + timedelta(minutes=m) for m in (0, 5, 10, 15)
+    ]
+
+
+def test_gap_splits_flights_and_ids_are_deterministic():
+    a = assembler()
+    a.add(pos(0), None)
+    f2, ended, _ = a.add(pos(45), None)
+    assert ended is not None and ended.id == "484abc-20251121T180000Z"
+    assert f2.id == "484abc-20251121T184500Z"
+
+
+def test_takeoff_after_landing_starts_new_flight_with_inferred_origin():
+    a = assembler()
+    a.add(pos(0), None)
+    flight, _, _ = a.add(pos(10, ground=True, alt=0), "SVZM")
+    flight.landed_at, flight.landed_time = "TNCC", T0 + timedelta(minutes=10)
+    late, ended, _ = a.add(pos(8), None)  # late report from before the landing
+    assert ended is None and late is flight
+    new, ended, _ = a.add(pos(20, alt=5000), None)
+    assert ended is flight and new is not flight
+    assert new.origin_inferred == "TNCC"
+    assert flight.airspaces == {"SVZM"}
+
+
+def test_expiry_and_memory_bound():
+    a = TrackAssembler(gap=timedelta(minutes=30), landing_max_altitude_ft=2000, max_flights=2)
+    for i in range(3):
+        a.add(pos(i, hexid=f"48400{i}"), None)
+    evicted = a.expire(T0 + timedelta(minutes=3))  # nothing stale: only the bound applies
+    assert len(a) == 2 and [f.icao24 for f in evicted] == ["484000"]
+    expired = a.expire(T0 + timedelta(hours=2))
+    assert len(a) == 0 and len(expired) == 2

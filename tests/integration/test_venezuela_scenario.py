@@ -1,0 +1,158 @@
+"""The whole system on the Venezuela 2025-11 scenario, over real HTTP on loopback.
+
+emulator (uvicorn) ↔ httpx feed clients ↔ ingest/detection ↔ SQLite ↔ API (uvicorn)
+↔ webhook receiver (uvicorn).  The emulator's clock is stepped by the test so the
+16 hours of the scenario play in seconds, deterministically.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from standardwebhooks import Webhook
+
+from service.api.app import create_app
+from service.config import load_settings
+from service.geo.airspaces import AirportRegistry, AirspaceRegistry
+from service.jobs import Poller, make_webhook_client
+from service.sim.clock import ScenarioClock
+from service.sim.emulator import create_emulator_app
+from service.sim.scenario import load_scenario
+from service.store.db import make_engine, make_sessionmaker, upgrade
+from tests.integration.conftest import ThreadedServer
+
+ROOT = Path(__file__).resolve().parents[2]
+STEP = timedelta(minutes=5)
+CRED = "firwatch-test"
+
+
+def scenario_settings(tmp_path: Path, emu: str):
+    return load_settings(
+        ROOT / "config.yaml",
+        database_url=f"sqlite:///{tmp_path / 'firwatch.db'}",
+        seeds_dir=str(ROOT / "seeds"),
+        feeds={
+            "opensky": {
+                "base_url": f"{emu}/api",
+                "token_url": f"{emu}/auth/realms/opensky-network/protocol/openid-connect/token",
+                "client_id": CRED,
+                "client_secret": CRED,
+            },
+            "adsbx": {"base_url": emu},
+            "faa_notam": {"base_url": f"{emu}/notamapi/v1", "client_id": CRED, "client_secret": CRED},
+            "routes": {"base_url": emu},
+        },
+        webhooks={"allow_private_targets": True},
+        watch={"routes_file": str(ROOT / "seeds" / "watched_routes.yaml")},
+    )
+
+
+@pytest.fixture(scope="module")
+def scenario():
+    return load_scenario("venezuela-2025-11")
+
+
+async def test_scenario_end_to_end(tmp_path, receiver, scenario):
+    webhook_app, webhook_server = receiver
+    clock = ScenarioClock(scenario.start, scenario.end, speed=0.0)
+    clock.set(scenario.start)
+    emulator = create_emulator_app(
+        scenario, clock, faa_client_id=CRED, faa_client_secret=CRED,
+        opensky_client_id=CRED, opensky_client_secret=CRED,
+    )  # fmt: skip
+    with ThreadedServer(emulator) as emu:
+        settings = scenario_settings(tmp_path, emu.url)
+        upgrade(settings.resolved_database_url)
+        api_app = create_app(settings, start_scheduler=False)
+        with ThreadedServer(api_app, lifespan="on") as api:
+            async with httpx.AsyncClient(base_url=api.url, timeout=10) as client:
+                created = await client.post(
+                    "/api/v1/webhooks",
+                    json={"url": f"{webhook_server.url}/hook", "event_types": ["flight.rerouted", "flight.diverted", "airspace.status_changed"]},
+                )
+                assert created.status_code == 201, created.text
+                secret = created.json()["secret"]
+                assert secret.startswith("whsec_")
+
+                engine = make_engine(settings.resolved_database_url)
+                seeds = settings.path(settings.seeds_dir)
+                async with httpx.AsyncClient(timeout=10) as http, make_webhook_client(settings) as hook_http:
+                    poller = Poller(
+                        settings, make_sessionmaker(engine), http,
+                        AirspaceRegistry.from_geojson(seeds / "firs.geojson"),
+                        AirportRegistry.from_csv(seeds / "airports.csv"),
+                        webhook_http=hook_http,
+                    )  # fmt: skip
+                    at = scenario.start
+                    while at <= scenario.end:
+                        clock.set(at)
+                        reports = await poller.poll_once()
+                        assert all(r.ok for r in reports), [r.error for r in reports if not r.ok]
+                        at += STEP
+                    for _ in range(5):  # drain the outbox
+                        await poller.deliver_webhooks()
+                engine.dispose()
+
+                truth = scenario.truth()
+                status = (await client.get("/api/v1/airspaces/SVZM")).json()
+                alerts = []
+                url = "/api/v1/alerts?limit=200"
+                while url:
+                    page = (await client.get(url)).json()
+                    alerts += page["items"]
+                    url = page["next"]
+                health = (await client.get("/health")).json()
+
+    # -- airspace status: restricted or closed, with evidence ---------------------------
+    assert status["status"] in ("RESTRICTED", "CLOSED"), status
+    evidence = status["evidence"]
+    assert evidence["foreign_count"] <= 1
+    assert evidence["baseline_foreign"] > 0
+    assert any("A0012/25" in n for n in evidence["notam_ids"]), evidence
+    changes = [a for a in alerts if a["type"] == "airspace.status_changed"]
+    assert {a["evidence"]["status"] for a in changes} >= {"ADVISORY"}
+    onset = scenario.onset
+    restricted = [a for a in changes if a["evidence"]["status"] in ("RESTRICTED", "CLOSED")]
+    assert restricted, changes
+    assert min(a["observed_at"] for a in restricted) > onset.isoformat().replace("+00:00", "")
+
+    # -- reroutes: every rerouted watched flight that landed in the window, nothing else --
+    window_end = scenario.end
+    expected = {
+        f["callsign"]: f
+        for f in truth["flights"]
+        if f["behaviour"] == "rerouted" and f["watched_route"] and f["arrives_at"] <= window_end.isoformat()
+    }
+    rerouted = {a["callsign"]: a for a in alerts if a["type"] == "flight.rerouted"}
+    assert len(expected) >= 6
+    assert set(rerouted) == set(expected)
+    for callsign, alert in rerouted.items():
+        truth_km = expected[callsign]["extra_km"]
+        assert alert["extra_distance_km"] == pytest.approx(truth_km, rel=0.10), callsign
+        assert alert["airspace"] == "SVZM"
+
+    # -- diversions and turn-backs ---------------------------------------------------------
+    diverted_truth = {f["callsign"]: f for f in truth["flights"] if f["behaviour"] == "diverted"}
+    diverted = {a["callsign"]: a for a in alerts if a["type"] == "flight.diverted"}
+    assert diverted_truth and set(diverted) == set(diverted_truth)
+    for callsign, alert in diverted.items():
+        assert alert["actual_destination"] == diverted_truth[callsign]["actual_destination"]
+    turned_truth = {f["callsign"] for f in truth["flights"] if f["behaviour"] == "turned_back"}
+    assert {a["callsign"] for a in alerts if a["type"] == "flight.turned_back"} == turned_truth
+
+    # -- feeds healthy, webhooks signed and verifiable -----------------------------------------
+    for feed in ("opensky", "adsbx", "faa_notam"):
+        assert health["feeds"][feed]["last_success_at"], health
+    subscribed = [a for a in alerts if a["type"] in ("flight.rerouted", "flight.diverted", "airspace.status_changed")]
+    verifier = Webhook(secret)
+    ids = set()
+    for req in webhook_app.requests:
+        payload = verifier.verify(req.body, req.headers)
+        assert payload["type"] in ("flight.rerouted", "flight.diverted", "airspace.status_changed")
+        ids.add(req.headers["webhook-id"])
+        assert json.loads(req.body)["data"]["id"]
+    assert len(ids) >= len(subscribed)
