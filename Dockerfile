@@ -5,7 +5,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     FIRWATCH_CONFIG=/app/config.yaml \
-    FIRWATCH_API__HOST=0.0.0.0
+    FIRWATCH_API__HOST=0.0.0.0 \
+    FIRWATCH_AUTO_MIGRATE=true
 
 WORKDIR /app
 RUN useradd --create-home --uid 10001 firwatch

@@ -218,7 +218,15 @@ class WebhookRow(Base):
     secret: Mapped[str] = mapped_column(String(100))
     description: Mapped[str] = mapped_column(Text, default="")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # {"airspaces": [...], "routes": ["EHAM-TNCC"], "min_severity": "warning"}; empty = everything
+    filters: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # the secret before the last rotation, still used to sign until previous_secret_until
+    previous_secret: Mapped[str | None] = mapped_column(String(100))
+    previous_secret_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    disabled_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class WebhookDeliveryRow(Base):

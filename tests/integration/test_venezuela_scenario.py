@@ -13,17 +13,17 @@ from pathlib import Path
 
 import httpx
 import pytest
+from service.sim.clock import ScenarioClock
+from service.sim.emulator import create_emulator_app
+from service.sim.scenario import load_scenario
 from standardwebhooks import Webhook
 
 from service.api.app import create_app
 from service.config import load_settings
 from service.geo.airspaces import AirportRegistry, AirspaceRegistry
 from service.jobs import Poller, make_webhook_client
-from service.sim.clock import ScenarioClock
-from service.sim.emulator import create_emulator_app
-from service.sim.scenario import load_scenario
 from service.store.db import make_engine, make_sessionmaker, upgrade
-from tests.integration.conftest import ThreadedServer
+from tests.support import ThreadedServer
 
 ROOT = Path(__file__).resolve().parents[2]
 STEP = timedelta(minutes=5)
@@ -43,7 +43,11 @@ def scenario_settings(tmp_path: Path, emu: str):
                 "client_secret": CRED,
             },
             "adsbx": {"base_url": emu},
-            "faa_notam": {"base_url": f"{emu}/notamapi/v1", "client_id": CRED, "client_secret": CRED},
+            "faa_notam": {
+                "base_url": f"{emu}/notamapi/v1",
+                "client_id": CRED,
+                "client_secret": CRED,
+            },
             "routes": {"base_url": emu},
         },
         webhooks={"allow_private_targets": True},
@@ -72,7 +76,14 @@ async def test_scenario_end_to_end(tmp_path, receiver, scenario):
             async with httpx.AsyncClient(base_url=api.url, timeout=10) as client:
                 created = await client.post(
                     "/api/v1/webhooks",
-                    json={"url": f"{webhook_server.url}/hook", "event_types": ["flight.rerouted", "flight.diverted", "airspace.status_changed"]},
+                    json={
+                        "url": f"{webhook_server.url}/hook",
+                        "event_types": [
+                            "flight.rerouted",
+                            "flight.diverted",
+                            "airspace.status_changed",
+                        ],
+                    },
                 )
                 assert created.status_code == 201, created.text
                 secret = created.json()["secret"]
@@ -80,7 +91,10 @@ async def test_scenario_end_to_end(tmp_path, receiver, scenario):
 
                 engine = make_engine(settings.resolved_database_url)
                 seeds = settings.path(settings.seeds_dir)
-                async with httpx.AsyncClient(timeout=10) as http, make_webhook_client(settings) as hook_http:
+                async with (
+                    httpx.AsyncClient(timeout=10) as http,
+                    make_webhook_client(settings) as hook_http,
+                ):
                     poller = Poller(
                         settings, make_sessionmaker(engine), http,
                         AirspaceRegistry.from_geojson(seeds / "firs.geojson"),
@@ -125,7 +139,9 @@ async def test_scenario_end_to_end(tmp_path, receiver, scenario):
     expected = {
         f["callsign"]: f
         for f in truth["flights"]
-        if f["behaviour"] == "rerouted" and f["watched_route"] and f["arrives_at"] <= window_end.isoformat()
+        if f["behaviour"] == "rerouted"
+        and f["watched_route"]
+        and f["arrives_at"] <= window_end.isoformat()
     }
     rerouted = {a["callsign"]: a for a in alerts if a["type"] == "flight.rerouted"}
     assert len(expected) >= 6
@@ -147,7 +163,11 @@ async def test_scenario_end_to_end(tmp_path, receiver, scenario):
     # -- feeds healthy, webhooks signed and verifiable -----------------------------------------
     for feed in ("opensky", "adsbx", "faa_notam"):
         assert health["feeds"][feed]["last_success_at"], health
-    subscribed = [a for a in alerts if a["type"] in ("flight.rerouted", "flight.diverted", "airspace.status_changed")]
+    subscribed = [
+        a
+        for a in alerts
+        if a["type"] in ("flight.rerouted", "flight.diverted", "airspace.status_changed")
+    ]
     verifier = Webhook(secret)
     ids = set()
     for req in webhook_app.requests:

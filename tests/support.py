@@ -1,4 +1,4 @@
-"""Loopback servers for integration tests: the feed emulator and a webhook receiver.
+"""Loopback servers for tests: any ASGI app (the feed emulator, the API) and a webhook receiver.
 
 Both are real HTTP servers (uvicorn) on 127.0.0.1 with an OS-chosen port, run in
 a background thread, so the code under test talks HTTP exactly as in production.
@@ -11,11 +11,9 @@ import contextlib
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import pytest
 import uvicorn
 
 
@@ -65,9 +63,10 @@ class Received:
 
 @dataclass
 class Receiver:
-    """Webhook receiver: answers ``fail_first`` requests with 500, then 200."""
+    """Webhook receiver: answers ``fail_first`` requests with ``fail_status``, then 200."""
 
     fail_first: int = 0
+    fail_status: int = 500
     requests: list[Received] = field(default_factory=list)
 
     async def __call__(self, scope, receive, send) -> None:
@@ -81,13 +80,6 @@ class Receiver:
                 break
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         self.requests.append(Received(headers, body))
-        status = 500 if len(self.requests) <= self.fail_first else 200
+        status = self.fail_status if len(self.requests) <= self.fail_first else 200
         await send({"type": "http.response.start", "status": status, "headers": []})
         await send({"type": "http.response.body", "body": b""})
-
-
-@pytest.fixture
-def receiver() -> Iterator[tuple[Receiver, ThreadedServer]]:
-    app = Receiver()
-    with ThreadedServer(app) as server:
-        yield app, server

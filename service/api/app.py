@@ -1,0 +1,69 @@
+"""FastAPI application factory.
+
+The lifespan builds what every request and job shares — settings, one engine,
+the airspace and airport registries, one outgoing HTTP client — and, unless
+asked not to (tests that drive polling themselves), starts the scheduler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+
+from service import jobs
+from service.api import problems
+from service.api.routes import airspaces, alerts, flights, health, notams, status_page, webhooks
+from service.config import Settings
+from service.geo.airspaces import AirportRegistry, AirspaceRegistry
+from service.store.db import ensure_migrated, make_engine, make_sessionmaker
+
+DESCRIPTION = """
+firwatch watches flight-tracking feeds (OpenSky, ADS-B Exchange v2 APIs) and FAA NOTAMs
+for airspace closures, traffic collapse, reroutes, diversions and turn-backs.
+
+* Timestamps are RFC 3339 in UTC; distances carry their unit (`_km`, `_nm`, `_ft`);
+  geometries are GeoJSON (lon/lat).
+* Errors are RFC 9457 problem details (`application/problem+json`) with a stable `type`.
+* Lists are paginated with opaque cursors: follow `next` until it is null.
+* Webhooks are signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`,
+  `webhook-signature`).
+"""
+
+
+def create_app(settings: Settings, *, start_scheduler: bool = True) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state = app.state
+        engine = make_engine(settings.resolved_database_url)
+        ensure_migrated(engine, settings.auto_migrate)
+        seeds = settings.path(settings.seeds_dir)
+        state.settings = settings
+        state.engine = engine
+        state.sessionmaker = make_sessionmaker(engine)
+        state.airspaces = AirspaceRegistry.from_geojson(seeds / "firs.geojson")
+        state.airports = AirportRegistry.from_csv(seeds / "airports.csv")
+        state.clock = jobs.system_clock
+        state.http = httpx.AsyncClient(headers={"user-agent": "firwatch/0.1"})
+        try:
+            if start_scheduler:
+                await jobs.start_scheduler(state)
+            yield
+        finally:
+            await jobs.stop_scheduler(state)
+            await state.http.aclose()
+            engine.dispose()
+
+    app = FastAPI(
+        title="firwatch",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    problems.install(app)
+    for module in (alerts, airspaces, flights, notams, webhooks, health, status_page):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,139 @@
+"""RFC 9457 problem details for every error the API returns.
+
+Each problem has a stable ``type`` URI so clients branch on it rather than on
+the human-readable ``title``/``detail``.  Unexpected exceptions are logged with
+a request id and answered with a 500 problem that leaks nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("firwatch.api")
+
+PROBLEM_BASE = "https://firwatch.dev/problems/"
+MEDIA_TYPE = "application/problem+json"
+
+TYPES = {
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    413: "payload-too-large",
+    422: "validation-error",
+    429: "rate-limited",
+    500: "internal-error",
+    503: "unavailable",
+}
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+class ProblemError(Exception):
+    """Raise from a route to answer with a problem of a specific type."""
+
+    def __init__(self, status: int, detail: str, *, kind: str | None = None, headers=None):
+        self.status = status
+        self.detail = detail
+        self.kind = kind or TYPES.get(status, "error")
+        self.headers = headers
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    title: str,
+    detail: str | None = None,
+    *,
+    kind: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = Problem(
+        type=PROBLEM_BASE + (kind or TYPES.get(status, "error")),
+        title=title,
+        status=status,
+        detail=detail,
+        instance=str(request.url.path),
+        errors=errors,
+    ).model_dump(exclude_none=True)
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+_TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Payload too large",
+    422: "Invalid request",
+    429: "Too many requests",
+    500: "Internal error",
+    503: "Service unavailable",
+}
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ProblemError)
+    async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
+        return problem_response(
+            request, exc.status, _TITLES.get(exc.status, "Error"), exc.detail,
+            kind=exc.kind, headers=exc.headers,
+        )  # fmt: skip
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else None
+        return problem_response(
+            request, exc.status_code, _TITLES.get(exc.status_code, "Error"), detail,
+            headers=getattr(exc, "headers", None),
+        )  # fmt: skip
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()
+        ]
+        first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+        where = ".".join(str(p) for p in first["loc"])
+        return problem_response(
+            request, 422, "Invalid request", f"{where}: {first['msg']}", errors=errors
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem_response(request, 500, "Internal error", "an unexpected error was logged")
+
+
+def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for the problem statuses a route can return."""
+    return {
+        code: {
+            "model": Problem,
+            "description": _TITLES.get(code, "Error"),
+            "content": {MEDIA_TYPE: {}},
+        }
+        for code in codes
+    }

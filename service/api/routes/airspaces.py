@@ -1,0 +1,112 @@
+"""Airspace status (with its evidence), boundary geometry and traffic counts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from sqlalchemy import select
+
+from service.api.deps import SessionDep
+from service.api.problems import ProblemError, responses
+from service.api.schemas import AirspaceState
+from service.store.alerts import rfc3339
+from service.store.models import AirspaceStatusRow, TrafficSampleRow
+
+router = APIRouter(prefix="/api/v1/airspaces", tags=["airspaces"])
+
+Code = Annotated[str, Query(pattern="^[A-Za-z]{4}$")]
+
+
+def _state(request: Request, code: str, row: AirspaceStatusRow | None) -> dict[str, Any]:
+    airspace = request.app.state.airspaces.get(code)
+    if row is None:
+        watched = code in request.app.state.settings.watch.airspaces
+        return {
+            "airspace": code,
+            "name": airspace.name,
+            "status": "UNKNOWN" if not watched else "NORMAL",
+            "since": None,
+            "updated_at": None,
+            "evidence": {"note": "no observation yet" if watched else "not a watched airspace"},
+        }
+    evidence = dict(row.evidence or {})
+    evidence.setdefault("foreign_count", row.foreign_count)
+    evidence.setdefault("domestic_count", row.domestic_count)
+    evidence.setdefault("baseline_foreign", row.baseline_foreign)
+    return {
+        "airspace": code,
+        "name": airspace.name,
+        "status": row.status,
+        "since": rfc3339(row.since),
+        "updated_at": rfc3339(row.updated_at),
+        "evidence": evidence,
+    }
+
+
+def _known(request: Request, code: str) -> str:
+    code = code.upper()
+    if code not in request.app.state.airspaces:
+        raise ProblemError(404, f"unknown airspace {code}: not in seeds/firs.geojson")
+    return code
+
+
+@router.get("", response_model=list[AirspaceState])
+def list_airspaces(request: Request, session: SessionDep) -> list[dict]:
+    """The watched airspaces and their current status."""
+    rows = {r.airspace: r for r in session.scalars(select(AirspaceStatusRow))}
+    return [_state(request, c, rows.get(c)) for c in request.app.state.settings.watch.airspaces]
+
+
+@router.get("/{code}", response_model=AirspaceState, responses=responses(404))
+def get_airspace(code: str, request: Request, session: SessionDep) -> dict:
+    code = _known(request, code)
+    return _state(request, code, session.get(AirspaceStatusRow, code))
+
+
+@router.get("/{code}/geometry", responses=responses(404))
+def get_geometry(code: str, request: Request) -> dict:
+    """The boundary as a GeoJSON Feature (lon/lat)."""
+    code = _known(request, code)
+    airspace = request.app.state.airspaces.get(code)
+    return {
+        "type": "Feature",
+        "id": code,
+        "properties": {"icao": code, "name": airspace.name},
+        "geometry": airspace.geojson(),
+    }
+
+
+@router.get("/{code}/traffic", responses=responses(404, 422))
+def get_traffic(
+    code: str,
+    request: Request,
+    session: SessionDep,
+    since: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+) -> dict:
+    """Foreign and domestic airborne counts per poll, newest first."""
+    code = _known(request, code)
+    stmt = (
+        select(TrafficSampleRow)
+        .where(TrafficSampleRow.airspace == code)
+        .order_by(TrafficSampleRow.observed_at.desc())
+        .limit(limit)
+    )
+    if since is not None:
+        if since.tzinfo is None:
+            raise ProblemError(422, "since needs a time zone")
+        stmt = stmt.where(TrafficSampleRow.observed_at >= since)
+    return {
+        "airspace": code,
+        "items": [
+            {
+                "observed_at": rfc3339(s.observed_at),
+                "source": s.source,
+                "foreign_count": s.foreign_count,
+                "domestic_count": s.domestic_count,
+            }
+            for s in session.scalars(stmt)
+        ],
+    }

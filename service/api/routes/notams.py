@@ -1,0 +1,106 @@
+"""NOTAMs as stored: raw text, parsed fields, geometry and parse problems."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from sqlalchemy import or_, select
+
+from service.api.deps import SessionDep
+from service.api.pagination import decode_cursor, next_link
+from service.api.problems import ProblemError, responses
+from service.api.schemas import Notam, NotamPage
+from service.domain import NotamClass
+from service.ingest import notam_from_row
+from service.notam.lifecycle import active_set
+from service.store.alerts import rfc3339
+from service.store.models import NotamRow
+
+router = APIRouter(prefix="/api/v1/notams", tags=["notams"])
+
+
+def notam_to_dict(row: NotamRow, active: bool | None = None) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "number": row.number,
+        "kind": row.kind,
+        "ref": row.ref,
+        "fir": row.fir,
+        "locations": row.locations or [],
+        "qcode": row.qcode,
+        "classification": row.classification,
+        "classification_reason": row.classification_reason,
+        "source_classification": row.source_classification,
+        "valid_from": rfc3339(row.valid_from),
+        "valid_to": rfc3339(row.valid_to),
+        "valid_to_estimated": row.valid_to_estimated,
+        "permanent": row.permanent,
+        "schedule": row.schedule,
+        "lower": row.lower,
+        "upper": row.upper,
+        "floor_ft": row.floor_ft,
+        "ceiling_ft": row.ceiling_ft,
+        "text": row.text,
+        "raw_text": row.raw_text,
+        "geometry": row.geometry,
+        "problems": row.problems or [],
+        "issued_at": rfc3339(row.issued_at),
+        "fetched_at": rfc3339(row.fetched_at),
+        "active": active,
+    }
+
+
+@router.get("", response_model=NotamPage, responses=responses(400, 422))
+def list_notams(
+    request: Request,
+    session: SessionDep,
+    fir: Annotated[str | None, Query(pattern="^[A-Za-z]{4}$")] = None,
+    classification: NotamClass | None = None,
+    active_at: Annotated[
+        datetime | None, Query(description="Only NOTAMs in force at this time (RFC 3339)")
+    ] = None,
+    q: Annotated[str | None, Query(max_length=200, description="Text search")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: str | None = None,
+) -> dict:
+    stmt = select(NotamRow).order_by(NotamRow.id)
+    if fir:
+        fir = fir.upper()
+        stmt = stmt.where(or_(NotamRow.fir == fir, NotamRow.number.contains(fir)))
+    if classification is not None:
+        stmt = stmt.where(NotamRow.classification == classification.value)
+    if q:
+        like = f"%{q.upper()}%"
+        stmt = stmt.where(or_(NotamRow.text.ilike(like), NotamRow.raw_text.ilike(like)))
+    rows = list(session.scalars(stmt))
+    when = active_at or datetime.now(UTC)
+    if when.tzinfo is None:
+        raise ProblemError(422, "active_at needs a time zone, e.g. 2025-11-22T00:00:00Z")
+    # lifecycle (replacements, cancellations) needs every NOTAM, not only the filtered ones
+    everything = [notam_from_row(r) for r in session.scalars(select(NotamRow))]
+    active_ids = {n.id for n in active_set(everything, when)}
+    if active_at is not None:
+        rows = [r for r in rows if r.id in active_ids]
+    if cursor:
+        after = decode_cursor(cursor)
+        rows = [r for r in rows if r.id > str(after)]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {
+        "items": [notam_to_dict(r, r.id in active_ids) for r in rows],
+        "next": next_link(request, rows[-1].id) if more else None,
+    }
+
+
+@router.get("/{notam_id:path}", response_model=Notam, responses=responses(404))
+def get_notam(notam_id: str, session: SessionDep) -> dict:
+    row = session.get(NotamRow, notam_id)
+    if row is None:
+        row = session.scalar(select(NotamRow).where(NotamRow.number == notam_id))
+    if row is None:
+        raise ProblemError(404, f"no NOTAM with id or number {notam_id}")
+    everything = [notam_from_row(r) for r in session.scalars(select(NotamRow))]
+    active = row.id in {n.id for n in active_set(everything, datetime.now(UTC))}
+    return notam_to_dict(row, active)

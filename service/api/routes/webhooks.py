@@ -1,0 +1,229 @@
+"""Webhook subscriptions, their delivery log, redelivery, test messages and secret rotation."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy import select
+
+from service.api.deps import SessionDep
+from service.api.pagination import decode_cursor, next_link
+from service.api.problems import ProblemError, responses
+from service.api.schemas import (
+    Delivery,
+    DeliveryPage,
+    Webhook,
+    WebhookCreate,
+    WebhookUpdate,
+    WebhookWithSecret,
+)
+from service.store.alerts import new_message_id, rfc3339
+from service.store.models import WebhookDeliveryRow, WebhookRow
+from service.webhooks.signing import new_secret
+
+router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
+
+ROTATION_OVERLAP = timedelta(hours=24)
+
+
+def webhook_to_dict(row: WebhookRow, *, secret: bool = False) -> dict[str, Any]:
+    out = {
+        "id": row.id,
+        "url": row.url,
+        "event_types": row.event_types or [],
+        "filters": row.filters or {},
+        "description": row.description,
+        "enabled": row.enabled,
+        "disabled_reason": row.disabled_reason,
+        "created_at": rfc3339(row.created_at),
+        "updated_at": rfc3339(row.updated_at),
+    }
+    if secret:
+        out["secret"] = row.secret
+    return out
+
+
+def delivery_to_dict(row: WebhookDeliveryRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "webhook_id": row.webhook_id,
+        "alert_id": row.alert_id,
+        "event_type": row.event_type,
+        "status": row.status,
+        "attempts": row.attempts,
+        "next_attempt_at": rfc3339(row.next_attempt_at) if row.status == "pending" else None,
+        "last_status_code": row.last_status_code,
+        "last_error": row.last_error,
+        "latency_ms": row.latency_ms,
+        "created_at": rfc3339(row.created_at),
+        "delivered_at": rfc3339(row.delivered_at),
+    }
+
+
+def _hook(session, webhook_id: str) -> WebhookRow:
+    row = session.get(WebhookRow, webhook_id)
+    if row is None:
+        raise ProblemError(404, f"no webhook with id {webhook_id}")
+    return row
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=WebhookWithSecret,
+    responses=responses(409, 422),
+)
+def create_webhook(body: WebhookCreate, session: SessionDep) -> dict:
+    """Subscribe; the response carries the signing secret, which is never shown again."""
+    url = str(body.url)
+    if session.scalar(select(WebhookRow).where(WebhookRow.url == url)) is not None:
+        raise ProblemError(409, f"a webhook for {url} already exists", kind="webhook-exists")
+    now = datetime.now(UTC)
+    row = WebhookRow(
+        id="wh_" + secrets.token_hex(8),
+        url=url,
+        event_types=[t.value for t in body.event_types],
+        filters=body.filters.model_dump(mode="json", exclude_none=True),
+        secret=new_secret(),
+        description=body.description,
+        enabled=body.enabled,
+        consecutive_failures=0,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    session.commit()
+    return webhook_to_dict(row, secret=True)
+
+
+@router.get("", response_model=list[Webhook])
+def list_webhooks(session: SessionDep) -> list[dict]:
+    return [webhook_to_dict(r) for r in session.scalars(select(WebhookRow).order_by(WebhookRow.id))]
+
+
+@router.get("/{webhook_id}", response_model=Webhook, responses=responses(404))
+def get_webhook(webhook_id: str, session: SessionDep) -> dict:
+    return webhook_to_dict(_hook(session, webhook_id))
+
+
+@router.patch("/{webhook_id}", response_model=Webhook, responses=responses(404, 422))
+def update_webhook(webhook_id: str, body: WebhookUpdate, session: SessionDep) -> dict:
+    row = _hook(session, webhook_id)
+    changes = body.model_dump(mode="json", exclude_unset=True)
+    for key, value in changes.items():
+        if key == "filters" and value is not None:
+            value = {k: v for k, v in value.items() if v is not None}
+        setattr(row, key, value)
+    if changes.get("enabled"):
+        row.disabled_reason = None
+        row.consecutive_failures = 0
+    row.updated_at = datetime.now(UTC)
+    session.commit()
+    return webhook_to_dict(row)
+
+
+@router.delete("/{webhook_id}", status_code=204, responses=responses(404))
+def delete_webhook(webhook_id: str, session: SessionDep) -> Response:
+    session.delete(_hook(session, webhook_id))
+    session.commit()
+    return Response(status_code=204)
+
+
+@router.post(
+    "/{webhook_id}/rotate-secret", response_model=WebhookWithSecret, responses=responses(404)
+)
+def rotate_secret(webhook_id: str, session: SessionDep) -> dict:
+    """New secret; the old one keeps signing (both signatures sent) for 24 hours."""
+    row = _hook(session, webhook_id)
+    now = datetime.now(UTC)
+    row.previous_secret = row.secret
+    row.previous_secret_until = now + ROTATION_OVERLAP
+    row.secret = new_secret()
+    row.updated_at = now
+    session.commit()
+    return webhook_to_dict(row, secret=True)
+
+
+@router.get("/{webhook_id}/deliveries", response_model=DeliveryPage, responses=responses(400, 404))
+def list_deliveries(
+    webhook_id: str,
+    request: Request,
+    session: SessionDep,
+    status: Annotated[str | None, Query(pattern="^(pending|delivered|dead|cancelled)$")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: str | None = None,
+) -> dict:
+    _hook(session, webhook_id)
+    stmt = (
+        select(WebhookDeliveryRow)
+        .where(WebhookDeliveryRow.webhook_id == webhook_id)
+        .order_by(WebhookDeliveryRow.created_at.desc(), WebhookDeliveryRow.id.desc())
+    )
+    if status:
+        stmt = stmt.where(WebhookDeliveryRow.status == status)
+    if cursor:
+        at, last_id = decode_cursor(cursor)
+        at = datetime.fromisoformat(at)
+        stmt = stmt.where(
+            (WebhookDeliveryRow.created_at < at)
+            | ((WebhookDeliveryRow.created_at == at) & (WebhookDeliveryRow.id < last_id))
+        )
+    rows = list(session.scalars(stmt.limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {
+        "items": [delivery_to_dict(r) for r in rows],
+        "next": next_link(request, [rows[-1].created_at.isoformat(), rows[-1].id])
+        if more
+        else None,
+    }
+
+
+@router.post(
+    "/{webhook_id}/deliveries/{delivery_id}/redeliver",
+    status_code=202,
+    response_model=Delivery,
+    responses=responses(404),
+)
+def redeliver(webhook_id: str, delivery_id: str, session: SessionDep) -> dict:
+    """Send a message again (same webhook-id, so receivers can still deduplicate)."""
+    _hook(session, webhook_id)
+    row = session.get(WebhookDeliveryRow, delivery_id)
+    if row is None or row.webhook_id != webhook_id:
+        raise ProblemError(404, f"no delivery {delivery_id} for webhook {webhook_id}")
+    row.status = "pending"
+    row.next_attempt_at = datetime.now(UTC)
+    session.commit()
+    return delivery_to_dict(row)
+
+
+@router.post(
+    "/{webhook_id}/test", status_code=202, response_model=Delivery, responses=responses(404)
+)
+def send_test(webhook_id: str, session: SessionDep) -> dict:
+    """Queue a ``webhook.test`` message to check the receiver and its signature verification."""
+    import json
+
+    row = _hook(session, webhook_id)
+    now = datetime.now(UTC)
+    delivery = WebhookDeliveryRow(
+        id=new_message_id(),
+        webhook_id=row.id,
+        alert_id=None,
+        event_type="webhook.test",
+        payload=json.dumps(
+            {"type": "webhook.test", "timestamp": rfc3339(now), "data": {"webhook_id": row.id}},
+            separators=(",", ":"),
+            sort_keys=True,
+        ),
+        status="pending",
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(delivery)
+    session.commit()
+    return delivery_to_dict(delivery)

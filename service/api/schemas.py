@@ -1,0 +1,250 @@
+"""Response and request models: what the OpenAPI document promises.
+
+Timestamps are RFC 3339 strings with ``Z``; distances carry their unit in the
+field name; geometries are GeoJSON (lon/lat).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+
+from service.domain import AlertType, Severity
+
+
+class Alert(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 42,
+                    "type": "flight.rerouted",
+                    "severity": "warning",
+                    "status": "open",
+                    "title": "KLM737 EHAM–TNCC flew around SVZM: +412 km (+222 NM, ~30 min)",
+                    "airspace": "SVZM",
+                    "flight_id": "484b2a-KLM737-20251121T1805Z",
+                    "icao24": "484b2a",
+                    "callsign": "KLM737",
+                    "origin": "EHAM",
+                    "destination": "TNCC",
+                    "actual_destination": "TNCC",
+                    "extra_distance_km": 412.3,
+                    "extra_distance_nm": 222.6,
+                    "opened_at": "2025-11-22T03:10:00Z",
+                    "updated_at": "2026-11-25T07:00:00Z",
+                    "resolved_at": None,
+                    "observed_at": "2025-11-22T03:10:00Z",
+                    "evidence": {"great_circle_km": 7843.1, "flown_km": 8255.4},
+                }
+            ]
+        }
+    )
+
+    id: int
+    type: str
+    severity: str
+    status: Literal["open", "resolved"]
+    title: str
+    airspace: str | None
+    flight_id: str | None
+    icao24: str | None
+    callsign: str | None
+    origin: str | None
+    destination: str | None
+    actual_destination: str | None
+    extra_distance_km: float | None
+    extra_distance_nm: float | None
+    opened_at: str
+    updated_at: str
+    resolved_at: str | None
+    observed_at: str = Field(description="Data time of the latest observation behind the alert")
+    evidence: dict[str, Any]
+
+
+class Page(BaseModel):
+    next: str | None = Field(description="Link to the next page, absent on the last page")
+
+
+class AlertPage(Page):
+    items: list[Alert]
+
+
+class AirspaceState(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "airspace": "SVZM",
+                    "name": "Maiquetia",
+                    "status": "RESTRICTED",
+                    "since": "2025-11-21T18:40:00Z",
+                    "updated_at": "2025-11-22T04:00:00Z",
+                    "evidence": {
+                        "foreign_count": 0,
+                        "domestic_count": 5,
+                        "baseline_foreign": 8.0,
+                        "notam_ids": ["A0012/25"],
+                    },
+                }
+            ]
+        }
+    )
+
+    airspace: str
+    name: str
+    status: Literal["NORMAL", "ADVISORY", "RESTRICTED", "CLOSED", "UNKNOWN"]
+    since: str | None
+    updated_at: str | None
+    evidence: dict[str, Any]
+
+
+class Flight(BaseModel):
+    id: str
+    icao24: str
+    callsign: str | None
+    domestic: bool
+    first_seen: str
+    last_seen: str
+    origin: str | None
+    destination: str | None
+    actual_destination: str | None
+    route_source: str | None
+    state: str
+    position_count: int
+    track_km: float | None
+    great_circle_km: float | None
+    extra_distance_km: float | None
+    airspaces: list[str]
+
+
+class FlightPage(Page):
+    items: list[Flight]
+
+
+class Notam(BaseModel):
+    id: str
+    number: str
+    kind: str
+    ref: str | None
+    fir: str | None
+    locations: list[str]
+    qcode: str | None
+    classification: str
+    classification_reason: str
+    source_classification: str | None
+    valid_from: str | None
+    valid_to: str | None
+    valid_to_estimated: bool
+    permanent: bool
+    schedule: str | None
+    lower: str | None
+    upper: str | None
+    floor_ft: float | None
+    ceiling_ft: float | None
+    text: str
+    raw_text: str
+    geometry: dict[str, Any] | None
+    problems: list[str]
+    issued_at: str | None
+    fetched_at: str
+    active: bool | None = Field(
+        default=None, description="Whether in force at `active_at` (or now)"
+    )
+
+
+class NotamPage(Page):
+    items: list[Notam]
+
+
+class WebhookFilters(BaseModel):
+    airspaces: list[str] = Field(default_factory=list, description="Only alerts on these airspaces")
+    routes: list[str] = Field(
+        default_factory=list, description='Only these routes, e.g. "EHAM-TNCC"'
+    )
+    min_severity: Severity | None = None
+
+
+class WebhookCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "https://ops.example.com/hooks/firwatch",
+                    "event_types": ["flight.rerouted", "airspace.status_changed"],
+                    "filters": {"airspaces": ["SVZM"], "min_severity": "warning"},
+                    "description": "dispatch desk",
+                }
+            ]
+        },
+    )
+
+    url: AnyHttpUrl
+    event_types: list[AlertType] = Field(default_factory=list, description="Empty = every type")
+    filters: WebhookFilters = Field(default_factory=WebhookFilters)
+    description: str = Field(default="", max_length=500)
+    enabled: bool = True
+
+
+class WebhookUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: AnyHttpUrl | None = None
+    event_types: list[AlertType] | None = None
+    filters: WebhookFilters | None = None
+    description: str | None = Field(default=None, max_length=500)
+    enabled: bool | None = None
+
+
+class Webhook(BaseModel):
+    id: str
+    url: str
+    event_types: list[str]
+    filters: dict[str, Any]
+    description: str
+    enabled: bool
+    disabled_reason: str | None
+    created_at: str
+    updated_at: str | None
+
+
+class WebhookWithSecret(Webhook):
+    secret: str = Field(description="whsec_ signing secret: shown only on creation and rotation")
+
+
+class Delivery(BaseModel):
+    id: str = Field(description="The webhook-id header, stable across retries")
+    webhook_id: str
+    alert_id: int | None
+    event_type: str
+    status: Literal["pending", "delivered", "dead", "cancelled"]
+    attempts: int
+    next_attempt_at: str | None
+    last_status_code: int | None
+    last_error: str | None
+    latency_ms: float | None
+    created_at: str
+    delivered_at: str | None
+
+
+class DeliveryPage(Page):
+    items: list[Delivery]
+
+
+class FeedHealth(BaseModel):
+    last_success_at: str | None
+    last_error_at: str | None
+    last_error: str | None
+    polls: int
+    failures: int
+    rejected: int
+    credits_remaining: int | None
+
+
+class Health(BaseModel):
+    status: Literal["ok", "degraded"]
+    database: str
+    scheduler: str
+    feeds: dict[str, FeedHealth]

@@ -1,0 +1,188 @@
+"""REST API: alerts, airspaces, flights, NOTAMs, webhooks, health; errors are RFC 9457 problems."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from service.domain import AlertEvent, AlertType, Notam, NotamClass, Severity
+from service.ingest import save_notams
+from service.store.alerts import save_alert_events
+from service.store.models import AirspaceStatusRow, FlightRow, PositionRow
+
+T0 = datetime(2025, 11, 21, 18, 0, tzinfo=UTC)
+
+
+def assert_problem(response, status: int, kind: str | None = None) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["status"] == status and body["title"] and body["type"].startswith("https://")
+    if kind:
+        assert body["type"].endswith(kind)
+    return body
+
+
+@pytest.fixture
+def alerts(sessions):
+    with sessions.begin() as s:
+        events = [
+            AlertEvent(
+                type=AlertType.FLIGHT_REROUTED if i % 2 else AlertType.FLIGHT_DIVERTED,
+                severity=Severity.WARNING,
+                dedup_key=f"k{i}",
+                observed_at=T0 + timedelta(minutes=i),
+                title=f"alert {i}",
+                airspace="SVZM",
+                callsign=f"KLM{i}",
+                extra_distance_km=100.0 + i,
+            )
+            for i in range(7)
+        ]
+        save_alert_events(s, events, T0)
+
+
+def test_alert_pagination_and_filters(client, alerts):
+    seen, url = [], "/api/v1/alerts?limit=3"
+    while url:
+        page = client.get(url).json()
+        seen += [a["id"] for a in page["items"]]
+        url = page["next"]
+    assert seen == sorted(seen, reverse=True) and len(seen) == 7
+    rerouted = client.get("/api/v1/alerts", params={"type": "flight.rerouted"}).json()["items"]
+    assert {a["type"] for a in rerouted} == {"flight.rerouted"} and len(rerouted) == 3
+    one = client.get(f"/api/v1/alerts/{seen[0]}").json()
+    for key in (
+        "id", "type", "severity", "airspace", "opened_at", "updated_at", "resolved_at",
+        "observed_at", "icao24", "callsign", "origin", "destination", "actual_destination",
+        "extra_distance_km", "status", "evidence",
+    ):  # fmt: skip
+        assert key in one
+    assert one["opened_at"].endswith("Z")
+    since = client.get("/api/v1/alerts", params={"since": "2025-11-21T18:05:00Z"}).json()
+    assert len(since["items"]) == 2
+
+
+def test_errors_are_problems(client):
+    assert_problem(client.get("/api/v1/alerts/999"), 404, "not-found")
+    assert_problem(client.get("/api/v1/alerts?limit=0"), 422, "validation-error")
+    assert_problem(client.get("/api/v1/alerts?type=nope"), 422)
+    assert_problem(client.get("/api/v1/alerts?since=2025-11-21T00:00:00"), 422)
+    assert_problem(client.get("/api/v1/alerts?cursor=%%%"), 400, "invalid-cursor")
+    assert_problem(client.get("/api/v1/airspaces/XXXX"), 404)
+    assert_problem(client.get("/api/v1/flights/nope"), 404)
+    assert_problem(client.get("/api/v1/nowhere"), 404)
+    assert_problem(client.post("/api/v1/webhooks", json={"url": "not a url"}), 422)
+    assert_problem(
+        client.post("/api/v1/webhooks", content=b"{", headers={"content-type": "application/json"}),
+        422,
+    )
+    assert_problem(client.delete("/api/v1/alerts"), 405)
+
+
+def test_airspace_status_and_geometry(client, sessions):
+    assert client.get("/api/v1/airspaces/SVZM").json()["status"] == "NORMAL"
+    with sessions.begin() as s:
+        s.add(
+            AirspaceStatusRow(
+                airspace="SVZM", status="RESTRICTED", since=T0, updated_at=T0,
+                foreign_count=0, domestic_count=4, baseline_foreign=8.0,
+                evidence={"notam_ids": ["A0012/25"], "foreign_count": 0},
+            )
+        )  # fmt: skip
+    body = client.get("/api/v1/airspaces/svzm").json()
+    assert body["status"] == "RESTRICTED" and body["since"] == "2025-11-21T18:00:00Z"
+    assert body["evidence"]["baseline_foreign"] == 8.0
+    assert [a["airspace"] for a in client.get("/api/v1/airspaces").json()] == ["SVZM"]
+    feature = client.get("/api/v1/airspaces/SVZM/geometry").json()
+    assert feature["type"] == "Feature"
+    assert feature["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    lon, lat = feature["geometry"]["coordinates"][0][0][0][:2]
+    assert -75 < lon < -55 and 0 < lat < 16  # lon/lat order
+
+
+def test_flight_track_geojson(client, sessions):
+    with sessions.begin() as s:
+        s.add(
+            FlightRow(
+                id="f1", icao24="484b2a", callsign="KLM737", domestic=False, first_seen=T0,
+                last_seen=T0 + timedelta(minutes=10), origin="EHAM", destination="TNCC",
+                state="landed", position_count=3, airspaces=[],
+            )
+        )  # fmt: skip
+        for i in range(3):
+            s.add(
+                PositionRow(
+                    flight_id="f1", icao24="484b2a", callsign="KLM737",
+                    observed_at=T0 + timedelta(minutes=5 * i), lon=-62.0 - i, lat=13.0,
+                    altitude_ft=35000.0, on_ground=False, source="opensky",
+                )
+            )  # fmt: skip
+    track = client.get("/api/v1/flights/f1/track").json()
+    assert track["geometry"] == {
+        "type": "LineString",
+        "coordinates": [[-62.0, 13.0], [-63.0, 13.0], [-64.0, 13.0]],
+    }
+    assert track["properties"]["times"][0] == "2025-11-21T18:00:00Z"
+    listed = client.get("/api/v1/flights", params={"destination": "TNCC"}).json()
+    assert [f["id"] for f in listed["items"]] == ["f1"]
+
+
+def test_notams_filters(client, sessions):
+    notams = [
+        Notam(
+            id="N1", number="A0012/25", raw_text="KICZ A0012/25 ...", fir="SVZM",
+            classification=NotamClass.WARNING, classification_reason="security",
+            valid_from=T0, valid_to=T0 + timedelta(days=90), text="HEIGHTENED MILITARY ACTIVITY",
+        ),
+        Notam(
+            id="N2", number="A0100/25", raw_text="...", fir="TNCF",
+            classification=NotamClass.OTHER, valid_from=T0 - timedelta(days=10),
+            valid_to=T0 - timedelta(days=1), text="TWY B CLSD",
+        ),
+    ]  # fmt: skip
+    with sessions.begin() as s:
+        save_notams(s, notams, T0)
+    svzm = client.get("/api/v1/notams", params={"fir": "SVZM"}).json()["items"]
+    assert [n["number"] for n in svzm] == ["A0012/25"]
+    active = client.get("/api/v1/notams", params={"active_at": "2025-11-22T00:00:00Z"}).json()
+    assert [n["id"] for n in active["items"]] == ["N1"]
+    found = client.get("/api/v1/notams", params={"q": "military"}).json()["items"]
+    assert [n["id"] for n in found] == ["N1"]
+    one = client.get("/api/v1/notams/N1").json()
+    assert one["raw_text"].startswith("KICZ") and one["classification"] == "warning"
+    assert client.get("/api/v1/notams/A0012/25").json()["id"] == "N1"
+
+
+def test_webhook_crud_and_secret(client):
+    created = client.post(
+        "/api/v1/webhooks",
+        json={"url": "https://ops.example.com/hook", "event_types": ["flight.rerouted"]},
+    )
+    assert created.status_code == 201
+    hook = created.json()
+    assert hook["secret"].startswith("whsec_")
+    assert "secret" not in client.get(f"/api/v1/webhooks/{hook['id']}").json()
+    assert_problem(
+        client.post("/api/v1/webhooks", json={"url": "https://ops.example.com/hook"}), 409
+    )
+    patched = client.patch(f"/api/v1/webhooks/{hook['id']}", json={"enabled": False}).json()
+    assert patched["enabled"] is False
+    rotated = client.post(f"/api/v1/webhooks/{hook['id']}/rotate-secret").json()
+    assert rotated["secret"] != hook["secret"]
+    test = client.post(f"/api/v1/webhooks/{hook['id']}/test")
+    assert test.status_code == 202 and test.json()["event_type"] == "webhook.test"
+    deliveries = client.get(f"/api/v1/webhooks/{hook['id']}/deliveries").json()["items"]
+    assert [d["id"] for d in deliveries] == [test.json()["id"]]
+    assert client.delete(f"/api/v1/webhooks/{hook['id']}").status_code == 204
+    assert_problem(client.get(f"/api/v1/webhooks/{hook['id']}"), 404)
+
+
+def test_health_and_docs(client):
+    health = client.get("/health").json()
+    assert health["database"] == "ok" and health["scheduler"] == "off"
+    schema = client.get("/openapi.json").json()
+    assert "/api/v1/alerts" in schema["paths"]
+    assert "404" in schema["paths"]["/api/v1/alerts/{alert_id}"]["get"]["responses"]
+    assert client.get("/").status_code == 200
