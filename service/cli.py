@@ -140,6 +140,127 @@ async def _poll_once(settings: Settings):
     return reports
 
 
+def parse_duration(text: str) -> float:
+    """Seconds from ``90``, ``90s``, ``15m``, ``2h`` or ``1d``.
+
+    >>> parse_duration("15m"), parse_duration("2h"), parse_duration("45")
+    (900.0, 7200.0, 45.0)
+    """
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    text = text.strip().lower()
+    try:
+        if text and text[-1] in units:
+            return float(text[:-1]) * units[text[-1]]
+        return float(text)
+    except ValueError:
+        raise ValueError(f"duration {text!r} is not like 90s, 15m, 2h or 1d") from None
+
+
+@app.command()
+def record(
+    out: Annotated[Path, typer.Option("--out", help="JSONL file to append to")],
+    duration: Annotated[
+        str | None, typer.Option(help="Stop after this long (e.g. 30m, 2h); default: until Ctrl-C")
+    ] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Poll as the scheduler does and append every HTTP exchange to a JSONL recording."""
+    try:
+        seconds = parse_duration(duration) if duration else None
+    except ValueError as exc:
+        fail(str(exc))
+    settings = settings_or_exit(config)
+    setup_logging(settings.log_level)
+    _check_database(settings)
+    try:
+        handle = out.open("a", encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {out}: {exc.strerror}")
+    with handle:
+        count = asyncio.run(_record(settings, handle, seconds))
+    typer.echo(f"recorded {count} exchanges to {out}")
+
+
+async def _record(settings: Settings, handle, seconds: float | None) -> int:
+    import httpx
+
+    from service.geo.airspaces import AirportRegistry, AirspaceRegistry
+    from service.jobs import Poller, build_scheduler
+    from service.replay import JsonlRecorder
+    from service.store.db import make_engine, make_sessionmaker
+
+    recorder = JsonlRecorder(handle)
+    seeds = settings.path(settings.seeds_dir)
+    engine = make_engine(settings.resolved_database_url)
+    async with httpx.AsyncClient() as http:
+        poller = Poller(
+            settings,
+            make_sessionmaker(engine),
+            http,
+            AirspaceRegistry.from_geojson(seeds / "firs.geojson"),
+            AirportRegistry.from_csv(seeds / "airports.csv"),
+            recorder=recorder,
+        )
+        scheduler = build_scheduler(poller)
+        scheduler.start()
+        try:
+            await asyncio.sleep(seconds if seconds is not None else float("inf"))
+        except asyncio.CancelledError:
+            pass
+        finally:
+            scheduler.shutdown(wait=False)
+    engine.dispose()
+    return recorder.count
+
+
+@app.command()
+def replay(
+    file: Annotated[Path, typer.Argument(help="JSONL recording (firwatch record format)")],
+    db: Annotated[
+        str | None, typer.Option("--db", help="Database URL (default from config)")
+    ] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Drive ingest and detection from a recording, with the clock taken from its fetched_at."""
+    from service.geo.airspaces import AirportRegistry, AirspaceRegistry
+    from service.replay import replay as run_replay
+    from service.store.db import make_engine, make_sessionmaker
+
+    if not file.is_file():
+        fail(f"{file}: no such file")
+    overrides = {"database_url": db} if db else {}
+    settings = settings_or_exit(config, **overrides)
+    setup_logging("WARNING")
+    _check_database(settings)
+    seeds = settings.path(settings.seeds_dir)
+    engine = make_engine(settings.resolved_database_url)
+    with typer.progressbar(length=1, label="replaying", file=sys.stderr) as bar:
+        last = [0]
+
+        def progress(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(done - last[0])
+            last[0] = done
+
+        report = asyncio.run(
+            run_replay(
+                file,
+                settings,
+                make_sessionmaker(engine),
+                AirspaceRegistry.from_geojson(seeds / "firs.geojson"),
+                AirportRegistry.from_csv(seeds / "airports.csv"),
+                progress=progress,
+            )
+        )
+    engine.dispose()
+    typer.echo(
+        f"replayed {report.rounds} poll rounds ({report.failed_rounds} failed), "
+        f"{report.positions} positions, {report.alerts} alert changes; "
+        f"{report.route_records} routes; skipped lines: {report.invalid_json} invalid JSON, "
+        f"{report.unknown_source} unknown source, {report.malformed} malformed"
+    )
+
+
 @db_app.command("upgrade")
 def db_upgrade(config: ConfigOpt = None) -> None:
     """Apply Alembic migrations up to the latest revision."""

@@ -181,9 +181,10 @@ async def _status_line(http: httpx.AsyncClient, settings: Settings) -> str:
     except (httpx.HTTPError, ValueError):
         return ""
     counts = Counter(a["type"] for a in alerts.get("items", []))
+    evidence = airspace.get("evidence", {})
     return (
         f"SVZM {airspace.get('status', '?')} "
-        f"(foreign {airspace.get('foreign_count')}, domestic {airspace.get('domestic_count')})  "
+        f"(foreign {evidence.get('foreign_count')}, domestic {evidence.get('domestic_count')})  "
         f"alerts: {dict(counts)}"
     )
 

@@ -1,0 +1,76 @@
+"""The command line: one clear line and a non-zero exit for bad input, never a traceback."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from typer.testing import CliRunner
+
+from service.cli import app
+from service.domain import AlertEvent, AlertType, Severity
+from service.store.alerts import save_alert_events
+from tests.conftest import ROOT
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.setenv("FIRWATCH_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("FIRWATCH_SEEDS_DIR", str(ROOT / "seeds"))
+    monkeypatch.chdir(ROOT)
+    return tmp_path
+
+
+def one_line_error(result, *needles: str) -> None:
+    assert result.exit_code != 0
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith("firwatch: ")
+    for needle in needles:
+        assert needle in lines[0]
+    assert "Traceback" not in result.output
+
+
+def test_bad_config_value_names_the_key(env, monkeypatch):
+    monkeypatch.setenv("FIRWATCH_FEEDS__OPENSKY__INTERVAL_S", "-5")
+    one_line_error(runner.invoke(app, ["alerts"]), "feeds.opensky.interval_s")
+
+
+def test_unmigrated_database_is_refused(env):
+    one_line_error(runner.invoke(app, ["alerts"]), "firwatch db upgrade")
+
+
+def test_upgrade_then_alerts_json(env):
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    from service.store.db import make_engine, make_sessionmaker
+
+    engine = make_engine(f"sqlite:///{env / 'cli.db'}")
+    with make_sessionmaker(engine).begin() as s:
+        save_alert_events(
+            s,
+            [
+                AlertEvent(
+                    type=AlertType.FLIGHT_DIVERTED, severity=Severity.WARNING, dedup_key="d1",
+                    observed_at=datetime(2025, 11, 21, 20, tzinfo=UTC), title="KLM1 diverted",
+                    callsign="KLM1", destination="TNCC", actual_destination="TNCA",
+                )
+            ],
+            datetime.now(UTC),
+        )  # fmt: skip
+    engine.dispose()
+    result = runner.invoke(app, ["alerts", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    alerts = json.loads(result.output)
+    assert alerts[0]["type"] == "flight.diverted" and alerts[0]["actual_destination"] == "TNCA"
+    table = runner.invoke(app, ["alerts", "--type", "flight.rerouted"])
+    assert table.exit_code == 0 and table.output.strip() == ""
+    one_line_error(runner.invoke(app, ["alerts", "--since", "yesterday"]), "--since")
+    one_line_error(runner.invoke(app, ["alerts", "--format", "xml"]), "--format")
+
+
+def test_emulator_refuses_public_bind(env):
+    one_line_error(runner.invoke(app, ["emulator", "--host", "0.0.0.0", "--port", "1"]), "loopback")
