@@ -23,6 +23,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(no_args_is_help=True, help="Database schema management.")
 app.add_typer(db_app, name="db")
+keys_app = typer.Typer(no_args_is_help=True, help="API keys (stored hashed; shown once).")
+app.add_typer(keys_app, name="keys")
 
 ConfigOpt = Annotated[
     Path | None,
@@ -259,6 +261,73 @@ def replay(
         f"{report.route_records} routes; skipped lines: {report.invalid_json} invalid JSON, "
         f"{report.unknown_source} unknown source, {report.malformed} malformed"
     )
+
+
+def _sessions(settings: Settings):
+    from service.store.db import make_engine, make_sessionmaker
+
+    _check_database(settings)
+    engine = make_engine(settings.resolved_database_url)
+    return engine, make_sessionmaker(engine)
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option(help="Who or what uses the key")],
+    scope: Annotated[list[str], typer.Option(help="read or admin (repeatable)")] = ["read"],  # noqa: B006
+    config: ConfigOpt = None,
+) -> None:
+    """Create an API key and print it once."""
+    from service.api.auth import create_key
+
+    settings = settings_or_exit(config)
+    engine, sessions = _sessions(settings)
+    try:
+        with sessions.begin() as session:
+            row, key = create_key(session, name, scope)
+            key_id = row.id
+    except ValueError as exc:
+        fail(str(exc))
+    finally:
+        engine.dispose()
+    typer.echo(
+        f"{key}\n(key id {key_id}, scopes {', '.join(scope)}; store it now: it is not shown again)"
+    )
+
+
+@keys_app.command("list")
+def keys_list(config: ConfigOpt = None) -> None:
+    """List API keys (ids, names, scopes; never the keys)."""
+    from sqlalchemy import select
+
+    from service.store.models import ApiKeyRow
+
+    settings = settings_or_exit(config)
+    engine, sessions = _sessions(settings)
+    with sessions() as session:
+        for row in session.scalars(select(ApiKeyRow).order_by(ApiKeyRow.created_at)):
+            state = "revoked" if row.revoked_at else "active"
+            typer.echo(f"{row.id}  {state:<7} {','.join(row.scopes):<11} {row.name}")
+    engine.dispose()
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str, config: ConfigOpt = None) -> None:
+    """Revoke an API key by id."""
+    from datetime import UTC
+
+    from service.store.models import ApiKeyRow
+
+    settings = settings_or_exit(config)
+    engine, sessions = _sessions(settings)
+    with sessions.begin() as session:
+        row = session.get(ApiKeyRow, key_id)
+        if row is not None:
+            row.revoked_at = datetime.now(UTC)
+    engine.dispose()
+    if row is None:
+        fail(f"no API key with id {key_id}")
+    typer.echo(f"revoked {key_id}")
 
 
 @db_app.command("upgrade")

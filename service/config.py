@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
@@ -157,6 +157,18 @@ class WebhookSettings(BaseModel):
 class ApiSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    # Whether GET requests need an API key: "auto" = open when bound to a loopback address,
+    # required otherwise; "always" / "never" force it. Changes always need an admin key.
+    read_auth: Literal["auto", "always", "never"] = "auto"
+    # Requests per minute per API key (or per client address without a key); 0 = unlimited.
+    rate_limit_per_minute: int = Field(default=600, ge=0)
+    # Largest accepted request body.
+    max_body_bytes: int = Field(default=65536, ge=1024)
+
+    def reads_need_key(self) -> bool:
+        if self.read_auth != "auto":
+            return self.read_auth == "always"
+        return self.host not in ("127.0.0.1", "::1", "localhost")
 
 
 class Settings(BaseSettings):

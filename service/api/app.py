@@ -11,11 +11,21 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 
 from service import jobs
 from service.api import problems
-from service.api.routes import airspaces, alerts, flights, health, notams, status_page, webhooks
+from service.api.auth import RateLimiter
+from service.api.routes import (
+    airspaces,
+    alerts,
+    flights,
+    health,
+    notams,
+    status_page,
+    stream,
+    webhooks,
+)
 from service.config import Settings
 from service.geo.airspaces import AirportRegistry, AirspaceRegistry
 from service.store.db import ensure_migrated, make_engine, make_sessionmaker
@@ -47,6 +57,7 @@ def create_app(settings: Settings, *, start_scheduler: bool = True) -> FastAPI:
         state.airports = AirportRegistry.from_csv(seeds / "airports.csv")
         state.clock = jobs.system_clock
         state.http = httpx.AsyncClient(headers={"user-agent": "firwatch/0.1"})
+        state.rate_limiter = RateLimiter(settings.api.rate_limit_per_minute)
         try:
             if start_scheduler:
                 await jobs.start_scheduler(state)
@@ -64,6 +75,19 @@ def create_app(settings: Settings, *, start_scheduler: bool = True) -> FastAPI:
     )
     app.state.settings = settings
     problems.install(app)
-    for module in (alerts, airspaces, flights, notams, webhooks, health, status_page):
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next):
+        """Refuse oversized bodies before reading them (413 problem)."""
+        length = request.headers.get("content-length")
+        if length and (not length.isdigit() or int(length) > settings.api.max_body_bytes):
+            return problems.problem_response(
+                request, 413, "Payload too large",
+                f"request bodies are limited to {settings.api.max_body_bytes} bytes",
+            )  # fmt: skip
+        return await call_next(request)
+
+    # stream before alerts: /alerts/stream must not be read as /alerts/{alert_id}
+    for module in (stream, alerts, airspaces, flights, notams, webhooks, health, status_page):
         app.include_router(module.router)
     return app

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.domain import SEVERITY_ORDER, AlertEvent, AlertStatus, Severity, km_to_nm
-from service.store.models import AlertRow, WebhookDeliveryRow, WebhookRow
+from service.store.models import AlertChangeRow, AlertRow, WebhookDeliveryRow, WebhookRow
 
 
 def rfc3339(value: datetime | None) -> str | None:
@@ -85,6 +85,7 @@ def save_alert_events(
 ) -> list[AlertRow]:
     """Open, update or resolve alerts; returns the rows that opened or resolved."""
     changed: list[AlertRow] = []
+    changes: list[tuple[AlertRow, str]] = []
     for event in events:
         row = session.scalar(select(AlertRow).where(AlertRow.dedup_key == event.dedup_key))
         if row is None:
@@ -100,6 +101,7 @@ def save_alert_events(
             _apply(row, event)
             session.add(row)
             changed.append(row)
+            changes.append((row, "opened"))
         elif row.status == AlertStatus.OPEN.value:
             if event.resolved:
                 row.status = AlertStatus.RESOLVED.value
@@ -107,6 +109,7 @@ def save_alert_events(
                 row.updated_at = now
                 row.observed_at = event.observed_at
                 changed.append(row)
+                changes.append((row, "resolved"))
             elif event.observed_at >= row.observed_at and event.evidence != row.evidence:
                 _apply(row, event)
                 row.updated_at = now
@@ -121,8 +124,10 @@ def save_alert_events(
             row.updated_at = now
             _apply(row, event)
             changed.append(row)
+            changes.append((row, "reopened"))
     if changed:
         session.flush()
+        session.add_all(AlertChangeRow(alert_id=r.id, change=c, at=now) for r, c in changes)
         enqueue_deliveries(session, changed, now)
     return changed
 

@@ -73,7 +73,7 @@ def test_errors_are_problems(client):
     assert_problem(client.get("/api/v1/airspaces/XXXX"), 404)
     assert_problem(client.get("/api/v1/flights/nope"), 404)
     assert_problem(client.get("/api/v1/nowhere"), 404)
-    assert_problem(client.post("/api/v1/webhooks", json={"url": "not a url"}), 422)
+    assert_problem(client.post("/api/v1/webhooks", json={"url": "x"}), 401, "api-key-required")
     assert_problem(
         client.post("/api/v1/webhooks", content=b"{", headers={"content-type": "application/json"}),
         422,
@@ -155,28 +155,36 @@ def test_notams_filters(client, sessions):
     assert client.get("/api/v1/notams/A0012/25").json()["id"] == "N1"
 
 
-def test_webhook_crud_and_secret(client):
+def test_webhook_crud_and_secret(client, admin):
     created = client.post(
         "/api/v1/webhooks",
         json={"url": "https://ops.example.com/hook", "event_types": ["flight.rerouted"]},
+        headers=admin,
     )
     assert created.status_code == 201
     hook = created.json()
     assert hook["secret"].startswith("whsec_")
-    assert "secret" not in client.get(f"/api/v1/webhooks/{hook['id']}").json()
+    assert "secret" not in client.get(f"/api/v1/webhooks/{hook['id']}", headers=admin).json()
     assert_problem(
-        client.post("/api/v1/webhooks", json={"url": "https://ops.example.com/hook"}), 409
+        client.post(
+            "/api/v1/webhooks", headers=admin, json={"url": "https://ops.example.com/hook"}
+        ),
+        409,
     )
-    patched = client.patch(f"/api/v1/webhooks/{hook['id']}", json={"enabled": False}).json()
+    patched = client.patch(
+        f"/api/v1/webhooks/{hook['id']}", headers=admin, json={"enabled": False}
+    ).json()
     assert patched["enabled"] is False
-    rotated = client.post(f"/api/v1/webhooks/{hook['id']}/rotate-secret").json()
+    rotated = client.post(f"/api/v1/webhooks/{hook['id']}/rotate-secret", headers=admin).json()
     assert rotated["secret"] != hook["secret"]
-    test = client.post(f"/api/v1/webhooks/{hook['id']}/test")
+    test = client.post(f"/api/v1/webhooks/{hook['id']}/test", headers=admin)
     assert test.status_code == 202 and test.json()["event_type"] == "webhook.test"
-    deliveries = client.get(f"/api/v1/webhooks/{hook['id']}/deliveries").json()["items"]
+    deliveries = client.get(f"/api/v1/webhooks/{hook['id']}/deliveries", headers=admin).json()[
+        "items"
+    ]
     assert [d["id"] for d in deliveries] == [test.json()["id"]]
-    assert client.delete(f"/api/v1/webhooks/{hook['id']}").status_code == 204
-    assert_problem(client.get(f"/api/v1/webhooks/{hook['id']}"), 404)
+    assert client.delete(f"/api/v1/webhooks/{hook['id']}", headers=admin).status_code == 204
+    assert_problem(client.get(f"/api/v1/webhooks/{hook['id']}", headers=admin), 404)
 
 
 def test_health_and_docs(client):

@@ -5,16 +5,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
 
+from service.api.auth import require_read
 from service.api.deps import SessionDep
 from service.api.problems import ProblemError, responses
 from service.api.schemas import AirspaceState
 from service.store.alerts import rfc3339
 from service.store.models import AirspaceStatusRow, TrafficSampleRow
 
-router = APIRouter(prefix="/api/v1/airspaces", tags=["airspaces"])
+router = APIRouter(
+    prefix="/api/v1/airspaces",
+    tags=["airspaces"],
+    dependencies=[Depends(require_read)],
+    responses=responses(401, 429),
+)
 
 Code = Annotated[str, Query(pattern="^[A-Za-z]{4}$")]
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
 
+from service.api.auth import require_read
 from service.api.deps import SessionDep
 from service.api.pagination import decode_cursor, next_link
 from service.api.problems import ProblemError, responses
@@ -16,7 +17,12 @@ from service.domain import AlertStatus, AlertType, Severity
 from service.store.alerts import alert_to_dict
 from service.store.models import AlertRow
 
-router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
+router = APIRouter(
+    prefix="/api/v1/alerts",
+    tags=["alerts"],
+    dependencies=[Depends(require_read)],
+    responses=responses(401, 429),
+)
 
 
 def aware(value: datetime | None, name: str) -> datetime | None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
 
+from service.api.auth import require_read
 from service.api.deps import SessionDep
 from service.api.pagination import decode_cursor, next_link
 from service.api.problems import ProblemError, responses
@@ -15,7 +16,12 @@ from service.api.schemas import Flight, FlightPage
 from service.store.alerts import rfc3339
 from service.store.models import FlightRow, PositionRow
 
-router = APIRouter(prefix="/api/v1/flights", tags=["flights"])
+router = APIRouter(
+    prefix="/api/v1/flights",
+    tags=["flights"],
+    dependencies=[Depends(require_read)],
+    responses=responses(401, 429),
+)
 
 
 def flight_to_dict(row: FlightRow) -> dict[str, Any]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import or_, select
 
+from service.api.auth import require_read
 from service.api.deps import SessionDep
 from service.api.pagination import decode_cursor, next_link
 from service.api.problems import ProblemError, responses
@@ -18,7 +19,12 @@ from service.notam.lifecycle import active_set
 from service.store.alerts import rfc3339
 from service.store.models import NotamRow
 
-router = APIRouter(prefix="/api/v1/notams", tags=["notams"])
+router = APIRouter(
+    prefix="/api/v1/notams",
+    tags=["notams"],
+    dependencies=[Depends(require_read)],
+    responses=responses(401, 429),
+)
 
 
 def notam_to_dict(row: NotamRow, active: bool | None = None) -> dict[str, Any]:

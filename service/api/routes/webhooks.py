@@ -6,9 +6,10 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import select
 
+from service.api.auth import require_admin
 from service.api.deps import SessionDep
 from service.api.pagination import decode_cursor, next_link
 from service.api.problems import ProblemError, responses
@@ -24,7 +25,12 @@ from service.store.alerts import new_message_id, rfc3339
 from service.store.models import WebhookDeliveryRow, WebhookRow
 from service.webhooks.signing import new_secret
 
-router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
+router = APIRouter(
+    prefix="/api/v1/webhooks",
+    tags=["webhooks"],
+    dependencies=[Depends(require_admin)],
+    responses=responses(401, 403, 429),
+)
 
 ROTATION_OVERLAP = timedelta(hours=24)
 

@@ -1,0 +1,101 @@
+"""Server-Sent Events: alert openings and resolutions as they are stored.
+
+The stream reads the append-only ``alert_changes`` log, so every replica can
+serve it and a client that reconnects with ``Last-Event-ID`` resumes exactly
+where it stopped, missing nothing that was committed in between.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import StreamingResponse
+from sqlalchemy import select
+
+from service.api.auth import require_read
+from service.api.problems import ProblemError, responses
+from service.store.alerts import alert_to_dict
+from service.store.models import AlertChangeRow, AlertRow
+
+router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
+
+POLL_S = 1.0
+KEEPALIVE_S = 15.0
+BATCH = 200
+
+
+def _changes_after(sessions, last_id: int) -> list[tuple[int, str, dict]]:
+    with sessions() as session:
+        rows = session.execute(
+            select(AlertChangeRow, AlertRow)
+            .join(AlertRow, AlertRow.id == AlertChangeRow.alert_id)
+            .where(AlertChangeRow.id > last_id)
+            .order_by(AlertChangeRow.id)
+            .limit(BATCH)
+        ).all()
+        return [(c.id, c.change, alert_to_dict(a)) for c, a in rows]
+
+
+def _latest_id(sessions) -> int:
+    with sessions() as session:
+        return session.scalar(select(AlertChangeRow.id).order_by(AlertChangeRow.id.desc())) or 0
+
+
+@router.get(
+    "/stream",
+    dependencies=[Depends(require_read)],
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "SSE stream"},
+        **responses(400, 401, 429),
+    },
+)
+async def stream_alerts(
+    request: Request,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+    since_id: Annotated[
+        int | None, Query(ge=0, description="Resume after this event id (as Last-Event-ID)")
+    ] = None,
+    once: Annotated[bool, Query(description="Send what is pending and close")] = False,
+) -> StreamingResponse:
+    """``event: alert.opened|alert.resolved|alert.reopened``, ``id`` = change id, ``data`` = alert."""
+    sessions = request.app.state.sessionmaker
+    start = since_id
+    if last_event_id is not None:
+        try:
+            start = int(last_event_id)
+        except ValueError:
+            raise ProblemError(400, "Last-Event-ID must be an integer event id") from None
+    if start is None:
+        start = await asyncio.to_thread(_latest_id, sessions)
+
+    async def events() -> AsyncIterator[str]:
+        last = start
+        idle = 0.0
+        yield "retry: 2000\n\n"
+        while True:
+            changes = await asyncio.to_thread(_changes_after, sessions, last)
+            for change_id, change, alert in changes:
+                last = change_id
+                yield f"id: {change_id}\nevent: alert.{change}\ndata: {json.dumps(alert)}\n\n"
+            if once and len(changes) < BATCH:
+                return
+            if changes:
+                idle = 0.0
+                continue
+            if await request.is_disconnected():
+                return
+            await asyncio.sleep(POLL_S)
+            idle += POLL_S
+            if idle >= KEEPALIVE_S:
+                idle = 0.0
+                yield ": keep-alive\n\n"
+
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

@@ -1,0 +1,83 @@
+"""API keys, scopes, read policy, rate limiting, body limits and the SSE alert stream."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from fastapi.testclient import TestClient
+
+from service.api.app import create_app
+from service.domain import AlertEvent, AlertType, Severity
+from service.store.alerts import save_alert_events
+from tests.api.conftest import make_key
+from tests.api.test_api import assert_problem
+
+T0 = datetime(2025, 11, 21, 18, 0, tzinfo=UTC)
+
+
+def raise_alert(sessions, key: str, resolved: bool = False, at: datetime = T0) -> None:
+    with sessions.begin() as s:
+        save_alert_events(
+            s,
+            [
+                AlertEvent(
+                    type=AlertType.AIRSPACE_STATUS_CHANGED, severity=Severity.CRITICAL,
+                    dedup_key=key, observed_at=at, title=f"status {key}", airspace="SVZM",
+                    resolved=resolved,
+                )
+            ],
+            T0,
+        )  # fmt: skip
+
+
+def test_scopes(client, sessions):
+    read = make_key(sessions, ["read"])
+    assert_problem(client.get("/api/v1/webhooks", headers=read), 403, "insufficient-scope")
+    assert_problem(client.get("/api/v1/webhooks"), 401, "api-key-required")
+    assert client.get("/api/v1/alerts").status_code == 200  # loopback bind: open reads
+    assert client.get("/api/v1/alerts", headers=read).status_code == 200
+
+
+def test_reads_need_key_off_loopback(settings, sessions):
+    settings.api.host = "0.0.0.0"
+    with TestClient(create_app(settings, start_scheduler=False)) as c:
+        assert_problem(c.get("/api/v1/alerts"), 401)
+        assert c.get("/api/v1/alerts", headers=make_key(sessions, ["read"])).status_code == 200
+        assert c.get("/health").status_code == 200  # health stays open for probes
+
+
+def test_rate_limit(settings, sessions):
+    settings.api.rate_limit_per_minute = 3
+    with TestClient(create_app(settings, start_scheduler=False)) as c:
+        codes = [c.get("/api/v1/alerts").status_code for _ in range(4)]
+        assert codes == [200, 200, 200, 429]
+        limited = c.get("/api/v1/alerts")
+        assert_problem(limited, 429)
+        assert int(limited.headers["retry-after"]) >= 1
+
+
+def test_body_limit(client, admin):
+    big = {"url": "https://ops.example.com/hook", "description": "x" * 70000}
+    assert_problem(client.post("/api/v1/webhooks", json=big, headers=admin), 413)
+
+
+def test_stream_resumes_with_last_event_id(client, sessions):
+    raise_alert(sessions, "a")
+    raise_alert(sessions, "b")
+    raise_alert(sessions, "a", resolved=True, at=T0 + timedelta(hours=1))
+    with client.stream("GET", "/api/v1/alerts/stream?since_id=0&once=true") as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        text = "".join(response.iter_text())
+    events = [block for block in text.split("\n\n") if block.startswith("id:")]
+    assert [e.splitlines()[1] for e in events] == [
+        "event: alert.opened",
+        "event: alert.opened",
+        "event: alert.resolved",
+    ]
+    first_id = events[0].splitlines()[0].split(": ")[1]
+    with client.stream(
+        "GET", "/api/v1/alerts/stream?once=true", headers={"Last-Event-ID": first_id}
+    ) as response:
+        resumed = [b for b in "".join(response.iter_text()).split("\n\n") if b.startswith("id:")]
+    assert len(resumed) == 2 and '"status": "resolved"' in resumed[-1]
+    assert_problem(client.get("/api/v1/alerts/stream", headers={"Last-Event-ID": "x"}), 400)
