@@ -1,25 +1,80 @@
-"""Shared fixtures: settings on a throw-away SQLite database, a migrated session factory."""
+"""Shared fixtures: settings on a throw-away database, a migrated session factory.
+
+``FIRWATCH_TEST_DB=postgresql`` runs every database test on PostgreSQL (the server
+at ``FIRWATCH_TEST_PG_URL``, default 127.0.0.1:5432/test as postgres): one database
+is created for the run, migrated once, emptied after each test and dropped at the
+end.  The default is a SQLite file per test.
+"""
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.config import Settings, load_settings
 from service.store.db import make_engine, make_sessionmaker, upgrade
+from service.store.models import Base
 from tests.support import Receiver, ThreadedServer
 
 ROOT = Path(__file__).resolve().parents[1]
+TEST_DB = os.environ.get("FIRWATCH_TEST_DB", "sqlite")
+PG_ADMIN_URL = os.environ.get(
+    "FIRWATCH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def create_pg_database() -> str:
+    name = f"firwatch_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_pg_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_run_url() -> Iterator[str | None]:
+    if TEST_DB != "postgresql":
+        yield None
+        return
+    url = create_pg_database()
+    upgrade(url)
+    yield url
+    drop_pg_database(url)
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def database_url(tmp_path: Path, pg_run_url: str | None) -> Iterator[str]:
+    if pg_run_url is None:
+        yield f"sqlite:///{tmp_path / 'firwatch.db'}"
+        return
+    yield pg_run_url
+    engine = make_engine(pg_run_url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
     return load_settings(
         ROOT / "config.yaml",
-        database_url=f"sqlite:///{tmp_path / 'firwatch.db'}",
+        database_url=database_url,
         seeds_dir=str(ROOT / "seeds"),
         watch={"routes_file": str(ROOT / "seeds" / "watched_routes.yaml")},
         webhooks={"allow_private_targets": True},

@@ -2,37 +2,26 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from service.store.db import DatabaseNotMigrated, ensure_migrated, make_engine, upgrade
 from service.store.models import Base
-
-PG_ADMIN_URL = os.environ.get(
-    "FIRWATCH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+from tests.conftest import create_pg_database, drop_pg_database
 
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A database of its own for this test, created and dropped here."""
-    name = f"firwatch_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    url = create_pg_database()
     try:
         yield url
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_pg_database(url)
 
 
 def schema_diff(url: str) -> list:
