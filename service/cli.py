@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -47,12 +46,10 @@ def settings_or_exit(config: Path | None, **overrides) -> Settings:
         raise  # unreachable, for type checkers
 
 
-def setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+def setup_logging(level: str, fmt: str = "text") -> None:
+    from service.logs import setup_logging as configure
+
+    configure(level, fmt)
 
 
 @app.command()
@@ -67,7 +64,7 @@ def serve(
     from service.api.app import create_app
 
     settings = settings_or_exit(config)
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, settings.log_format)
     _check_database(settings)
     uvicorn.run(
         create_app(settings),
@@ -102,7 +99,7 @@ def poll(
     if not once:
         fail("only `firwatch poll --once` is supported; `firwatch serve` polls continuously")
     settings = settings_or_exit(config)
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, settings.log_format)
     _check_database(settings)
     reports = asyncio.run(_poll_once(settings))
     failed = 0
@@ -172,7 +169,7 @@ def record(
     except ValueError as exc:
         fail(str(exc))
     settings = settings_or_exit(config)
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, settings.log_format)
     _check_database(settings)
     try:
         handle = out.open("a", encoding="utf-8")

@@ -182,6 +182,7 @@ class Settings(BaseSettings):
     auto_migrate: bool = False
     seeds_dir: str = "seeds"
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
     feeds: FeedsSettings = FeedsSettings()
     watch: WatchSettings = WatchSettings()
     detection: DetectionSettings = DetectionSettings()

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,6 +33,7 @@ from service.feeds.opensky import OpenSkyClient
 from service.feeds.routes import RouteClient
 from service.geo.airspaces import AirportRegistry, AirspaceRegistry
 from service.ingest import persist, record_feed_health, restore_engine, save_notams
+from service.metrics import Metrics
 from service.notam.faa import notam_from_faa_item
 from service.seeds import load_watched_routes
 from service.webhooks.delivery import deliver_due
@@ -49,6 +52,7 @@ class PollReport:
     rejected: int = 0
     alerts: int = 0
     error: str | None = None
+    alert_types: dict[str, int] = field(default_factory=dict)
     data_time: datetime | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -69,8 +73,10 @@ class Poller:
         clock: Clock = system_clock,
         webhook_http: httpx.AsyncClient | None = None,
         recorder: Recorder | None = None,
+        metrics: Metrics | None = None,
     ):
         self.settings = settings
+        self.metrics = metrics
         self.sessions = sessions
         self.http = http
         self.webhook_http = webhook_http
@@ -93,6 +99,32 @@ class Poller:
 
     # -- feeds ------------------------------------------------------------------------
     async def poll_positions(self, feed: str) -> PollReport:
+        started = time.perf_counter()
+        report = await self._poll_positions(feed)
+        self._observe(report, time.perf_counter() - started)
+        return report
+
+    async def poll_notams(self) -> PollReport:
+        started = time.perf_counter()
+        report = await self._poll_notams()
+        self._observe(report, time.perf_counter() - started)
+        return report
+
+    def _observe(self, report: PollReport, seconds: float) -> None:
+        if self.metrics is None:
+            return
+        m = self.metrics
+        m.poll_duration.labels(report.feed).observe(seconds)
+        m.polls.labels(report.feed, "ok" if report.ok else "failed").inc()
+        m.rejected.labels(report.feed).inc(report.rejected)
+        m.positions.labels(report.feed).inc(report.positions)
+        for alert_type, n in report.alert_types.items():
+            m.alerts.labels(alert_type).inc(n)
+        stats = getattr(self.opensky, "stats", None)
+        if report.feed == FeedName.OPENSKY and stats and stats.credits_remaining is not None:
+            m.credits.labels(report.feed).set(stats.credits_remaining)
+
+    async def _poll_positions(self, feed: str) -> PollReport:
         client = self.opensky if feed == FeedName.OPENSKY else self.adsbx
         try:
             snapshot: Snapshot = await client.fetch()
@@ -148,10 +180,11 @@ class Poller:
             positions=len(result.positions),
             rejected=snapshot.rejected,
             alerts=len(alerts),
+            alert_types=dict(Counter(a.type for a in alerts)),
             data_time=snapshot.fetched_at,
         )
 
-    async def poll_notams(self) -> PollReport:
+    async def _poll_notams(self) -> PollReport:
         feed = FeedName.FAA_NOTAM.value
         try:
             items = await self.faa.fetch()
@@ -175,7 +208,10 @@ class Poller:
             new = await asyncio.to_thread(write)
         log.info("poll %s: %d NOTAMs (%d new)", feed, len(notams), new)
         return PollReport(
-            feed=feed, ok=True, positions=0, extra={"notams": len(notams), "new": new}
+            feed=feed,
+            ok=True,
+            rejected=self.faa.stats.rejected_last,
+            extra={"notams": len(notams), "new": new},
         )
 
     async def _failed(self, feed: str, exc: Exception) -> PollReport:
@@ -193,12 +229,17 @@ class Poller:
         if self.webhook_http is None:
             return None
         try:
-            return await deliver_due(
+            report = await deliver_due(
                 self.sessions, self.webhook_http, self.clock(), self.settings.webhooks
             )
         except Exception:
             log.exception("webhook delivery round failed")
             return None
+        if self.metrics is not None:
+            self.metrics.deliveries.labels("delivered").inc(report.delivered)
+            self.metrics.deliveries.labels("retry").inc(report.failed)
+            self.metrics.deliveries.labels("dead").inc(report.dead)
+        return report
 
     async def poll_once(self) -> list[PollReport]:
         """One round of every enabled feed (NOTAMs first: they are the earliest signal)."""
@@ -277,6 +318,7 @@ async def start_scheduler(state: Any) -> None:
         state.airports,
         clock=state.clock,
         webhook_http=state.webhook_http,
+        metrics=getattr(state, "metrics", None),
     )
     state.scheduler = build_scheduler(state.poller)
     state.scheduler.start()

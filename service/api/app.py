@@ -7,6 +7,7 @@ asked not to (tests that drive polling themselves), starts the scheduler.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -28,6 +29,8 @@ from service.api.routes import (
 )
 from service.config import Settings
 from service.geo.airspaces import AirportRegistry, AirspaceRegistry
+from service.logs import request_id
+from service.metrics import Metrics
 from service.store.db import ensure_migrated, make_engine, make_sessionmaker
 
 DESCRIPTION = """
@@ -58,6 +61,7 @@ def create_app(settings: Settings, *, start_scheduler: bool = True) -> FastAPI:
         state.clock = jobs.system_clock
         state.http = httpx.AsyncClient(headers={"user-agent": "firwatch/0.1"})
         state.rate_limiter = RateLimiter(settings.api.rate_limit_per_minute)
+        state.metrics = Metrics()
         try:
             if start_scheduler:
                 await jobs.start_scheduler(state)
@@ -75,6 +79,18 @@ def create_app(settings: Settings, *, start_scheduler: bool = True) -> FastAPI:
     )
     app.state.settings = settings
     problems.install(app)
+
+    @app.middleware("http")
+    async def with_request_id(request: Request, call_next):
+        """Tag the request (and every log line written for it) with an id, echoed back."""
+        rid = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex
+        token = request_id.set(rid)
+        try:
+            response = await call_next(request)
+        finally:
+            request_id.reset(token)
+        response.headers["X-Request-ID"] = rid
+        return response
 
     @app.middleware("http")
     async def limit_body(request: Request, call_next):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy import select, text
+from fastapi.responses import PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST
+from sqlalchemy import func, select, text
 
 from service.api.deps import SessionDep
 from service.api.schemas import Health
 from service.store.alerts import rfc3339
-from service.store.models import FeedHealthRow
+from service.store.models import FeedHealthRow, WebhookDeliveryRow
 
 router = APIRouter(tags=["health"])
 
@@ -53,3 +55,48 @@ def health(request: Request, response: Response, session: SessionDep) -> dict:
         "scheduler": _scheduler_state(request),
         "feeds": feeds,
     }
+
+
+@router.get("/health/live")
+def live() -> dict:
+    """The process answers: nothing else is checked (restart me only if this fails)."""
+    return {"status": "alive"}
+
+
+@router.get("/health/ready", responses={503: {"description": "Not ready"}})
+def ready(request: Request, response: Response) -> dict:
+    """Ready = database reachable, schema at the code's revision, scheduler state known."""
+    from service.store.db import migration_state
+
+    checks: dict[str, str] = {}
+    try:
+        current, head = migration_state(request.app.state.engine)
+        checks["database"] = "ok"
+        checks["migrations"] = "ok" if current == head else f"at {current}, code needs {head}"
+    except Exception as exc:  # report, never raise, from a probe
+        checks["database"] = f"error: {str(exc).splitlines()[0][:200]}"
+        checks["migrations"] = "unknown"
+    checks["scheduler"] = _scheduler_state(request)
+    ok = checks["database"] == "ok" and checks["migrations"] == "ok"
+    if not ok:
+        response.status_code = 503
+    return {"status": "ready" if ok else "not ready", "checks": checks}
+
+
+@router.get("/metrics", response_class=PlainTextResponse)
+def metrics(request: Request, session: SessionDep) -> PlainTextResponse:
+    """Prometheus text format."""
+    state = request.app.state
+    m = state.metrics
+    try:
+        pending = session.scalar(
+            select(func.count())
+            .select_from(WebhookDeliveryRow)
+            .where(WebhookDeliveryRow.status == "pending")
+        )
+        m.outbox_pending.set(pending or 0)
+    except Exception:  # the database being down must not hide the other metrics
+        pass
+    scheduler = getattr(state, "scheduler", None)
+    m.scheduler_leader.set(1 if scheduler is not None and scheduler.running else 0)
+    return PlainTextResponse(m.render(), media_type=CONTENT_TYPE_LATEST)
