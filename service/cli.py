@@ -57,17 +57,26 @@ def serve(
     config: ConfigOpt = None,
     host: Annotated[str | None, typer.Option(help="Bind address (default from config)")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default from config)")] = None,
+    role: Annotated[
+        str,
+        typer.Option(
+            help="all: API + scheduler; api: API and webhook delivery only; "
+            "scheduler: competes for the feed-polling lock (and serves /health)"
+        ),
+    ] = "all",
 ) -> None:
-    """Run the API and the feed scheduler."""
+    """Run the API and the feed scheduler (one leader among replicas on PostgreSQL)."""
     import uvicorn
 
     from service.api.app import create_app
 
+    if role not in ("all", "api", "scheduler"):
+        fail(f"--role must be all, api or scheduler, not {role!r}")
     settings = settings_or_exit(config)
     setup_logging(settings.log_level, settings.log_format)
     _check_database(settings)
     uvicorn.run(
-        create_app(settings),
+        create_app(settings, role=role),
         host=host or settings.api.host,
         port=port or settings.api.port,
         log_level=settings.log_level.lower(),

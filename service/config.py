@@ -183,6 +183,8 @@ class Settings(BaseSettings):
     seeds_dir: str = "seeds"
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"
+    # How often a standby replica tries to take the scheduler lock (PostgreSQL), seconds.
+    leader_check_s: float = Field(default=2.0, gt=0)
     feeds: FeedsSettings = FeedsSettings()
     watch: WatchSettings = WatchSettings()
     detection: DetectionSettings = DetectionSettings()

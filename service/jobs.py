@@ -11,6 +11,7 @@ feed never piles up runs.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import Counter
@@ -33,6 +34,7 @@ from service.feeds.opensky import OpenSkyClient
 from service.feeds.routes import RouteClient
 from service.geo.airspaces import AirportRegistry, AirspaceRegistry
 from service.ingest import persist, record_feed_health, restore_engine, save_notams
+from service.leader import LeaderElector
 from service.metrics import Metrics
 from service.notam.faa import notam_from_faa_item
 from service.seeds import load_watched_routes
@@ -255,48 +257,42 @@ class Poller:
         return reports
 
 
-def build_scheduler(poller: Poller) -> AsyncIOScheduler:
-    """One job per feed at its own interval; webhook delivery beside them."""
-    feeds = poller.settings.feeds
+def build_scheduler(
+    poller: Poller, *, feeds: bool = True, delivery: bool = True
+) -> AsyncIOScheduler:
+    """One job per feed at its own interval (leader only); webhook delivery (every replica)."""
+    cfg = poller.settings.feeds
     scheduler = AsyncIOScheduler(timezone=UTC)
     common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
     now = datetime.now(UTC)
-    if feeds.faa_notam.enabled:
+    if feeds and cfg.faa_notam.enabled:
         scheduler.add_job(
             poller.poll_notams,
             "interval",
-            seconds=feeds.faa_notam.interval_s,
+            seconds=cfg.faa_notam.interval_s,
             id="poll_faa_notam",
             next_run_time=now,
             **common,
         )
-    if feeds.opensky.enabled:
+    for name, feed in ((FeedName.OPENSKY, cfg.opensky), (FeedName.ADSBX, cfg.adsbx)):
+        if feeds and feed.enabled:
+            scheduler.add_job(
+                poller.poll_positions,
+                "interval",
+                args=[name.value],
+                seconds=feed.interval_s,
+                id=f"poll_{name.value}",
+                next_run_time=now,
+                **common,
+            )
+    if delivery:
         scheduler.add_job(
-            poller.poll_positions,
+            poller.deliver_webhooks,
             "interval",
-            args=[FeedName.OPENSKY.value],
-            seconds=feeds.opensky.interval_s,
-            id="poll_opensky",
-            next_run_time=now,
+            seconds=poller.settings.webhooks.interval_s,
+            id="deliver_webhooks",
             **common,
         )
-    if feeds.adsbx.enabled:
-        scheduler.add_job(
-            poller.poll_positions,
-            "interval",
-            args=[FeedName.ADSBX.value],
-            seconds=feeds.adsbx.interval_s,
-            id="poll_adsbx",
-            next_run_time=now,
-            **common,
-        )
-    scheduler.add_job(
-        poller.deliver_webhooks,
-        "interval",
-        seconds=poller.settings.webhooks.interval_s,
-        id="deliver_webhooks",
-        **common,
-    )
     return scheduler
 
 
@@ -307,10 +303,8 @@ def make_webhook_client(settings: Settings) -> httpx.AsyncClient:
     )
 
 
-async def start_scheduler(state: Any) -> None:
-    """Called from the API lifespan with ``app.state``; stores poller and scheduler on it."""
-    state.webhook_http = make_webhook_client(state.settings)
-    state.poller = Poller(
+def _make_poller(state: Any) -> Poller:
+    return Poller(
         state.settings,
         state.sessionmaker,
         state.http,
@@ -320,15 +314,58 @@ async def start_scheduler(state: Any) -> None:
         webhook_http=state.webhook_http,
         metrics=getattr(state, "metrics", None),
     )
-    state.scheduler = build_scheduler(state.poller)
-    state.scheduler.start()
-    log.info("scheduler started with jobs: %s", [j.id for j in state.scheduler.get_jobs()])
+
+
+async def start_scheduler(state: Any, role: str = "all") -> None:
+    """Called from the API lifespan with ``app.state``.
+
+    Every replica delivers webhooks (claims are leased, so they never collide);
+    with role ``all`` or ``scheduler`` the replica also competes for leadership
+    and, while leader, polls the feeds.
+    """
+    state.webhook_http = make_webhook_client(state.settings)
+    state.role = role
+    state.delivery = build_scheduler(_make_poller(state), feeds=False)
+    state.delivery.start()
+    state.scheduler = None
+    state.elector = None
+    if role in ("all", "scheduler"):
+        state.elector = LeaderElector(state.engine)
+        state.leadership = asyncio.create_task(_lead(state))
+
+
+async def _lead(state: Any) -> None:
+    interval = state.settings.leader_check_s
+    while True:
+        try:
+            if state.scheduler is None:
+                if await asyncio.to_thread(state.elector.try_acquire):
+                    # a fresh poller restores what the previous leader stored
+                    state.poller = await asyncio.to_thread(_make_poller, state)
+                    state.scheduler = build_scheduler(state.poller, delivery=False)
+                    state.scheduler.start()
+                    log.info("leader: polling %s", [j.id for j in state.scheduler.get_jobs()])
+            elif not await asyncio.to_thread(state.elector.still_leader):
+                state.scheduler.shutdown(wait=False)
+                state.scheduler = None
+        except Exception:  # leadership must survive any one bad round
+            log.exception("leader election round failed")
+        await asyncio.sleep(interval)
 
 
 async def stop_scheduler(state: Any) -> None:
-    scheduler = getattr(state, "scheduler", None)
-    if scheduler is not None and scheduler.running:
-        scheduler.shutdown(wait=False)
+    task = getattr(state, "leadership", None)
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    for name in ("scheduler", "delivery"):
+        scheduler = getattr(state, name, None)
+        if scheduler is not None and scheduler.running:
+            scheduler.shutdown(wait=False)
+    elector = getattr(state, "elector", None)
+    if elector is not None:
+        await asyncio.to_thread(elector.release)
     client = getattr(state, "webhook_http", None)
     if client is not None:
         await client.aclose()

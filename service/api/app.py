@@ -46,7 +46,7 @@ for airspace closures, traffic collapse, reroutes, diversions and turn-backs.
 """
 
 
-def create_app(settings: Settings, *, start_scheduler: bool = True) -> FastAPI:
+def create_app(settings: Settings, *, start_scheduler: bool = True, role: str = "all") -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state = app.state
@@ -64,7 +64,7 @@ def create_app(settings: Settings, *, start_scheduler: bool = True) -> FastAPI:
         state.metrics = Metrics()
         try:
             if start_scheduler:
-                await jobs.start_scheduler(state)
+                await jobs.start_scheduler(state, role)
             yield
         finally:
             await jobs.stop_scheduler(state)

@@ -16,10 +16,12 @@ router = APIRouter(tags=["health"])
 
 
 def _scheduler_state(request: Request) -> str:
-    scheduler = getattr(request.app.state, "scheduler", None)
-    if scheduler is None:
-        return "off"
-    return "running" if scheduler.running else "stopped"
+    """leader (polling the feeds), standby (waiting for the lock) or off (api role, tests)."""
+    state = request.app.state
+    scheduler = getattr(state, "scheduler", None)
+    if scheduler is not None and scheduler.running:
+        return "leader"
+    return "standby" if getattr(state, "elector", None) is not None else "off"
 
 
 @router.get("/health", response_model=Health, responses={503: {"model": Health}})
@@ -97,6 +99,5 @@ def metrics(request: Request, session: SessionDep) -> PlainTextResponse:
         m.outbox_pending.set(pending or 0)
     except Exception:  # the database being down must not hide the other metrics
         pass
-    scheduler = getattr(state, "scheduler", None)
-    m.scheduler_leader.set(1 if scheduler is not None and scheduler.running else 0)
+    m.scheduler_leader.set(1 if _scheduler_state(request) == "leader" else 0)
     return PlainTextResponse(m.render(), media_type=CONTENT_TYPE_LATEST)
