@@ -154,6 +154,14 @@ class WebhookSettings(BaseModel):
     allow_private_targets: bool = False
 
 
+class RetentionSettings(BaseModel):
+    # Positions older than this (data time) are deleted; flights, alerts and NOTAMs are kept.
+    positions_days: float = Field(default=14.0, gt=0)
+    # Traffic samples feed the same-hour-of-week baseline, so they are kept longer.
+    traffic_samples_days: float = Field(default=56.0, gt=0)
+    interval_s: PositiveSeconds = 3600.0
+
+
 class ApiSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -190,6 +198,7 @@ class Settings(BaseSettings):
     detection: DetectionSettings = DetectionSettings()
     webhooks: WebhookSettings = WebhookSettings()
     api: ApiSettings = ApiSettings()
+    retention: RetentionSettings = RetentionSettings()
     base_dir: str = Field(default=".", description="Directory relative paths resolve against.")
 
     @field_validator("log_level")

@@ -33,6 +33,7 @@ from service.feeds.faa_notam import FaaNotamClient
 from service.feeds.opensky import OpenSkyClient
 from service.feeds.routes import RouteClient
 from service.geo.airspaces import AirportRegistry, AirspaceRegistry
+from service.housekeeping import RetentionReport, apply_retention
 from service.ingest import persist, record_feed_health, restore_engine, save_notams
 from service.leader import LeaderElector
 from service.metrics import Metrics
@@ -243,6 +244,15 @@ class Poller:
             self.metrics.deliveries.labels("dead").inc(report.dead)
         return report
 
+    async def housekeeping(self) -> RetentionReport | None:
+        try:
+            return await asyncio.to_thread(
+                apply_retention, self.sessions, self.engine.data_time, self.settings.retention
+            )
+        except Exception:
+            log.exception("housekeeping failed")
+            return None
+
     async def poll_once(self) -> list[PollReport]:
         """One round of every enabled feed (NOTAMs first: they are the earliest signal)."""
         feeds = self.settings.feeds
@@ -285,6 +295,14 @@ def build_scheduler(
                 next_run_time=now,
                 **common,
             )
+    if feeds:
+        scheduler.add_job(
+            poller.housekeeping,
+            "interval",
+            seconds=poller.settings.retention.interval_s,
+            id="housekeeping",
+            **common,
+        )
     if delivery:
         scheduler.add_job(
             poller.deliver_webhooks,
