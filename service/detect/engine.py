@@ -22,6 +22,7 @@ from shapely.geometry.base import BaseGeometry
 from service.config import Settings
 from service.detect.flights import FlightContext, evaluate_finished_flight
 from service.detect.reroute import RerouteAssessment
+from service.detect.routes import RouteDisruptionTracker
 from service.detect.status import NOTAM_STATUS, NotamSignal, StatusTracker
 from service.detect.tracks import ActiveFlight, TrackAssembler
 from service.domain import (
@@ -119,6 +120,11 @@ class DetectionEngine:
             }
             for code, geom in geometries.items()
         }
+        self.route_disruptions = RouteDisruptionTracker(
+            frozenset(self.context.watched_routes),
+            timedelta(hours=det.route_disruption_window_hours),
+            det.route_disruption_min_flights,
+        )
         self.routes: OrderedDict[str, Route | None] = OrderedDict()
         self.notams: dict[str, Notam] = {}
         self.active_notam_alerts: dict[str, Notam] = {}
@@ -234,7 +240,12 @@ class DetectionEngine:
 
         for i, position in enumerate(positions):
             airspace = self.watched[int(first_idx[i])] if inside_any[i] else None
+            before = self.tracks.get(position.icao24)
+            was_inside = before is not None and airspace in before.airspaces
             flight, ended, added = self.tracks.add(position, airspace)
+            entered = airspace is not None and (not was_inside or flight is not before)
+            if added and entered and not position.on_ground and not flight.domestic:
+                result.alerts.extend(self._incursion(flight, airspace, position))
             if ended is not None:
                 self._close(ended, at, result)
             if not added:
@@ -275,6 +286,7 @@ class DetectionEngine:
         for flight in self.tracks.expire(at):
             self._close(flight, at, result)
 
+        result.alerts.extend(self.route_disruptions.observe(result.alerts, at))
         result.alerts.extend(self._notam_events(at))
         if snapshot.complete:
             self._count_traffic(snapshot.source, at, member, positions, result)
@@ -306,6 +318,37 @@ class DetectionEngine:
                 }
             )
             result.alerts.extend(self.trackers[code].observe_traffic(at, foreign_n, domestic_n))
+
+    def _incursion(self, flight: ActiveFlight, code: str, position) -> list[AlertEvent]:
+        """A foreign aircraft entering an airspace that is currently restricted or closed."""
+        tracker = self.trackers[code]
+        if tracker.status not in (AirspaceStatus.RESTRICTED, AirspaceStatus.CLOSED):
+            return []
+        return [
+            AlertEvent(
+                type=AlertType.FLIGHT_ENTERED_RESTRICTED,
+                severity=Severity.CRITICAL
+                if tracker.status == AirspaceStatus.CLOSED
+                else Severity.WARNING,
+                dedup_key=f"flight.entered_restricted_airspace:{flight.id}:{code}",
+                observed_at=position.observed_at,
+                title=f"{flight.callsign or flight.icao24} entered {code} while it is "
+                f"{tracker.status.value}",
+                airspace=code,
+                icao24=flight.icao24,
+                callsign=flight.callsign,
+                origin=flight.origin,
+                destination=flight.destination,
+                flight_id=flight.id,
+                evidence={
+                    "position": [position.lon, position.lat],
+                    "altitude_ft": position.altitude_ft,
+                    "airspace_status": tracker.status.value,
+                    "status_since": tracker.since.isoformat() if tracker.since else None,
+                    "source": position.source,
+                },
+            )
+        ]
 
     def _airport_below(self, position, origin: bool = False) -> str | None:
         low = position.on_ground or (

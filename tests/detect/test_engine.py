@@ -1,0 +1,53 @@
+"""Engine-level detection: incursions into a restricted airspace."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from service.detect.engine import DetectionEngine
+from service.domain import AirspaceStatus, AlertType, Position, Snapshot
+from service.geo.airspaces import AirportRegistry, AirspaceRegistry
+from tests.conftest import ROOT
+
+T0 = datetime(2025, 11, 21, 20, 0, tzinfo=UTC)
+
+
+def engine(settings) -> DetectionEngine:
+    seeds = ROOT / "seeds"
+    return DetectionEngine(
+        settings,
+        AirspaceRegistry.from_geojson(seeds / "firs.geojson"),
+        AirportRegistry.from_csv(seeds / "airports.csv"),
+        [("EHAM", "TNCC")],
+    )
+
+
+def snap(at, *positions) -> Snapshot:
+    return Snapshot(source="adsbx", fetched_at=at, positions=tuple(positions))
+
+
+def pos(icao24, at, lon, lat) -> Position:
+    return Position(icao24, "TST1", at, lon, lat, 35000.0, False, source="adsbx")
+
+
+def test_incursion_only_when_restricted_and_foreign(settings):
+    e = engine(settings)
+    e.trackers["SVZM"].status = AirspaceStatus.RESTRICTED
+    e.trackers["SVZM"].since = T0
+    outside, inside = (-66.0, 16.5), (-66.0, 8.0)  # Caribbean north of SVZM / over Venezuela
+    alerts = e.ingest(snap(T0, pos("a00001", T0, *outside), pos("0d8001", T0, *outside))).alerts
+    assert not [a for a in alerts if a.type == AlertType.FLIGHT_ENTERED_RESTRICTED]
+    t1 = T0 + timedelta(minutes=5)
+    alerts = e.ingest(snap(t1, pos("a00001", t1, *inside), pos("0d8001", t1, *inside))).alerts
+    entered = [a for a in alerts if a.type == AlertType.FLIGHT_ENTERED_RESTRICTED]
+    assert [a.icao24 for a in entered] == ["a00001"]  # the Venezuelan aircraft is domestic
+    assert entered[0].airspace == "SVZM" and entered[0].evidence["position"] == [-66.0, 8.0]
+    t2 = T0 + timedelta(minutes=10)
+    again = e.ingest(snap(t2, pos("a00001", t2, -66.2, 8.1))).alerts
+    assert not [a for a in again if a.type == AlertType.FLIGHT_ENTERED_RESTRICTED]
+
+
+def test_no_incursion_while_normal(settings):
+    e = engine(settings)
+    alerts = e.ingest(snap(T0, pos("a00002", T0, -66.0, 8.0))).alerts
+    assert not [a for a in alerts if a.type == AlertType.FLIGHT_ENTERED_RESTRICTED]
