@@ -32,17 +32,23 @@ def pos(icao24, at, lon, lat) -> Position:
 
 def test_incursion_only_when_restricted_and_foreign(settings):
     e = engine(settings)
-    e.trackers["SVZM"].status = AirspaceStatus.RESTRICTED
-    e.trackers["SVZM"].since = T0
+
+    def restrict() -> None:  # as the status tracker would after a traffic collapse
+        e.trackers["SVZM"].status = AirspaceStatus.RESTRICTED
+        e.trackers["SVZM"].since = T0
+
+    restrict()
     outside, inside = (-66.0, 16.5), (-66.0, 8.0)  # Caribbean north of SVZM / over Venezuela
     alerts = e.ingest(snap(T0, pos("a00001", T0, *outside), pos("0d8001", T0, *outside))).alerts
     assert not [a for a in alerts if a.type == AlertType.FLIGHT_ENTERED_RESTRICTED]
     t1 = T0 + timedelta(minutes=5)
+    restrict()
     alerts = e.ingest(snap(t1, pos("a00001", t1, *inside), pos("0d8001", t1, *inside))).alerts
     entered = [a for a in alerts if a.type == AlertType.FLIGHT_ENTERED_RESTRICTED]
     assert [a.icao24 for a in entered] == ["a00001"]  # the Venezuelan aircraft is domestic
     assert entered[0].airspace == "SVZM" and entered[0].evidence["position"] == [-66.0, 8.0]
     t2 = T0 + timedelta(minutes=10)
+    restrict()
     again = e.ingest(snap(t2, pos("a00001", t2, -66.2, 8.1))).alerts
     assert not [a for a in again if a.type == AlertType.FLIGHT_ENTERED_RESTRICTED]
 
