@@ -1,0 +1,135 @@
+"""FAA NOTAM API v1: NOTAMs for the watched FIRs and locations, every page.
+
+Auth is two plain headers (``client_id``, ``client_secret``).  The client
+returns raw GeoJSON items; :mod:`service.notam.faa` turns them into NOTAMs.
+Rounds are incremental (``lastUpdatedDate``) between periodic full rounds,
+because lifecycle needs the complete current set now and then (a NOTAM that
+silently disappeared upstream is only noticed on a full round).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+
+from service.config import FaaNotamSettings
+from service.domain import FeedName
+from service.feeds.base import Clock, FeedError, FeedStats, Recorder, request_json
+
+log = logging.getLogger("firwatch.feeds.faa_notam")
+
+FEED = FeedName.FAA_NOTAM.value
+MAX_PAGES = 50
+MAX_RADIUS_NM = 100.0
+INCREMENTAL_OVERLAP = timedelta(minutes=10)
+
+
+def item_id(item: Any) -> str | None:
+    """The FAA system id of an item, or None when the item lacks the expected structure.
+
+    >>> item_id({"properties": {"coreNOTAMData": {"notam": {"id": "NOTAM_1_1"}}}})
+    'NOTAM_1_1'
+    >>> item_id({"properties": {}}) is None
+    True
+    """
+    try:
+        value = item["properties"]["coreNOTAMData"]["notam"]["id"]
+    except (KeyError, TypeError):
+        return None
+    return value if isinstance(value, str) and value else None
+
+
+class FaaNotamClient:
+    def __init__(
+        self,
+        settings: FaaNotamSettings,
+        http: httpx.AsyncClient,
+        clock: Clock,
+        *,
+        recorder: Recorder | None = None,
+        full_every: int = 6,
+    ):
+        self.settings = settings
+        self.http = http
+        self.clock = clock
+        self.recorder = recorder
+        self.stats = FeedStats()
+        self.full_every = full_every
+        self._rounds = 0
+        self._last_full_start: datetime | None = None
+
+    def _headers(self) -> dict[str, str]:
+        s = self.settings
+        if s.client_id and s.client_secret:
+            return {
+                "client_id": s.client_id.get_secret_value(),
+                "client_secret": s.client_secret.get_secret_value(),
+            }
+        return {}
+
+    async def _pages(self, params: dict[str, Any]) -> list[Any]:
+        url = self.settings.base_url.rstrip("/") + "/notams"
+        items: list[Any] = []
+        page = 1
+        while page <= MAX_PAGES:
+            query = {**params, "pageSize": self.settings.page_size, "pageNum": page}
+            try:
+                _, body = await request_json(
+                    self.http, FEED, "GET", url, params=query, headers=self._headers(),
+                    stats=self.stats, clock=self.clock, timeout=self.settings.timeout_s,
+                    recorder=self.recorder,
+                )  # fmt: skip
+            except FeedError as exc:
+                if exc.status == 401:
+                    raise FeedError(
+                        FEED, "FAA NOTAM API refused the credentials (401)", status=401
+                    ) from None
+                raise
+            if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+                raise FeedError(FEED, "response has no 'items' list")
+            items.extend(body["items"])
+            total_pages = body.get("totalPages")
+            if not body["items"] or not isinstance(total_pages, int) or page >= total_pages:
+                break
+            page += 1
+        return items
+
+    async def fetch(self) -> list[dict[str, Any]]:
+        """Items for every configured location, deduplicated by FAA id."""
+        started = self.clock()
+        full = self._last_full_start is None or self._rounds % self.full_every == 0
+        extra: dict[str, Any] = {}
+        if not full and self._last_full_start is not None:
+            since = self._last_full_start - INCREMENTAL_OVERLAP
+            extra["lastUpdatedDate"] = since.strftime("%Y-%m-%dT%H:%M:%SZ")
+        items: dict[str, dict[str, Any]] = {}
+        rejected = 0
+        for location in self.settings.locations:
+            for item in await self._pages({"icaoLocation": location, **extra}):
+                key = item_id(item)
+                if key is None:
+                    rejected += 1
+                    continue
+                items[key] = item
+        self._rounds += 1
+        if full:
+            self._last_full_start = started
+        self.stats.rejected_last = rejected
+        self.stats.rejected_total += rejected
+        if rejected:
+            log.warning("faa_notam: %d items without coreNOTAMData.notam.id rejected", rejected)
+        return list(items.values())
+
+    @property
+    def last_round_full(self) -> bool:
+        return (self._rounds - 1) % self.full_every == 0
+
+    async def fetch_radius(self, lat: float, lon: float, radius_nm: float) -> list[dict[str, Any]]:
+        if not 0 < radius_nm <= MAX_RADIUS_NM:
+            raise ValueError(f"radius_nm must be in (0, {MAX_RADIUS_NM:g}], got {radius_nm}")
+        params = {"locationLatitude": lat, "locationLongitude": lon, "locationRadius": radius_nm}
+        items = await self._pages(params)
+        return [i for i in items if item_id(i) is not None]

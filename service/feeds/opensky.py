@@ -1,0 +1,190 @@
+"""OpenSky Network REST: ``GET /states/all`` over a bounding box.
+
+Rows are positional arrays (17 columns, 18 with ``extended=1``) in SI units;
+they become :class:`Position` in feet and knots.  Authentication is OAuth2
+client credentials (tokens cached until 30 s before expiry, refreshed once on a
+401); without credentials the client is anonymous.  A 429 stops all calls until
+the time the server named, because every further call would only burn credits.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from typing import Any
+
+import httpx
+
+from service.config import OpenSkySettings
+from service.domain import FeedName, Position, Snapshot, from_unix
+from service.feeds.base import Clock, FeedError, FeedStats, Recorder, request_json
+
+log = logging.getLogger("firwatch.feeds.opensky")
+
+FEED = FeedName.OPENSKY.value
+M_TO_FT = 3.28084
+MS_TO_KT = 1.943844
+TOKEN_EARLY_S = 30.0
+
+
+def _num(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"not a number: {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"not finite: {value!r}")
+    return float(value)
+
+
+def parse_state(row: Any) -> Position | None:
+    """One state vector → Position; None when it has no position; ValueError when malformed.
+
+    >>> p = parse_state(["4b1814", "SWR12A  ", "Switzerland", 1767225599, 1767225600,
+    ...     8.5492, 47.4581, 3345.18, False, 152.4, 276.3, -4.88, None, 3421.38, "1000",
+    ...     False, 0])
+    >>> p.callsign, round(p.altitude_ft), round(p.ground_speed_kt), p.lon
+    ('SWR12A', 10975, 296, 8.5492)
+    """
+    if not isinstance(row, list) or len(row) < 17:
+        raise ValueError("state vector is not a list of 17+ fields")
+    icao24, callsign = row[0], row[1]
+    if not isinstance(icao24, str) or not (callsign is None or isinstance(callsign, str)):
+        raise ValueError("icao24/callsign of the wrong type")
+    lon, lat = _num(row[5]), _num(row[6])
+    if lon is None or lat is None:
+        return None
+    seen = _num(row[3]) or _num(row[4])
+    if seen is None:
+        raise ValueError("no time_position or last_contact")
+    on_ground = row[8]
+    if not isinstance(on_ground, bool):
+        raise ValueError("on_ground is not a boolean")
+    altitude_m = _num(row[7])
+    if altitude_m is None:
+        altitude_m = _num(row[13])
+    speed, track = _num(row[9]), _num(row[10])
+    return Position(
+        icao24=icao24,
+        callsign=callsign,
+        observed_at=from_unix(seen),
+        lon=lon,
+        lat=lat,
+        altitude_ft=altitude_m * M_TO_FT if altitude_m is not None else None,
+        on_ground=on_ground,
+        ground_speed_kt=speed * MS_TO_KT if speed is not None else None,
+        track_deg=track,
+        source=FEED,
+    )
+
+
+class OpenSkyClient:
+    def __init__(
+        self,
+        settings: OpenSkySettings,
+        http: httpx.AsyncClient,
+        clock: Clock,
+        *,
+        recorder: Recorder | None = None,
+    ):
+        self.settings = settings
+        self.http = http
+        self.clock = clock
+        self.recorder = recorder
+        self.stats = FeedStats()
+        self._token: str | None = None
+        self._token_expires = 0.0
+        self._blocked_until = 0.0
+
+    @property
+    def authenticated(self) -> bool:
+        return bool(self.settings.client_id and self.settings.client_secret)
+
+    async def _bearer(self, *, refresh: bool = False) -> dict[str, str]:
+        if not self.authenticated:
+            return {}
+        if refresh or self._token is None or time.monotonic() >= self._token_expires:
+            assert self.settings.client_id and self.settings.client_secret
+            _, body = await request_json(
+                self.http, FEED, "POST", self.settings.token_url,
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": self.settings.client_id.get_secret_value(),
+                    "client_secret": self.settings.client_secret.get_secret_value(),
+                },
+                stats=self.stats, clock=self.clock, timeout=self.settings.timeout_s,
+                record=False,  # the answer is a bearer token
+            )  # fmt: skip
+            token = body.get("access_token") if isinstance(body, dict) else None
+            if not isinstance(token, str):
+                raise FeedError(FEED, "token endpoint answered without an access_token")
+            expires = body.get("expires_in", 1800)
+            expires = float(expires) if isinstance(expires, int | float) else 1800.0
+            self._token = token
+            self._token_expires = time.monotonic() + max(0.0, expires - TOKEN_EARLY_S)
+        return {"Authorization": f"Bearer {self._token}"}
+
+    async def fetch(self) -> Snapshot:
+        wait = self._blocked_until - time.monotonic()
+        if wait > 0:
+            raise FeedError(FEED, f"rate limited for another {wait:.0f} s", status=429)
+        b = self.settings.bbox
+        params = {"lamin": b.lamin, "lomin": b.lomin, "lamax": b.lamax, "lomax": b.lomax}
+        url = self.settings.base_url.rstrip("/") + "/states/all"
+        try:
+            response, body = await self._get(url, params)
+        except FeedError as exc:
+            if exc.status == 429:
+                self._blocked_until = time.monotonic() + (exc.retry_after_s or 60.0)
+            raise
+        remaining = response.headers.get("x-rate-limit-remaining")
+        if remaining is not None and remaining.strip().lstrip("-").isdigit():
+            self.stats.credits_remaining = int(remaining)
+        return self._snapshot(body, (b.lomin, b.lamin, b.lomax, b.lamax))
+
+    async def _get(self, url: str, params: dict[str, Any]) -> tuple[httpx.Response, Any]:
+        headers = await self._bearer()
+        common = {
+            "stats": self.stats, "clock": self.clock, "timeout": self.settings.timeout_s,
+            "recorder": self.recorder, "params": params,
+        }  # fmt: skip
+        try:
+            return await request_json(self.http, FEED, "GET", url, headers=headers, **common)
+        except FeedError as exc:
+            if exc.status != 401 or not self.authenticated:
+                raise
+        headers = await self._bearer(refresh=True)  # expired or revoked token: once more
+        return await request_json(self.http, FEED, "GET", url, headers=headers, **common)
+
+    def _snapshot(self, body: Any, bbox: tuple[float, float, float, float]) -> Snapshot:
+        if not isinstance(body, dict) or not isinstance(body.get("time"), int | float):
+            raise FeedError(FEED, "response is not an object with a numeric 'time'")
+        rows = body.get("states") or []
+        if not isinstance(rows, list):
+            raise FeedError(FEED, "'states' is neither a list nor null")
+        positions: list[Position] = []
+        rejected = skipped = 0
+        for row in rows:
+            try:
+                position = parse_state(row)
+            except (ValueError, TypeError) as exc:
+                rejected += 1
+                log.debug("rejected state %r: %s", row, exc)
+                continue
+            if position is None:
+                skipped += 1
+            else:
+                positions.append(position)
+        self.stats.rejected_last = rejected
+        self.stats.rejected_total += rejected
+        self.stats.skipped_last = skipped
+        if rejected:
+            log.warning("opensky: %d malformed state vectors rejected", rejected)
+        return Snapshot(
+            source=FEED,
+            fetched_at=from_unix(body["time"]),
+            positions=tuple(positions),
+            rejected=rejected,
+            bbox=bbox,
+        )
