@@ -59,7 +59,7 @@ class OpenSkySettings(BaseModel):
     )
     interval_s: PositiveSeconds = 60.0
     timeout_s: PositiveSeconds = 20.0
-    bbox: BBox = BBox(lamin=-10.0, lomin=-85.0, lamax=25.0, lomax=-50.0)
+    bbox: BBox = BBox(lamin=-10.0, lomin=-85.0, lamax=27.0, lomax=-50.0)
     client_id: SecretStr | None = None
     client_secret: SecretStr | None = None
 

@@ -34,7 +34,7 @@ END = datetime(2025, 11, 22, 4, 0, tzinfo=UTC)
 ONSET = datetime(2025, 11, 21, 17, 43, tzinfo=UTC)
 FIRST_DEPARTURE = datetime(2025, 11, 21, 0, 0, tzinfo=UTC)
 LAST_DEPARTURE = datetime(2025, 11, 22, 4, 30, tzinfo=UTC)
-BBOX = shapely.box(-85.0, -10.0, -50.0, 25.0)
+BBOX = shapely.box(-85.0, -10.0, -50.0, 27.0)
 REPLAN_AFTER_ONSET = timedelta(minutes=10)
 QUIET_LANDINGS = (END - timedelta(minutes=25), END + timedelta(minutes=10))
 FOREIGN_KMH, DOMESTIC_KMH = 850.0, 700.0
@@ -121,6 +121,10 @@ class Scenario:
     airports: AirportRegistry
     watched: frozenset[tuple[str, str]]
     cancelled: list[dict[str, Any]] = field(default_factory=list)
+    _by_callsign: dict[str, FlightPlan] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_callsign = {f.callsign: f for f in self.flights}
 
     def states_at(self, at: datetime) -> list[tuple[FlightPlan, dict[str, Any]]]:
         out = []
@@ -131,11 +135,7 @@ class Scenario:
         return out
 
     def flight_by_callsign(self, callsign: str) -> FlightPlan | None:
-        return self._by_callsign().get(callsign.strip().upper())
-
-    @cache  # noqa: B019 - scenarios are few and live for the process
-    def _by_callsign(self) -> dict[str, FlightPlan]:
-        return {f.callsign: f for f in self.flights}
+        return self._by_callsign.get(callsign.strip().upper())
 
     def visible_notams(self, at: datetime) -> list[dict[str, Any]]:
         return [n for n in self.notams if n["_visible_from"] <= at]

@@ -19,6 +19,7 @@ from service.sim.scenario import load_scenario
 from standardwebhooks import Webhook
 
 from service.api.app import create_app
+from service.api.auth import create_key
 from service.config import load_settings
 from service.geo.airspaces import AirportRegistry, AirspaceRegistry
 from service.jobs import Poller, make_webhook_client
@@ -71,9 +72,15 @@ async def test_scenario_end_to_end(tmp_path, receiver, scenario):
     with ThreadedServer(emulator) as emu:
         settings = scenario_settings(tmp_path, emu.url)
         upgrade(settings.resolved_database_url)
+        key_engine = make_engine(settings.resolved_database_url)
+        with make_sessionmaker(key_engine).begin() as session:
+            _, admin_key = create_key(session, "integration test", ["admin"])
+        key_engine.dispose()
         api_app = create_app(settings, start_scheduler=False)
         with ThreadedServer(api_app, lifespan="on") as api:
-            async with httpx.AsyncClient(base_url=api.url, timeout=10) as client:
+            async with httpx.AsyncClient(
+                base_url=api.url, timeout=10, headers={"X-API-Key": admin_key}
+            ) as client:
                 created = await client.post(
                     "/api/v1/webhooks",
                     json={
@@ -136,11 +143,14 @@ async def test_scenario_end_to_end(tmp_path, receiver, scenario):
 
     # -- reroutes: every rerouted watched flight that landed in the window, nothing else --
     window_end = scenario.end
+    # a reroute shorter than the configured minimum is, by design, not an alert
+    min_extra_km = settings.detection.reroute_min_extra_km
     expected = {
         f["callsign"]: f
         for f in truth["flights"]
         if f["behaviour"] == "rerouted"
         and f["watched_route"]
+        and f["extra_km"] >= min_extra_km
         and f["arrives_at"] <= window_end.isoformat()
     }
     rerouted = {a["callsign"]: a for a in alerts if a["type"] == "flight.rerouted"}
