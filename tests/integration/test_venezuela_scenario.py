@@ -13,9 +13,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from service.sim.clock import ScenarioClock
-from service.sim.emulator import create_emulator_app
-from service.sim.scenario import load_scenario
 from standardwebhooks import Webhook
 
 from service.api.app import create_app
@@ -23,6 +20,9 @@ from service.api.auth import create_key
 from service.config import load_settings
 from service.geo.airspaces import AirportRegistry, AirspaceRegistry
 from service.jobs import Poller, make_webhook_client
+from service.sim.clock import ScenarioClock
+from service.sim.emulator import create_emulator_app
+from service.sim.scenario import load_scenario
 from service.store.db import make_engine, make_sessionmaker, upgrade
 from tests.support import ThreadedServer
 
