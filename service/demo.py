@@ -211,7 +211,7 @@ def print_summary(settings: Settings, truth: dict[str, Any]) -> int:
     print("alerts by type: " + ", ".join(f"{k} {v}" for k, v in sorted(by_type.items())))
     for a in alerts:
         if a.type == "airspace.status_changed":
-            print(f"  {a.observed_at:%H:%MZ} {a.title} [{a.status}]")
+            print(f"  {a.opened_at:%H:%MZ} {a.title} [{a.status}]")
     truth_by_cs = {f["callsign"]: f for f in truth.get("flights", [])}
     print("reroutes (detected vs scenario truth):")
     for a in alerts:
@@ -224,10 +224,14 @@ def print_summary(settings: Settings, truth: dict[str, Any]) -> int:
     for a in alerts:
         if a.type in ("flight.diverted", "flight.turned_back"):
             print(f"  {a.type}: {a.title}")
+    end = truth.get("end", "")
     expected = {
         f["callsign"]
         for f in truth.get("flights", [])
-        if f.get("behaviour") == "rerouted" and f.get("watched_route")
+        if f.get("behaviour") == "rerouted"
+        and f.get("watched_route")
+        and (f.get("extra_km") or 0) >= settings.detection.reroute_min_extra_km
+        and f.get("arrives_at", "") <= end
     }
     found = {a.callsign for a in alerts if a.type == "flight.rerouted"}
     ok = (
@@ -236,7 +240,9 @@ def print_summary(settings: Settings, truth: dict[str, Any]) -> int:
         and any(a.type == "flight.diverted" for a in alerts)
     )
     print(
-        f"reroutes found {len(found & expected)}/{len(expected)}; false alerts {len(found - expected)}"
+        f"reroutes found {len(found & expected)} of {len(expected)} (rerouted watched flights "
+        f"that landed in the window, extra >= {settings.detection.reroute_min_extra_km:g} km); "
+        f"false reroute alerts {len(found - expected)}"
     )
     print("demo result: " + ("OK" if ok else "INCOMPLETE (see above)"))
     return 0 if ok else 1

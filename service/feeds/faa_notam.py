@@ -4,7 +4,9 @@ Auth is two plain headers (``client_id``, ``client_secret``).  The client
 returns raw GeoJSON items; :mod:`service.notam.faa` turns them into NOTAMs.
 Rounds are incremental (``lastUpdatedDate``) between periodic full rounds,
 because lifecycle needs the complete current set now and then (a NOTAM that
-silently disappeared upstream is only noticed on a full round).
+silently disappeared upstream is only noticed on a full round).  The
+incremental cut-off is the newest ``lastUpdated`` the API itself has sent, less
+an overlap, never our clock: the server's clock is the one its field uses.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 import httpx
 
 from service.config import FaaNotamSettings
-from service.domain import FeedName
+from service.domain import FeedName, ensure_utc
 from service.feeds.base import Clock, FeedError, FeedStats, Recorder, request_json
 
 log = logging.getLogger("firwatch.feeds.faa_notam")
@@ -42,6 +44,16 @@ def item_id(item: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _updated(item: dict[str, Any]) -> datetime | None:
+    value = item["properties"]["coreNOTAMData"]["notam"].get("lastUpdated")
+    if not isinstance(value, str):
+        return None
+    try:
+        return ensure_utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    except ValueError:
+        return None
+
+
 class FaaNotamClient:
     def __init__(
         self,
@@ -59,7 +71,7 @@ class FaaNotamClient:
         self.stats = FeedStats()
         self.full_every = full_every
         self._rounds = 0
-        self._last_full_start: datetime | None = None
+        self._high_water: datetime | None = None
 
     def _headers(self) -> dict[str, str]:
         s = self.settings
@@ -99,11 +111,10 @@ class FaaNotamClient:
 
     async def fetch(self) -> list[dict[str, Any]]:
         """Items for every configured location, deduplicated by FAA id."""
-        started = self.clock()
-        full = self._last_full_start is None or self._rounds % self.full_every == 0
+        full = self._high_water is None or self._rounds % self.full_every == 0
         extra: dict[str, Any] = {}
-        if not full and self._last_full_start is not None:
-            since = self._last_full_start - INCREMENTAL_OVERLAP
+        if not full and self._high_water is not None:
+            since = self._high_water - INCREMENTAL_OVERLAP
             extra["lastUpdatedDate"] = since.strftime("%Y-%m-%dT%H:%M:%SZ")
         items: dict[str, dict[str, Any]] = {}
         rejected = 0
@@ -114,18 +125,15 @@ class FaaNotamClient:
                     rejected += 1
                     continue
                 items[key] = item
+                updated = _updated(item)
+                if updated and (self._high_water is None or updated > self._high_water):
+                    self._high_water = updated
         self._rounds += 1
-        if full:
-            self._last_full_start = started
         self.stats.rejected_last = rejected
         self.stats.rejected_total += rejected
         if rejected:
             log.warning("faa_notam: %d items without coreNOTAMData.notam.id rejected", rejected)
         return list(items.values())
-
-    @property
-    def last_round_full(self) -> bool:
-        return (self._rounds - 1) % self.full_every == 0
 
     async def fetch_radius(self, lat: float, lon: float, radius_nm: float) -> list[dict[str, Any]]:
         if not 0 < radius_nm <= MAX_RADIUS_NM:

@@ -71,7 +71,9 @@ async def test_adsbx_partial_and_total_failure():
 
 
 def faa_item(i: int) -> dict:
-    return {"type": "Feature", "properties": {"coreNOTAMData": {"notam": {"id": f"NOTAM_{i}"}}}}
+    updated = f"2025-11-21T{10 + i % 10:02d}:00:00.000Z"
+    notam = {"id": f"NOTAM_{i}", "lastUpdated": updated}
+    return {"type": "Feature", "properties": {"coreNOTAMData": {"notam": notam}}}
 
 
 async def test_faa_pages_headers_and_incremental_rounds():
@@ -97,7 +99,8 @@ async def test_faa_pages_headers_and_incremental_rounds():
     assert [p["pageNum"] for p in seen] == ["1", "2", "3"]
     assert "lastUpdatedDate" not in seen[0]
     await c.fetch()
-    assert seen[-1]["lastUpdatedDate"] == "2025-11-21T17:50:00Z"  # last full round - 10 min
+    # the newest lastUpdated the API sent (11:00Z) less the 10 min overlap, not our clock
+    assert seen[-1]["lastUpdatedDate"] == "2025-11-21T10:50:00Z"
 
 
 async def test_faa_401():

@@ -1,0 +1,105 @@
+"""The scenario's truth is internally consistent and matches what it puts in the sky."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+import shapely
+
+from service.geo.airspaces import AirspaceRegistry
+from service.geo.geodesy import distance_km
+from service.sim.flightplan import path_km
+from service.sim.scenario import BBOX, load_scenario
+from tests.conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def scenario():
+    return load_scenario("venezuela-2025-11")
+
+
+@pytest.fixture(scope="module")
+def svzm():
+    return AirspaceRegistry.from_geojson(ROOT / "seeds" / "firs.geojson").get("SVZM").geometry
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def test_unknown_scenario():
+    with pytest.raises(ValueError, match="known: venezuela-2025-11"):
+        load_scenario("nope")
+
+
+def test_truth_behaviours(scenario, svzm):
+    truth = scenario.truth()
+    flights = truth["flights"]
+    assert len({f["callsign"] for f in flights}) == len(flights)
+    assert len({f["icao24"] for f in flights}) == len(flights)
+    end = scenario.end.isoformat()
+    rerouted = [
+        f for f in flights
+        if f["behaviour"] == "rerouted" and f["watched_route"] and f["arrives_at"] < end
+    ]  # fmt: skip
+    assert len(rerouted) >= 8
+    for f in rerouted:
+        path = [tuple(p) for p in f["path"]]
+        line = shapely.LineString(path)
+        assert not shapely.intersects(line, svzm), f["callsign"]
+        for lon, lat in path[1:-1]:
+            assert shapely.contains_xy(BBOX, lon, lat)
+        o, d = scenario.airports.get(f["origin"]), scenario.airports.get(f["destination"])
+        assert f["extra_km"] == pytest.approx(
+            path_km(path) - distance_km(o.lon, o.lat, d.lon, d.lat), abs=0.1
+        )
+    behaviours = {f["behaviour"] for f in flights}
+    assert {"diverted", "turned_back", "cancelled"} <= behaviours
+    for f in flights:
+        if f["behaviour"] == "diverted":
+            assert f["actual_destination"] != f["destination"]
+        if f["behaviour"] == "turned_back":
+            assert f["actual_destination"] == f["origin"]
+        if f["behaviour"] == "cancelled":
+            assert f["destination"] == "SVMI" and f["departs_at"] >= scenario.onset.isoformat()
+            assert scenario.flight_by_callsign(f["callsign"]) is None
+    quiet = [
+        f for f in flights
+        if f["behaviour"] != "cancelled"
+        and scenario.end - timedelta(minutes=20) <= at(f["arrives_at"]) <= scenario.end + timedelta(minutes=5)
+    ]  # fmt: skip
+    assert quiet == []
+
+
+def test_traffic_before_and_after_the_warning(scenario, svzm):
+    t = scenario.start
+    before, after, domestic = [], [], []
+    while t <= scenario.end:
+        states = scenario.states_at(t)
+        inside = [
+            (f, s) for f, s in states
+            if not s["on_ground"] and shapely.contains_xy(svzm, s["lon"], s["lat"])
+        ]  # fmt: skip
+        foreign = sum(1 for f, _ in inside if not f.domestic)
+        if t < scenario.onset:
+            before.append(foreign)
+        elif t >= scenario.onset + timedelta(minutes=100):
+            after.append(foreign)
+        if t < scenario.end - timedelta(hours=1):
+            domestic.append(sum(1 for f, _ in inside if f.domestic))
+        t += timedelta(minutes=5)
+    assert min(before) >= 5 and sum(before) / len(before) >= 8
+    assert max(after) == 0
+    assert min(domestic) >= 1
+
+
+def test_states_are_consistent(scenario):
+    flight = next(f for f in scenario.flights if f.behaviour == "rerouted")
+    before = flight.state_at(flight.departs_at - timedelta(minutes=5))
+    assert before["on_ground"] and before["speed_kt"] == 0.0
+    mid = flight.state_at(flight.departs_at + (flight.arrives_at - flight.departs_at) / 2)
+    assert not mid["on_ground"] and mid["altitude_ft"] == flight.cruise_ft
+    after = flight.state_at(flight.arrives_at + timedelta(minutes=10))
+    assert after["on_ground"]
+    assert flight.state_at(flight.arrives_at + timedelta(minutes=30)) is None
