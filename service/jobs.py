@@ -77,6 +77,7 @@ class Poller:
         webhook_http: httpx.AsyncClient | None = None,
         recorder: Recorder | None = None,
         metrics: Metrics | None = None,
+        restore: bool = True,
     ):
         self.settings = settings
         self.metrics = metrics
@@ -97,8 +98,9 @@ class Poller:
             load_watched_routes(settings.path(settings.watch.routes_file)),
         )
         self._lock = asyncio.Lock()
-        with sessions() as session:
-            restore_engine(session, self.engine)
+        if restore:  # a replay starts from its own first record instead
+            with sessions() as session:
+                restore_engine(session, self.engine)
 
     # -- feeds ------------------------------------------------------------------------
     async def poll_positions(self, feed: str) -> PollReport:

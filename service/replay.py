@@ -192,7 +192,11 @@ async def replay(
     replay_settings = _settings_for(settings, recording.records)
     rounds = list(poll_rounds(recording.records))
     async with httpx.AsyncClient(transport=transport) as http:
-        poller = Poller(replay_settings, sessions, http, airspaces, airports, clock=clock)
+        # a fresh engine: replaying the same file again then repeats the same events, which the
+        # alerts' dedup keys turn into no-ops instead of transitions from the stored end state
+        poller = Poller(
+            replay_settings, sessions, http, airspaces, airports, clock=clock, restore=False
+        )
         for index, group in enumerate(rounds, 1):
             transport.round = list(group)
             clock.now = group[-1]["_at"]
