@@ -134,6 +134,7 @@ class DetectionSettings(BaseModel):
     recover_ratio: float = Field(default=0.5, gt=0, le=1)
     enter_polls: int = Field(default=2, ge=1)
     exit_polls: int = Field(default=3, ge=1)
+    closed_silence_polls: int = Field(default=6, ge=1)
     reroute_min_extra_km: float = Field(default=25.0, ge=0)
     reroute_min_positions: int = Field(default=3, ge=2)
     track_memory_flights: int = Field(default=50_000, ge=100)

@@ -83,6 +83,7 @@ class StatusTracker:
         self.collapse_since: datetime | None = None
         self._below = 0
         self._above = 0
+        self._silent = 0  # consecutive polls with no aircraft at all, domestic included
         self.last_counts: tuple[int, int] | None = None
         self.last_baseline: tuple[float | None, str] = (None, "none")
         self.notam = NotamSignal()
@@ -114,6 +115,7 @@ class StatusTracker:
     def observe_traffic(self, at: datetime, foreign: int, domestic: int) -> list[AlertEvent]:
         baseline, source = self.baseline(at)
         self.last_counts = (foreign, domestic)
+        self._silent = self._silent + 1 if foreign == 0 and domestic == 0 else 0
         self.last_baseline = (baseline, source)
         events: list[AlertEvent] = []
         if baseline is None or baseline <= 0:
@@ -174,7 +176,7 @@ class StatusTracker:
     def traffic_status(self) -> AirspaceStatus:
         if not self.collapsed:
             return AirspaceStatus.NORMAL
-        if self.last_counts is not None and self.last_counts == (0, 0):
+        if self._silent >= self.settings.closed_silence_polls:
             return AirspaceStatus.CLOSED
         return AirspaceStatus.RESTRICTED
 

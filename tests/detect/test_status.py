@@ -50,8 +50,9 @@ def test_collapse_enters_after_enter_polls_and_leaves_after_exit_polls():
 
 def test_total_silence_is_closed_and_carries_evidence():
     t = tracker()
-    events, statuses = feed(t, [(10, 2), (0, 0), (0, 0)])
-    assert statuses[-1] == AirspaceStatus.CLOSED
+    events, statuses = feed(t, [(10, 2), (0, 0), (0, 0), (0, 0), (0, 0), (0, 0), (0, 0)])
+    assert statuses[2] == AirspaceStatus.RESTRICTED  # collapsed, but silence is still short
+    assert statuses[-1] == AirspaceStatus.CLOSED  # six silent polls in a row
     changed = [e for e in events if e.type == AlertType.AIRSPACE_STATUS_CHANGED and not e.resolved]
     assert changed[-1].evidence["foreign_count"] == 0
     assert changed[-1].evidence["baseline_foreign"] == 10
