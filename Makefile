@@ -28,9 +28,11 @@ demo: install
 demo-full: install
 	$(BIN)/firwatch demo --until-done
 
-## make test: the whole suite (unit, API, integration on loopback, SQLite and PostgreSQL)
+## make test: the whole suite on SQLite, then again on PostgreSQL (127.0.0.1:5432, a database
+## per run, created and dropped by the tests; FIRWATCH_TEST_PG_URL points elsewhere)
 test: dev
 	$(BIN)/pytest
+	FIRWATCH_TEST_DB=postgresql $(BIN)/pytest -q
 
 ## make run: the service against the real feeds configured in config.yaml
 run: install

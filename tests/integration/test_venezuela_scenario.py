@@ -31,10 +31,10 @@ STEP = timedelta(minutes=5)
 CRED = "firwatch-test"
 
 
-def scenario_settings(tmp_path: Path, emu: str):
+def scenario_settings(tmp_path: Path, emu: str, database_url: str | None = None):
     return load_settings(
         ROOT / "config.yaml",
-        database_url=f"sqlite:///{tmp_path / 'firwatch.db'}",
+        database_url=database_url or f"sqlite:///{tmp_path / 'firwatch.db'}",
         seeds_dir=str(ROOT / "seeds"),
         feeds={
             "opensky": {
@@ -61,7 +61,7 @@ def scenario():
     return load_scenario("venezuela-2025-11")
 
 
-async def test_scenario_end_to_end(tmp_path, receiver, scenario):
+async def test_scenario_end_to_end(tmp_path, receiver, scenario, database_url):
     webhook_app, webhook_server = receiver
     clock = ScenarioClock(scenario.start, scenario.end, speed=0.0)
     clock.set(scenario.start)
@@ -70,7 +70,7 @@ async def test_scenario_end_to_end(tmp_path, receiver, scenario):
         opensky_client_id=CRED, opensky_client_secret=CRED,
     )  # fmt: skip
     with ThreadedServer(emulator) as emu:
-        settings = scenario_settings(tmp_path, emu.url)
+        settings = scenario_settings(tmp_path, emu.url, database_url)
         upgrade(settings.resolved_database_url)
         key_engine = make_engine(settings.resolved_database_url)
         with make_sessionmaker(key_engine).begin() as session:
