@@ -125,7 +125,11 @@ async def send_one(
             await response.aclose()
     except httpx.HTTPError as exc:
         return None, f"{type(exc).__name__}: {exc}"[:300], (time.perf_counter() - started) * 1e3
-    return response.status_code, None, (time.perf_counter() - started) * 1e3
+    latency = (time.perf_counter() - started) * 1e3
+    if 300 <= response.status_code < 400:
+        location = response.headers.get("location", "?")[:200]
+        return response.status_code, f"refused: redirect to {location} not followed", latency
+    return response.status_code, None, latency
 
 
 def _record(
@@ -160,12 +164,12 @@ def _record(
             hook.disabled_reason = "receiver answered 410 Gone"
             row.status = "dead"
             report.dead += 1
-            log.warning("webhook %s disabled: receiver answered 410", hook.id)
+            log.warning("webhook.disabled %s: receiver answered 410 Gone", hook.id)
             return True
         if hook.consecutive_failures >= settings.disable_after_failures:
             hook.enabled = False
             hook.disabled_reason = f"{hook.consecutive_failures} consecutive failed deliveries"
-            log.warning("webhook %s disabled after repeated failures", hook.id)
+            log.warning("webhook.disabled %s: %s", hook.id, hook.disabled_reason)
         if row.attempts >= settings.max_attempts:
             row.status = "dead"
             report.dead += 1

@@ -121,3 +121,25 @@ async def test_unsafe_target_is_refused_and_retried_later(sessions, settings):
         row = s.scalar(select(WebhookDeliveryRow))
         assert row.status == "pending" and "refused" in row.last_error
         assert "loopback" in row.last_error
+
+
+async def test_redirect_to_loopback_is_not_followed(sessions, settings):
+    class Redirector(Receiver):
+        async def __call__(self, scope, receive, send):
+            if scope["type"] != "http":
+                return
+            self.requests.append(None)
+            await send({"type": "http.response.start", "status": 307,
+                        "headers": [(b"location", b"http://127.0.0.1:1/admin")]})  # fmt: skip
+            await send({"type": "http.response.body", "body": b""})
+
+    app = Redirector()
+    with ThreadedServer(app) as server:
+        subscribe(sessions, f"{server.url}/hook")
+        raise_alerts(sessions, 1)
+        await drain(sessions, settings, datetime.now(UTC), 1)
+    assert len(app.requests) == 1
+    with sessions() as s:
+        row = s.scalar(select(WebhookDeliveryRow))
+        assert row.status == "pending" and row.last_status_code == 307
+        assert "redirect to http://127.0.0.1:1/admin not followed" in row.last_error
