@@ -124,7 +124,9 @@ def run_demo(*, until_done: bool, port: int, emulator_port: int, speed: float) -
         )
         asyncio.run(_serve(settings, emu, until_done))
         truth = httpx.get(f"{emu}/_emulator/truth", timeout=10).json()
-        return print_summary(settings, truth)
+        code = print_summary(settings, truth)
+        # Ctrl-C before the end of the scenario is a normal way to leave the interactive demo
+        return code if until_done else 0
     finally:
         emulator.send_signal(signal.SIGINT)
         try:
@@ -143,7 +145,7 @@ async def _serve(settings: Settings, emu: str, until_done: bool) -> None:
         log_level="warning", lifespan="on",
     )  # fmt: skip
     server = uvicorn.Server(config)
-    watcher = asyncio.create_task(_watch(server, emu, settings)) if until_done else None
+    watcher = asyncio.create_task(_watch(server, emu, settings, stop_when_done=until_done))
     try:
         await server.serve()
     finally:
@@ -151,7 +153,7 @@ async def _serve(settings: Settings, emu: str, until_done: bool) -> None:
             watcher.cancel()
 
 
-async def _watch(server: Any, emu: str, settings: Settings) -> None:
+async def _watch(server: Any, emu: str, settings: Settings, *, stop_when_done: bool) -> None:
     """Stop the server once the emulator's clock has reached the end of the scenario."""
     async with httpx.AsyncClient(timeout=5) as http:
         last = ""
@@ -166,7 +168,7 @@ async def _watch(server: Any, emu: str, settings: Settings) -> None:
             if line != last:
                 print(line, flush=True)
                 last = line
-            if clock.get("done"):
+            if clock.get("done") and stop_when_done:
                 # let the last polls and webhook deliveries land
                 await asyncio.sleep(3 * max(settings.feeds.opensky.interval_s, 1.0))
                 server.should_exit = True
