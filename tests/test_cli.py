@@ -74,3 +74,20 @@ def test_upgrade_then_alerts_json(env):
 
 def test_emulator_refuses_public_bind(env):
     one_line_error(runner.invoke(app, ["emulator", "--host", "0.0.0.0", "--port", "1"]), "loopback")
+
+
+def test_keys_create_list_revoke(env):
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    created = runner.invoke(app, ["keys", "create", "--name", "ops desk", "--scope", "admin"])
+    assert created.exit_code == 0, created.output
+    key = created.output.splitlines()[0]
+    assert key.startswith("fw_")
+    key_id = key.split("_")[1]
+    listed = runner.invoke(app, ["keys", "list"])
+    assert key_id in listed.output and "admin" in listed.output and key not in listed.output
+    assert runner.invoke(app, ["keys", "revoke", key_id]).exit_code == 0
+    assert "revoked" in runner.invoke(app, ["keys", "list"]).output
+    one_line_error(
+        runner.invoke(app, ["keys", "create", "--name", "x", "--scope", "root"]), "scopes"
+    )
+    one_line_error(runner.invoke(app, ["keys", "revoke", "nope"]), "no API key")

@@ -12,6 +12,7 @@ an overlap, never our clock: the server's clock is the one its field uses.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -72,6 +73,7 @@ class FaaNotamClient:
         self.full_every = full_every
         self._rounds = 0
         self._high_water: datetime | None = None
+        self._blocked_until = 0.0
 
     def _headers(self) -> dict[str, str]:
         s = self.settings
@@ -83,6 +85,9 @@ class FaaNotamClient:
         return {}
 
     async def _pages(self, params: dict[str, Any]) -> list[Any]:
+        wait = self._blocked_until - time.monotonic()
+        if wait > 0:
+            raise FeedError(FEED, f"rate limited for another {wait:.0f} s", status=429)
         url = self.settings.base_url.rstrip("/") + "/notams"
         items: list[Any] = []
         page = 1
@@ -95,6 +100,8 @@ class FaaNotamClient:
                     recorder=self.recorder,
                 )  # fmt: skip
             except FeedError as exc:
+                if exc.status == 429:
+                    self._blocked_until = time.monotonic() + (exc.retry_after_s or 60.0)
                 if exc.status == 401:
                     raise FeedError(
                         FEED, "FAA NOTAM API refused the credentials (401)", status=401

@@ -138,3 +138,19 @@ async def test_routes_chunks_cache_and_unknown():
     assert posts == [100, 21] and again["KLM5"].destination == "TNCC"  # from the cache
     assert recorded.records[0]["source"] == "routes"
     assert len(recorded.records[0]["request"]["json"]["planes"]) == 100
+
+
+async def test_faa_429_waits_for_retry_after():
+    calls = []
+
+    def handler(request):
+        calls.append(1)
+        return httpx.Response(429, headers={"Retry-After": "120"})
+
+    c = FaaNotamClient(FaaNotamSettings(locations=["SVZM"]), mock(handler), CLOCK)
+    with pytest.raises(FeedError) as first:
+        await c.fetch()
+    assert first.value.retry_after_s == 120
+    with pytest.raises(FeedError, match="rate limited for another"):
+        await c.fetch()
+    assert len(calls) == 1
