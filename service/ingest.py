@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from service.detect.engine import DetectionEngine, IngestResult
 from service.detect.tracks import ActiveFlight, TrackPoint
 from service.domain import AirspaceStatus, Notam, Route
-from service.geo.geodesy import path_length_km
 from service.store.alerts import save_alert_events
 from service.store.models import (
     AirspaceStatusRow,
@@ -30,22 +29,44 @@ from service.store.models import (
     TrafficSampleRow,
 )
 
-INSERT_CHUNK = 2000
+
+def _insert(session: Session):
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def insert_ignore(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Bulk insert, skipping rows that collide with a unique constraint."""
+    """Bulk insert, skipping rows that collide with a unique constraint.
+
+    One cached statement executed with a list of parameter sets (SQLAlchemy batches
+    it into multi-row INSERTs), rather than a statement compiled per batch.
+    """
+    if rows:
+        session.connection().execute(_insert(session)(table).on_conflict_do_nothing(), list(rows))
+
+
+def upsert(
+    session: Session, table: Table, rows: Sequence[dict[str, Any]], keep: Sequence[str] = ()
+) -> None:
+    """Bulk INSERT … ON CONFLICT (primary key) DO UPDATE, leaving the ``keep`` columns as stored."""
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    for start in range(0, len(rows), INSERT_CHUNK):
-        stmt = insert(table).values(list(rows[start : start + INSERT_CHUNK]))
-        session.execute(stmt.on_conflict_do_nothing())
+    stmt = _insert(session)(table)
+    key = [c.name for c in table.primary_key.columns]
+    columns = [c for c in rows[0] if c not in key and c not in keep]
+    stmt = stmt.on_conflict_do_update(
+        index_elements=key, set_={c: stmt.excluded[c] for c in columns}
+    )
+    session.connection().execute(stmt, list(rows))
+
+
+FLIGHT_COLUMNS = (
+    "great_circle_km",
+    "extra_distance_km",
+    "evaluation",
+)
 
 
 def _flight_values(engine: DetectionEngine, flight: ActiveFlight, assessment) -> dict[str, Any]:
-    airborne = flight.airborne_points()
     values: dict[str, Any] = {
         "icao24": flight.icao24,
         "callsign": flight.callsign,
@@ -60,7 +81,7 @@ def _flight_values(engine: DetectionEngine, flight: ActiveFlight, assessment) ->
         else ("track" if flight.origin else None),
         "state": flight.state,
         "position_count": len(flight.points),
-        "track_km": round(path_length_km([p.lon for p in airborne], [p.lat for p in airborne]), 1),
+        "track_km": round(flight.airborne_km(), 1),
         "airspaces": sorted(flight.airspaces),
     }
     if assessment is not None:
@@ -80,14 +101,13 @@ def persist(session: Session, engine: DetectionEngine, result: IngestResult, now
     """Write one ingest result; returns the alert rows created or changed."""
     insert_ignore(session, PositionRow.__table__, result.positions)
     insert_ignore(session, TrafficSampleRow.__table__, result.samples)
+    flights = []
     for flight_id, update in result.flights.items():
-        values = _flight_values(engine, update.flight, update.assessment)
-        row = session.get(FlightRow, flight_id)
-        if row is None:
-            session.add(FlightRow(id=flight_id, **values))
-        else:
-            for key, value in values.items():
-                setattr(row, key, value)
+        values = {"id": flight_id, **_flight_values(engine, update.flight, update.assessment)}
+        for column in FLIGHT_COLUMNS:
+            values.setdefault(column, {} if column == "evaluation" else None)
+        flights.append(values)
+    upsert(session, FlightRow.__table__, flights, keep=("first_seen",))
     for tracker in result.statuses:
         row = session.get(AirspaceStatusRow, tracker.airspace)
         counts = tracker.last_counts or (None, None)

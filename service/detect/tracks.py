@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from service.domain import Position, Route
+from service.geo.geodesy import path_length_km
 
 
 @dataclass(slots=True)
@@ -45,6 +46,7 @@ class ActiveFlight:
     airspaces: set[str] = field(default_factory=set)
     finalized: bool = False
     state: str = "airborne"
+    _km_cache: tuple[int, float, TrackPoint | None] = field(default=(0, 0.0, None), repr=False)
 
     @property
     def origin(self) -> str | None:
@@ -56,6 +58,11 @@ class ActiveFlight:
 
     def add(self, point: TrackPoint) -> bool:
         """Insert in time order; False for a duplicate timestamp."""
+        if not self.points or point.observed_at > self.points[-1].observed_at:
+            self.points.append(point)  # the usual case: the newest report
+            self.last_seen = point.observed_at
+            self.first_seen = min(self.first_seen, point.observed_at)
+            return True
         times = [p.observed_at for p in self.points]
         index = bisect.bisect_left(times, point.observed_at)
         if index < len(times) and times[index] == point.observed_at:
@@ -67,6 +74,18 @@ class ActiveFlight:
 
     def airborne_points(self) -> list[TrackPoint]:
         return [p for p in self.points if not p.on_ground]
+
+    def airborne_km(self) -> float:
+        """Length of the airborne track, extended incrementally while reports arrive in order."""
+        airborne = self.airborne_points()
+        n, km, last = self._km_cache
+        if n and n <= len(airborne) and airborne[n - 1] is last:
+            tail = airborne[n - 1 :]
+            km += path_length_km([p.lon for p in tail], [p.lat for p in tail])
+        else:
+            km = path_length_km([p.lon for p in airborne], [p.lat for p in airborne])
+        self._km_cache = (len(airborne), km, airborne[-1] if airborne else None)
+        return km
 
 
 def flight_id(icao24: str, first_seen: datetime) -> str:

@@ -21,6 +21,7 @@ class AirspaceClassifier:
     def __init__(self, registry: AirspaceRegistry, codes: Sequence[str]):
         self.codes = list(codes)
         self._geometries = [registry.get(code).geometry for code in self.codes]
+        self._bounds = [shapely.bounds(g) for g in self._geometries]
         for geometry in self._geometries:
             shapely.prepare(geometry)
 
@@ -30,7 +31,11 @@ class AirspaceClassifier:
         lats = np.asarray(lats, dtype=float)
         out = np.zeros((len(self.codes), lons.shape[0]), dtype=bool)
         for i, geometry in enumerate(self._geometries):
-            out[i] = shapely.contains_xy(geometry, lons, lats)
+            # a cheap bounding-box mask first: a global snapshot is mostly far away
+            x0, y0, x1, y1 = self._bounds[i]
+            near = (lons >= x0) & (lons <= x1) & (lats >= y0) & (lats <= y1)
+            if near.any():
+                out[i, near] = shapely.contains_xy(geometry, lons[near], lats[near])
         return out
 
     def first_airspace(self, lons: np.ndarray, lats: np.ndarray) -> list[str | None]:
