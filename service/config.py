@@ -138,6 +138,7 @@ class DetectionSettings(BaseModel):
     reroute_min_extra_km: float = Field(default=25.0, ge=0)
     reroute_min_positions: int = Field(default=3, ge=2)
     track_memory_flights: int = Field(default=50_000, ge=100)
+    store_positions_margin_deg: float = Field(default=20.0, ge=0)
     route_disruption_window_hours: float = Field(default=24.0, gt=0)
     route_disruption_min_flights: int = Field(default=2, ge=1)
 

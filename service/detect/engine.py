@@ -44,6 +44,7 @@ from service.geo.geodesy import path_length_km
 COVERAGE_MIN_FRACTION = 0.95
 NOTAM_COVER_MIN_FRACTION = 0.5
 ROUTE_CACHE_SIZE = 50_000
+FAR_TRACK_POINTS = 10
 
 
 @dataclass(slots=True)
@@ -124,6 +125,20 @@ class DetectionEngine:
             frozenset(self.context.watched_routes),
             timedelta(hours=det.route_disruption_window_hours),
             det.route_disruption_min_flights,
+        )
+        # Positions are stored only near the watched airspaces (and for flights on watched
+        # routes): a global snapshot is 12,000 aircraft every few seconds.
+        margin = det.store_positions_margin_deg
+        bounds = np.array([shapely.bounds(g) for g in geometries.values()])
+        self.storage_box = (
+            (-180.0, -90.0, 180.0, 90.0)
+            if margin >= 180
+            else (
+                float(bounds[:, 0].min() - margin),
+                float(bounds[:, 1].min() - margin),
+                float(bounds[:, 2].max() + margin),
+                float(bounds[:, 3].max() + margin),
+            )
         )
         self.routes: OrderedDict[str, Route | None] = OrderedDict()
         self.notams: dict[str, Notam] = {}
@@ -237,6 +252,8 @@ class DetectionEngine:
         member = self.classifier.membership(lons, lats)
         inside_any = member.any(axis=0) if len(positions) else np.zeros(0, dtype=bool)
         first_idx = member.argmax(axis=0) if len(positions) else np.zeros(0, dtype=int)
+        x0, y0, x1, y1 = self.storage_box
+        in_region = (lons >= x0) & (lons <= x1) & (lats >= y0) & (lats <= y1)
 
         for i, position in enumerate(positions):
             airspace = self.watched[int(first_idx[i])] if inside_any[i] else None
@@ -266,6 +283,12 @@ class DetectionEngine:
                 flight.state = "landed"
                 self._finish(flight, at, result)
             result.flights.setdefault(flight.id, FlightUpdate(flight))
+            if not (in_region[i] or self._on_watched_route(flight)):
+                # far from anything watched: keep a short tail in memory (turn-backs, landings),
+                # store nothing; memory stays bounded under a global feed
+                if len(flight.points) > 2 * FAR_TRACK_POINTS:
+                    del flight.points[:-FAR_TRACK_POINTS]
+                continue
             result.positions.append(
                 {
                     "flight_id": flight.id,
@@ -318,6 +341,12 @@ class DetectionEngine:
                 }
             )
             result.alerts.extend(self.trackers[code].observe_traffic(at, foreign_n, domestic_n))
+
+    def _on_watched_route(self, flight: ActiveFlight) -> bool:
+        route = flight.route
+        return (
+            route is not None and (route.origin, route.destination) in self.context.watched_routes
+        )
 
     def _incursion(self, flight: ActiveFlight, code: str, position) -> list[AlertEvent]:
         """A foreign aircraft entering an airspace that is currently restricted or closed."""

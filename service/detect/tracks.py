@@ -47,6 +47,8 @@ class ActiveFlight:
     finalized: bool = False
     state: str = "airborne"
     _km_cache: tuple[int, float, TrackPoint | None] = field(default=(0, 0.0, None), repr=False)
+    # (data time, state) when its row was last written; see service.ingest.FLIGHT_REFRESH
+    persisted: tuple[datetime, str] | None = field(default=None, repr=False)
 
     @property
     def origin(self) -> str | None:
