@@ -39,6 +39,14 @@ run: install
 	$(BIN)/firwatch db upgrade
 	$(BIN)/firwatch serve
 
+## make bench: the benchmark scripts (not part of the test suite); figures in BENCHMARKS.md
+bench: dev
+	$(BIN)/python benchmarks/bench_classify.py
+	$(BIN)/python benchmarks/bench_ingest.py
+	$(BIN)/python benchmarks/bench_replay.py
+	$(BIN)/python benchmarks/bench_api.py
+	$(BIN)/python benchmarks/bench_webhooks.py
+
 lint: dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -1,0 +1,101 @@
+"""API under load: 100,000 stored alerts, 50 concurrent clients on loopback.
+
+The service runs as its own process (``firwatch serve --role api``); the load comes from
+a bounded asyncio client in this process (2 cores here: client and server share them).
+Prints requests/s and p50/p95/p99 latency for GET /api/v1/alerts and GET /api/v1/airspaces/SVZM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from sqlalchemy import insert
+
+from service.store.db import make_engine, upgrade
+from service.store.models import AlertRow
+
+ROOT = Path(__file__).resolve().parents[1]
+ALERTS = 100_000
+CLIENTS = 50
+SECONDS = 10.0
+PORT = 8765
+
+
+def seed(url: str) -> None:
+    upgrade(url)
+    engine = make_engine(url)
+    t0 = datetime(2025, 11, 21, tzinfo=UTC)
+    types = ["flight.rerouted", "flight.diverted", "airspace.status_changed", "notam.active"]
+    rows = [
+        {"dedup_key": f"bench:{i}", "type": types[i % 4], "severity": "warning", "status": "open",
+         "title": f"bench alert {i}", "airspace": "SVZM", "callsign": f"TST{i % 9999}",
+         "opened_at": t0 + timedelta(seconds=i), "updated_at": t0 + timedelta(seconds=i),
+         "observed_at": t0 + timedelta(seconds=i), "evidence": {"i": i}}
+        for i in range(ALERTS)
+    ]  # fmt: skip
+    with engine.begin() as conn:
+        for k in range(0, ALERTS, 10_000):
+            conn.execute(insert(AlertRow), rows[k : k + 10_000])
+    engine.dispose()
+
+
+async def load(path: str) -> tuple[float, list[float]]:
+    latencies: list[float] = []
+    deadline = time.perf_counter() + SECONDS
+    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{PORT}", limits=limits, timeout=30
+    ) as c:
+
+        async def worker() -> None:
+            while time.perf_counter() < deadline:
+                t = time.perf_counter()
+                r = await c.get(path)
+                r.raise_for_status()
+                latencies.append((time.perf_counter() - t) * 1000)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(CLIENTS)))
+        return len(latencies) / (time.perf_counter() - started), latencies
+
+
+def main() -> None:
+    tmp = Path(tempfile.mkdtemp())
+    url = f"sqlite:///{tmp / 'api.db'}"
+    seed(url)
+    env = {**os.environ, "FIRWATCH_DATABASE_URL": url, "FIRWATCH_LOG_LEVEL": "WARNING",
+           "FIRWATCH_API__RATE_LIMIT_PER_MINUTE": "0", "FIRWATCH_SEEDS_DIR": str(ROOT / "seeds"),
+           "FIRWATCH_FEEDS__OPENSKY__ENABLED": "false", "FIRWATCH_FEEDS__ADSBX__ENABLED": "false",
+           "FIRWATCH_FEEDS__FAA_NOTAM__ENABLED": "false"}  # fmt: skip
+    server = subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "serve", "--role", "api", "--port", str(PORT),
+         "--config", str(ROOT / "config.yaml")], env=env, cwd=tmp,
+    )  # fmt: skip
+    try:
+        for _ in range(100):
+            try:
+                httpx.get(f"http://127.0.0.1:{PORT}/health/live", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        for path in ("/api/v1/alerts?limit=50", "/api/v1/airspaces/SVZM"):
+            rate, lat = asyncio.run(load(path))
+            q = statistics.quantiles(lat, n=100)
+            print(f"GET {path}: {rate:.0f} req/s with {CLIENTS} clients, {ALERTS:,} alerts stored; "
+                  f"p50 {q[49]:.1f} ms, p95 {q[94]:.1f} ms, p99 {q[98]:.1f} ms")  # fmt: skip
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
