@@ -22,7 +22,9 @@ from service.api.routes import (
     alerts,
     flights,
     health,
+    map,
     notams,
+    routes,
     status_page,
     stream,
     webhooks,
@@ -104,6 +106,18 @@ def create_app(settings: Settings, *, start_scheduler: bool = True, role: str = 
         return await call_next(request)
 
     # stream before alerts: /alerts/stream must not be read as /alerts/{alert_id}
-    for module in (stream, alerts, airspaces, flights, notams, webhooks, health, status_page):
+    modules = (
+        stream,
+        alerts,
+        airspaces,
+        flights,
+        routes,
+        map,
+        notams,
+        webhooks,
+        health,
+        status_page,
+    )
+    for module in modules:
         app.include_router(module.router)
     return app

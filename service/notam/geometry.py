@@ -29,12 +29,19 @@ COORD = re.compile(
     r"|(?P<ns2>[NS])(?P<lat2>\d{4}(?:\d{2}(?:\.\d+)?)?)\s?(?P<ew2>[EW])(?P<lon2>\d{5,7}(?:\.\d+)?)"
     r")(?![A-Z0-9])"
 )
-DECIMAL = re.compile(r"(?<![\d.])(-?\d{1,2}\.\d{3,})\s*,?\s*(-?\d{1,3}\.\d{3,})(?![\d.])")
+# decimal degrees, hemisphere letters after (10.6N 066.98W) or before (N10.6 W066.98)
+DECIMAL = re.compile(
+    r"(?<![\w.])(?:(?P<lat>\d{1,2}\.\d+)\s?(?P<ns>[NS])[\s,/]*(?P<lon>\d{1,3}\.\d+)\s?(?P<ew>[EW])"
+    r"|(?P<ns2>[NS])\s?(?P<lat2>\d{1,2}\.\d+)[\s,/]*(?P<ew2>[EW])\s?(?P<lon2>\d{1,3}\.\d+))"
+    r"(?![\w.])"
+)
 RADIUS = re.compile(
-    r"(?P<value>\d+(?:\.\d+)?)\s?(?P<unit>NM|KM|MTR|M)\b\s*(?:RADIUS|RDS)"
+    r"(?P<value>\d+(?:\.\d+)?)\s?(?P<unit>NM|KM|MTR|M)\b\s*(?:RADIUS|RDS|CENT(?:ER|RE)D)"
     r"|(?:RADIUS|RDS)\s*(?:OF\s*)?(?P<value2>\d+(?:\.\d+)?)\s?(?P<unit2>NM|KM|MTR|M)\b"
 )
-POLYGON_HINT = re.compile(r"BOUNDED BY|AREA\s+(?:WI|WITHIN)|\bWI\b\s+\d{4}", re.IGNORECASE)
+POLYGON_HINT = re.compile(
+    r"BOUNDED BY|AREA\s+(?:WI|WITHIN)|\bWI\b\s+[NS]?\d{4}|\bWITHIN\b\s+[NS]?\d{4}", re.IGNORECASE
+)
 
 
 def _dms(digits: str, degree_digits: int) -> float:
@@ -56,15 +63,20 @@ def parse_coordinate(token: str) -> tuple[float, float]:
     (-81.25, 30.083333)
     >>> parse_coordinate("N230636E1162812")
     (116.47, 23.11)
+    >>> parse_coordinate("10.6N 66.99W")
+    (-66.99, 10.6)
     >>> parse_coordinate("9500N01000E")
     Traceback (most recent call last):
     ...
     ValueError: latitude 95.0 out of range in '9500N01000E'
     """
     m = COORD.fullmatch(token.strip().upper())
-    if not m:
-        raise ValueError(f"not a coordinate: {token!r}")
-    return _from_match(m, token)
+    if m:
+        return _from_match(m, token)
+    found, problems = find_coordinates(token)
+    if len(found) == 1 and DECIMAL.fullmatch(token.strip().upper()):
+        return found[0][0], found[0][1]
+    raise ValueError(problems[0] if problems else f"not a coordinate: {token!r}")
 
 
 def _from_match(m: re.Match[str], token: str) -> tuple[float, float]:
@@ -87,7 +99,13 @@ def _from_match(m: re.Match[str], token: str) -> tuple[float, float]:
 
 
 def find_coordinates(text: str) -> tuple[list[tuple[float, float, int]], list[str]]:
-    """Every coordinate in ``text`` as (lon, lat, offset), plus problems for unreadable ones."""
+    """Every coordinate in ``text`` as (lon, lat, offset), plus problems for unreadable ones.
+
+    Out-of-range positions are reported, not clamped: a typo must not move an area.
+
+    >>> find_coordinates("WI 1036N06659W - 9100N06600W - N10.5 W066.5")
+    ([(-66.983333, 10.6, 3), (-66.5, 10.5, 31)], ["coordinate ignored: latitude 91.0 out of range in '9100N06600W'"])
+    """
     found: list[tuple[float, float, int]] = []
     problems: list[str] = []
     for m in COORD.finditer(text.upper()):
@@ -97,6 +115,15 @@ def find_coordinates(text: str) -> tuple[list[tuple[float, float, int]], list[st
             problems.append(f"coordinate ignored: {exc}")
             continue
         found.append((lon, lat, m.start()))
+    for m in DECIMAL.finditer(text.upper()):
+        lat_s, ns = m.group("lat") or m.group("lat2"), m.group("ns") or m.group("ns2")
+        lon_s, ew = m.group("lon") or m.group("lon2"), m.group("ew") or m.group("ew2")
+        lat, lon = float(lat_s), float(lon_s)
+        if lat > 90 or lon > 180:
+            problems.append(f"coordinate ignored: {m.group(0)!r} out of range")
+            continue
+        found.append((-lon if ew == "W" else lon, -lat if ns == "S" else lat, m.start()))
+    found.sort(key=lambda c: c[2])
     return found, problems
 
 
@@ -142,7 +169,8 @@ def geometry_from_text(
     """(GeoJSON or None, problems, how it was found)."""
     upper = text.upper()
     coords, problems = find_coordinates(upper)
-    if len(coords) >= 3 and POLYGON_HINT.search(upper):
+    closed_ring = len(coords) >= 4 and coords[0][:2] == coords[-1][:2]
+    if len(coords) >= 3 and (POLYGON_HINT.search(upper) or closed_ring):
         ring = [(lon, lat) for lon, lat, _ in coords]
         if ring[0] != ring[-1]:
             ring.append(ring[0])

@@ -9,7 +9,7 @@ import pytest
 from service.domain import AlertEvent, AlertType, Notam, NotamClass, Severity
 from service.ingest import save_notams
 from service.store.alerts import save_alert_events
-from service.store.models import AirspaceStatusRow, FlightRow, PositionRow
+from service.store.models import AirspaceStatusRow, FlightRow, PositionRow, TrafficSampleRow
 
 T0 = datetime(2025, 11, 21, 18, 0, tzinfo=UTC)
 
@@ -194,3 +194,31 @@ def test_health_and_docs(client):
     assert "/api/v1/alerts" in schema["paths"]
     assert "404" in schema["paths"]["/api/v1/alerts/{alert_id}"]["get"]["responses"]
     assert client.get("/").status_code == 200
+
+
+def test_map_routes_and_traffic_svg(client, sessions):
+    with sessions.begin() as s:
+        s.add(
+            FlightRow(
+                id="f2", icao24="484b2a", callsign="KLM737", domestic=False, first_seen=T0,
+                last_seen=T0 + timedelta(hours=9), origin="EHAM", destination="TNCC",
+                actual_destination="TNCC", state="landed", position_count=2, airspaces=[],
+                extra_distance_km=412.0, evaluation={"avoided": ["SVZM"]},
+            )
+        )  # fmt: skip
+        s.add(
+            PositionRow(flight_id="f2", icao24="484b2a", callsign="KLM737", observed_at=T0,
+                        lon=-62.0, lat=14.0, altitude_ft=35000.0, on_ground=False, source="adsbx")
+        )  # fmt: skip
+        s.add(TrafficSampleRow(airspace="SVZM", observed_at=T0, source="opensky",
+                               foreign_count=9, domestic_count=3))  # fmt: skip
+    kinds = [f["properties"]["kind"] for f in client.get("/api/v1/map").json()["features"]]
+    assert kinds.count("fir") == 15 and "aircraft" in kinds and "airport" in kinds
+    routes = {r["route"]: r for r in client.get("/api/v1/routes").json()}
+    assert routes["EHAM-TNCC"]["flights"] == 1 and routes["EHAM-TNCC"]["share_avoiding"] == 1.0
+    assert routes["EHAM-TNCC"]["median_extra_km"] == 412.0
+    one = client.get("/api/v1/routes/eham-tncc").json()
+    assert one["watched"] and one["recent_flights"][0]["id"] == "f2"
+    assert_problem(client.get("/api/v1/routes/nonsense"), 404)
+    svg = client.get("/api/v1/airspaces/SVZM/traffic.svg")
+    assert svg.headers["content-type"] == "image/svg+xml" and svg.text.startswith("<svg")

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import select
 
 from service.api.auth import require_read
+from service.api.charts import traffic_svg
 from service.api.deps import SessionDep
 from service.api.problems import ProblemError, responses
 from service.api.schemas import AirspaceState
@@ -116,3 +117,27 @@ def get_traffic(
             for s in session.scalars(stmt)
         ],
     }
+
+
+@router.get(
+    "/{code}/traffic.svg",
+    responses={200: {"content": {"image/svg+xml": {}}}, **responses(404)},
+    response_class=Response,
+)
+def get_traffic_svg(code: str, request: Request, session: SessionDep) -> Response:
+    """Foreign and domestic aircraft inside the FIR over time, with the baseline, as SVG."""
+    code = _known(request, code)
+    rows = session.scalars(
+        select(TrafficSampleRow)
+        .where(TrafficSampleRow.airspace == code)
+        .order_by(TrafficSampleRow.observed_at.desc())
+        .limit(2000)
+    ).all()
+    merged: dict[datetime, tuple[int, int]] = {}
+    for s in rows:  # several covering feeds may sample the same moment: keep the larger count
+        f, d = merged.get(s.observed_at, (0, 0))
+        merged[s.observed_at] = (max(f, s.foreign_count), max(d, s.domestic_count))
+    samples = [(t, f, d) for t, (f, d) in sorted(merged.items())]
+    status = session.get(AirspaceStatusRow, code)
+    baseline = status.baseline_foreign if status is not None else None
+    return Response(traffic_svg(code, samples, baseline), media_type="image/svg+xml")

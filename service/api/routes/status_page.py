@@ -1,7 +1,8 @@
-"""A one-page status view for people: airspace status, latest alerts, feed health.
+"""The status page at ``/``: map, airspace status with evidence, live alerts, routes, traffic.
 
-Plain HTML with a little JavaScript that reads the public API, so the page shows
-exactly what API clients see and needs no build step.
+One self-contained HTML page (no CDN, no map tiles: it works offline) that reads the
+public API, so what a person sees is exactly what API clients get.  The map is SVG drawn
+from ``/api/v1/map``; alerts arrive live over ``/api/v1/alerts/stream``.
 """
 
 from __future__ import annotations
@@ -12,45 +13,125 @@ from fastapi.responses import HTMLResponse
 router = APIRouter(include_in_schema=False)
 
 PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>firwatch</title>
+<html lang="en"><head><meta charset="utf-8"><title>firwatch: airspace status</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
-body{font:14px/1.4 system-ui,sans-serif;margin:1.5rem;max-width:70rem;color:#222}
-h1{font-size:1.3rem} table{border-collapse:collapse;width:100%;margin-bottom:1.5rem}
-td,th{border-bottom:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top}
-.NORMAL{color:#17643a}.ADVISORY{color:#8a6d00}.RESTRICTED{color:#b35900}.CLOSED{color:#b00020}
-.badge{font-weight:700} small{color:#666}
+body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1b1b1b;background:#f6f7f9}
+header{background:#12263f;color:#fff;padding:.6rem 1.2rem}header h1{margin:0;font-size:1.25rem}
+main{display:grid;grid-template-columns:minmax(0,3fr) minmax(0,2fr);gap:1rem;padding:1rem 1.2rem}
+section{background:#fff;border:1px solid #d8dde3;border-radius:6px;padding:.6rem .9rem}
+h2{font-size:1.05rem;margin:.2rem 0 .5rem}table{border-collapse:collapse;width:100%}
+td,th{border-bottom:1px solid #e3e6ea;padding:.25rem .4rem;text-align:left;vertical-align:top}
+caption{text-align:left;font-weight:600;padding:.2rem 0}
+.NORMAL{color:#17643a}.ADVISORY{color:#8a6100}.RESTRICTED{color:#b35900}.CLOSED{color:#b00020}
+.badge{font-weight:700;font-size:1.1rem}#map{width:100%;height:auto;background:#e8f1f8}
+.fir{fill:#fff;stroke:#7a8896;vector-effect:non-scaling-stroke;stroke-width:1}
+.fir.watched{fill:#ffe9e9;stroke:#b00020;stroke-width:2}
+.ac-foreign{fill:#b00020}.ac-domestic{fill:#1f5fa8}.airport{fill:#000}
+.track{fill:none;stroke:#8a3ffc;vector-effect:non-scaling-stroke;stroke-width:2;opacity:.8}
+a:focus,button:focus,[tabindex]:focus{outline:3px solid #ffbf47}
+small{color:#5a6470}.legend span{margin-right:1rem}
 </style></head><body>
-<h1>firwatch <small>airspace disruption monitor</small></h1>
-<h2>Airspaces</h2><table id="airspaces"><tr><th>FIR</th><th>Status</th><th>Since</th>
-<th>Foreign / baseline</th><th>Domestic</th><th>NOTAMs</th></tr></table>
-<h2>Latest alerts</h2><table id="alerts"><tr><th>Data time</th><th>Type</th><th>Severity</th>
-<th>Alert</th><th>Status</th></tr></table>
-<h2>Feeds</h2><table id="feeds"><tr><th>Feed</th><th>Last success</th><th>Last error</th>
-<th>Polls</th><th>Rejected rows</th><th>Credits left</th></tr></table>
-<p><small><a href="/docs">API documentation</a> · refreshes every 5 s</small></p>
+<header><h1>firwatch <small style="color:#cfd8e3">airspace disruption monitor</small></h1></header>
+<main>
+<section aria-labelledby="map-h"><h2 id="map-h">Map</h2>
+<svg id="map" role="img" aria-labelledby="map-title map-desc" viewBox="-86 -28 37 39" preserveAspectRatio="xMidYMid meet">
+<title id="map-title">Flight information regions, aircraft and rerouted tracks</title>
+<desc id="map-desc">FIR boundaries (watched ones in red), current aircraft (red foreign, blue Venezuelan) and tracks of rerouted, diverted or turned-back flights (purple).</desc>
+<g id="firs"></g><g id="tracks"></g><g id="aircraft"></g><g id="airports"></g></svg>
+<p class="legend"><span>&#9679; <span class="ac-foreign" style="color:#b00020">foreign aircraft</span></span>
+<span style="color:#1f5fa8">&#9679; Venezuelan aircraft</span><span style="color:#8a3ffc">&#9472; rerouted / diverted track</span>
+<span id="counts"></span></p>
+<p><small>Data time <span id="data-time">–</span>. Map data: VAT-Spy FIR boundaries (CC BY-SA 4.0, simulation data, not for navigation).</small></p>
+</section>
+<div>
+<section aria-labelledby="status-h"><h2 id="status-h">Airspace status</h2><div id="airspaces" aria-live="polite"></div></section>
+<section aria-labelledby="traffic-h" style="margin-top:1rem"><h2 id="traffic-h">Traffic</h2>
+<img id="traffic" src="/api/v1/airspaces/SVZM/traffic.svg" alt="Aircraft inside SVZM over time: foreign (red) and domestic (blue) against the baseline (dashed)" style="max-width:100%"></section>
+</div>
+<section aria-labelledby="alerts-h"><h2 id="alerts-h">Alerts <small>(live)</small></h2>
+<table><caption class="sr">Newest first; times in UTC</caption>
+<thead><tr><th scope="col">Data time (UTC)</th><th scope="col">Type</th><th scope="col">Alert</th><th scope="col">Status</th></tr></thead>
+<tbody id="alerts" aria-live="polite"></tbody></table></section>
+<section aria-labelledby="routes-h"><h2 id="routes-h">Watched routes</h2>
+<table><thead><tr><th scope="col">Route</th><th scope="col">Flights</th><th scope="col">Avoiding</th>
+<th scope="col">Median extra</th><th scope="col">Diversions</th></tr></thead><tbody id="routes"></tbody></table>
+<p><small><a href="/docs">API documentation</a> · <a href="/api/v1/alerts">alerts JSON</a></small></p></section>
+</main>
 <script>
 const esc = s => String(s ?? "").replace(/[&<>"]/g, c => ({"&":"&amp;","<":"&lt;",">":"&gt;",'"':"&quot;"}[c]));
-function fill(id, rows){const t=document.getElementById(id);
-  while(t.rows.length>1) t.deleteRow(1);
-  for(const r of rows){const tr=t.insertRow();for(const c of r){tr.insertCell().innerHTML=c;}}}
-async function refresh(){
-  try{
-    const a = await (await fetch("/api/v1/airspaces")).json();
-    fill("airspaces", a.map(s => [esc(s.airspace)+" "+esc(s.name),
-      `<span class="badge ${esc(s.status)}">${esc(s.status)}</span>`, esc(s.since),
-      esc(s.evidence.foreign_count)+" / "+esc(s.evidence.baseline_foreign),
-      esc(s.evidence.domestic_count), esc((s.evidence.notam_ids||[]).join(", "))]));
-    const al = await (await fetch("/api/v1/alerts?limit=25")).json();
-    fill("alerts", al.items.map(x => [esc(x.observed_at), esc(x.type), esc(x.severity),
-      esc(x.title), esc(x.status)]));
-    const h = await (await fetch("/health")).json();
-    fill("feeds", Object.entries(h.feeds).map(([k,f]) => [esc(k), esc(f.last_success_at),
-      esc(f.last_error_at ? f.last_error_at+" "+f.last_error : ""), esc(f.polls),
-      esc(f.rejected), esc(f.credits_remaining)]));
-  }catch(e){console.error(e)}
+const SVG = "http://www.w3.org/2000/svg";
+const utc = t => t ? t.replace("T", " ").replace(/\\.\\d+/, "").replace("Z", " UTC") : "–";
+function el(tag, attrs, parent) { const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v); parent.appendChild(e); return e; }
+function ring(coords) { return coords.map(([x, y]) => `${x},${-y}`).join(" "); }
+let firsDrawn = false;
+async function drawMap() {
+  const fc = await (await fetch("/api/v1/map")).json();
+  const firs = document.getElementById("firs"), tracks = document.getElementById("tracks"),
+        aircraft = document.getElementById("aircraft"), airports = document.getElementById("airports");
+  tracks.innerHTML = ""; aircraft.innerHTML = "";
+  let foreign = 0, domestic = 0;
+  for (const f of fc.features) {
+    const p = f.properties, g = f.geometry;
+    if (p.kind === "fir" && !firsDrawn) {
+      const polys = g.type === "Polygon" ? [g.coordinates] : g.coordinates;
+      for (const poly of polys) { const e = el("polygon", {points: ring(poly[0]), class: "fir" + (p.watched ? " watched" : "")}, firs);
+        el("title", {}, e).textContent = `${p.icao} ${p.name}`; }
+    } else if (p.kind === "track") {
+      const e = el("polyline", {points: ring(g.coordinates), class: "track"}, tracks);
+      el("title", {}, e).textContent = `${p.callsign} ${p.route} (${p.alert})`;
+    } else if (p.kind === "aircraft") {
+      p.domestic ? domestic++ : foreign++;
+      const [x, y] = g.coordinates;
+      const e = el("circle", {cx: x, cy: -y, r: 0.22, class: p.domestic ? "ac-domestic" : "ac-foreign"}, aircraft);
+      el("title", {}, e).textContent = `${p.callsign || p.icao24} ${Math.round(p.altitude_ft || 0)} ft`;
+    } else if (p.kind === "airport" && !firsDrawn) {
+      const [x, y] = g.coordinates;
+      el("rect", {x: x - 0.15, y: -y - 0.15, width: 0.3, height: 0.3, class: "airport"}, airports);
+      const t = el("text", {x: x + 0.3, y: -y + 0.1, "font-size": 0.7}, airports); t.textContent = p.icao;
+    }
+  }
+  firsDrawn = true;
+  document.getElementById("counts").textContent = `${foreign} foreign, ${domestic} Venezuelan aircraft in view`;
+  document.getElementById("data-time").textContent = utc(fc.data_time);
 }
-refresh(); setInterval(refresh, 5000);
+async function drawStatus() {
+  const list = await (await fetch("/api/v1/airspaces")).json();
+  document.getElementById("airspaces").innerHTML = list.map(s => {
+    const ev = s.evidence || {};
+    return `<p><strong>${esc(s.airspace)}</strong> ${esc(s.name)}: <span class="badge ${esc(s.status)}" data-airspace="${esc(s.airspace)}">${esc(s.status)}</span>
+      <small>since ${esc(utc(s.since))}</small><br>foreign aircraft <b class="foreign-count">${esc(ev.foreign_count)}</b>
+      vs baseline ${esc(ev.baseline_foreign)} · Venezuelan ${esc(ev.domestic_count)}
+      ${(ev.notam_ids || []).length ? "<br>NOTAMs: " + esc(ev.notam_ids.join(", ")) : ""}</p>`;
+  }).join("");
+  const routes = await (await fetch("/api/v1/routes")).json();
+  document.getElementById("routes").innerHTML = routes.map(r => `<tr><th scope="row">${esc(r.route)}</th>
+    <td>${esc(r.flights)}</td><td>${r.share_avoiding == null ? "–" : Math.round(r.share_avoiding * 100) + " %"}</td>
+    <td>${r.median_extra_km == null ? "–" : esc(r.median_extra_km) + " km"}</td><td>${esc(r.diversions)}</td></tr>`).join("");
+  document.getElementById("traffic").src = "/api/v1/airspaces/SVZM/traffic.svg?t=" + Date.now();
+}
+const rows = new Map();
+function showAlert(a) {
+  const body = document.getElementById("alerts");
+  const html = `<td>${esc(utc(a.observed_at))}</td><td>${esc(a.type)}</td><td>${esc(a.title)}</td><td>${esc(a.status)}</td>`;
+  let tr = rows.get(a.id);
+  if (!tr) { tr = document.createElement("tr"); tr.className = "alert-row"; rows.set(a.id, tr); body.prepend(tr); }
+  tr.innerHTML = html;
+}
+async function start() {
+  const first = await (await fetch("/api/v1/alerts?limit=50")).json();
+  first.items.slice().reverse().forEach(showAlert);
+  if (window.EventSource) {
+    const es = new EventSource("/api/v1/alerts/stream");
+    for (const kind of ["opened", "resolved", "reopened"]) es.addEventListener("alert." + kind, ev => showAlert(JSON.parse(ev.data)));
+  } else {
+    setInterval(async () => (await (await fetch("/api/v1/alerts?limit=50")).json()).items.slice().reverse().forEach(showAlert), 5000);
+  }
+  const tick = async () => { try { await drawMap(); await drawStatus(); } catch (e) { console.error(e); } };
+  await tick(); setInterval(tick, 3000);
+}
+start();
 </script></body></html>
 """
 

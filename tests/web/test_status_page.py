@@ -1,0 +1,123 @@
+"""The status page in a real browser (Debian's chromium, headless) while the scenario plays.
+
+Chromium and its driver are installed with apt-get when missing; the page must show the
+airspace status with its counts, draw aircraft on the map, and receive alert rows live.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+
+from service.api.app import create_app
+from service.sim.clock import ScenarioClock
+from service.sim.emulator import create_emulator_app
+from service.sim.scenario import load_scenario
+from service.store.db import upgrade
+from tests.conftest import ROOT
+from tests.integration.test_venezuela_scenario import CRED, scenario_settings
+from tests.support import ThreadedServer
+
+CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+OUTPUT = ROOT / "test-output"
+
+
+def ensure_chromium() -> None:
+    if Path(CHROMIUM).exists() and Path(DRIVER).exists():
+        return
+    apt = shutil.which("apt-get")
+    assert apt, "chromium is missing and apt-get is not available to install it"
+    install = [apt, "install", "-y", "-q", "chromium", "chromium-driver"]
+    if subprocess.run(install, capture_output=True).returncode != 0:
+        subprocess.run([apt, "update", "-q"], capture_output=True, check=True)
+        subprocess.run(install, capture_output=True, check=True)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    ensure_chromium()
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1400,1000",
+                "--disable-dev-shm-usage"):  # fmt: skip
+        options.add_argument(arg)
+    driver = webdriver.Chrome(options=options, service=Service(DRIVER))
+    yield driver
+    driver.quit()
+
+
+def wait_for(predicate, timeout_s: float, what: str):
+    deadline = time.monotonic() + timeout_s
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = predicate()
+            if last:
+                return last
+        except Exception as exc:  # the DOM is being redrawn: try again
+            last = exc
+        time.sleep(0.25)
+    raise AssertionError(f"timed out waiting for {what}: {last!r}")
+
+
+def test_status_page_live(browser, tmp_path, database_url):
+    scenario = load_scenario("venezuela-2025-11")
+    clock = ScenarioClock(scenario.start, scenario.end, speed=0.0)
+    clock.set(datetime(2025, 11, 21, 16, 0, tzinfo=UTC))
+    emulator = create_emulator_app(scenario, clock, faa_client_id=CRED, faa_client_secret=CRED,
+                                   opensky_client_id=CRED, opensky_client_secret=CRED)  # fmt: skip
+    with ThreadedServer(emulator) as emu:
+        settings = scenario_settings(tmp_path, emu.url, database_url)
+        fast = {"interval_s": 0.3}
+        settings.feeds.opensky.interval_s = settings.feeds.adsbx.interval_s = fast["interval_s"]
+        settings.feeds.faa_notam.interval_s = 0.5
+        upgrade(settings.resolved_database_url)
+        with ThreadedServer(create_app(settings), lifespan="on") as api:
+            browser.get(api.url + "/")
+            badge = wait_for(
+                lambda: browser.find_element(By.CSS_SELECTOR, '[data-airspace="SVZM"]'),
+                20,
+                "status",
+            )
+            wait_for(lambda: badge.text == "NORMAL" or browser.find_element(
+                By.CSS_SELECTOR, '[data-airspace="SVZM"]').text == "NORMAL", 20, "NORMAL")  # fmt: skip
+            wait_for(
+                lambda: browser.find_elements(By.CSS_SELECTOR, "#aircraft circle"), 20, "aircraft"
+            )
+            count = browser.find_element(By.CSS_SELECTOR, ".foreign-count").text
+            assert int(count) >= 5
+            # play the warning and the hours after it: the page must follow without a reload
+            for minute in range(0, 240, 5):
+                clock.set(datetime(2025, 11, 21, 17, 40, tzinfo=UTC).replace(
+                    hour=17 + (40 + minute) // 60, minute=(40 + minute) % 60))  # fmt: skip
+                time.sleep(0.35)
+            status = wait_for(
+                lambda: (
+                    browser.find_element(By.CSS_SELECTOR, '[data-airspace="SVZM"]').text
+                    in ("RESTRICTED", "CLOSED")
+                    and browser.find_element(By.CSS_SELECTOR, '[data-airspace="SVZM"]').text
+                ),
+                30,
+                "RESTRICTED",
+            )
+            assert status in ("RESTRICTED", "CLOSED")
+            rows = wait_for(
+                lambda: [r.text for r in browser.find_elements(By.CSS_SELECTOR, "#alerts tr")
+                         if "airspace.status_changed" in r.text],
+                20,
+                "live alert rows",
+            )  # fmt: skip
+            assert any("RESTRICTED" in r for r in rows)
+            assert "UTC" in browser.find_element(By.ID, "data-time").text
+            assert browser.find_element(By.ID, "traffic").get_attribute("alt")
+            OUTPUT.mkdir(exist_ok=True)
+            assert browser.save_screenshot(str(OUTPUT / "status-page.png"))
+            assert (OUTPUT / "status-page.png").stat().st_size > 10_000
