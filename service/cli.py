@@ -336,6 +336,38 @@ def keys_revoke(key_id: str, config: ConfigOpt = None) -> None:
     typer.echo(f"revoked {key_id}")
 
 
+@app.command("eval")
+def eval_(
+    target: Annotated[str, typer.Argument(help="Scenario name or a JSONL recording")],
+    truth: Annotated[
+        Path | None, typer.Option(help="Truth JSON (required for a recording)")
+    ] = None,
+    min_precision: Annotated[float, typer.Option(help="Fail below this precision")] = 0.95,
+    min_recall: Annotated[float, typer.Option(help="Fail below this recall")] = 0.95,
+    max_extra_error: Annotated[float, typer.Option(help="Fail above this relative error")] = 0.10,
+    max_onset_polls: Annotated[
+        float | None, typer.Option(help="Fail when the status changes later than this")
+    ] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Play a scenario (or replay a recording) and score the alerts against its truth."""
+    from service.evaluate import evaluate
+
+    settings = settings_or_exit(config)
+    setup_logging("ERROR")
+    if truth is not None and not truth.is_file():
+        fail(f"{truth}: no such file")
+    try:
+        result = asyncio.run(evaluate(target, truth, settings))
+    except ValueError as exc:
+        fail(str(exc))
+    typer.echo(result.table())
+    problems = result.failures(min_precision, min_recall, max_extra_error, max_onset_polls)
+    for problem in problems:
+        typer.echo(f"below threshold: {problem}")
+    raise typer.Exit(1 if problems else 0)
+
+
 @db_app.command("upgrade")
 def db_upgrade(config: ConfigOpt = None) -> None:
     """Apply Alembic migrations up to the latest revision."""

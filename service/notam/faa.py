@@ -1,31 +1,45 @@
 """FAA NOTAM API item (GeoJSON feature) → :class:`Notam`.
 
 The ICAO translation (``formattedText``) is parsed when present, because it
-carries the Q-line and items; the item's own fields (all strings) fill what the
-text lacks and give the stable FAA id.  A broken item still becomes a NOTAM
-with problems, so nothing the FAA sent is silently dropped.
+carries the Q-line and items; the item's own fields (all strings, any of them
+possibly missing) fill what the text lacks and give the stable FAA id.  A broken
+item still becomes a NOTAM with problems, so nothing the FAA sent is silently
+dropped.  The item's ``geometry`` member is ignored: the reference documents it
+as absent or empty in practice.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from service.domain import Notam, ensure_utc
+from service.domain import Notam, NotamClass, ensure_utc
 from service.geo.airspaces import AirspaceRegistry
 from service.notam.geometry import geometry_from_text, limits_to_band, qline_circle
-from service.notam.parser import parse_notam
+from service.notam.parser import US_INTL, parse_notam
 from service.notam.qcodes import classify
+
+WHOLE_FIR_SUBJECTS = ("QAF",)
 
 
 def _time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value or value.upper() == "PERM":
+    if not isinstance(value, str) or not value.strip() or value.strip().upper() == "PERM":
         return None
     try:
-        return ensure_utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+        return ensure_utc(datetime.fromisoformat(value.strip().replace("Z", "+00:00")))
     except ValueError:
         return None
+
+
+def _str(core: dict[str, Any], key: str) -> str | None:
+    value = core.get(key)
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
 
 
 def _translation(notam_data: dict[str, Any], kind: str) -> str | None:
@@ -35,6 +49,34 @@ def _translation(notam_data: dict[str, Any], kind: str) -> str | None:
             if isinstance(text, str) and text.strip():
                 return text
     return None
+
+
+def _flight_level(value: str | None) -> str | None:
+    """``minimumFL``/``maximumFL`` ("000", "999") as limit text.
+
+    >>> _flight_level("000"), _flight_level("180"), _flight_level("999"), _flight_level("x")
+    ('SFC', 'FL180', 'UNL', None)
+    """
+    if value is None or not re.fullmatch(r"\d{1,3}", value):
+        return None
+    level = f"FL{int(value):03d}"
+    return {"FL000": "SFC", "FL999": "UNL"}.get(level, level)
+
+
+def _item_circle(core: dict[str, Any]) -> tuple[float, float, float] | None:
+    coords, radius = _str(core, "coordinates"), _str(core, "radius")
+    if not coords or not radius:
+        return None
+    try:
+        return qline_circle(f"{coords}{int(float(radius)):03d}")
+    except ValueError:
+        return None
+
+
+def _broken(item: Any, problem: str) -> Notam:
+    raw = str(item)[:2000]
+    digest = hashlib.sha256(raw.encode()).hexdigest()[:16]
+    return Notam(id=f"FAA_BAD_{digest}", number="", raw_text=raw, problems=(problem,))
 
 
 def notam_from_faa_item(item: dict[str, Any], airspaces: AirspaceRegistry | None) -> Notam:
@@ -50,69 +92,96 @@ def notam_from_faa_item(item: dict[str, Any], airspaces: AirspaceRegistry | None
     >>> n = notam_from_faa_item(item, None)
     >>> n.id, n.number, n.fir, n.classification.value, n.valid_from.isoformat()
     ('NOTAM_1_1', 'A0012/25', 'SVZM', 'warning', '2025-11-21T17:43:00+00:00')
+    >>> notam_from_faa_item({"properties": None}, None).problems
+    ('FAA item without properties.coreNOTAMData.notam.id',)
     """
     try:
         data = item["properties"]["coreNOTAMData"]
         core = data["notam"]
         faa_id = str(core["id"])
-    except (KeyError, TypeError):
-        return Notam(
-            id=f"FAA_BAD_{abs(hash(str(item)[:500])):x}",
-            number="",
-            raw_text=str(item)[:2000],
-            problems=("FAA item without properties.coreNOTAMData.notam.id",),
-        )
-    text = str(core.get("text") or "")
-    icao_text = _translation(data, "ICAO")
-    local_text = _translation(data, "LOCAL_FORMAT")
-    source = icao_text or local_text
+        if not isinstance(core, dict) or not isinstance(data, dict):
+            raise TypeError("not an object")
+    except (KeyError, TypeError, IndexError):
+        return _broken(item, "FAA item without properties.coreNOTAMData.notam.id")
+    try:
+        return _from_core(data, core, faa_id, airspaces)
+    except Exception as exc:  # one bad item must not stop the poll
+        return _broken(item, f"FAA item not readable: {type(exc).__name__}: {exc}")
+
+
+def _from_core(
+    data: dict[str, Any], core: dict[str, Any], faa_id: str, airspaces: AirspaceRegistry | None
+) -> Notam:
+    text = _str(core, "text") or ""
+    issued = _time(core.get("issued"))
+    year_hint = issued.year if issued else None
+    source = _translation(data, "ICAO") or _translation(data, "LOCAL_FORMAT")
     if source:
-        notam = parse_notam(source, airspaces=airspaces, notam_id=faa_id)
+        notam = parse_notam(source, airspaces=airspaces, notam_id=faa_id, year_hint=year_hint)
     else:
-        header = f"{core.get('icaoLocation', '')} {core.get('number', '')} NOTAM "
-        notam = parse_notam(header + text, airspaces=airspaces, notam_id=faa_id)
+        # bare item text: give it the header the plain-text reader expects
+        header = f"{_str(core, 'icaoLocation') or 'XXXX'} {_str(core, 'number') or ''} NOTAM "
+        if US_INTL.match(text):
+            header = ""
+        notam = parse_notam(
+            header + text, airspaces=airspaces, notam_id=faa_id, year_hint=year_hint
+        )
         notam = replace(notam, problems=tuple(p for p in notam.problems if "format" not in p))
-    fir = core.get("affectedFIR") or notam.fir
-    qcode = core.get("selectionCode") or notam.qcode
+    problems = [p for p in notam.problems if not p.startswith("no FIR")]
+
+    fir = _str(core, "affectedFIR") or notam.fir
+    qcode = _str(core, "selectionCode") or notam.qcode
+    end = _str(core, "effectiveEnd")
+    permanent = notam.permanent or (end is not None and end.upper() == "PERM")
     valid_from = notam.valid_from or _time(core.get("effectiveStart"))
-    end = core.get("effectiveEnd")
-    valid_to = notam.valid_to or _time(end)
-    permanent = notam.permanent or (isinstance(end, str) and end.upper() == "PERM")
-    lower = notam.lower or (f"FL{core['minimumFL']}" if core.get("minimumFL") else None)
-    upper = notam.upper or (f"FL{core['maximumFL']}" if core.get("maximumFL") else None)
-    if upper == "FL999":
-        upper = "UNL"
-    if lower == "FL000":
-        lower = "SFC"
+    valid_to = notam.valid_to or (None if permanent else _time(end))
+    if valid_from is None:
+        problems.append("no start of validity (effectiveStart)")
+    lower = notam.lower or _str(core, "lowerLimit") or _flight_level(_str(core, "minimumFL"))
+    upper = notam.upper or _str(core, "upperLimit") or _flight_level(_str(core, "maximumFL"))
     band, limit_problems = limits_to_band(lower, upper)
+    if (lower, upper) != (notam.lower, notam.upper):
+        problems = [p for p in problems if "limit" not in p] + limit_problems
+    else:
+        band = notam.band if not limit_problems else band
+
     body = notam.text or text
     classification, reason = notam.classification, notam.classification_reason
-    if qcode and qcode != notam.qcode:
+    if qcode != notam.qcode:
         classification, reason = classify(qcode, body)
+
     geometry = notam.geometry
-    if geometry is None or (fir and notam.fir != fir):
-        fir_geometry = airspaces.get(fir).geometry if airspaces and fir in airspaces else None
-        qline = None
-        coords, radius = core.get("coordinates"), core.get("radius")
-        if coords and radius:
-            try:
-                qline = qline_circle(f"{coords}{int(float(radius)):03d}")
-            except ValueError:
-                qline = None
-        named = geometry_from_text(body, qline=qline, fir_geometry=fir_geometry, whole_fir=True)
-        geometry = named[0] or geometry
-    problems = [p for p in notam.problems if not p.startswith("no FIR")] + limit_problems
+    if geometry is None:
+        circle = _item_circle(core)
+        fir_geometry = airspaces.get(fir).geometry if airspaces and fir and fir in airspaces else None
+        # a whole-FIR area only for FIR subjects, 999 NM circles and FIR-wide warnings:
+        # a runway item must not paint its whole FIR
+        whole_fir = (
+            (qcode or "").startswith(WHOLE_FIR_SUBJECTS)
+            or (circle is not None and circle[2] >= 999)
+            or (circle is None and classification == NotamClass.WARNING)
+        )
+        geometry, geo_problems, _ = geometry_from_text(
+            body, qline=circle, fir_geometry=fir_geometry, whole_fir=whole_fir
+        )
+        problems += [p for p in geo_problems if p not in problems]
+
+    kind = (_str(core, "type") or notam.kind)[:1].upper()
     return replace(
         notam,
         id=faa_id,
-        number=str(core.get("number") or notam.number),
-        kind=str(core.get("type") or notam.kind)[:1],
+        number=_str(core, "number") or notam.number,
+        kind=kind if kind in ("N", "R", "C") else notam.kind,
         fir=fir,
-        locations=notam.locations or tuple(filter(None, [core.get("icaoLocation")])),
+        locations=notam.locations or tuple(filter(None, [_str(core, "icaoLocation")])),
         qcode=qcode,
+        traffic=notam.traffic or _str(core, "traffic"),
+        purpose=notam.purpose or _str(core, "purpose"),
+        scope=notam.scope or _str(core, "scope"),
         valid_from=valid_from,
         valid_to=valid_to,
         permanent=permanent,
+        schedule=notam.schedule or _str(core, "schedule"),
         lower=lower,
         upper=upper,
         band=band,
@@ -121,7 +190,7 @@ def notam_from_faa_item(item: dict[str, Any], airspaces: AirspaceRegistry | None
         classification=classification,
         classification_reason=reason,
         geometry=geometry,
-        source_classification=core.get("classification") or notam.source_classification,
-        issued_at=_time(core.get("issued")) or notam.issued_at,
+        source_classification=_str(core, "classification") or notam.source_classification,
+        issued_at=issued or notam.issued_at,
         problems=tuple(dict.fromkeys(problems)),
     )

@@ -30,7 +30,7 @@ DOMESTIC = re.compile(
     r"\s*(?P<start>\d{10})-(?P<end>\d{10}|PERM)(?P<est>EST)?\s*$",
     re.DOTALL,
 )
-US_INTL = re.compile(r"^(?P<acct>K[A-Z]{3})\s+(?P<series>[A-Z])(?P<num>\d{4})/(?P<yy>\d{2})\b")
+US_INTL = re.compile(r"^(?P<acct>[A-Z]{4})\s+(?P<series>[A-Z])(?P<num>\d{4})/(?P<yy>\d{2})\b")
 MONTHS = {
     m: i
     for i, m in enumerate(
@@ -38,25 +38,34 @@ MONTHS = {
     )
 }
 PLAIN_TIME = re.compile(
-    r"(?P<d>\d{1,2})\s+(?P<m>[A-Z]{3})\s+(?P<t>\d{2}:?\d{2})\s+UTC\s+(?P<y>\d{4})"
+    r"(?P<d>\d{1,2})\s+(?P<m>[A-Z]{3})\s+(?P<t>\d{2}:?\d{2})\s+UTC(?:\s+(?P<y>\d{4}))?"
 )
 PLAIN_LIMITS = re.compile(
     r"\b(?P<lower>SFC|GND|FL\d{3}|\d+FT)\s*-\s*(?P<upper>UNL|FL\d{3}|\d+FT)\b"
 )
 
 
-def notam_time(text: str) -> datetime:
+def notam_time(text: str, year_hint: int | None = None) -> datetime:
     """``YYMMDDhhmm`` (UTC) → aware datetime.
+
+    The century is the one nearest ``year_hint`` (e.g. the year the text was
+    fetched) when given, else 1970–2069.
 
     >>> notam_time("2511211743").isoformat()
     '2025-11-21T17:43:00+00:00'
-    >>> notam_time("9104030730").year
-    1991
+    >>> notam_time("9104030730").year, notam_time("9104030730", year_hint=2085).year
+    (1991, 2091)
     """
     if not re.fullmatch(r"\d{10}", text):
         raise ValueError(f"not YYMMDDhhmm: {text!r}")
     yy = int(text[:2])
-    year = 2000 + yy if yy < 70 else 1900 + yy
+    if year_hint is None:
+        year = 2000 + yy if yy < 70 else 1900 + yy
+    else:
+        year = min(
+            (c + yy for c in range(year_hint // 100 * 100 - 100, year_hint + 101, 100)),
+            key=lambda y: abs(y - year_hint),
+        )
     return datetime(
         year, int(text[2:4]), int(text[4:6]), int(text[6:8]), int(text[8:10]), tzinfo=UTC
     )
@@ -105,7 +114,11 @@ def _geometry(
 
 
 def parse_icao(
-    text: str, *, airspaces: AirspaceRegistry | None = None, notam_id: str | None = None
+    text: str,
+    *,
+    airspaces: AirspaceRegistry | None = None,
+    notam_id: str | None = None,
+    year_hint: int | None = None,
 ) -> Notam:
     """An ICAO-format NOTAM (header, Q-line, items A–G)."""
     raw = text
@@ -118,6 +131,8 @@ def parse_icao(
         kind, ref = header["kind"], header["ref"]
     else:
         problems.append("no NOTAM header (e.g. 'A1234/25 NOTAMN')")
+    if text.startswith("(") and not text.endswith(")"):
+        problems.append("text looks truncated (no closing parenthesis)")
     items: dict[str, str] = {}
     matches = list(ITEM.finditer(text))
     order = "QABCDEFG"
@@ -165,7 +180,7 @@ def parse_icao(
     estimated = permanent = False
     if "B" in items:
         try:
-            valid_from = notam_time(items["B"].split()[0])
+            valid_from = notam_time(items["B"].split()[0], year_hint)
         except (ValueError, IndexError) as exc:
             problems.append(f"item B: {exc}")
     elif kind != "C":
@@ -177,7 +192,7 @@ def parse_icao(
         else:
             estimated = c.endswith("EST")
             try:
-                valid_to = notam_time(c.removesuffix("EST"))
+                valid_to = notam_time(c.removesuffix("EST"), year_hint)
             except ValueError as exc:
                 problems.append(f"item C: {exc}")
     if valid_from and valid_to and valid_to < valid_from:
@@ -230,7 +245,11 @@ def parse_icao(
 
 
 def parse_faa_text(
-    text: str, *, airspaces: AirspaceRegistry | None = None, notam_id: str | None = None
+    text: str,
+    *,
+    airspaces: AirspaceRegistry | None = None,
+    notam_id: str | None = None,
+    year_hint: int | None = None,
 ) -> Notam:
     """US domestic / FDC one-liner: ``!FDC 5/9106 ZJX ... 2511250429-2604302200EST``."""
     raw = text
@@ -241,13 +260,13 @@ def parse_faa_text(
     problems: list[str] = []
     valid_from = valid_to = None
     try:
-        valid_from = notam_time(m["start"])
+        valid_from = notam_time(m["start"], year_hint)
     except ValueError as exc:
         problems.append(f"start: {exc}")
     permanent = m["end"] == "PERM"
     if not permanent:
         try:
-            valid_to = notam_time(m["end"])
+            valid_to = notam_time(m["end"], year_hint)
         except ValueError as exc:
             problems.append(f"end: {exc}")
     body = m["body"]
@@ -274,16 +293,23 @@ def parse_faa_text(
     )
 
 
-def _plain_time(m: re.Match[str]) -> datetime:
+def _plain_time(m: re.Match[str], year_hint: int | None) -> datetime:
     month = MONTHS.get(m["m"])
     if month is None:
         raise ValueError(f"unknown month {m['m']!r}")
+    year = int(m["y"]) if m["y"] else year_hint
+    if year is None:
+        raise ValueError(f"no year in {m.group(0)!r} and no year hint")
     hhmm = m["t"].replace(":", "")
-    return datetime(int(m["y"]), month, int(m["d"]), int(hhmm[:2]), int(hhmm[2:]), tzinfo=UTC)
+    return datetime(year, month, int(m["d"]), int(hhmm[:2]), int(hhmm[2:]), tzinfo=UTC)
 
 
 def parse_us_international(
-    text: str, *, airspaces: AirspaceRegistry | None = None, notam_id: str | None = None
+    text: str,
+    *,
+    airspaces: AirspaceRegistry | None = None,
+    notam_id: str | None = None,
+    year_hint: int | None = None,
 ) -> Notam:
     """US international plain text (``KICZ A0012/25 NOTAM…SECURITY…``), as the FAA publishes it."""
     raw = text
@@ -300,12 +326,12 @@ def parse_us_international(
     try:
         validity = [t for t in times if not created or t.start() < created.start()]
         if len(validity) >= 1:
-            valid_from = _plain_time(validity[0])
+            valid_from = _plain_time(validity[0], year_hint)
         if len(validity) >= 2:
-            valid_to = _plain_time(validity[1])
+            valid_to = _plain_time(validity[1], year_hint)
         after = [t for t in times if created and t.start() >= created.end()]
         if after:
-            issued = _plain_time(after[0])
+            issued = _plain_time(after[0], year_hint)
     except ValueError as exc:
         problems.append(f"dates: {exc}")
     if valid_from is None:
@@ -358,7 +384,11 @@ def _unparsed(
 
 
 def parse_notam(
-    text: str, *, airspaces: AirspaceRegistry | None = None, notam_id: str | None = None
+    text: str,
+    *,
+    airspaces: AirspaceRegistry | None = None,
+    notam_id: str | None = None,
+    year_hint: int | None = None,
 ) -> Notam:
     """Any NOTAM text; never raises.
 
@@ -375,12 +405,17 @@ def parse_notam(
             return Notam(id=notam_id or _fallback_id(""), number="", raw_text=text or "",
                          problems=("empty text",))  # fmt: skip
         body = "\n".join(line for line in stripped.splitlines() if not line.startswith("#"))
+        options: dict[str, Any] = {
+            "airspaces": airspaces,
+            "notam_id": notam_id,
+            "year_hint": year_hint,
+        }
         if body.lstrip().startswith("!"):
-            return parse_faa_text(body, airspaces=airspaces, notam_id=notam_id)
+            return parse_faa_text(body, **options)
         if US_INTL.match(body.lstrip()) and "Q)" not in body:
-            return parse_us_international(body, airspaces=airspaces, notam_id=notam_id)
+            return parse_us_international(body, **options)
         if HEADER.match(body.lstrip()) or "Q)" in body or "E)" in body:
-            return parse_icao(body, airspaces=airspaces, notam_id=notam_id)
+            return parse_icao(body, **options)
         return _unparsed(body, notam_id, "not a recognised NOTAM format", airspaces)
     except Exception as exc:  # a parser bug must cost one NOTAM's fields, not the ingest
         return Notam(

@@ -1,0 +1,191 @@
+"""Score detection against a scenario's truth: precision and recall per alert type,
+status onset delay, false closures, extra-distance error.
+
+A scenario is played through the emulator in-process (the same feed clients, detection
+and storage as live), a recording through replay; both into a throw-away SQLite file.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+from sqlalchemy import select
+
+from service.config import Settings
+from service.geo.airspaces import AirportRegistry, AirspaceRegistry
+from service.store.db import make_engine, make_sessionmaker, upgrade
+from service.store.models import AlertRow
+
+POLL = timedelta(minutes=5)
+FLIGHT_TYPES = {
+    "flight.rerouted": "rerouted",
+    "flight.diverted": "diverted",
+    "flight.turned_back": "turned_back",
+}
+
+
+@dataclass
+class Score:
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    onset_polls: float | None = None
+    notam_onset_polls: float | None = None
+    false_closures: int = 0
+    extra_error_mean: float | None = None
+    extra_error_max: float | None = None
+
+    def failures(self, min_precision: float, min_recall: float, max_extra_error: float,
+                 max_onset_polls: float | None) -> list[str]:  # fmt: skip
+        out = []
+        for row in self.rows:
+            if row["precision"] is not None and row["precision"] < min_precision:
+                out.append(f"{row['type']} precision {row['precision']:.2f} < {min_precision}")
+            if row["recall"] is not None and row["recall"] < min_recall:
+                out.append(f"{row['type']} recall {row['recall']:.2f} < {min_recall}")
+        if self.extra_error_max is not None and self.extra_error_max > max_extra_error:
+            out.append(f"extra-distance error {self.extra_error_max:.1%} > {max_extra_error:.0%}")
+        if self.false_closures:
+            out.append(f"{self.false_closures} false closures")
+        if max_onset_polls is not None and (
+            self.onset_polls is None or self.onset_polls > max_onset_polls
+        ):
+            out.append(f"status onset {self.onset_polls} polls > {max_onset_polls}")
+        return out
+
+    def table(self) -> str:
+        lines = [
+            f"{'alert type':<22} {'truth':>6} {'found':>6} {'hits':>5} {'precision':>9} {'recall':>7}"
+        ]
+        for r in self.rows:
+            p = "-" if r["precision"] is None else f"{r['precision']:.2f}"
+            rc = "-" if r["recall"] is None else f"{r['recall']:.2f}"
+            lines.append(
+                f"{r['type']:<22} {r['truth']:>6} {r['found']:>6} {r['hits']:>5} {p:>9} {rc:>7}"
+            )
+        fmt = lambda v: "-" if v is None else f"{v:.1f}"  # noqa: E731
+        lines.append(f"status onset delay: {fmt(self.onset_polls)} polls after the onset, "
+                     f"{fmt(self.notam_onset_polls)} polls after the NOTAM was published")  # fmt: skip
+        lines.append(f"false closures (restricted/closed before the onset): {self.false_closures}")
+        if self.extra_error_mean is not None:
+            lines.append(
+                f"extra-distance error: mean {self.extra_error_mean:.1%}, max {self.extra_error_max:.1%}"
+            )
+        return "\n".join(lines)
+
+
+def score(alerts: list[AlertRow], truth: dict[str, Any], min_extra_km: float) -> Score:
+    out = Score()
+    end = truth["end"]
+    onset = datetime.fromisoformat(truth["onset"])
+    flights = truth["flights"]
+    extra_errors = []
+    for alert_type, behaviour in FLIGHT_TYPES.items():
+        expected = {
+            f["callsign"]: f
+            for f in flights
+            if f["behaviour"] == behaviour
+            and f["arrives_at"] <= end
+            and (
+                behaviour != "rerouted"
+                or (f["watched_route"] and (f["extra_km"] or 0) >= min_extra_km)
+            )
+        }
+        found = {a.callsign: a for a in alerts if a.type == alert_type}
+        hits = set(expected) & set(found)
+        out.rows.append({
+            "type": alert_type, "truth": len(expected), "found": len(found), "hits": len(hits),
+            "precision": len(hits) / len(found) if found else (None if not expected else 0.0),
+            "recall": len(hits) / len(expected) if expected else None,
+        })  # fmt: skip
+        if behaviour == "rerouted":
+            for cs in hits:
+                truth_km = expected[cs]["extra_km"]
+                extra_errors.append(abs(found[cs].extra_distance_km - truth_km) / truth_km)
+    if extra_errors:
+        out.extra_error_mean = statistics.mean(extra_errors)
+        out.extra_error_max = max(extra_errors)
+    changes = [a for a in alerts if a.type == "airspace.status_changed"]
+    severe = [a for a in changes if (a.evidence or {}).get("status") in ("RESTRICTED", "CLOSED")]
+    out.false_closures = sum(1 for a in severe if a.opened_at < onset)
+    first = min((a.opened_at for a in changes if a.opened_at >= onset), default=None)
+    if first is not None:
+        out.onset_polls = (first - onset) / POLL
+        published = [n.get("issued") for n in truth.get("notam_items", []) if n.get("issued")]
+        if published:
+            out.notam_onset_polls = (first - datetime.fromisoformat(min(published))) / POLL
+    return out
+
+
+async def play_scenario(name: str, settings: Settings, url: str) -> dict[str, Any]:
+    """Step the scenario's clock every 5 minutes and poll all feeds, as the integration test does."""
+    from service.jobs import Poller
+    from service.sim.clock import ScenarioClock
+    from service.sim.emulator import create_emulator_app
+    from service.sim.scenario import load_scenario
+
+    scenario = load_scenario(name)
+    clock = ScenarioClock(scenario.start, scenario.end)
+    cred = "firwatch-eval"
+    app = create_emulator_app(scenario, clock, faa_client_id=cred, faa_client_secret=cred,
+                              opensky_client_id=cred, opensky_client_secret=cred)  # fmt: skip
+    emu = "http://emulator"
+    feeds = settings.feeds.model_copy(deep=True)
+    feeds.opensky.base_url, feeds.adsbx.base_url, feeds.routes.base_url = f"{emu}/api", emu, emu
+    feeds.opensky.token_url = f"{emu}/auth/realms/opensky-network/protocol/openid-connect/token"
+    feeds.faa_notam.base_url = f"{emu}/notamapi/v1"
+    for feed in (feeds.opensky, feeds.faa_notam):
+        feed.client_id = feed.client_secret = SecretStr(cred)
+    run_settings = settings.model_copy(update={"feeds": feeds, "database_url": url})
+    seeds = settings.path(settings.seeds_dir)
+    engine = make_engine(url)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=emu) as http:
+        poller = Poller(run_settings, make_sessionmaker(engine), http,
+                        AirspaceRegistry.from_geojson(seeds / "firs.geojson"),
+                        AirportRegistry.from_csv(seeds / "airports.csv"), clock=clock.now)  # fmt: skip
+        at = scenario.start
+        while at <= scenario.end:
+            clock.set(at)
+            await poller.poll_once()
+            at += POLL
+    engine.dispose()
+    truth = scenario.truth()
+    truth["notam_items"] = [
+        {"issued": n["_visible_from"].isoformat()}
+        for n in scenario.notams
+        if n["properties"]["coreNOTAMData"]["notam"]["number"] in ("A0012/25",)
+    ]
+    return truth
+
+
+async def evaluate(target: str, truth_path: Path | None, settings: Settings) -> Score:
+    from service.replay import replay
+
+    tmp = Path(tempfile.mkdtemp(prefix="firwatch-eval-"))
+    url = f"sqlite:///{tmp / 'eval.db'}"
+    upgrade(url)
+    if Path(target).is_file():
+        if truth_path is None:
+            raise ValueError("a recording needs --truth TRUTH.json")
+        truth = json.loads(truth_path.read_text(encoding="utf-8"))
+        seeds = settings.path(settings.seeds_dir)
+        engine = make_engine(url)
+        await replay(Path(target), settings.model_copy(update={"database_url": url}),
+                     make_sessionmaker(engine), AirspaceRegistry.from_geojson(seeds / "firs.geojson"),
+                     AirportRegistry.from_csv(seeds / "airports.csv"))  # fmt: skip
+        engine.dispose()
+    else:
+        truth = await play_scenario(target, settings, url)
+        if truth_path is not None:
+            truth = json.loads(truth_path.read_text(encoding="utf-8"))
+    engine = make_engine(url)
+    with make_sessionmaker(engine)() as session:
+        alerts = list(session.scalars(select(AlertRow)))
+    engine.dispose()
+    return score(alerts, truth, settings.detection.reroute_min_extra_km)
