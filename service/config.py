@@ -60,6 +60,7 @@ class OpenSkySettings(BaseModel):
     interval_s: PositiveSeconds = 60.0
     timeout_s: PositiveSeconds = 20.0
     bbox: BBox = BBox(lamin=-10.0, lomin=-85.0, lamax=27.0, lomax=-50.0)
+    credit_budget: bool = True
     client_id: SecretStr | None = None
     client_secret: SecretStr | None = None
 
@@ -265,6 +266,22 @@ def _format_error(exc: ValidationError) -> str:
     return f"{key}: {err['msg']}{more}"
 
 
+def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``over`` on top of ``base``, nested mappings merged key by key.
+
+    >>> deep_merge({"feeds": {"opensky": {"interval_s": 300, "enabled": True}}},
+    ...            {"feeds": {"opensky": {"interval_s": 30}}})
+    {'feeds': {'opensky': {'interval_s': 30, 'enabled': True}}}
+    """
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
 def load_settings(path: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
     """Load and validate settings; raise :class:`ConfigError` with one line on failure."""
     config_path = Path(path or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
@@ -288,7 +305,7 @@ def load_settings(path: str | os.PathLike[str] | None = None, **overrides: Any) 
         data.setdefault("base_dir", str(config_path.resolve().parent))
     elif path is not None:
         raise ConfigError(f"{config_path}: config file not found")
-    data.update(overrides)
+    data = deep_merge(data, overrides)
     try:
         return Settings(**data)
     except ValidationError as exc:

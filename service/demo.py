@@ -40,6 +40,7 @@ def demo_settings(base: Path, port: int, emulator_port: int, db_path: Path) -> S
                 "base_url": f"{emu}/api",
                 "token_url": f"{emu}/auth/realms/opensky-network/protocol/openid-connect/token",
                 "interval_s": 1.0,
+                "credit_budget": False,  # scenario time runs 480x: the day's credits are the emulator's
                 "client_id": DEMO_CREDENTIAL,
                 "client_secret": DEMO_CREDENTIAL,
             },
@@ -55,23 +56,7 @@ def demo_settings(base: Path, port: int, emulator_port: int, db_path: Path) -> S
         "webhooks": {"interval_s": 0.5, "allow_private_targets": True},
     }
     config = base / "config.yaml"
-    return load_settings(config if config.exists() else None, **_merge(_yaml(config), overrides))
-
-
-def _yaml(path: Path) -> dict[str, Any]:
-    import yaml
-
-    return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.exists() else {}
-
-
-def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out
+    return load_settings(config if config.exists() else None, **overrides)
 
 
 def start_emulator(port: int, speed: float) -> subprocess.Popen[bytes]:

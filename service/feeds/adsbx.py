@@ -17,7 +17,7 @@ import httpx
 
 from service.config import AdsbxSettings
 from service.domain import FeedName, Position, Snapshot, from_unix
-from service.feeds.base import Clock, FeedError, FeedStats, Recorder, request_json
+from service.feeds.base import Backoff, Clock, FeedError, FeedStats, Recorder, request_json
 
 log = logging.getLogger("firwatch.feeds.adsbx")
 
@@ -90,8 +90,19 @@ class AdsbxClient:
         self.clock = clock
         self.recorder = recorder
         self.stats = FeedStats()
+        self.backoff = Backoff(FEED)
 
     async def fetch(self) -> Snapshot:
+        self.backoff.check()
+        try:
+            snapshot = await self._fetch()
+        except FeedError as exc:
+            self.backoff.failure(exc)
+            raise
+        self.backoff.success()
+        return snapshot
+
+    async def _fetch(self) -> Snapshot:
         merged: dict[str, Position] = {}
         rejected = skipped = failed = 0
         newest: float | None = None

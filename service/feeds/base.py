@@ -151,3 +151,68 @@ def _fail(stats: FeedStats, error: FeedError):
     stats.failures += 1
     stats.last_error = str(error)
     raise error
+
+
+class Backoff:
+    """A per-feed circuit breaker: while open, no request is made.
+
+    It opens for the time a server named (``Retry-After``, OpenSky's
+    ``X-Rate-Limit-Retry-After-Seconds``), or after ``threshold`` consecutive failures
+    for an exponentially growing pause (``base_s`` doubling up to ``max_s``), so a dead
+    feed is not hammered and a rate limit is not burned through; one success closes it.
+
+    >>> b = Backoff("opensky", threshold=2, base_s=10, now=lambda: 100.0)
+    >>> b.failure(FeedError("opensky", "HTTP 503", status=503)); b.check()
+    >>> b.failure(FeedError("opensky", "HTTP 503", status=503)); b.open_for()
+    10.0
+    >>> b.success(); b.open_for()
+    0.0
+    """
+
+    def __init__(
+        self,
+        feed: str,
+        *,
+        threshold: int = 3,
+        base_s: float = 5.0,
+        max_s: float = 600.0,
+        now: Callable[[], float] | None = None,
+    ):
+        import time
+
+        self.feed = feed
+        self.threshold = threshold
+        self.base_s = base_s
+        self.max_s = max_s
+        self.now = now or time.monotonic
+        self.failures = 0
+        self._open_until = 0.0
+        self._rate_limited = False
+
+    def open_for(self) -> float:
+        return max(0.0, self._open_until - self.now())
+
+    def check(self) -> None:
+        wait = self.open_for()
+        if wait <= 0:
+            return
+        if self._rate_limited:
+            raise FeedError(self.feed, f"rate limited for another {wait:.0f} s", status=429)
+        raise FeedError(
+            self.feed, f"paused for another {wait:.0f} s after {self.failures} failures in a row"
+        )
+
+    def success(self) -> None:
+        self.failures = 0
+        self._open_until = 0.0
+        self._rate_limited = False
+
+    def failure(self, error: FeedError) -> None:
+        self.failures += 1
+        if error.status == 429:
+            self._rate_limited = True
+            self._open_until = self.now() + (error.retry_after_s or 60.0)
+        elif self.failures >= self.threshold:
+            self._rate_limited = False
+            pause = self.base_s * 2 ** (self.failures - self.threshold)
+            self._open_until = self.now() + min(self.max_s, pause)

@@ -12,7 +12,6 @@ an overlap, never our clock: the server's clock is the one its field uses.
 from __future__ import annotations
 
 import logging
-import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,7 +19,7 @@ import httpx
 
 from service.config import FaaNotamSettings
 from service.domain import FeedName, ensure_utc
-from service.feeds.base import Clock, FeedError, FeedStats, Recorder, request_json
+from service.feeds.base import Backoff, Clock, FeedError, FeedStats, Recorder, request_json
 
 log = logging.getLogger("firwatch.feeds.faa_notam")
 
@@ -73,7 +72,7 @@ class FaaNotamClient:
         self.full_every = full_every
         self._rounds = 0
         self._high_water: datetime | None = None
-        self._blocked_until = 0.0
+        self.backoff = Backoff(FEED)
 
     def _headers(self) -> dict[str, str]:
         s = self.settings
@@ -85,9 +84,7 @@ class FaaNotamClient:
         return {}
 
     async def _pages(self, params: dict[str, Any]) -> list[Any]:
-        wait = self._blocked_until - time.monotonic()
-        if wait > 0:
-            raise FeedError(FEED, f"rate limited for another {wait:.0f} s", status=429)
+        self.backoff.check()
         url = self.settings.base_url.rstrip("/") + "/notams"
         items: list[Any] = []
         page = 1
@@ -100,8 +97,7 @@ class FaaNotamClient:
                     recorder=self.recorder,
                 )  # fmt: skip
             except FeedError as exc:
-                if exc.status == 429:
-                    self._blocked_until = time.monotonic() + (exc.retry_after_s or 60.0)
+                self.backoff.failure(exc)
                 if exc.status == 401:
                     raise FeedError(
                         FEED, "FAA NOTAM API refused the credentials (401)", status=401
@@ -109,6 +105,7 @@ class FaaNotamClient:
                 raise
             if not isinstance(body, dict) or not isinstance(body.get("items"), list):
                 raise FeedError(FEED, "response has no 'items' list")
+            self.backoff.success()
             items.extend(body["items"])
             total_pages = body.get("totalPages")
             if not body["items"] or not isinstance(total_pages, int) or page >= total_pages:

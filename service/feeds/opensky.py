@@ -12,13 +12,14 @@ from __future__ import annotations
 import logging
 import math
 import time
+from datetime import timedelta
 from typing import Any
 
 import httpx
 
 from service.config import OpenSkySettings
 from service.domain import FeedName, Position, Snapshot, from_unix
-from service.feeds.base import Clock, FeedError, FeedStats, Recorder, request_json
+from service.feeds.base import Backoff, Clock, FeedError, FeedStats, Recorder, request_json
 
 log = logging.getLogger("firwatch.feeds.opensky")
 
@@ -79,6 +80,16 @@ def parse_state(row: Any) -> Position | None:
     )
 
 
+def area_cost(lamin: float, lomin: float, lamax: float, lomax: float) -> int:
+    """Credits one /states/all call costs, by bounding-box area in square degrees.
+
+    >>> area_cost(10, -70, 14, -66), area_cost(-10, -85, 27, -50)
+    (1, 4)
+    """
+    area = abs(lamax - lamin) * abs(lomax - lomin)
+    return 1 if area <= 25 else 2 if area <= 100 else 3 if area <= 400 else 4
+
+
 class OpenSkyClient:
     def __init__(
         self,
@@ -95,7 +106,8 @@ class OpenSkyClient:
         self.stats = FeedStats()
         self._token: str | None = None
         self._token_expires = 0.0
-        self._blocked_until = 0.0
+        self.backoff = Backoff(FEED)
+        self._last_call: float | None = None
 
     @property
     def authenticated(self) -> bool:
@@ -126,18 +138,51 @@ class OpenSkyClient:
         return {"Authorization": f"Bearer {self._token}"}
 
     async def fetch(self) -> Snapshot:
-        wait = self._blocked_until - time.monotonic()
-        if wait > 0:
-            raise FeedError(FEED, f"rate limited for another {wait:.0f} s", status=429)
+        self.backoff.check()
+        try:
+            snapshot = await self._fetch()
+        except FeedError as exc:
+            self.backoff.failure(exc)
+            raise
+        self.backoff.success()
+        return snapshot
+
+    def budget_check(self) -> None:
+        """Spread the credits left over the rest of the UTC day (they refill at midnight).
+
+        While the configured interval fits the remaining credits nothing changes; when it
+        does not, calls are spaced so that polling never runs dry before the day ends.
+        """
+        remaining = self.stats.credits_remaining
+        if not self.settings.credit_budget or remaining is None or self._last_call is None:
+            return
+        b = self.settings.bbox
+        cost = area_cost(b.lamin, b.lomin, b.lamax, b.lomax)
+        now = self.clock()
+        midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+        seconds_left = (midnight - now).total_seconds()
+        calls_left = remaining // cost
+        if calls_left <= 0:
+            raise FeedError(FEED, f"daily credits spent ({remaining} left); they refill at 00:00Z", status=429,
+                            retry_after_s=seconds_left)  # fmt: skip
+        if seconds_left / self.settings.interval_s * cost <= remaining:
+            return
+        gap = seconds_left / calls_left
+        since = time.monotonic() - self._last_call
+        if since < gap:
+            raise FeedError(
+                FEED,
+                f"credit budget: {remaining} credits for {seconds_left / 3600:.1f} h, "
+                f"one call every {gap:.0f} s; next in {gap - since:.0f} s",
+            )
+
+    async def _fetch(self) -> Snapshot:
+        self.budget_check()
         b = self.settings.bbox
         params = {"lamin": b.lamin, "lomin": b.lomin, "lamax": b.lamax, "lomax": b.lomax}
         url = self.settings.base_url.rstrip("/") + "/states/all"
-        try:
-            response, body = await self._get(url, params)
-        except FeedError as exc:
-            if exc.status == 429:
-                self._blocked_until = time.monotonic() + (exc.retry_after_s or 60.0)
-            raise
+        response, body = await self._get(url, params)
+        self._last_call = time.monotonic()
         remaining = response.headers.get("x-rate-limit-remaining")
         if remaining is not None and remaining.strip().lstrip("-").isdigit():
             self.stats.credits_remaining = int(remaining)

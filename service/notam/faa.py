@@ -85,7 +85,8 @@ def notam_from_faa_item(item: dict[str, Any], airspaces: AirspaceRegistry | None
     >>> item = {"properties": {"coreNOTAMData": {"notam": {
     ...     "id": "NOTAM_1_1", "number": "A0012/25", "type": "N", "icaoLocation": "KICZ",
     ...     "affectedFIR": "SVZM", "classification": "INTL",
-    ...     "effectiveStart": "2025-11-21T17:43:00.000Z", "effectiveEnd": "2026-02-19T23:59:00.000Z",
+    ...     "effectiveStart": "2025-11-21T17:43:00.000Z",
+    ...     "effectiveEnd": "2026-02-19T23:59:00.000Z",
     ...     "issued": "2025-11-21T18:08:00.000Z",
     ...     "text": "SECURITY...ADVISORY FOR POTENTIALLY HAZARDOUS SITUATION IN THE MAIQUETIA"
     ...             " FLIGHT INFORMATION REGION (SVZM)"}}}}
@@ -137,6 +138,8 @@ def _from_core(
     valid_to = notam.valid_to or (None if permanent else _time(end))
     if valid_from is None:
         problems.append("no start of validity (effectiveStart)")
+    elif notam.valid_from is None:  # the item's field filled what the text lacked
+        problems = [p for p in problems if not p.startswith(("no start of validity", "no item B"))]
     lower = notam.lower or _str(core, "lowerLimit") or _flight_level(_str(core, "minimumFL"))
     upper = notam.upper or _str(core, "upperLimit") or _flight_level(_str(core, "maximumFL"))
     band, limit_problems = limits_to_band(lower, upper)
@@ -153,7 +156,9 @@ def _from_core(
     geometry = notam.geometry
     if geometry is None:
         circle = _item_circle(core)
-        fir_geometry = airspaces.get(fir).geometry if airspaces and fir and fir in airspaces else None
+        fir_geometry = (
+            airspaces.get(fir).geometry if airspaces and fir and fir in airspaces else None
+        )
         # a whole-FIR area only for FIR subjects, 999 NM circles and FIR-wide warnings:
         # a runway item must not paint its whole FIR
         whole_fir = (

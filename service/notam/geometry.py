@@ -25,7 +25,8 @@ CIRCLE_POINTS = 64
 # DDMM[SS[.ss]]N DDDMM[SS]W, optionally with the hemisphere first (N230636E1162812)
 COORD = re.compile(
     r"(?<![A-Z0-9])(?:"
-    r"(?P<lat>\d{4}(?:\d{2}(?:\.\d+)?)?)(?P<ns>[NS])\s?(?P<lon>\d{5}(?:\d{2}(?:\.\d+)?)?)(?P<ew>[EW])"
+    r"(?P<lat>\d{4}(?:\d{2}(?:\.\d+)?)?)(?P<ns>[NS])\s?"
+    r"(?P<lon>\d{5}(?:\d{2}(?:\.\d+)?)?)(?P<ew>[EW])"
     r"|(?P<ns2>[NS])(?P<lat2>\d{4}(?:\d{2}(?:\.\d+)?)?)\s?(?P<ew2>[EW])(?P<lon2>\d{5,7}(?:\.\d+)?)"
     r")(?![A-Z0-9])"
 )
@@ -36,7 +37,7 @@ DECIMAL = re.compile(
     r"(?![\w.])"
 )
 RADIUS = re.compile(
-    r"(?P<value>\d+(?:\.\d+)?)\s?(?P<unit>NM|KM|MTR|M)\b\s*(?:RADIUS|RDS|CENT(?:ER|RE)D)"
+    r"(?P<value>\d+(?:\.\d+)?)\s?(?P<unit>NM|KM|MTR|M)\b\s*(?:RADIUS|RDS|CENTERED|CENTRED)"
     r"|(?:RADIUS|RDS)\s*(?:OF\s*)?(?P<value2>\d+(?:\.\d+)?)\s?(?P<unit2>NM|KM|MTR|M)\b"
 )
 POLYGON_HINT = re.compile(
@@ -103,8 +104,11 @@ def find_coordinates(text: str) -> tuple[list[tuple[float, float, int]], list[st
 
     Out-of-range positions are reported, not clamped: a typo must not move an area.
 
-    >>> find_coordinates("WI 1036N06659W - 9100N06600W - N10.5 W066.5")
-    ([(-66.983333, 10.6, 3), (-66.5, 10.5, 31)], ["coordinate ignored: latitude 91.0 out of range in '9100N06600W'"])
+    >>> found, problems = find_coordinates("WI 1036N06659W - 9100N06600W - N10.5 W066.5")
+    >>> found
+    [(-66.983333, 10.6, 3), (-66.5, 10.5, 31)]
+    >>> problems
+    ["coordinate ignored: latitude 91.0 out of range in '9100N06600W'"]
     """
     found: list[tuple[float, float, int]] = []
     problems: list[str] = []

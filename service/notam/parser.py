@@ -393,7 +393,8 @@ def parse_notam(
     """Any NOTAM text; never raises.
 
     >>> n = parse_notam("(A0001/25 NOTAMN\\nQ) SVZM/QRTCA/IV/BO/W/000/999/1036N06659W010\\n"
-    ...     "A) SVZM B) 2511211800 C) 2511222359 EST\\nE) TEMPORARY RESTRICTED AREA\\nF) SFC G) UNL)")
+    ...     "A) SVZM B) 2511211800 C) 2511222359 EST\\nE) TEMPORARY RESTRICTED AREA\\n"
+    ...     "F) SFC G) UNL)")
     >>> n.number, n.kind, n.classification.value, n.valid_to_estimated, n.band.ceiling_ft
     ('A0001/25', 'N', 'restricted', True, None)
     >>> parse_notam("").problems

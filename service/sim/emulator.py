@@ -24,6 +24,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from service.domain import ensure_utc
+from service.feeds.opensky import area_cost
 from service.geo.geodesy import bearing_deg, distance_km
 from service.sim.clock import ScenarioClock
 from service.sim.scenario import Scenario, load_scenario
@@ -35,16 +36,6 @@ ANONYMOUS_CREDITS = 400
 USER_CREDITS = 4000
 TOKEN_LIFETIME_S = 1800
 DEMO_CREDENTIAL = "firwatch-demo"
-
-
-def area_cost(lamin: float, lomin: float, lamax: float, lomax: float) -> int:
-    """OpenSky credits for one /states/all call by bounding-box area (square degrees).
-
-    >>> area_cost(10, -70, 14, -66), area_cost(-10, -85, 25, -50)
-    (1, 4)
-    """
-    area = abs(lamax - lamin) * abs(lomax - lomin)
-    return 1 if area <= 25 else 2 if area <= 100 else 3 if area <= 400 else 4
 
 
 class ClockUpdate(BaseModel):

@@ -67,6 +67,7 @@ def test_leader_failover(pg_url, tmp_path):
             "FIRWATCH_FEEDS__OPENSKY__CLIENT_ID": CRED,
             "FIRWATCH_FEEDS__OPENSKY__CLIENT_SECRET": CRED,
             "FIRWATCH_FEEDS__OPENSKY__INTERVAL_S": "0.5",
+            "FIRWATCH_FEEDS__OPENSKY__CREDIT_BUDGET": "false",
             "FIRWATCH_FEEDS__ADSBX__BASE_URL": emu.url,
             "FIRWATCH_FEEDS__ADSBX__INTERVAL_S": "0.5",
             "FIRWATCH_FEEDS__FAA_NOTAM__BASE_URL": f"{emu.url}/notamapi/v1",

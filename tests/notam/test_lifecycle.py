@@ -39,3 +39,32 @@ def test_schedules():
     assert ids([daily, weekdays, night]) == ["A0010/25"]
     assert ids([daily, weekdays, night], T.replace(hour=23)) == ["A0012/25"]
     assert ids([weekdays], T - timedelta(days=1)) == ["A0011/25"]  # Thursday noon
+
+
+def test_estimated_end_counts_until_replaced():
+    est = notam("A0020/25", end=T - timedelta(hours=1), valid_to_estimated=True)
+    assert ids([est]) == ["A0020/25"]
+    replacement = notam("A0021/25", kind="R", ref="A20/25", start=T - timedelta(minutes=1))
+    assert ids([est, replacement]) == ["A0021/25"]  # refs match however they are padded
+
+
+def test_not_yet_started_and_cancel_is_never_active():
+    future = notam("A0030/25", start=T + timedelta(hours=1))
+    cancel = notam("A0031/25", kind="C", ref="A0099/25", end=None)
+    assert ids([future, cancel]) == []
+    assert ids([future, cancel], T + timedelta(hours=2)) == ["A0030/25"]
+
+
+def test_multi_group_and_unreadable_schedules():
+    week = T + timedelta(days=7)
+    groups = notam("A0040/25", end=week, schedule="SUN-THU 0300-1900, FRI 0300-1300, SAT 1700-1900")
+    local = notam("A0041/25", end=week, schedule="SUN-THU 0700-1400 1600-2000 LMT")
+    dated = notam("A0042/25", end=week, schedule="APR 03 07 12 21 24 AND 28 0730 TO 1500")
+    h24 = notam("A0043/25", end=week, schedule="MON-FRI H24")
+    sunrise = notam("A0044/25", end=week, schedule="SR-SS")
+    every = [groups, local, dated, h24, sunrise]
+    assert ids(every) == ["A0040/25", "A0041/25", "A0042/25", "A0043/25", "A0044/25"]
+    assert ids(every, T.replace(hour=15)) == ["A0041/25", "A0042/25", "A0043/25", "A0044/25"]
+    saturday = T + timedelta(days=1)
+    assert ids(every, saturday.replace(hour=18)) == ["A0040/25", "A0041/25", "A0042/25",
+                                                     "A0044/25"]  # fmt: skip

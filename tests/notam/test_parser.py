@@ -113,7 +113,7 @@ def test_faa_item(airspaces):
         "id": "NOTAM_1_75120012", "number": "A0012/25", "type": "N", "icaoLocation": "KICZ",
         "affectedFIR": "SVZM", "classification": "INTL", "issued": "2025-11-21T18:08:00.000Z",
         "effectiveStart": "2025-11-21T17:43:00.000Z", "effectiveEnd": "2026-02-19T23:59:00.000Z",
-        "text": "\n".join(line for line in KICZ.splitlines() if not line.startswith("#"))}}}}  # fmt: skip
+        "text": "\n".join(ln for ln in KICZ.splitlines() if not ln.startswith("#"))}}}}  # fmt: skip
     n = notam_from_faa_item(item, airspaces)
     assert n.id == "NOTAM_1_75120012" and n.number == "A0012/25" and n.fir == "SVZM"
     assert n.classification == NotamClass.WARNING and n.source_classification == "INTL"
@@ -180,3 +180,62 @@ def test_mutated_samples_never_raise(airspaces):
         n = parse_notam("".join(chars), airspaces=airspaces)
         assert n.id
     assert parse_notam(bytes(range(256)).decode("latin-1")).problems
+
+
+def test_qline_with_blanks_padding_and_truncation():
+    padded = parse_notam(
+        "A0417/26 NOTAMN\nQ) KZJX/QRTCA/IV /BO /W /000/180/3005N08115W020\nA) KZJX "
+        "B) 2606021400 C) 2606022000\nE) TFR\nF) SFC   G) 3999FT."
+    )
+    assert (padded.traffic, padded.purpose, padded.scope) == ("IV", "BO", "W")
+    assert (padded.lower, padded.upper, padded.band.ceiling_ft) == ("SFC", "3999FT.", 3999.0)
+    assert padded.problems == ()
+    blanks = parse_notam(
+        "A0001/26 NOTAMN\nQ) KZJX/QCBLS////000/040/\nA) KZJX B) 2606021400 C) 2606022000\nE) ADS-B"
+    )
+    assert blanks.qcode == "QCBLS" and blanks.traffic is None and blanks.scope is None
+    assert blanks.upper == "FL040" and blanks.geometry is None and blanks.problems == ()
+    short = parse_notam(
+        "A0002/26 NOTAMN\nQ) KZFW/QMXLC/IV\nA) KDFW B) 2606021400 C) 2606022000\nE) TWY B CLSD"
+    )
+    assert (
+        short.qcode == "QMXLC" and short.purpose is None and short.classification.value == "other"
+    )
+
+
+def test_year_hint_and_plain_dates_without_year():
+    n = parse_notam(
+        "(A0001/91 NOTAMN\nQ) EGTT/QRDCA/IV/NBO/W/000/400/5510N00520W050\nA) EGTT "
+        "B) 9104030730 C) 9104281500\nE) DANGER AREA)",
+        year_hint=2088,
+    )
+    assert n.valid_from.year == 2091
+    plain = "KICZ A0012/25 NOTAM SECURITY... SFC-UNL: 21 NOV 17:43 UTC UNTIL 19 FEB 23:59 UTC 2026."
+    assert parse_notam(plain, year_hint=2025).valid_from == datetime(
+        2025, 11, 21, 17, 43, tzinfo=UTC
+    )
+    assert any("no year" in p for p in parse_notam(plain).problems)
+
+
+def test_cancel_and_replace_headers():
+    cancel = parse_notam("A0421/26 NOTAMC A0420/26\nQ) KZJX/QRTXX/IV/BO/W/000/180/\nA) KZJX "
+                         "B) 2606021500\nE) TFR CANCELLED")  # fmt: skip
+    assert (cancel.kind, cancel.ref, cancel.number, cancel.problems) == ("C", "A0420/26",
+                                                                       "A0421/26", ())  # fmt: skip
+    replace = parse_notam("A0420/26 NOTAMR A0417/26\nQ) KZJX/QRTCA/IV/BO/W/000/180/\nA) KZJX "
+                          "B) 2606021500 C) 2606022100\nE) TFR")  # fmt: skip
+    assert (replace.kind, replace.ref) == ("R", "A0417/26")
+
+
+def test_truncated_notam_keeps_what_was_read():
+    text = TEXTS[4]  # C1741/15
+    n = parse_notam(text[: text.index("F)")])
+    assert n.number == "C1741/15" and n.qcode == "QRPCA" and n.valid_from is not None
+    assert any("truncated" in p for p in n.problems)
+
+
+def test_sample_problem_count_is_reported(airspaces, capsys):
+    notams = [parse_notam(t, airspaces=airspaces) for t in TEXTS]
+    clean = sum(1 for n in notams if not n.problems)
+    print(f"{clean}/{len(notams)} samples parse with zero problems")
+    assert clean == len(TEXTS)

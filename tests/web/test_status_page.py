@@ -79,6 +79,7 @@ def test_status_page_live(browser, tmp_path, database_url):
         fast = {"interval_s": 0.3}
         settings.feeds.opensky.interval_s = settings.feeds.adsbx.interval_s = fast["interval_s"]
         settings.feeds.faa_notam.interval_s = 0.5
+        settings.feeds.opensky.credit_budget = False  # scenario time outruns the wall clock
         upgrade(settings.resolved_database_url)
         with ThreadedServer(create_app(settings), lifespan="on") as api:
             browser.get(api.url + "/")
