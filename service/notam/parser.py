@@ -2,9 +2,11 @@
 
 Table-driven and forgiving: each field is read on its own, and what cannot be
 read is listed in ``problems`` while the rest is kept, because a NOTAM with a
-bad date still carries a warning a dispatcher must see.  PyPI's NOTAM parsers
-were considered (``PyNotam`` is unmaintained since 2021 and covers ICAO only),
-hence our own small parser.
+bad date still carries a warning a dispatcher must see.  Existing Python
+parsers were considered: PyNotam (slavak/PyNotam, a parsimonious grammar, ICAO
+only, "tested on Python 3.5") knows neither the US domestic/FDC one-liners nor
+the FAA plain text, and ``aviconv-notam`` is announced but not yet released;
+hence this small table-driven parser.
 """
 
 from __future__ import annotations

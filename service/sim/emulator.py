@@ -9,7 +9,9 @@ scenario at the scenario clock's time.  ``/_emulator/clock`` and
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
+import json
 import math
 import os
 import secrets
@@ -20,7 +22,7 @@ from typing import Annotated, Any
 
 import uvicorn
 from fastapi import FastAPI, Form, Header, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel
 
 from service.domain import ensure_utc
@@ -36,6 +38,45 @@ ANONYMOUS_CREDITS = 400
 USER_CREDITS = 4000
 TOKEN_LIFETIME_S = 1800
 DEMO_CREDENTIAL = "firwatch-demo"
+
+
+NETWORK_FAULTS = {"timeout", "reset", "5xx", "429", "401", "malformed_json", "truncated"}
+DATA_FAULTS = {"wrong_types", "nan", "duplicates", "stale"}
+FEED_PATHS = {
+    "opensky": "/api/states/",
+    "adsbx": "/v2/",
+    "faa_notam": "/notamapi/",
+    "routes": "/api/0/routeset",
+}
+
+
+class FaultRequest(BaseModel):
+    """Faults the next requests of one feed will meet, in order."""
+
+    feed: str
+    kinds: list[str]
+    delay_s: float = 30.0
+
+
+class Faults:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._queues: dict[str, list[str]] = {}
+        self.delay_s = 30.0
+
+    def add(self, feed: str, kinds: list[str]) -> None:
+        unknown = [k for k in kinds if k not in NETWORK_FAULTS | DATA_FAULTS]
+        if feed not in FEED_PATHS or unknown:
+            raise ValueError(f"unknown feed {feed!r} or faults {unknown}")
+        with self._lock:
+            self._queues.setdefault(feed, []).extend(kinds)
+
+    def take(self, feed: str, kinds: set[str]) -> str | None:
+        with self._lock:
+            queue = self._queues.get(feed) or []
+            if queue and queue[0] in kinds:
+                return queue.pop(0)
+        return None
 
 
 class ClockUpdate(BaseModel):
@@ -75,6 +116,50 @@ def create_emulator_app(
     app = FastAPI(title=f"firwatch feed emulator: {scenario.name}", docs_url="/_emulator/docs")
     tokens: dict[str, float] = {}
     credits = _Credits()
+    faults = Faults()
+    app.state.faults = faults
+
+    @app.middleware("http")
+    async def network_faults(request: Request, call_next):
+        """Timeouts, resets, 5xx, 429, 401, broken bodies: what real feeds do now and then."""
+        feed = next(
+            (f for f, prefix in FEED_PATHS.items() if request.url.path.startswith(prefix)), None
+        )
+        kind = faults.take(feed, NETWORK_FAULTS) if feed else None
+        if kind is None:
+            return await call_next(request)
+        if kind == "timeout":
+            await asyncio.sleep(faults.delay_s)
+            return await call_next(request)
+        if kind == "5xx":
+            return Response(
+                "<html><body>502 Bad Gateway</body></html>", 502, media_type="text/html"
+            )
+        if kind == "429":
+            return Response(
+                status_code=429,
+                headers={"Retry-After": "30", "X-Rate-Limit-Retry-After-Seconds": "30"},
+            )
+        if kind == "401":
+            tokens.clear()  # as if every token had expired
+            return Response(status_code=401)
+        if kind == "malformed_json":
+            return Response(
+                '{"time": 1763740000, "states": [["abc", ', 200, media_type="application/json"
+            )
+        response = await call_next(request)
+        body = b"".join([chunk async for chunk in response.body_iterator])
+        if kind == "truncated":
+            return Response(
+                body[: len(body) // 2], response.status_code, media_type="application/json"
+            )
+
+        async def reset():  # half the body, then the connection drops
+            yield body[: len(body) // 2]
+            raise ConnectionResetError("emulated connection reset")
+
+        return StreamingResponse(reset(), response.status_code, media_type="application/json",
+                                 headers={"content-length": str(len(body))})  # fmt: skip
 
     # -- OpenSky ---------------------------------------------------------------------
     @app.post("/auth/realms/opensky-network/protocol/openid-connect/token")
@@ -148,8 +233,13 @@ def create_emulator_app(
             if extended:
                 row.append(4)
             rows.append(row)
+        data_fault = faults.take("opensky", DATA_FAULTS)
+        if data_fault and rows:
+            rows = _spoil(rows, data_fault, at_s)
         body = {"time": at_s, "states": rows or None}
-        return JSONResponse(body, headers={"X-Rate-Limit-Remaining": str(remaining)})
+        text = json.dumps(body, allow_nan=True)  # NaN is what a broken upstream sends
+        return Response(text, media_type="application/json",
+                        headers={"X-Rate-Limit-Remaining": str(remaining)})  # fmt: skip
 
     # -- ADS-B Exchange v2 (adsb.lol) ----------------------------------------------------------
     def _point(lat: float, lon: float, radius: float) -> JSONResponse:
@@ -364,11 +454,39 @@ def create_emulator_app(
             clock.speed = update.speed
         return get_clock()
 
+    @app.post("/_emulator/faults")
+    def add_faults(request_: FaultRequest) -> dict[str, Any]:
+        try:
+            faults.add(request_.feed, request_.kinds)
+        except ValueError as exc:
+            return JSONResponse({"error": str(exc)}, 422)  # type: ignore[return-value]
+        faults.delay_s = request_.delay_s
+        return {"queued": request_.kinds, "feed": request_.feed}
+
     @app.get("/_emulator/truth")
     def truth() -> dict[str, Any]:
         return scenario.truth()
 
     return app
+
+
+def _spoil(rows: list[list[Any]], kind: str, at_s: int) -> list[list[Any]]:
+    """OpenSky rows with one kind of damage applied to every other row."""
+    out = []
+    for i, row in enumerate(rows):
+        row = list(row)
+        if i % 2 == 0:
+            if kind == "wrong_types":
+                row[6] = str(row[6])
+                row[8] = "false"
+            elif kind == "nan":
+                row[5] = float("nan")
+            elif kind == "stale":
+                row[3] = row[4] = at_s - 3600
+            elif kind == "duplicates":
+                out.append(list(row))
+        out.append(row)
+    return out
 
 
 def _faa_time(value: str) -> str:

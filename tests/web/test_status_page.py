@@ -93,8 +93,12 @@ def test_status_page_live(browser, tmp_path, database_url):
             wait_for(
                 lambda: browser.find_elements(By.CSS_SELECTOR, "#aircraft circle"), 20, "aircraft"
             )
-            count = browser.find_element(By.CSS_SELECTOR, ".foreign-count").text
-            assert int(count) >= 5
+            count = wait_for(
+                lambda: int(browser.find_element(By.CSS_SELECTOR, ".foreign-count").text),
+                20,
+                "count",
+            )  # redraws replace the element: read it when it is there and numeric
+            assert count >= 5
             # play the warning and the hours after it: the page must follow without a reload
             for minute in range(0, 240, 5):
                 clock.set(datetime(2025, 11, 21, 17, 40, tzinfo=UTC).replace(
