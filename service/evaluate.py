@@ -40,6 +40,8 @@ class Score:
     false_closures: int = 0
     extra_error_mean: float | None = None
     extra_error_max: float | None = None
+    final_status: str = "NORMAL"
+    expected_final: str | None = None
 
     def failures(self, min_precision: float, min_recall: float, max_extra_error: float,
                  max_onset_polls: float | None) -> list[str]:  # fmt: skip
@@ -53,6 +55,8 @@ class Score:
             out.append(f"extra-distance error {self.extra_error_max:.1%} > {max_extra_error:.0%}")
         if self.false_closures:
             out.append(f"{self.false_closures} false closures")
+        if self.expected_final and self.final_status != self.expected_final:
+            out.append(f"final status {self.final_status}, expected {self.expected_final}")
         if max_onset_polls is not None and (
             self.onset_polls is None or self.onset_polls > max_onset_polls
         ):
@@ -72,7 +76,11 @@ class Score:
         fmt = lambda v: "-" if v is None else f"{v:.1f}"  # noqa: E731
         lines.append(f"status onset delay: {fmt(self.onset_polls)} polls after the onset, "
                      f"{fmt(self.notam_onset_polls)} polls after the NOTAM was published")  # fmt: skip
-        lines.append(f"false closures (restricted/closed before the onset): {self.false_closures}")
+        lines.append(
+            f"false closures (restricted/closed where the truth has none): {self.false_closures}"
+        )
+        expected = f" (expected {self.expected_final})" if self.expected_final else ""
+        lines.append(f"final status: {self.final_status}{expected}")
         if self.extra_error_mean is not None:
             lines.append(
                 f"extra-distance error: mean {self.extra_error_mean:.1%}, max {self.extra_error_max:.1%}"
@@ -83,7 +91,8 @@ class Score:
 def score(alerts: list[AlertRow], truth: dict[str, Any], min_extra_km: float) -> Score:
     out = Score()
     end = truth["end"]
-    onset = datetime.fromisoformat(truth["onset"])
+    onset = datetime.fromisoformat(truth["onset"]) if truth.get("onset") else None
+    expect_closure = truth.get("expect_closure", True)
     flights = truth["flights"]
     extra_errors = []
     for alert_type, behaviour in FLIGHT_TYPES.items():
@@ -113,9 +122,19 @@ def score(alerts: list[AlertRow], truth: dict[str, Any], min_extra_km: float) ->
         out.extra_error_max = max(extra_errors)
     changes = [a for a in alerts if a.type == "airspace.status_changed"]
     severe = [a for a in changes if (a.evidence or {}).get("status") in ("RESTRICTED", "CLOSED")]
-    out.false_closures = sum(1 for a in severe if a.opened_at < onset)
-    first = min((a.opened_at for a in changes if a.opened_at >= onset), default=None)
-    if first is not None:
+    if expect_closure and onset is not None:
+        out.false_closures = sum(1 for a in severe if a.opened_at < onset)
+    else:  # partial avoidance, outages: traffic never collapsed, so no closure is right
+        out.false_closures = len(severe)
+    current = [a for a in changes if a.status == "open"]
+    if current:
+        out.final_status = (max(current, key=lambda a: a.opened_at).evidence or {}).get(
+            "status", "?"
+        )
+    if truth.get("reopens_at"):
+        out.expected_final = "NORMAL"
+    first = min((a.opened_at for a in changes if onset and a.opened_at >= onset), default=None)
+    if first is not None and onset is not None:
         out.onset_polls = (first - onset) / POLL
         published = [n.get("issued") for n in truth.get("notam_items", []) if n.get("issued")]
         if published:

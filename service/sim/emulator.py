@@ -14,6 +14,7 @@ import ipaddress
 import json
 import math
 import os
+import random
 import secrets
 import threading
 import time
@@ -202,6 +203,8 @@ def create_emulator_app(
             if expires is None or expires < time.monotonic():
                 return Response(status_code=401)
             bucket, limit = f"token:{value[:8]}", USER_CREDITS
+        if scenario.in_outage(clock.now()):
+            return Response("Service Unavailable", 503)
         box = (lamin, lomin, lamax, lomax)
         if any(v is None for v in box) and any(v is not None for v in box):
             return Response("Bad Request: lamin, lomin, lamax and lomax go together", 400)
@@ -233,6 +236,7 @@ def create_emulator_app(
             if extended:
                 row.append(4)
             rows.append(row)
+        rows = _noisy(rows, scenario.variant.noise, at_s)
         data_fault = faults.take("opensky", DATA_FAULTS)
         if data_fault and rows:
             rows = _spoil(rows, data_fault, at_s)
@@ -259,6 +263,8 @@ def create_emulator_app(
             return JSONResponse({"detail": errors}, status_code=422)
         started = time.perf_counter()
         now = clock.now()
+        if scenario.in_outage(now):
+            return JSONResponse({"error": "upstream unavailable"}, 503)
         radius_km = int(radius) * KM_PER_NM
         aircraft = []
         for flight, s in scenario.states_at(now):
@@ -295,6 +301,7 @@ def create_emulator_app(
                 }
             )
             aircraft.append(ac)
+        aircraft = _noisy(aircraft, scenario.variant.noise, int(now.timestamp()))
         now_ms = int(now.timestamp() * 1000)
         ptime = round((time.perf_counter() - started) * 1000)
         return JSONResponse(
@@ -468,6 +475,21 @@ def create_emulator_app(
         return scenario.truth()
 
     return app
+
+
+def _noisy(rows: list[Any], share: float, seed: int) -> list[Any]:
+    """Drop ``share`` of the rows, repeat a few and shuffle the order (a flaky receiver network).
+
+    >>> len(_noisy(list(range(100)), 0.0, 1))
+    100
+    """
+    if share <= 0:
+        return rows
+    rng = random.Random(seed)
+    kept = [r for r in rows if rng.random() >= share]
+    kept += [r for r in kept if rng.random() < share / 2]
+    rng.shuffle(kept)
+    return kept
 
 
 def _spoil(rows: list[list[Any]], kind: str, at_s: int) -> list[list[Any]]:

@@ -78,9 +78,11 @@ def _item(
     }
 
 
-def scenario_notams() -> list[dict[str, Any]]:
+def scenario_notams(
+    *, warning: bool = True, cancelled_at: datetime | None = None
+) -> list[dict[str, Any]]:
     t = lambda d, h, m: datetime(2025, 11, d, h, m, tzinfo=UTC)  # noqa: E731
-    return [
+    items = [
         _item(
             faa_id="NOTAM_1_75120012",
             number="A0012/25",
@@ -160,3 +162,31 @@ def scenario_notams() -> list[dict[str, Any]]:
             "F) SFC G) UNL",
         ),
     ]
+    if not warning:
+        items = [
+            i
+            for i in items
+            if i["properties"]["coreNOTAMData"]["notam"]["number"] not in ("A0012/25", "A0483/25")
+        ]
+    if warning and cancelled_at is not None:
+        # reopening: the danger area is not published either
+        items = [
+            i for i in items if i["properties"]["coreNOTAMData"]["notam"]["number"] != "A0483/25"
+        ]
+        items.append(
+            _item(
+                faa_id="NOTAM_1_75120013",
+                number="A0013/25",
+                location="KICZ",
+                fir="SVZM",
+                issued=cancelled_at,
+                start=cancelled_at,
+                end=cancelled_at,
+                classification="INTL",
+                kind="C",
+                text="A0012/25 CANCELLED. (SYNTHETIC SCENARIO NOTAM)",
+                icao_text=f"A0013/25 NOTAMC A0012/25\nQ) SVZM/QAFXX/IV/NBO/E/000/999/0700N06600W999\n"
+                f"A) SVZM B) {cancelled_at:%y%m%d%H%M}\nE) A0012/25 CANCELLED. (SYNTHETIC SCENARIO NOTAM)",
+            )
+        )
+    return items

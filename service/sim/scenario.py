@@ -110,6 +110,22 @@ TURN_BACK = (
 DIVERSION = ("SKBO", "TNCC", "AVA", datetime(2025, 11, 21, 21, 5, tzinfo=UTC), "TNCA")
 
 
+@dataclass(frozen=True)
+class Variant:
+    """What differs between the scenarios built on the same day's schedule."""
+
+    name: str
+    warning: bool = True  # KICZ A0012/25 is issued and carriers react to it
+    avoiding: frozenset[str] | None = None  # airlines that avoid SVZM; None = every foreign one
+    reopen_at: datetime | None = None  # the warning is cancelled; later departures fly direct
+    outages: tuple[tuple[datetime, datetime], ...] = ()  # flight-tracking feeds answer 503
+    noise: float = 0.0  # share of states dropped (plus duplicates and shuffled order)
+
+    @property
+    def expect_closure(self) -> bool:
+        return self.warning and self.avoiding is None
+
+
 @dataclass
 class Scenario:
     name: str
@@ -121,6 +137,7 @@ class Scenario:
     airports: AirportRegistry
     watched: frozenset[tuple[str, str]]
     cancelled: list[dict[str, Any]] = field(default_factory=list)
+    variant: Variant = field(default_factory=lambda: Variant(NAME))
     _by_callsign: dict[str, FlightPlan] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -136,6 +153,9 @@ class Scenario:
 
     def flight_by_callsign(self, callsign: str) -> FlightPlan | None:
         return self._by_callsign.get(callsign.strip().upper())
+
+    def in_outage(self, at: datetime) -> bool:
+        return any(start <= at < end for start, end in self.variant.outages)
 
     def visible_notams(self, at: datetime) -> list[dict[str, Any]]:
         return [n for n in self.notams if n["_visible_from"] <= at]
@@ -162,14 +182,19 @@ class Scenario:
             "scenario": self.name,
             "start": self.start.isoformat(),
             "end": self.end.isoformat(),
-            "onset": self.onset.isoformat(),
+            "onset": self.onset.isoformat() if self.variant.warning else None,
+            "expect_closure": self.variant.expect_closure,
+            "reopens_at": self.variant.reopen_at.isoformat() if self.variant.reopen_at else None,
+            "outages": [[a.isoformat(), b.isoformat()] for a, b in self.variant.outages],
+            "noise": self.variant.noise,
             "flights": flights + self.cancelled,
             "notams": [n["properties"]["coreNOTAMData"]["notam"]["number"] for n in self.notams],
         }
 
 
 class _Builder:
-    def __init__(self) -> None:
+    def __init__(self, variant: Variant) -> None:
+        self.variant = variant
         self.airports = AirportRegistry.from_csv(SEEDS / "airports.csv")
         self.svzm = AirspaceRegistry.from_geojson(SEEDS / "firs.geojson").get("SVZM").geometry
         shapely.prepare(self.svzm)
@@ -222,6 +247,13 @@ class _Builder:
     ) -> None:
         gc = self.plan(origin, destination, airline, departs)
         foreign = not gc.domestic
+        v = self.variant
+        reacts = v.warning and (v.avoiding is None or airline in v.avoiding)
+        reopened = v.reopen_at is not None and departs >= v.reopen_at
+        if not reacts or reopened:
+            if reopened or departs < ONSET or after_onset:
+                self.flights.append(gc)  # flies its great circle, warning or not
+            return
         if not foreign or not gc.crosses(self.svzm):
             if departs >= ONSET and not after_onset:
                 return
@@ -276,9 +308,14 @@ class _Builder:
             while t <= LAST_DEPARTURE:
                 self.schedule(origin, destination, airline, t, after)
                 t += timedelta(minutes=every)
-        self._special()
+        if self.variant.warning:
+            self._special()
+        # no foreign landing right at the end of the window, where "landed" or "still airborne"
+        # would depend on the poll phase (domestic flights raise no flight alerts)
         return [
-            f for f in self.flights if not QUIET_LANDINGS[0] <= f.arrives_at <= QUIET_LANDINGS[1]
+            f
+            for f in self.flights
+            if f.domestic or not QUIET_LANDINGS[0] <= f.arrives_at <= QUIET_LANDINGS[1]
         ]
 
     def _special(self) -> None:
@@ -307,27 +344,42 @@ class _Builder:
         )
 
 
+VARIANTS = {
+    v.name: v
+    for v in (
+        Variant(NAME),
+        # normal traffic, no warning, both flight-tracking feeds down for three hours
+        Variant(f"{NAME}-outage", warning=False,
+                outages=((datetime(2025, 11, 21, 15, 0, tzinfo=UTC), datetime(2025, 11, 21, 18, 0, tzinfo=UTC)),)),
+        # only European and US carriers avoid SVZM; regional carriers fly on
+        Variant(f"{NAME}-partial", avoiding=frozenset({"KLM", "TAP", "IBE", "AFR", "AAL", "DAL"})),
+        # the warning is cancelled at 22:00Z and later departures fly direct again
+        Variant(f"{NAME}-reopening", reopen_at=datetime(2025, 11, 21, 22, 0, tzinfo=UTC)),
+        # the 2025-11 closure seen through a feed that drops, repeats and reorders states
+        Variant(f"{NAME}-noisy", noise=0.15),
+    )
+}  # fmt: skip
+
+
 @cache
-def _venezuela() -> Scenario:
-    builder = _Builder()
+def _build(name: str) -> Scenario:
+    variant = VARIANTS[name]
+    builder = _Builder(variant)
     flights = builder.build()
     for f in flights:
         if f.behaviour in ("turned_back", "diverted"):
             f.extra_km = None
     return Scenario(
-        name=NAME, start=START, end=END, onset=ONSET, flights=flights,
-        notams=scenario_notams(), airports=builder.airports,
+        name=name, start=START, end=END, onset=ONSET, flights=flights,
+        notams=scenario_notams(warning=variant.warning, cancelled_at=variant.reopen_at),
+        airports=builder.airports,
         watched=frozenset(load_watched_routes(SEEDS / "watched_routes.yaml")),
-        cancelled=builder.cancelled,
+        cancelled=builder.cancelled, variant=variant,
     )  # fmt: skip
 
 
-SCENARIOS = {NAME: _venezuela}
-
-
 def load_scenario(name: str) -> Scenario:
-    try:
-        return SCENARIOS[name]()
-    except KeyError:
-        known = ", ".join(sorted(SCENARIOS))
-        raise ValueError(f"unknown scenario {name!r}; known: {known}") from None
+    if name not in VARIANTS:
+        known = ", ".join(sorted(VARIANTS))
+        raise ValueError(f"unknown scenario {name!r}; known: {known}")
+    return _build(name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from typer.testing import CliRunner
 
 from service.cli import app
@@ -26,7 +27,7 @@ def test_eval_scenario_meets_targets(monkeypatch, tmp_path):
         truth, found, hits, precision, recall = lines[kind][1:]
         assert int(found) == int(hits) == int(truth)
         assert int(truth) >= 1 and precision == "1.00" and recall == "1.00", lines[kind]
-    assert "false closures (restricted/closed before the onset): 0" in result.output
+    assert "false closures (restricted/closed where the truth has none): 0" in result.output
 
 
 def test_eval_fails_below_threshold(monkeypatch, tmp_path):
@@ -37,3 +38,22 @@ def test_eval_fails_below_threshold(monkeypatch, tmp_path):
         env={"FIRWATCH_SEEDS_DIR": str(ROOT / "seeds")},
     )  # fmt: skip
     assert result.exit_code == 1 and "below threshold: extra-distance error" in result.output
+
+
+@pytest.mark.parametrize("variant", ["outage", "partial", "reopening", "noisy"])
+def test_eval_variants(variant, monkeypatch, tmp_path):
+    """A feed outage is no closure, partial avoidance is no closure, a reopening ends NORMAL,
+    and a noisy feed still finds every rerouted, diverted and turned-back flight."""
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(
+        app,
+        ["eval", f"venezuela-2025-11-{variant}", "--config", str(ROOT / "config.yaml"),
+         "--min-precision", "0.95", "--min-recall", "0.95", "--max-extra-error", "0.10"],
+        env={"FIRWATCH_SEEDS_DIR": str(ROOT / "seeds")},
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "false closures (restricted/closed where the truth has none): 0" in result.output
+    if variant == "reopening":
+        assert "final status: NORMAL (expected NORMAL)" in result.output
+    if variant == "outage":
+        assert "final status: NORMAL" in result.output

@@ -40,6 +40,10 @@ def list_alerts(
     severity: Severity | None = None,
     status: AlertStatus | None = None,
     callsign: str | None = None,
+    flight_id: str | None = None,
+    route: Annotated[
+        str | None, Query(pattern="^[A-Za-z]{4}-[A-Za-z]{4}$", description="e.g. EHAM-TNCC")
+    ] = None,
     since: Annotated[datetime | None, Query(description="Opened at or after (RFC 3339)")] = None,
     until: Annotated[datetime | None, Query(description="Opened before (RFC 3339)")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -57,6 +61,11 @@ def list_alerts(
         stmt = stmt.where(AlertRow.status == status.value)
     if callsign:
         stmt = stmt.where(AlertRow.callsign == callsign.upper())
+    if flight_id:
+        stmt = stmt.where(AlertRow.flight_id == flight_id)
+    if route:
+        origin, destination = route.upper().split("-")
+        stmt = stmt.where(AlertRow.origin == origin, AlertRow.destination == destination)
     if aware(since, "since") is not None:
         stmt = stmt.where(AlertRow.opened_at >= since)
     if aware(until, "until") is not None:
