@@ -154,6 +154,8 @@ class WebhookSettings(BaseModel):
     timeout_s: PositiveSeconds = 10.0
     interval_s: PositiveSeconds = 2.0
     max_attempts: int = Field(default=12, ge=1)
+    # A claimed message is re-sent if its attempt has not finished after this long (crash safety).
+    lease_s: PositiveSeconds = 60.0
     # A subscription is switched off after this many failed deliveries in a row.
     disable_after_failures: int = Field(default=50, ge=1)
     allow_private_targets: bool = False

@@ -67,7 +67,9 @@ class _Claim:
     secrets: list[str]
 
 
-def _claim(sessions: sessionmaker[Session], now: datetime) -> list[_Claim]:
+def _claim(
+    sessions: sessionmaker[Session], now: datetime, lease: timedelta = LEASE
+) -> list[_Claim]:
     with sessions.begin() as session:
         stmt = (
             select(WebhookDeliveryRow)
@@ -87,7 +89,7 @@ def _claim(sessions: sessionmaker[Session], now: datetime) -> list[_Claim]:
                 row.status = "cancelled"
                 row.last_error = "subscription disabled or deleted"
                 continue
-            row.next_attempt_at = now + LEASE
+            row.next_attempt_at = now + lease
             keys = [hook.secret]
             if hook.previous_secret and (
                 hook.previous_secret_until is None or hook.previous_secret_until > now
@@ -187,7 +189,7 @@ async def deliver_due(
 ) -> DeliveryReport:
     """Send every due message once; failures are rescheduled, never dropped."""
     report = DeliveryReport()
-    claims = await asyncio.to_thread(_claim, sessions, now)
+    claims = await asyncio.to_thread(_claim, sessions, now, timedelta(seconds=settings.lease_s))
     disabled: set[str] = set()
     for claim in claims:
         if claim.webhook_id in disabled:
