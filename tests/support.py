@@ -83,3 +83,65 @@ class Receiver:
         status = self.fail_status if len(self.requests) <= self.fail_first else 200
         await send({"type": "http.response.start", "status": status, "headers": []})
         await send({"type": "http.response.body", "body": b""})
+
+
+class TcpProxy:
+    """A loopback TCP proxy that can drop every connection on demand (database outages)."""
+
+    def __init__(self, target_port: int, target_host: str = "127.0.0.1"):
+        self.target = (target_host, target_port)
+        self.port = free_port()
+        self.cut = threading.Event()
+        self._loop = asyncio.new_event_loop()
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.cut.is_set():
+            writer.close()
+            return
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            writer.close()
+            return
+        self._writers |= {writer, up_writer}
+        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
+
+    def drop(self) -> None:
+        """Close every connection now and refuse new ones until :meth:`restore`."""
+        self.cut.set()
+
+        def close_all() -> None:
+            for w in list(self._writers):
+                w.close()
+            self._writers.clear()
+
+        self._loop.call_soon_threadsafe(close_all)
+
+    def restore(self) -> None:
+        self.cut.clear()
+
+    def __enter__(self) -> TcpProxy:
+        self._thread.start()
+        server = asyncio.run_coroutine_threadsafe(
+            asyncio.start_server(self._handle, "127.0.0.1", self.port), self._loop
+        ).result(timeout=5)
+        self._server = server
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.drop()
+        self._loop.call_soon_threadsafe(self._server.close)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)

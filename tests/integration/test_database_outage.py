@@ -1,0 +1,110 @@
+"""PostgreSQL drops every connection while the service runs: health shows the outage, the
+process survives, and it reconnects and goes on polling when the database is back."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from service.sim.clock import ScenarioClock
+from service.sim.emulator import create_emulator_app
+from service.sim.scenario import load_scenario
+from service.store.db import make_engine, upgrade
+from tests.conftest import PG_ADMIN_URL, ROOT, create_pg_database, drop_pg_database
+from tests.support import TcpProxy, ThreadedServer, free_port
+
+CRED = "outage-test"
+
+
+@pytest.fixture
+def pg_url():
+    url = create_pg_database()
+    upgrade(url)
+    yield url
+    drop_pg_database(url)
+
+
+def get(port: int, path: str):
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}{path}", timeout=5)
+    except httpx.HTTPError:
+        return None
+
+
+def wait_for(predicate, timeout_s, what):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def polls(port: int) -> int:
+    r = get(port, "/health")
+    if r is None or r.status_code != 200:
+        return -1
+    return (r.json()["feeds"].get("opensky") or {}).get("polls") or 0
+
+
+def test_database_outage_and_reconnect(pg_url, tmp_path):
+    pg_port = int(PG_ADMIN_URL.rsplit(":", 1)[1].split("/")[0])
+    scenario = load_scenario("venezuela-2025-11")
+    clock = ScenarioClock(scenario.start, scenario.end, speed=300.0)
+    clock.set(datetime(2025, 11, 21, 16, 0, tzinfo=UTC))
+    emulator = create_emulator_app(scenario, clock, faa_client_id=CRED, faa_client_secret=CRED,
+                                   opensky_client_id=CRED, opensky_client_secret=CRED)  # fmt: skip
+    with ThreadedServer(emulator) as emu, TcpProxy(pg_port) as proxy:
+        proxied = pg_url.replace(f":{pg_port}/", f":{proxy.port}/")
+        env = {
+            **os.environ, "FIRWATCH_DATABASE_URL": proxied, "FIRWATCH_SEEDS_DIR": str(ROOT / "seeds"),
+            "FIRWATCH_LOG_LEVEL": "ERROR", "FIRWATCH_LEADER_CHECK_S": "0.5",
+            "FIRWATCH_FEEDS__OPENSKY__BASE_URL": f"{emu.url}/api",
+            "FIRWATCH_FEEDS__OPENSKY__TOKEN_URL": f"{emu.url}/auth/realms/opensky-network/protocol/openid-connect/token",
+            "FIRWATCH_FEEDS__OPENSKY__CLIENT_ID": CRED, "FIRWATCH_FEEDS__OPENSKY__CLIENT_SECRET": CRED,
+            "FIRWATCH_FEEDS__OPENSKY__INTERVAL_S": "0.3", "FIRWATCH_FEEDS__OPENSKY__CREDIT_BUDGET": "false",
+            "FIRWATCH_FEEDS__ADSBX__ENABLED": "false", "FIRWATCH_FEEDS__FAA_NOTAM__ENABLED": "false",
+            "FIRWATCH_FEEDS__ROUTES__BASE_URL": emu.url,
+        }  # fmt: skip
+        port = free_port()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", "serve", "--port", str(port),
+             "--config", str(ROOT / "config.yaml")],
+            env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            before = wait_for(lambda: polls(port) > 2 and polls(port), 30, "first polls")
+            proxy.drop()
+            down = wait_for(
+                lambda: (r := get(port, "/health")) is not None and r.status_code == 503 and r,
+                20,
+                "503",
+            )
+            assert down.json()["database"].startswith("error")
+            ready = get(port, "/health/ready")
+            assert ready.status_code == 503 and ready.json()["checks"]["database"].startswith(
+                "error"
+            )
+            time.sleep(2)  # polls fail meanwhile; the process must survive them
+            assert proc.poll() is None
+            proxy.restore()
+            wait_for(lambda: polls(port) > before + 3, 30, "polling after the database came back")
+            assert get(port, "/health/ready").status_code == 200
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+    engine = make_engine(pg_url)
+    with engine.connect() as conn:
+        dupes = conn.execute(text(
+            "SELECT count(*) FROM (SELECT dedup_key FROM alerts GROUP BY 1 HAVING count(*) > 1) d"
+        )).scalar()  # fmt: skip
+    engine.dispose()
+    assert dupes == 0
