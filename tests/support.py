@@ -145,3 +145,47 @@ class TcpProxy:
         self._loop.call_soon_threadsafe(self._server.close)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)
+
+
+def wait_for(predicate, timeout_s: float, what: str):
+    """Poll ``predicate`` until it returns something truthy; fail with ``what`` on timeout."""
+    deadline = time.monotonic() + timeout_s
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = predicate()
+            if last:
+                return last
+        except Exception as exc:  # a page being redrawn, a server still starting
+            last = exc
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout_s:g} s waiting for {what}: {last!r}")
+
+
+def serve_env(
+    database_url: str, emulator_url: str, credential: str, **extra: str
+) -> dict[str, str]:
+    """Environment for a `firwatch serve` process polling the loopback emulator fast."""
+    import os
+
+    from tests.conftest import ROOT
+
+    token = f"{emulator_url}/auth/realms/opensky-network/protocol/openid-connect/token"
+    return {
+        **os.environ,
+        "FIRWATCH_DATABASE_URL": database_url,
+        "FIRWATCH_SEEDS_DIR": str(ROOT / "seeds"),
+        "FIRWATCH_LOG_LEVEL": "ERROR",
+        "FIRWATCH_LEADER_CHECK_S": "0.5",
+        "FIRWATCH_FEEDS__OPENSKY__BASE_URL": f"{emulator_url}/api",
+        "FIRWATCH_FEEDS__OPENSKY__TOKEN_URL": token,
+        "FIRWATCH_FEEDS__OPENSKY__CLIENT_ID": credential,
+        "FIRWATCH_FEEDS__OPENSKY__CLIENT_SECRET": credential,
+        "FIRWATCH_FEEDS__OPENSKY__CREDIT_BUDGET": "false",
+        "FIRWATCH_FEEDS__ADSBX__BASE_URL": emulator_url,
+        "FIRWATCH_FEEDS__FAA_NOTAM__BASE_URL": f"{emulator_url}/notamapi/v1",
+        "FIRWATCH_FEEDS__FAA_NOTAM__CLIENT_ID": credential,
+        "FIRWATCH_FEEDS__FAA_NOTAM__CLIENT_SECRET": credential,
+        "FIRWATCH_FEEDS__ROUTES__BASE_URL": emulator_url,
+        **extra,
+    }

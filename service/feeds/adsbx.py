@@ -13,11 +13,8 @@ import logging
 import math
 from typing import Any
 
-import httpx
-
-from service.config import AdsbxSettings
 from service.domain import FeedName, Position, Snapshot, from_unix
-from service.feeds.base import Backoff, Clock, FeedError, FeedStats, Recorder, request_json
+from service.feeds.base import FeedClient, FeedError, request_json
 
 log = logging.getLogger("firwatch.feeds.adsbx")
 
@@ -76,31 +73,11 @@ def parse_aircraft(obj: Any, now_s: float) -> Position | None:
     )
 
 
-class AdsbxClient:
-    def __init__(
-        self,
-        settings: AdsbxSettings,
-        http: httpx.AsyncClient,
-        clock: Clock,
-        *,
-        recorder: Recorder | None = None,
-    ):
-        self.settings = settings
-        self.http = http
-        self.clock = clock
-        self.recorder = recorder
-        self.stats = FeedStats()
-        self.backoff = Backoff(FEED)
+class AdsbxClient(FeedClient):
+    feed = FEED
 
     async def fetch(self) -> Snapshot:
-        self.backoff.check()
-        try:
-            snapshot = await self._fetch()
-        except FeedError as exc:
-            self.backoff.failure(exc)
-            raise
-        self.backoff.success()
-        return snapshot
+        return await self.guarded(self._fetch)
 
     async def _fetch(self) -> Snapshot:
         merged: dict[str, Position] = {}

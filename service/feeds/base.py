@@ -216,3 +216,36 @@ class Backoff:
             self._rate_limited = False
             pause = self.base_s * 2 ** (self.failures - self.threshold)
             self._open_until = self.now() + min(self.max_s, pause)
+
+
+class FeedClient:
+    """What every client holds: its settings, the shared HTTP client, the clock, an optional
+    recorder, its counters and its circuit breaker."""
+
+    feed: str = ""
+
+    def __init__(
+        self,
+        settings: Any,
+        http: httpx.AsyncClient,
+        clock: Clock,
+        *,
+        recorder: Recorder | None = None,
+    ):
+        self.settings = settings
+        self.http = http
+        self.clock = clock
+        self.recorder = recorder
+        self.stats = FeedStats()
+        self.backoff = Backoff(self.feed)
+
+    async def guarded(self, call: Callable[[], Any]) -> Any:
+        """Run one fetch behind the breaker: refused while open, and its outcome recorded."""
+        self.backoff.check()
+        try:
+            result = await call()
+        except FeedError as exc:
+            self.backoff.failure(exc)
+            raise
+        self.backoff.success()
+        return result

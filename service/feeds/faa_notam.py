@@ -15,11 +15,8 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-import httpx
-
-from service.config import FaaNotamSettings
 from service.domain import FeedName, ensure_utc
-from service.feeds.base import Backoff, Clock, FeedError, FeedStats, Recorder, request_json
+from service.feeds.base import FeedClient, FeedError, request_json
 
 log = logging.getLogger("firwatch.feeds.faa_notam")
 
@@ -54,25 +51,14 @@ def _updated(item: dict[str, Any]) -> datetime | None:
         return None
 
 
-class FaaNotamClient:
-    def __init__(
-        self,
-        settings: FaaNotamSettings,
-        http: httpx.AsyncClient,
-        clock: Clock,
-        *,
-        recorder: Recorder | None = None,
-        full_every: int = 6,
-    ):
-        self.settings = settings
-        self.http = http
-        self.clock = clock
-        self.recorder = recorder
-        self.stats = FeedStats()
+class FaaNotamClient(FeedClient):
+    feed = FEED
+
+    def __init__(self, *args: Any, full_every: int = 6, **kwargs: Any):
+        super().__init__(*args, **kwargs)
         self.full_every = full_every
         self._rounds = 0
         self._high_water: datetime | None = None
-        self.backoff = Backoff(FEED)
 
     def _headers(self) -> dict[str, str]:
         s = self.settings

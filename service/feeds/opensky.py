@@ -17,9 +17,8 @@ from typing import Any
 
 import httpx
 
-from service.config import OpenSkySettings
 from service.domain import FeedName, Position, Snapshot, from_unix
-from service.feeds.base import Backoff, Clock, FeedError, FeedStats, Recorder, request_json
+from service.feeds.base import FeedClient, FeedError, request_json
 
 log = logging.getLogger("firwatch.feeds.opensky")
 
@@ -90,23 +89,13 @@ def area_cost(lamin: float, lomin: float, lamax: float, lomax: float) -> int:
     return 1 if area <= 25 else 2 if area <= 100 else 3 if area <= 400 else 4
 
 
-class OpenSkyClient:
-    def __init__(
-        self,
-        settings: OpenSkySettings,
-        http: httpx.AsyncClient,
-        clock: Clock,
-        *,
-        recorder: Recorder | None = None,
-    ):
-        self.settings = settings
-        self.http = http
-        self.clock = clock
-        self.recorder = recorder
-        self.stats = FeedStats()
+class OpenSkyClient(FeedClient):
+    feed = FEED
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
         self._token: str | None = None
         self._token_expires = 0.0
-        self.backoff = Backoff(FEED)
         self._last_call: float | None = None
 
     @property
@@ -138,14 +127,7 @@ class OpenSkyClient:
         return {"Authorization": f"Bearer {self._token}"}
 
     async def fetch(self) -> Snapshot:
-        self.backoff.check()
-        try:
-            snapshot = await self._fetch()
-        except FeedError as exc:
-            self.backoff.failure(exc)
-            raise
-        self.backoff.success()
-        return snapshot
+        return await self.guarded(self._fetch)
 
     def budget_check(self) -> None:
         """Spread the credits left over the rest of the UTC day (they refill at midnight).

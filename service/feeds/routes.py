@@ -12,11 +12,8 @@ import math
 import time
 from typing import Any
 
-import httpx
-
-from service.config import RoutesSettings
 from service.domain import FeedName, Route
-from service.feeds.base import Clock, FeedStats, Recorder, request_json
+from service.feeds.base import FeedClient, request_json
 
 FEED = FeedName.ROUTES.value
 CHUNK = 100
@@ -68,20 +65,11 @@ def route_from_answer(answer: dict[str, Any], lat: float, lon: float) -> Route |
     return Route(callsign, legs[best[1]], legs[best[1] + 1])
 
 
-class RouteClient:
-    def __init__(
-        self,
-        settings: RoutesSettings,
-        http: httpx.AsyncClient,
-        clock: Clock,
-        *,
-        recorder: Recorder | None = None,
-    ):
-        self.settings = settings
-        self.http = http
-        self.clock = clock
-        self.recorder = recorder
-        self.stats = FeedStats()
+class RouteClient(FeedClient):
+    feed = FEED
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
         self._cache: dict[str, tuple[float, Route | None]] = {}
 
     async def lookup(self, planes: list[tuple[str, float, float]]) -> dict[str, Route | None]:

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from collections import defaultdict
 from datetime import UTC, datetime
 
@@ -23,7 +21,7 @@ from service.store.db import make_engine, make_sessionmaker, upgrade
 from service.store.models import AlertRow, WebhookDeliveryRow, WebhookRow
 from service.webhooks.signing import new_secret
 from tests.conftest import ROOT
-from tests.support import Receiver, ThreadedServer, free_port
+from tests.support import Receiver, ThreadedServer, free_port, serve_env, wait_for
 
 CRED = "crash-test"
 
@@ -45,16 +43,6 @@ def start(env, port, cwd):
     )  # fmt: skip
 
 
-def wait_for(predicate, timeout_s, what):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_sigkill_during_ingest_and_delivery(tmp_path):
     db = tmp_path / "crash.db"
     url = f"sqlite:///{db}"
@@ -72,21 +60,15 @@ def test_sigkill_during_ingest_and_delivery(tmp_path):
             s.add(WebhookRow(id="wh_crash", url=f"{hook.url}/hook", secret=new_secret(),
                              event_types=[], filters={}, created_at=datetime.now(UTC),
                              consecutive_failures=0))  # fmt: skip
-        env = {
-            **os.environ, "FIRWATCH_DATABASE_URL": url, "FIRWATCH_SEEDS_DIR": str(ROOT / "seeds"),
-            "FIRWATCH_LOG_LEVEL": "ERROR",
-            "FIRWATCH_FEEDS__OPENSKY__BASE_URL": f"{emu.url}/api",
-            "FIRWATCH_FEEDS__OPENSKY__TOKEN_URL": f"{emu.url}/auth/realms/opensky-network/protocol/openid-connect/token",
-            "FIRWATCH_FEEDS__OPENSKY__CLIENT_ID": CRED, "FIRWATCH_FEEDS__OPENSKY__CLIENT_SECRET": CRED,
-            "FIRWATCH_FEEDS__OPENSKY__INTERVAL_S": "0.2", "FIRWATCH_FEEDS__OPENSKY__CREDIT_BUDGET": "false",
-            "FIRWATCH_FEEDS__ADSBX__BASE_URL": emu.url, "FIRWATCH_FEEDS__ADSBX__INTERVAL_S": "0.2",
-            "FIRWATCH_FEEDS__FAA_NOTAM__BASE_URL": f"{emu.url}/notamapi/v1",
-            "FIRWATCH_FEEDS__FAA_NOTAM__CLIENT_ID": CRED, "FIRWATCH_FEEDS__FAA_NOTAM__CLIENT_SECRET": CRED,
-            "FIRWATCH_FEEDS__FAA_NOTAM__INTERVAL_S": "0.5",
-            "FIRWATCH_FEEDS__ROUTES__BASE_URL": emu.url,
-            "FIRWATCH_WEBHOOKS__ALLOW_PRIVATE_TARGETS": "true",
-            "FIRWATCH_WEBHOOKS__INTERVAL_S": "0.2", "FIRWATCH_WEBHOOKS__LEASE_S": "1",
-        }  # fmt: skip
+        env = serve_env(
+            url, emu.url, CRED,
+            FIRWATCH_FEEDS__OPENSKY__INTERVAL_S="0.2",
+            FIRWATCH_FEEDS__ADSBX__INTERVAL_S="0.2",
+            FIRWATCH_FEEDS__FAA_NOTAM__INTERVAL_S="0.5",
+            FIRWATCH_WEBHOOKS__ALLOW_PRIVATE_TARGETS="true",
+            FIRWATCH_WEBHOOKS__INTERVAL_S="0.2",
+            FIRWATCH_WEBHOOKS__LEASE_S="1",
+        )  # fmt: skip
 
         def count(model):
             with sessions() as s:

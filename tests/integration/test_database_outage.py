@@ -3,7 +3,6 @@ process survives, and it reconnects and goes on polling when the database is bac
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ from service.sim.emulator import create_emulator_app
 from service.sim.scenario import load_scenario
 from service.store.db import make_engine, upgrade
 from tests.conftest import PG_ADMIN_URL, ROOT, create_pg_database, drop_pg_database
-from tests.support import TcpProxy, ThreadedServer, free_port
+from tests.support import TcpProxy, ThreadedServer, free_port, serve_env, wait_for
 
 CRED = "outage-test"
 
@@ -38,16 +37,6 @@ def get(port: int, path: str):
         return None
 
 
-def wait_for(predicate, timeout_s, what):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def polls(port: int) -> int:
     r = get(port, "/health")
     if r is None or r.status_code != 200:
@@ -64,16 +53,12 @@ def test_database_outage_and_reconnect(pg_url, tmp_path):
                                    opensky_client_id=CRED, opensky_client_secret=CRED)  # fmt: skip
     with ThreadedServer(emulator) as emu, TcpProxy(pg_port) as proxy:
         proxied = pg_url.replace(f":{pg_port}/", f":{proxy.port}/")
-        env = {
-            **os.environ, "FIRWATCH_DATABASE_URL": proxied, "FIRWATCH_SEEDS_DIR": str(ROOT / "seeds"),
-            "FIRWATCH_LOG_LEVEL": "ERROR", "FIRWATCH_LEADER_CHECK_S": "0.5",
-            "FIRWATCH_FEEDS__OPENSKY__BASE_URL": f"{emu.url}/api",
-            "FIRWATCH_FEEDS__OPENSKY__TOKEN_URL": f"{emu.url}/auth/realms/opensky-network/protocol/openid-connect/token",
-            "FIRWATCH_FEEDS__OPENSKY__CLIENT_ID": CRED, "FIRWATCH_FEEDS__OPENSKY__CLIENT_SECRET": CRED,
-            "FIRWATCH_FEEDS__OPENSKY__INTERVAL_S": "0.3", "FIRWATCH_FEEDS__OPENSKY__CREDIT_BUDGET": "false",
-            "FIRWATCH_FEEDS__ADSBX__ENABLED": "false", "FIRWATCH_FEEDS__FAA_NOTAM__ENABLED": "false",
-            "FIRWATCH_FEEDS__ROUTES__BASE_URL": emu.url,
-        }  # fmt: skip
+        env = serve_env(
+            proxied, emu.url, CRED,
+            FIRWATCH_FEEDS__OPENSKY__INTERVAL_S="0.3",
+            FIRWATCH_FEEDS__ADSBX__ENABLED="false",
+            FIRWATCH_FEEDS__FAA_NOTAM__ENABLED="false",
+        )  # fmt: skip
         port = free_port()
         proc = subprocess.Popen(
             [sys.executable, "-m", "service.cli", "serve", "--port", str(port),

@@ -3,7 +3,6 @@ another takes over within seconds, with no duplicate alerts."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from service.sim.emulator import create_emulator_app
 from service.sim.scenario import load_scenario
 from service.store.db import make_engine, upgrade
 from tests.conftest import ROOT, create_pg_database, drop_pg_database
-from tests.support import ThreadedServer, free_port
+from tests.support import ThreadedServer, free_port, serve_env, wait_for
 
 CRED = "replica-test"
 
@@ -39,16 +38,6 @@ def health(port: int) -> dict | None:
         return None
 
 
-def wait_for(predicate, timeout_s: float, what: str):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout_s:g} s waiting for {what}")
-
-
 def test_leader_failover(pg_url, tmp_path):
     scenario = load_scenario("venezuela-2025-11")
     clock = ScenarioClock(scenario.start, scenario.end, speed=120.0)
@@ -56,26 +45,12 @@ def test_leader_failover(pg_url, tmp_path):
     emulator = create_emulator_app(scenario, clock, faa_client_id=CRED, faa_client_secret=CRED,
                                    opensky_client_id=CRED, opensky_client_secret=CRED)  # fmt: skip
     with ThreadedServer(emulator) as emu:
-        env = {
-            **os.environ,
-            "FIRWATCH_DATABASE_URL": pg_url,
-            "FIRWATCH_SEEDS_DIR": str(ROOT / "seeds"),
-            "FIRWATCH_LOG_LEVEL": "WARNING",
-            "FIRWATCH_LEADER_CHECK_S": "0.5",
-            "FIRWATCH_FEEDS__OPENSKY__BASE_URL": f"{emu.url}/api",
-            "FIRWATCH_FEEDS__OPENSKY__TOKEN_URL": f"{emu.url}/auth/realms/opensky-network/protocol/openid-connect/token",
-            "FIRWATCH_FEEDS__OPENSKY__CLIENT_ID": CRED,
-            "FIRWATCH_FEEDS__OPENSKY__CLIENT_SECRET": CRED,
-            "FIRWATCH_FEEDS__OPENSKY__INTERVAL_S": "0.5",
-            "FIRWATCH_FEEDS__OPENSKY__CREDIT_BUDGET": "false",
-            "FIRWATCH_FEEDS__ADSBX__BASE_URL": emu.url,
-            "FIRWATCH_FEEDS__ADSBX__INTERVAL_S": "0.5",
-            "FIRWATCH_FEEDS__FAA_NOTAM__BASE_URL": f"{emu.url}/notamapi/v1",
-            "FIRWATCH_FEEDS__FAA_NOTAM__CLIENT_ID": CRED,
-            "FIRWATCH_FEEDS__FAA_NOTAM__CLIENT_SECRET": CRED,
-            "FIRWATCH_FEEDS__FAA_NOTAM__INTERVAL_S": "1",
-            "FIRWATCH_FEEDS__ROUTES__BASE_URL": emu.url,
-        }  # fmt: skip
+        env = serve_env(
+            pg_url, emu.url, CRED,
+            FIRWATCH_FEEDS__OPENSKY__INTERVAL_S="0.5",
+            FIRWATCH_FEEDS__ADSBX__INTERVAL_S="0.5",
+            FIRWATCH_FEEDS__FAA_NOTAM__INTERVAL_S="1",
+        )  # fmt: skip
         ports = [free_port() for _ in range(3)]
         procs = {
             port: subprocess.Popen(

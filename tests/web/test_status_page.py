@@ -24,7 +24,7 @@ from service.sim.scenario import load_scenario
 from service.store.db import upgrade
 from tests.conftest import ROOT
 from tests.integration.test_venezuela_scenario import CRED, scenario_settings
-from tests.support import ThreadedServer
+from tests.support import ThreadedServer, wait_for
 
 CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 OUTPUT = ROOT / "test-output"
@@ -52,20 +52,6 @@ def browser():
     driver = webdriver.Chrome(options=options, service=Service(DRIVER))
     yield driver
     driver.quit()
-
-
-def wait_for(predicate, timeout_s: float, what: str):
-    deadline = time.monotonic() + timeout_s
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            last = predicate()
-            if last:
-                return last
-        except Exception as exc:  # the DOM is being redrawn: try again
-            last = exc
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}: {last!r}")
 
 
 def test_status_page_live(browser, tmp_path, database_url):
