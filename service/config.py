@@ -97,6 +97,8 @@ class RoutesSettings(BaseModel):
     base_url: str = "https://api.adsb.lol"
     timeout_s: PositiveSeconds = 10.0
     cache_s: PositiveSeconds = 1200.0
+    # callsign,origin,destination rows consulted when the route source does not know a callsign
+    local_file: str | None = "seeds/routes.csv"
 
 
 class FeedsSettings(BaseModel):

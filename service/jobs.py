@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.config import Settings
 from service.detect.engine import DetectionEngine
-from service.domain import FeedName, Snapshot
+from service.domain import FeedName, Route, Snapshot
 from service.feeds.adsbx import AdsbxClient
 from service.feeds.base import FeedError
 from service.feeds.faa_notam import FaaNotamClient
@@ -38,7 +38,7 @@ from service.ingest import persist, record_feed_health, restore_engine, save_not
 from service.leader import LeaderElector
 from service.metrics import Metrics
 from service.notam.faa import notam_from_faa_item
-from service.seeds import load_watched_routes
+from service.seeds import load_local_routes, load_watched_routes
 from service.webhooks.delivery import deliver_due
 
 log = logging.getLogger("firwatch.jobs")
@@ -97,6 +97,8 @@ class Poller:
             airports,
             load_watched_routes(settings.path(settings.watch.routes_file)),
         )
+        local = settings.feeds.routes.local_file
+        self.local_routes = load_local_routes(settings.path(local)) if local else {}
         self._lock = asyncio.Lock()
         if restore:  # a replay starts from its own first record instead
             with sessions() as session:
@@ -138,7 +140,7 @@ class Poller:
         except Exception as exc:  # a bug in a parser must not kill the scheduler
             log.exception("unexpected error polling %s", feed)
             return await self._failed(feed, exc)
-        if self.settings.feeds.routes.enabled:
+        if self.settings.feeds.routes.enabled or self.local_routes:
             await self._resolve_routes(snapshot)
         async with self._lock:
             report = await asyncio.to_thread(self._ingest_snapshot, snapshot, client)
@@ -153,18 +155,24 @@ class Poller:
         return report
 
     async def _resolve_routes(self, snapshot: Snapshot) -> None:
+        """Route source first, then the local table; unknown callsigns fall back to the track."""
         wanted = self.engine.unknown_callsigns(snapshot)
         if not wanted:
             return
-        try:
-            routes = await self.routes.lookup(wanted)
-        except FeedError as exc:
-            log.warning("route look-up failed: %s", exc)
-            return
-        except Exception:
-            log.exception("unexpected error in route look-up")
-            return
-        self.engine.set_routes(routes)
+        routes: dict[str, Route | None] = {}
+        if self.settings.feeds.routes.enabled:
+            try:
+                routes = await self.routes.lookup(wanted)
+            except FeedError as exc:
+                log.warning("route look-up failed: %s", exc)
+            except Exception:
+                log.exception("unexpected error in route look-up")
+        for callsign, _lat, _lon in wanted:
+            if routes.get(callsign) is None and callsign in self.local_routes:
+                origin, destination = self.local_routes[callsign]
+                routes[callsign] = Route(callsign, origin, destination, source="local")
+        if routes:
+            self.engine.set_routes(routes)
 
     def _ingest_snapshot(self, snapshot: Snapshot, client: Any) -> PollReport:
         result = self.engine.ingest(snapshot)

@@ -31,3 +31,31 @@ def load_watched_routes(path: Path) -> list[tuple[str, str]]:
             raise SeedError(f"{path}: routes[{i}] codes must be 4-letter ICAO")
         routes.append((origin, destination))
     return routes
+
+
+def load_local_routes(path: Path) -> dict[str, tuple[str, str]]:
+    """Callsign → (origin, destination) from a ``callsign,origin,destination`` CSV.
+
+    >>> load_local_routes(Path("seeds/routes.csv"))["KLM737"]
+    ('EHAM', 'TNCC')
+    """
+    import csv
+
+    if not path.exists():
+        raise SeedError(f"{path}: routes table not found")
+    table: dict[str, tuple[str, str]] = {}
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = (line for line in handle if line.strip() and not line.startswith("#"))
+        for i, row in enumerate(csv.DictReader(rows)):
+            try:
+                callsign = row["callsign"].strip().upper()
+                origin, destination = (
+                    row["origin"].strip().upper(),
+                    row["destination"].strip().upper(),
+                )
+            except (KeyError, AttributeError) as exc:
+                raise SeedError(f"{path}: row {i + 1} needs callsign, origin, destination") from exc
+            if len(origin) != 4 or len(destination) != 4 or not callsign:
+                raise SeedError(f"{path}: row {i + 1}: codes must be 4-letter ICAO")
+            table[callsign] = (origin, destination)
+    return table

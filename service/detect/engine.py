@@ -8,9 +8,10 @@ in one transaction (see :mod:`service.ingest`).  Time is the data's time
 
 from __future__ import annotations
 
-from collections import OrderedDict
+import statistics
+from collections import OrderedDict, deque
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -44,6 +45,7 @@ from service.geo.geodesy import path_length_km
 COVERAGE_MIN_FRACTION = 0.95
 NOTAM_COVER_MIN_FRACTION = 0.5
 ROUTE_CACHE_SIZE = 50_000
+USUAL_FLIGHTS = 50
 FAR_TRACK_POINTS = 10
 
 
@@ -141,6 +143,8 @@ class DetectionEngine:
             )
         )
         self.routes: OrderedDict[str, Route | None] = OrderedDict()
+        # flown distance of each route's recent flights that avoided nothing (the usual way)
+        self.usual_flown: dict[tuple[str, str], deque[float]] = {}
         self.notams: dict[str, Notam] = {}
         self.active_notam_alerts: dict[str, Notam] = {}
         self.data_time: datetime | None = None
@@ -412,9 +416,30 @@ class DetectionEngine:
         statuses = {code: t.status.value for code, t in self.trackers.items()}
         events, assessment = evaluate_finished_flight(flight, self.context, at, statuses)
         flight.finalized = True
+        if assessment is not None and flight.origin and flight.landed_at:
+            route = (flight.origin, flight.landed_at)
+            usual = self.usual_flown.setdefault(route, deque(maxlen=USUAL_FLIGHTS))
+            if assessment.avoided:
+                events = [self._with_usual(e, usual, assessment.flown_km) for e in events]
+            else:
+                usual.append(assessment.flown_km)  # how this route is flown when nothing is avoided
         result.alerts.extend(events)
         update = result.flights.setdefault(flight.id, FlightUpdate(flight))
         update.assessment = assessment
+
+    @staticmethod
+    def _with_usual(event: AlertEvent, usual: deque[float], flown_km: float) -> AlertEvent:
+        """Add the comparison with the same route's flights that did not avoid anything."""
+        if event.type != AlertType.FLIGHT_REROUTED or not usual:
+            return event
+        median = statistics.median(usual)
+        evidence = {
+            **event.evidence,
+            "usual_flown_km": round(median, 1),
+            "usual_flights": len(usual),
+            "extra_vs_usual_km": round(flown_km - median, 1),
+        }
+        return replace(event, evidence=evidence)
 
     def track_km(self, flight: ActiveFlight) -> float:
         pts = flight.airborne_points()

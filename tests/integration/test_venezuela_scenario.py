@@ -156,6 +156,8 @@ async def test_scenario_end_to_end(tmp_path, receiver, scenario, database_url):
     rerouted = {a["callsign"]: a for a in alerts if a["type"] == "flight.rerouted"}
     assert len(expected) >= 6
     assert set(rerouted) == set(expected)
+    # compared with the same route's flights that avoided nothing, too
+    assert any("extra_vs_usual_km" in a["evidence"] for a in rerouted.values())
     for callsign, alert in rerouted.items():
         truth_km = expected[callsign]["extra_km"]
         assert alert["extra_distance_km"] == pytest.approx(truth_km, rel=0.10), callsign
