@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("firwatch.api")
@@ -38,6 +38,20 @@ TYPES = {
 
 class Problem(BaseModel):
     """RFC 9457 problem details."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "https://firwatch.dev/problems/not-found",
+                    "title": "Not found",
+                    "status": 404,
+                    "detail": "no alert with id 999",
+                    "instance": "/api/v1/alerts/999",
+                }
+            ]
+        }  # fmt: skip
+    )
 
     type: str
     title: str

@@ -64,6 +64,12 @@ class Alert(BaseModel):
 
 
 class Page(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"items": [], "next": "/api/v1/alerts?limit=50&cursor=NDI"}]
+        }
+    )
+
     next: str | None = Field(description="Link to the next page, absent on the last page")
 
 
@@ -101,6 +107,31 @@ class AirspaceState(BaseModel):
 
 
 class Flight(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "484b2a-20251121T180500Z",
+                    "icao24": "484b2a",
+                    "callsign": "KLM737",
+                    "domestic": False,
+                    "first_seen": "2025-11-21T18:05:00Z",
+                    "last_seen": "2025-11-22T03:10:00Z",
+                    "origin": "EHAM",
+                    "destination": "TNCC",
+                    "actual_destination": "TNCC",
+                    "route_source": "routeset",
+                    "state": "landed",
+                    "position_count": 112,
+                    "track_km": 2310.5,
+                    "great_circle_km": 7838.0,
+                    "extra_distance_km": 23.6,
+                    "airspaces": [],
+                }
+            ]
+        }
+    )
+
     id: str
     icao24: str
     callsign: str | None
@@ -124,6 +155,41 @@ class FlightPage(Page):
 
 
 class Notam(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "NOTAM_1_75120012",
+                    "number": "A0012/25",
+                    "kind": "N",
+                    "ref": None,
+                    "fir": "SVZM",
+                    "locations": ["KICZ"],
+                    "qcode": None,
+                    "classification": "warning",
+                    "classification_reason": "text: SECURITY, HAZARDOUS SITUATION",
+                    "source_classification": "INTL",
+                    "valid_from": "2025-11-21T17:43:00Z",
+                    "valid_to": "2026-02-19T23:59:00Z",
+                    "valid_to_estimated": False,
+                    "permanent": False,
+                    "schedule": None,
+                    "lower": "SFC",
+                    "upper": "UNL",
+                    "floor_ft": 0.0,
+                    "ceiling_ft": None,
+                    "text": "SECURITY...UNITED STATES OF AMERICA ADVISORY ...",
+                    "raw_text": "KICZ A0012/25 NOTAM...",
+                    "geometry": {"type": "MultiPolygon", "coordinates": []},
+                    "problems": [],
+                    "issued_at": "2025-11-21T18:08:00Z",
+                    "fetched_at": "2025-11-21T18:10:00Z",
+                    "active": True,
+                }
+            ]
+        }
+    )
+
     id: str
     number: str
     kind: str
@@ -159,6 +225,14 @@ class NotamPage(Page):
 
 
 class WebhookFilters(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"airspaces": ["SVZM"], "routes": ["EHAM-TNCC"], "min_severity": "warning"}
+            ]
+        }
+    )
+
     airspaces: list[str] = Field(default_factory=list, description="Only alerts on these airspaces")
     routes: list[str] = Field(
         default_factory=list, description='Only these routes, e.g. "EHAM-TNCC"'
@@ -189,7 +263,10 @@ class WebhookCreate(BaseModel):
 
 
 class WebhookUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"enabled": False}, {"event_types": ["flight.diverted"]}]},
+    )
 
     url: AnyHttpUrl | None = None
     event_types: list[AlertType] | None = None
@@ -199,6 +276,24 @@ class WebhookUpdate(BaseModel):
 
 
 class Webhook(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "wh_3f2a9c1b7d4e5f60",
+                    "url": "https://ops.example.com/hooks/firwatch",
+                    "event_types": ["flight.rerouted"],
+                    "filters": {"airspaces": ["SVZM"]},
+                    "description": "dispatch desk",
+                    "enabled": True,
+                    "disabled_reason": None,
+                    "created_at": "2026-11-25T07:00:00Z",
+                    "updated_at": "2026-11-25T07:00:00Z",
+                }
+            ]
+        }
+    )
+
     id: str
     url: str
     event_types: list[str]
@@ -215,6 +310,27 @@ class WebhookWithSecret(Webhook):
 
 
 class Delivery(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "msg_5c1d0e9f8a7b6c5d4e3f2a1b",
+                    "webhook_id": "wh_3f2a9c1b7d4e5f60",
+                    "alert_id": 42,
+                    "event_type": "flight.rerouted",
+                    "status": "pending",
+                    "attempts": 2,
+                    "next_attempt_at": "2026-11-25T07:01:00Z",
+                    "last_status_code": 503,
+                    "last_error": "HTTP 503",
+                    "latency_ms": 41.7,
+                    "created_at": "2026-11-25T07:00:00Z",
+                    "delivered_at": None,
+                }
+            ]
+        }
+    )
+
     id: str = Field(description="The webhook-id header, stable across retries")
     webhook_id: str
     alert_id: int | None
@@ -234,6 +350,22 @@ class DeliveryPage(Page):
 
 
 class FeedHealth(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "last_success_at": "2026-11-25T07:00:00Z",
+                    "last_error_at": None,
+                    "last_error": None,
+                    "polls": 288,
+                    "failures": 0,
+                    "rejected": 3,
+                    "credits_remaining": 2848,
+                }
+            ]
+        }  # fmt: skip
+    )
+
     last_success_at: str | None
     last_error_at: str | None
     last_error: str | None
@@ -244,6 +376,29 @@ class FeedHealth(BaseModel):
 
 
 class Health(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "status": "ok",
+                    "database": "ok",
+                    "scheduler": "leader",
+                    "feeds": {
+                        "opensky": {
+                            "last_success_at": "2026-11-25T07:00:00Z",
+                            "last_error_at": None,
+                            "last_error": None,
+                            "polls": 288,
+                            "failures": 0,
+                            "rejected": 3,
+                            "credits_remaining": 2848,
+                        }
+                    },
+                }
+            ]
+        }
+    )
+
     status: Literal["ok", "degraded"]
     database: str
     scheduler: str
