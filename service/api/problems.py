@@ -50,7 +50,7 @@ class Problem(BaseModel):
                     "instance": "/api/v1/alerts/999",
                 }
             ]
-        }  # fmt: skip
+        }
     )
 
     type: str

@@ -363,7 +363,7 @@ class FeedHealth(BaseModel):
                     "credits_remaining": 2848,
                 }
             ]
-        }  # fmt: skip
+        }
     )
 
     last_success_at: str | None
