@@ -128,7 +128,7 @@ def poll(
 async def _poll_once(settings: Settings):
     import httpx
 
-    from service.geo.airspaces import AirportRegistry, AirspaceRegistry
+    from service.geo.airspaces import load_registries
     from service.jobs import Poller, make_webhook_client
     from service.store.db import make_engine, make_sessionmaker
 
@@ -139,8 +139,7 @@ async def _poll_once(settings: Settings):
             settings,
             make_sessionmaker(engine),
             http,
-            AirspaceRegistry.from_geojson(seeds / "firs.geojson"),
-            AirportRegistry.from_csv(seeds / "airports.csv"),
+            *load_registries(seeds),
             webhook_http=webhook_http,
         )
         reports = await poller.poll_once()
@@ -192,7 +191,7 @@ def record(
 async def _record(settings: Settings, handle, seconds: float | None) -> int:
     import httpx
 
-    from service.geo.airspaces import AirportRegistry, AirspaceRegistry
+    from service.geo.airspaces import load_registries
     from service.jobs import Poller, build_scheduler
     from service.replay import JsonlRecorder
     from service.store.db import make_engine, make_sessionmaker
@@ -205,8 +204,7 @@ async def _record(settings: Settings, handle, seconds: float | None) -> int:
             settings,
             make_sessionmaker(engine),
             http,
-            AirspaceRegistry.from_geojson(seeds / "firs.geojson"),
-            AirportRegistry.from_csv(seeds / "airports.csv"),
+            *load_registries(seeds),
             recorder=recorder,
         )
         scheduler = build_scheduler(poller)
@@ -230,7 +228,7 @@ def replay(
     config: ConfigOpt = None,
 ) -> None:
     """Drive ingest and detection from a recording, with the clock taken from its fetched_at."""
-    from service.geo.airspaces import AirportRegistry, AirspaceRegistry
+    from service.geo.airspaces import load_registries
     from service.replay import replay as run_replay
     from service.store.db import make_engine, make_sessionmaker
 
@@ -255,8 +253,7 @@ def replay(
                 file,
                 settings,
                 make_sessionmaker(engine),
-                AirspaceRegistry.from_geojson(seeds / "firs.geojson"),
-                AirportRegistry.from_csv(seeds / "airports.csv"),
+                *load_registries(seeds),
                 progress=progress,
             )
         )

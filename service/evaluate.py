@@ -20,7 +20,7 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from service.config import Settings
-from service.geo.airspaces import AirportRegistry, AirspaceRegistry
+from service.geo.airspaces import load_registries
 from service.store.db import make_engine, make_sessionmaker, upgrade
 from service.store.models import AlertRow
 
@@ -166,8 +166,7 @@ async def play_scenario(name: str, settings: Settings, url: str) -> dict[str, An
     engine = make_engine(url)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=emu) as http:
         poller = Poller(run_settings, make_sessionmaker(engine), http,
-                        AirspaceRegistry.from_geojson(seeds / "firs.geojson"),
-                        AirportRegistry.from_csv(seeds / "airports.csv"), clock=clock.now)  # fmt: skip
+                        *load_registries(seeds), clock=clock.now)  # fmt: skip
         at = scenario.start
         while at <= scenario.end:
             clock.set(at)
@@ -196,8 +195,7 @@ async def evaluate(target: str, truth_path: Path | None, settings: Settings) -> 
         seeds = settings.path(settings.seeds_dir)
         engine = make_engine(url)
         await replay(Path(target), settings.model_copy(update={"database_url": url}),
-                     make_sessionmaker(engine), AirspaceRegistry.from_geojson(seeds / "firs.geojson"),
-                     AirportRegistry.from_csv(seeds / "airports.csv"))  # fmt: skip
+                     make_sessionmaker(engine), *load_registries(seeds))  # fmt: skip
         engine.dispose()
     else:
         truth = await play_scenario(target, settings, url)

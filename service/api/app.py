@@ -30,7 +30,7 @@ from service.api.routes import (
     webhooks,
 )
 from service.config import Settings
-from service.geo.airspaces import AirportRegistry, AirspaceRegistry
+from service.geo.airspaces import load_registries
 from service.logs import request_id
 from service.metrics import Metrics
 from service.store.db import ensure_migrated, make_engine, make_sessionmaker
@@ -58,8 +58,7 @@ def create_app(settings: Settings, *, start_scheduler: bool = True, role: str = 
         state.settings = settings
         state.engine = engine
         state.sessionmaker = make_sessionmaker(engine)
-        state.airspaces = AirspaceRegistry.from_geojson(seeds / "firs.geojson")
-        state.airports = AirportRegistry.from_csv(seeds / "airports.csv")
+        state.airspaces, state.airports = load_registries(seeds)
         state.clock = jobs.system_clock
         state.http = httpx.AsyncClient(headers={"user-agent": "firwatch/0.1"})
         state.rate_limiter = RateLimiter(settings.api.rate_limit_per_minute)

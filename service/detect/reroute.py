@@ -71,9 +71,9 @@ def assess_reroute(
 
     >>> from shapely import box
     >>> a = assess_reroute((0.0, 0.0), (4.0, 0.0), [(1.0, 0.0), (2.0, 2.0), (3.0, 0.0)],
-    ...                    {"XXXX": box(1.5, -0.5, 2.5, 0.5)})
+    ...                    {"ZZZZ": box(1.5, -0.5, 2.5, 0.5)})
     >>> a.avoided, round(a.extra_km)
-    (('XXXX',), 273)
+    (('ZZZZ',), 273)
     """
     gc_km = distance_km(*origin, *destination)
     gc_line = great_circle_line(*origin, *destination)

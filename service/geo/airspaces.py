@@ -123,3 +123,11 @@ class AirportRegistry:
         )
         i = int(np.argmin(d))
         return (str(self._codes[i]), float(d[i])) if d[i] <= within_km else None
+
+
+def load_registries(seeds_dir: Path) -> tuple[AirspaceRegistry, AirportRegistry]:
+    """The FIR and airport registries from a seeds folder (``firs.geojson``, ``airports.csv``)."""
+    return (
+        AirspaceRegistry.from_geojson(seeds_dir / "firs.geojson"),
+        AirportRegistry.from_csv(seeds_dir / "airports.csv"),
+    )

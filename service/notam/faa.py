@@ -121,7 +121,7 @@ def _from_core(
         notam = parse_notam(source, airspaces=airspaces, notam_id=faa_id, year_hint=year_hint)
     else:
         # bare item text: give it the header the plain-text reader expects
-        header = f"{_str(core, 'icaoLocation') or 'XXXX'} {_str(core, 'number') or ''} NOTAM "
+        header = f"{_str(core, 'icaoLocation') or 'ZZZZ'} {_str(core, 'number') or ''} NOTAM "
         if US_INTL.match(text):
             header = ""
         notam = parse_notam(

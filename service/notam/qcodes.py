@@ -2,7 +2,7 @@
 
 Only airspace matters for airspace status: a runway or taxiway closure is
 ``other``, while an FIR or ATS-route closure is a ``closure``.  Plain-language
-Q-codes (``QAFXX``, ``QXXXX``) and missing Q-lines fall back to the text.
+Q-codes (condition ``XX``, "see text") and missing Q-lines fall back to the text.
 """
 
 from __future__ import annotations
