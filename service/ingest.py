@@ -266,7 +266,7 @@ def restore_engine(session: Session, engine: DetectionEngine) -> None:
         )
         for p in points:
             flight.points.append(
-                TrackPoint(p.observed_at, p.lon, p.lat, p.altitude_ft, p.on_ground)
+                TrackPoint(p.observed_at, p.lon, p.lat, p.altitude_ft, p.on_ground, p.track_deg)
             )
             if (
                 not p.on_ground

@@ -13,7 +13,7 @@ from typing import Any
 
 from shapely.geometry.base import BaseGeometry
 
-from service.detect.reroute import RerouteAssessment, assess_reroute
+from service.detect.reroute import RerouteAssessment, assess_reroute, with_turns
 from service.detect.tracks import ActiveFlight
 from service.domain import AlertEvent, AlertType, Severity
 from service.geo.airspaces import AirportRegistry
@@ -84,7 +84,7 @@ def evaluate_finished_flight(
     assessment = None
     target = destination or landed
     if origin and target and landed == target and origin != target:
-        track = [(p.lon, p.lat) for p in flight.airborne_points()]
+        track = with_turns([(p.lon, p.lat, p.track_deg) for p in flight.airborne_points()])
         if (
             len(track) >= ctx.reroute_min_positions
             and origin in ctx.airports

@@ -9,6 +9,7 @@ first and last legs, and never larger than the truth (triangle inequality).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -38,6 +39,53 @@ class RerouteAssessment:
     def extra_minutes(self) -> float:
         """Extra time at a typical jet cruise speed (450 kt)."""
         return self.extra_nm / CRUISE_KT * 60.0
+
+
+def with_turns(points: Sequence[tuple[float, float, float | None]]) -> list[tuple[float, float]]:
+    """The observed positions plus the turn points between them, from the reported tracks.
+
+    Sampled every few minutes, a track cuts every corner of a rerouted path; where two
+    consecutive reports fly different tracks, the turn is where the two courses meet
+    (computed on a local plane, fine for the tens of km between reports).
+
+    >>> pts = with_turns([(0.0, 0.0, 90.0), (1.0, 1.0, 0.0)])
+    >>> [(round(x, 3), round(y, 3)) for x, y in pts]
+    [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0)]
+    """
+    out: list[tuple[float, float]] = []
+    for i, (lon, lat, track) in enumerate(points):
+        if i > 0:
+            plon, plat, ptrack = points[i - 1]
+            turn = _turn_point(plon, plat, ptrack, lon, lat, track)
+            if turn is not None:
+                out.append(turn)
+        out.append((lon, lat))
+    return out
+
+
+def _turn_point(
+    lon1: float, lat1: float, t1: float | None, lon2: float, lat2: float, t2: float | None
+) -> tuple[float, float] | None:
+    if t1 is None or t2 is None:
+        return None
+    change = abs((t2 - t1 + 180.0) % 360.0 - 180.0)
+    if change < 3.0 or change > 150.0:
+        return None  # straight on, or a reversal: no single corner
+    k = math.cos(math.radians((lat1 + lat2) / 2))
+    ax, ay, bx, by = lon1 * k, lat1, lon2 * k, lat2
+    d1 = (math.sin(math.radians(t1)), math.cos(math.radians(t1)))
+    d2 = (math.sin(math.radians(t2)), math.cos(math.radians(t2)))
+    # the corner C: A + s*d1 = C = B - u*d2, i.e. s*d1 + u*d2 = B - A
+    det = d1[0] * d2[1] - d1[1] * d2[0]
+    if abs(det) < 1e-9:
+        return None
+    rx, ry = bx - ax, by - ay
+    s = (rx * d2[1] - ry * d2[0]) / det  # forward along the first course
+    u = (d1[0] * ry - d1[1] * rx) / det  # back along the second course
+    gap = math.hypot(rx, ry)
+    if not (0 < s < 1.5 * gap and 0 < u < 1.5 * gap):
+        return None
+    return ((ax + s * d1[0]) / k, ay + s * d1[1])
 
 
 def estimate_flown_km(

@@ -25,6 +25,7 @@ class TrackPoint:
     lat: float
     altitude_ft: float | None
     on_ground: bool
+    track_deg: float | None = None  # true track over ground, when the feed reports it
 
 
 @dataclass(slots=True)
@@ -149,6 +150,7 @@ class TrackAssembler:
             position.lat,
             position.altitude_ft,
             position.on_ground,
+            position.track_deg,
         )
         added = flight.add(point)
         if added:

@@ -34,10 +34,11 @@ def test_eval_fails_below_threshold(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(
         app,
-        ["eval", "venezuela-2025-11", "--config", str(ROOT / "config.yaml"), "--max-extra-error", "0.001"],
+        ["eval", "venezuela-2025-11", "--config", str(ROOT / "config.yaml"), "--max-onset-polls", "1"],
         env={"FIRWATCH_SEEDS_DIR": str(ROOT / "seeds")},
     )  # fmt: skip
-    assert result.exit_code == 1 and "below threshold: extra-distance error" in result.output
+    # the status changes 5.4 polls after the NOTAM's effective time (it was published 25 min late)
+    assert result.exit_code == 1 and "below threshold: status onset 5.4 polls > 1" in result.output
 
 
 @pytest.mark.parametrize("variant", ["outage", "partial", "reopening", "noisy"])

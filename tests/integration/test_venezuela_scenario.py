@@ -160,7 +160,7 @@ async def test_scenario_end_to_end(tmp_path, receiver, scenario, database_url):
     assert any("extra_vs_usual_km" in a["evidence"] for a in rerouted.values())
     for callsign, alert in rerouted.items():
         truth_km = expected[callsign]["extra_km"]
-        assert alert["extra_distance_km"] == pytest.approx(truth_km, rel=0.10), callsign
+        assert alert["extra_distance_km"] == pytest.approx(truth_km, rel=0.05), callsign
         assert alert["airspace"] == "SVZM"
 
     # -- diversions and turn-backs ---------------------------------------------------------
