@@ -1,7 +1,9 @@
 """API under load: 100,000 stored alerts, 50 concurrent clients on loopback.
 
 The service runs as its own process (``firwatch serve --role api``); the load comes from
-a bounded asyncio client in this process (2 cores here: client and server share them).
+``wrk`` (Debian package ``wrk``) when it is installed, else from a bounded asyncio client in
+this process, which is itself CPU-bound and so a floor on the figures (2 cores here: the
+load generator and the server share them).
 Prints requests/s and p50/p95/p99 latency for GET /api/v1/alerts and GET /api/v1/airspaces/SVZM.
 """
 
@@ -9,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -68,6 +72,32 @@ async def load(path: str) -> tuple[float, list[float]]:
         return len(latencies) / (time.perf_counter() - started), latencies
 
 
+WRK_REPORT = """
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %d %.3f %.3f %.3f %.3f %d\\n", summary.requests,
+    summary.duration / 1e6, latency:percentile(50) / 1e3, latency:percentile(95) / 1e3,
+    latency:percentile(99) / 1e3, summary.errors.status + summary.errors.connect +
+    summary.errors.read + summary.errors.timeout))
+end
+"""
+
+
+def load_wrk(wrk: str, path: str, tmp: Path) -> str:
+    script = tmp / "report.lua"
+    script.write_text(WRK_REPORT)
+    out = subprocess.run(
+        [wrk, "-t2", f"-c{CLIENTS}", f"-d{int(SECONDS)}s", "-s", str(script),
+         f"http://127.0.0.1:{PORT}{path}"], capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    m = re.search(r"RESULT (\d+) ([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+) (\d+)", out)
+    if m is None:
+        raise SystemExit(f"wrk printed no result:\n{out}")
+    n, secs, p50, p95, p99, errors = m.groups()
+    return (f"{int(n) / float(secs):.0f} req/s with {CLIENTS} clients (wrk), {ALERTS:,} alerts "
+            f"stored; p50 {float(p50):.1f} ms, p95 {float(p95):.1f} ms, p99 {float(p99):.1f} ms; "
+            f"{errors} errors")  # fmt: skip
+
+
 def main() -> None:
     tmp = Path(tempfile.mkdtemp())
     url = f"sqlite:///{tmp / 'api.db'}"
@@ -87,11 +117,16 @@ def main() -> None:
                 break
             except httpx.HTTPError:
                 time.sleep(0.2)
+        wrk = shutil.which("wrk")
         for path in ("/api/v1/alerts?limit=50", "/api/v1/airspaces/SVZM"):
+            if wrk:
+                print(f"GET {path}: {load_wrk(wrk, path, tmp)}")
+                continue
             rate, lat = asyncio.run(load(path))
             q = statistics.quantiles(lat, n=100)
-            print(f"GET {path}: {rate:.0f} req/s with {CLIENTS} clients, {ALERTS:,} alerts stored; "
-                  f"p50 {q[49]:.1f} ms, p95 {q[94]:.1f} ms, p99 {q[98]:.1f} ms")  # fmt: skip
+            print(f"GET {path}: {rate:.0f} req/s with {CLIENTS} clients (python client), "
+                  f"{ALERTS:,} alerts stored; p50 {q[49]:.1f} ms, p95 {q[94]:.1f} ms, "
+                  f"p99 {q[98]:.1f} ms")  # fmt: skip
     finally:
         server.terminate()
         server.wait(timeout=10)

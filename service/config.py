@@ -181,6 +181,8 @@ class ApiSettings(BaseModel):
     rate_limit_per_minute: int = Field(default=600, ge=0)
     # Largest accepted request body.
     max_body_bytes: int = Field(default=65536, ge=1024)
+    # Hot GET responses (alert lists, airspace status) are served from memory for this long.
+    cache_s: float = Field(default=1.0, ge=0)
 
     def reads_need_key(self) -> bool:
         if self.read_auth != "auto":

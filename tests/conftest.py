@@ -78,6 +78,7 @@ def settings(database_url: str) -> Settings:
         seeds_dir=str(ROOT / "seeds"),
         watch={"routes_file": str(ROOT / "seeds" / "watched_routes.yaml")},
         webhooks={"allow_private_targets": True},
+        api={"cache_s": 0},  # tests change the data between requests; the cache has its own test
     )
 
 

@@ -7,16 +7,17 @@ asked not to (tests that drive polling themselves), starts the scheduler.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 
 from service import jobs
 from service.api import problems
 from service.api.auth import RateLimiter
+from service.api.cache import CachedResponses, ResponseCache
+from service.api.middleware import BodyLimit, RequestId
 from service.api.routes import (
     airspaces,
     alerts,
@@ -31,7 +32,6 @@ from service.api.routes import (
 )
 from service.config import Settings
 from service.geo.airspaces import load_registries
-from service.logs import request_id
 from service.metrics import Metrics
 from service.store.db import ensure_migrated, make_engine, make_sessionmaker
 
@@ -61,7 +61,6 @@ def create_app(settings: Settings, *, start_scheduler: bool = True, role: str = 
         state.airspaces, state.airports = load_registries(seeds)
         state.clock = jobs.system_clock
         state.http = httpx.AsyncClient(headers={"user-agent": "firwatch/0.1"})
-        state.rate_limiter = RateLimiter(settings.api.rate_limit_per_minute)
         state.metrics = Metrics()
         try:
             if start_scheduler:
@@ -81,28 +80,12 @@ def create_app(settings: Settings, *, start_scheduler: bool = True, role: str = 
     app.state.settings = settings
     problems.install(app)
 
-    @app.middleware("http")
-    async def with_request_id(request: Request, call_next):
-        """Tag the request (and every log line written for it) with an id, echoed back."""
-        rid = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex
-        token = request_id.set(rid)
-        try:
-            response = await call_next(request)
-        finally:
-            request_id.reset(token)
-        response.headers["X-Request-ID"] = rid
-        return response
-
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next):
-        """Refuse oversized bodies before reading them (413 problem)."""
-        length = request.headers.get("content-length")
-        if length and (not length.isdigit() or int(length) > settings.api.max_body_bytes):
-            return problems.problem_response(
-                request, 413, "Payload too large",
-                f"request bodies are limited to {settings.api.max_body_bytes} bytes",
-            )  # fmt: skip
-        return await call_next(request)
+    # per app, not per lifespan: the middleware below holds them
+    app.state.rate_limiter = RateLimiter(settings.api.rate_limit_per_minute)
+    app.state.cache = ResponseCache(settings.api.cache_s)
+    app.add_middleware(BodyLimit, max_bytes=settings.api.max_body_bytes)
+    app.add_middleware(CachedResponses, cache=app.state.cache, limiter=app.state.rate_limiter)
+    app.add_middleware(RequestId)
 
     # stream before alerts: /alerts/stream must not be read as /alerts/{alert_id}
     modules = (

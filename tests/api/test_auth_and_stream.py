@@ -81,3 +81,30 @@ def test_stream_resumes_with_last_event_id(client, sessions):
         resumed = [b for b in "".join(response.iter_text()).split("\n\n") if b.startswith("id:")]
     assert len(resumed) == 2 and '"status": "resolved"' in resumed[-1]
     assert_problem(client.get("/api/v1/alerts/stream", headers={"Last-Event-ID": "x"}), 400)
+
+
+def test_hot_gets_are_cached_briefly(settings, sessions):
+    settings.api.cache_s = 30.0
+    with TestClient(create_app(settings, start_scheduler=False)) as c:
+        assert c.get("/api/v1/alerts").json()["items"] == []
+        raise_alert(sessions, "cached")
+        assert c.get("/api/v1/alerts").json()["items"] == []  # the rendered page, for up to 30 s
+        assert len(c.get("/api/v1/alerts?limit=10").json()["items"]) == 1  # another URL: fresh
+        assert c.get("/api/v1/alerts").headers["x-request-id"]  # middleware still runs
+    assert c.get("/api/v1/alerts").headers["x-cache"] == "hit"
+
+
+def test_cache_hits_still_check_credentials_and_rate(settings, sessions):
+    """A cached page is only served to the same credentials, and hits count toward the limit."""
+    settings.api.cache_s = 30.0
+    settings.api.read_auth = "always"
+    settings.api.rate_limit_per_minute = 3
+    with TestClient(create_app(settings, start_scheduler=False)) as c:
+        key = make_key(sessions, ["read"])
+        assert c.get("/api/v1/alerts", headers=key).status_code == 200
+        assert c.get("/api/v1/alerts", headers=key).headers["x-cache"] == "hit"
+        assert_problem(c.get("/api/v1/alerts"), 401, "api-key-required")  # no key: no hit
+        forged = {"X-API-Key": key["X-API-Key"][:-2] + "xx"}
+        assert_problem(c.get("/api/v1/alerts", headers=forged), 401, "invalid-api-key")
+        assert c.get("/api/v1/alerts", headers=key).headers["x-cache"] == "hit"
+        assert_problem(c.get("/api/v1/alerts", headers=key), 429)  # 4th for this key: over 3/min

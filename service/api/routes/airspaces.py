@@ -60,16 +60,22 @@ def _known(request: Request, code: str) -> str:
 
 
 @router.get("", response_model=list[AirspaceState])
-def list_airspaces(request: Request, session: SessionDep) -> list[dict]:
+def list_airspaces(request: Request, session: SessionDep) -> Response:
     """The watched airspaces and their current status."""
-    rows = {r.airspace: r for r in session.scalars(select(AirspaceStatusRow))}
-    return [_state(request, c, rows.get(c)) for c in request.app.state.settings.watch.airspaces]
+
+    def build() -> list[dict]:
+        rows = {r.airspace: r for r in session.scalars(select(AirspaceStatusRow))}
+        return [_state(request, c, rows.get(c)) for c in request.app.state.settings.watch.airspaces]
+
+    return request.app.state.cache.respond(request, build)
 
 
 @router.get("/{code}", response_model=AirspaceState, responses=responses(404))
-def get_airspace(code: str, request: Request, session: SessionDep) -> dict:
+def get_airspace(code: str, request: Request, session: SessionDep) -> Response:
     code = _known(request, code)
-    return _state(request, code, session.get(AirspaceStatusRow, code))
+    return request.app.state.cache.respond(
+        request, lambda: _state(request, code, session.get(AirspaceStatusRow, code))
+    )
 
 
 @router.get("/{code}/geometry", responses=responses(404))

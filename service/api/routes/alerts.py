@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import select
 
 from service.api.auth import require_read
@@ -48,40 +48,44 @@ def list_alerts(
     until: Annotated[datetime | None, Query(description="Opened before (RFC 3339)")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: str | None = None,
-) -> dict:
+) -> Response:
     """Newest first."""
-    stmt = select(AlertRow).order_by(AlertRow.id.desc()).limit(limit + 1)
-    if type is not None:
-        stmt = stmt.where(AlertRow.type == type.value)
-    if airspace:
-        stmt = stmt.where(AlertRow.airspace == airspace)
-    if severity is not None:
-        stmt = stmt.where(AlertRow.severity == severity.value)
-    if status is not None:
-        stmt = stmt.where(AlertRow.status == status.value)
-    if callsign:
-        stmt = stmt.where(AlertRow.callsign == callsign.upper())
-    if flight_id:
-        stmt = stmt.where(AlertRow.flight_id == flight_id)
-    if route:
-        origin, destination = route.upper().split("-")
-        stmt = stmt.where(AlertRow.origin == origin, AlertRow.destination == destination)
-    if aware(since, "since") is not None:
-        stmt = stmt.where(AlertRow.opened_at >= since)
-    if aware(until, "until") is not None:
-        stmt = stmt.where(AlertRow.opened_at < until)
-    if cursor:
-        before = decode_cursor(cursor)
-        if not isinstance(before, int):
-            raise ProblemError(400, "cursor is not an alert cursor", kind="invalid-cursor")
-        stmt = stmt.where(AlertRow.id < before)
-    rows = list(session.scalars(stmt))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return {
-        "items": [alert_to_dict(r) for r in rows],
-        "next": next_link(request, rows[-1].id) if more else None,
-    }
+
+    def build() -> dict:
+        stmt = select(AlertRow).order_by(AlertRow.id.desc()).limit(limit + 1)
+        if type is not None:
+            stmt = stmt.where(AlertRow.type == type.value)
+        if airspace:
+            stmt = stmt.where(AlertRow.airspace == airspace)
+        if severity is not None:
+            stmt = stmt.where(AlertRow.severity == severity.value)
+        if status is not None:
+            stmt = stmt.where(AlertRow.status == status.value)
+        if callsign:
+            stmt = stmt.where(AlertRow.callsign == callsign.upper())
+        if flight_id:
+            stmt = stmt.where(AlertRow.flight_id == flight_id)
+        if route:
+            origin, destination = route.upper().split("-")
+            stmt = stmt.where(AlertRow.origin == origin, AlertRow.destination == destination)
+        if aware(since, "since") is not None:
+            stmt = stmt.where(AlertRow.opened_at >= since)
+        if aware(until, "until") is not None:
+            stmt = stmt.where(AlertRow.opened_at < until)
+        if cursor:
+            before = decode_cursor(cursor)
+            if not isinstance(before, int):
+                raise ProblemError(400, "cursor is not an alert cursor", kind="invalid-cursor")
+            stmt = stmt.where(AlertRow.id < before)
+        rows = list(session.scalars(stmt))
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return {
+            "items": [alert_to_dict(r) for r in rows],
+            "next": next_link(request, rows[-1].id) if more else None,
+        }
+
+    return request.app.state.cache.respond(request, build)
 
 
 @router.get("/{alert_id}", response_model=Alert, responses=responses(404, 422))

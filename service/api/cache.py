@@ -1,0 +1,98 @@
+"""A short-lived cache of rendered GET responses, answered before the framework runs.
+
+Dashboards and status pages ask for the same few URLs every few seconds, while alerts and
+statuses change at poll pace.  A route opts in by rendering through ``ResponseCache.respond``;
+for up to ``api.cache_s`` seconds (1 by default) later requests for the same URL *with the
+same credentials* are answered by ``CachedResponses`` from memory.  Entries are only written
+after the route's own authentication passed for those credentials, so a hit never serves
+anyone who was not let in by the full path within the last ``cache_s`` seconds (that is also
+the longest a revoked key keeps working).  Rate limiting still runs on every hit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.encoders import jsonable_encoder
+
+MAX_ENTRIES = 512
+
+
+def _credentials(headers: dict[bytes, bytes]) -> bytes:
+    return headers.get(b"x-api-key") or headers.get(b"authorization") or b""
+
+
+def cache_key(scope: dict[str, Any]) -> str:
+    creds = _credentials(dict(scope["headers"]))
+    who = hashlib.blake2b(creds, digest_size=8).hexdigest() if creds else "-"
+    return f"{scope['path']}?{scope['query_string'].decode('latin-1')}#{who}"
+
+
+def rate_client(scope: dict[str, Any]) -> str:
+    """The rate limiter's client name, as ``service.api.auth`` derives it for a valid key."""
+    creds = _credentials(dict(scope["headers"])).decode("latin-1").strip()
+    if creds.lower().startswith("bearer "):
+        creds = creds[7:].strip()
+    parts = creds.split("_")
+    if len(parts) >= 3 and parts[0] == "fw":
+        return f"key:{parts[1]}"
+    client = scope.get("client")
+    return f"ip:{client[0] if client else '-'}"
+
+
+class ResponseCache:
+    def __init__(self, ttl_s: float):
+        self.ttl_s = ttl_s
+        self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        if self.ttl_s <= 0:
+            return None
+        with self._lock:
+            hit = self._entries.get(key)
+        if hit is None or time.monotonic() - hit[0] >= self.ttl_s:
+            return None
+        return hit[1]
+
+    def respond(self, request: Request, build: Callable[[], Any]) -> Response:
+        """``build()`` rendered as JSON, and kept for the next ``ttl_s`` seconds."""
+        body = json.dumps(jsonable_encoder(build()), separators=(",", ":")).encode()
+        if self.ttl_s > 0:
+            with self._lock:
+                self._entries[cache_key(request.scope)] = (time.monotonic(), body)
+                self._entries.move_to_end(cache_key(request.scope))
+                while len(self._entries) > MAX_ENTRIES:
+                    self._entries.popitem(last=False)
+        return Response(body, media_type="application/json")
+
+
+class CachedResponses:
+    """ASGI middleware answering GETs from ``ResponseCache`` (everything else passes through)."""
+
+    def __init__(self, app: Any, cache: ResponseCache, limiter: Any):
+        self.app = app
+        self.cache = cache
+        self.limiter = limiter
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET" and self.cache.ttl_s > 0:
+            body = self.cache.get(cache_key(scope))
+            # over the limit: let the full path answer with its 429 problem
+            if body is not None and self.limiter.check(rate_client(scope)) is None:
+                headers = [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"x-cache", b"hit"),
+                ]
+                await send({"type": "http.response.start", "status": 200, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
