@@ -48,29 +48,50 @@ def rate_client(scope: dict[str, Any]) -> str:
 
 
 class ResponseCache:
+    """Rendered bodies by ``cache_key``, fresh for ``ttl_s``, then refreshed by one request.
+
+    When an entry expires, the first request for it goes down the full path to refresh it
+    while concurrent ones keep getting the previous body (stale-while-revalidate, for at
+    most another ``ttl_s``): without that, 50 clients arriving together would all miss at
+    once and the burst of full renders is what the slowest responses would be made of.
+    """
+
     def __init__(self, ttl_s: float):
         self.ttl_s = ttl_s
         self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._refreshing: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def get(self, key: str) -> bytes | None:
+        """The body to serve, or None: the caller takes the full path (and refreshes)."""
         if self.ttl_s <= 0:
             return None
+        now = time.monotonic()
         with self._lock:
             hit = self._entries.get(key)
-        if hit is None or time.monotonic() - hit[0] >= self.ttl_s:
+            if hit is None:
+                return None
+            age = now - hit[0]
+            if age < self.ttl_s:
+                return hit[1]
+            started = self._refreshing.get(key)
+            if age < 2 * self.ttl_s and started is not None and now - started < self.ttl_s:
+                return hit[1]  # someone is re-rendering it
+            self._refreshing[key] = now
             return None
-        return hit[1]
 
     def respond(self, request: Request, build: Callable[[], Any]) -> Response:
         """``build()`` rendered as JSON, and kept for the next ``ttl_s`` seconds."""
         body = json.dumps(jsonable_encoder(build()), separators=(",", ":")).encode()
         if self.ttl_s > 0:
+            key = cache_key(request.scope)
             with self._lock:
-                self._entries[cache_key(request.scope)] = (time.monotonic(), body)
-                self._entries.move_to_end(cache_key(request.scope))
+                self._entries[key] = (time.monotonic(), body)
+                self._entries.move_to_end(key)
+                self._refreshing.pop(key, None)
                 while len(self._entries) > MAX_ENTRIES:
-                    self._entries.popitem(last=False)
+                    old, _ = self._entries.popitem(last=False)
+                    self._refreshing.pop(old, None)
         return Response(body, media_type="application/json")
 
 

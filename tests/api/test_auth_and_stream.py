@@ -108,3 +108,25 @@ def test_cache_hits_still_check_credentials_and_rate(settings, sessions):
         assert_problem(c.get("/api/v1/alerts", headers=forged), 401, "invalid-api-key")
         assert c.get("/api/v1/alerts", headers=key).headers["x-cache"] == "hit"
         assert_problem(c.get("/api/v1/alerts", headers=key), 429)  # 4th for this key: over 3/min
+
+
+def test_cache_lets_one_request_refresh_while_others_get_the_previous_body(monkeypatch):
+    from starlette.requests import Request
+
+    from service.api import cache as cache_mod
+
+    now = [100.0]
+    monkeypatch.setattr(cache_mod.time, "monotonic", lambda: now[0])
+    c = cache_mod.ResponseCache(1.0)
+    scope = {"type": "http", "path": "/api/v1/alerts", "query_string": b"", "headers": []}
+    key = cache_mod.cache_key(scope)
+    assert c.get(key) is None  # cold: full path
+    c.respond(Request(scope), lambda: {"n": 1})
+    assert c.get(key) == b'{"n":1}'
+    now[0] += 1.5  # expired
+    assert c.get(key) is None  # this request refreshes...
+    assert c.get(key) == b'{"n":1}'  # ...and concurrent ones get the previous body
+    c.respond(Request(scope), lambda: {"n": 2})
+    assert c.get(key) == b'{"n":2}'
+    now[0] += 5.0  # too old to serve even while someone refreshes
+    assert c.get(key) is None and c.get(key) is None
