@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import shapely
+import shapely.geometry
 
 from service.domain import AlertEvent, AlertType, Notam, NotamClass, Severity
 from service.ingest import save_notams
@@ -212,7 +214,10 @@ def test_map_routes_and_traffic_svg(client, sessions):
         )  # fmt: skip
         s.add(TrafficSampleRow(airspace="SVZM", observed_at=T0, source="opensky",
                                foreign_count=9, domestic_count=3))  # fmt: skip
-    kinds = [f["properties"]["kind"] for f in client.get("/api/v1/map").json()["features"]]
+    fc = client.get("/api/v1/map").json()
+    west, south, east, north = fc["bbox"]  # the watched SVZM, padded
+    assert west < -73.0 and east > -59.0 and south < 0.6 and north > 16.0
+    kinds = [f["properties"]["kind"] for f in fc["features"]]
     assert kinds.count("fir") == 15 and "aircraft" in kinds and "airport" in kinds
     routes = {r["route"]: r for r in client.get("/api/v1/routes").json()}
     assert routes["EHAM-TNCC"]["flights"] == 1 and routes["EHAM-TNCC"]["share_avoiding"] == 1.0
@@ -222,3 +227,16 @@ def test_map_routes_and_traffic_svg(client, sessions):
     assert_problem(client.get("/api/v1/routes/nonsense"), 404)
     svg = client.get("/api/v1/airspaces/SVZM/traffic.svg")
     assert svg.headers["content-type"] == "image/svg+xml" and svg.text.startswith("<svg")
+
+
+def test_basemap_is_land_clipped_to_the_view(client):
+    land = client.get("/api/v1/map/basemap").json()
+    geometry = shapely.geometry.shape(land["geometry"])
+    assert geometry.contains(shapely.Point(-69.97, 12.52))  # Aruba
+    assert geometry.contains(shapely.Point(-66.90, 10.48))  # Caracas
+    assert not geometry.contains(shapely.Point(-67.5, 14.0))  # Caribbean Sea
+    assert geometry.bounds[0] >= land["bbox"][0] and geometry.bounds[3] <= land["bbox"][3]
+    europe = client.get("/api/v1/map/basemap?bbox=0,45,10,55").json()
+    assert shapely.geometry.shape(europe["geometry"]).contains(shapely.Point(4.9, 52.37))
+    for bad in ("1,2,3", "10,0,0,10", "a,b,c,d", "0,-95,10,0"):
+        assert_problem(client.get(f"/api/v1/map/basemap?bbox={bad}"), 422)

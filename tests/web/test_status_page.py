@@ -108,7 +108,15 @@ def test_status_page_live(browser, tmp_path, database_url):
             )  # fmt: skip
             assert any("RESTRICTED" in r for r in rows)
             assert "UTC" in browser.find_element(By.ID, "data-time").text
-            assert browser.find_element(By.ID, "traffic").get_attribute("alt")
+            chart = browser.find_element(By.CSS_SELECTOR, 'img.traffic[data-airspace="SVZM"]')
+            assert "SVZM" in chart.get_attribute("alt")
+            assert browser.execute_script("return arguments[0].naturalWidth", chart) > 0
+            land = wait_for(
+                lambda: browser.find_elements(By.CSS_SELECTOR, "#land path"), 10, "land"
+            )
+            assert len(land[0].get_attribute("d")) > 10_000  # coastlines drawn, not an empty path
+            view = browser.find_element(By.ID, "map").get_dom_attribute("viewBox").split()
+            assert float(view[0]) < -73 and float(view[0]) + float(view[2]) > -59  # frames SVZM
             OUTPUT.mkdir(exist_ok=True)
             assert browser.save_screenshot(str(OUTPUT / "status-page.png"))
             assert (OUTPUT / "status-page.png").stat().st_size > 10_000

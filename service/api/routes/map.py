@@ -1,21 +1,24 @@
-"""Everything the status page draws, as one GeoJSON FeatureCollection (lon/lat).
+"""Everything the status page draws, as GeoJSON (lon/lat).
 
-FIR boundaries, watched airports, the latest position of each aircraft seen in the
-last minutes of data, and the tracks of recently rerouted, diverted or turned-back flights.
+``/map``: FIR boundaries, watched airports, the latest position of each aircraft seen in
+the last minutes of data, the tracks of recently rerouted, diverted or turned-back flights,
+and the view (the watched airspaces' bounds, padded).  ``/map/basemap``: land from the
+bundled Natural Earth data, clipped to that view, fetched once by the page.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import func, select
 
 from service.api.auth import require_read
 from service.api.deps import SessionDep
-from service.api.problems import responses
+from service.api.problems import ProblemError, responses
 from service.domain import is_venezuelan
+from service.geo.basemap import land_within
 from service.store.alerts import rfc3339
 from service.store.models import AlertRow, PositionRow
 
@@ -28,6 +31,56 @@ router = APIRouter(
 
 RECENT = timedelta(minutes=10)
 TRACK_TYPES = ("flight.rerouted", "flight.diverted", "flight.turned_back")
+VIEW_PAD_DEG = 4.0
+BASEMAP_SOURCE = "Natural Earth 1:50m land (public domain), via world-atlas 2.0.2"
+
+
+def view_bbox(state: Any) -> list[float]:
+    """The watched airspaces' bounds padded by a few degrees: what the page frames."""
+    watched = [a for a in state.airspaces if a.icao in set(state.settings.watch.airspaces)]
+    if not watched:
+        return [-180.0, -60.0, 180.0, 75.0]
+    bounds = [a.geometry.bounds for a in watched]
+    return [
+        max(-180.0, min(b[0] for b in bounds) - VIEW_PAD_DEG),
+        max(-90.0, min(b[1] for b in bounds) - VIEW_PAD_DEG),
+        min(180.0, max(b[2] for b in bounds) + VIEW_PAD_DEG),
+        min(90.0, max(b[3] for b in bounds) + VIEW_PAD_DEG),
+    ]
+
+
+def parse_bbox(text: str) -> tuple[float, float, float, float]:
+    try:
+        west, south, east, north = (float(v) for v in text.split(","))
+    except ValueError:
+        raise ProblemError(422, "bbox must be four numbers: west,south,east,north") from None
+    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+        raise ProblemError(
+            422, "bbox must satisfy -180 <= west < east <= 180 and -90 <= south < north <= 90"
+        )
+    return west, south, east, north
+
+
+@router.get("/map/basemap", responses=responses(422))
+def basemap(
+    request: Request,
+    bbox: Annotated[
+        str | None,
+        Query(
+            description="west,south,east,north in degrees (default: the map's view)",
+            examples=["-86,-11,-49,28"],
+        ),
+    ] = None,
+) -> dict[str, Any]:
+    """Land polygons (a light coastline background), simplified to about 1 km."""
+    box = parse_bbox(bbox) if bbox else tuple(view_bbox(request.app.state))
+    seeds = request.app.state.settings.path(request.app.state.settings.seeds_dir)
+    return {
+        "type": "Feature",
+        "bbox": list(box),
+        "geometry": land_within(seeds, box),
+        "properties": {"kind": "land", "source": BASEMAP_SOURCE},
+    }
 
 
 @router.get("/map")
@@ -83,4 +136,9 @@ def map_features(request: Request, session: SessionDep) -> dict[str, Any]:
             features.append({"type": "Feature", "geometry": {"type": "LineString", "coordinates": [list(c) for c in coords]},
                              "properties": {"kind": "track", "alert": alert.type, "callsign": alert.callsign,
                                             "route": f"{alert.origin}-{alert.destination}"}})  # fmt: skip
-    return {"type": "FeatureCollection", "features": features, "data_time": rfc3339(newest)}
+    return {
+        "type": "FeatureCollection",
+        "bbox": view_bbox(state),
+        "features": features,
+        "data_time": rfc3339(newest),
+    }

@@ -24,9 +24,10 @@ h2{font-size:1.05rem;margin:.2rem 0 .5rem}table{border-collapse:collapse;width:1
 td,th{border-bottom:1px solid #e3e6ea;padding:.25rem .4rem;text-align:left;vertical-align:top}
 caption{text-align:left;font-weight:600;padding:.2rem 0}
 .NORMAL{color:#17643a}.ADVISORY{color:#8a6100}.RESTRICTED{color:#b35900}.CLOSED{color:#b00020}
-.badge{font-weight:700;font-size:1.1rem}#map{width:100%;height:auto;background:#e8f1f8}
-.fir{fill:#fff;stroke:#7a8896;vector-effect:non-scaling-stroke;stroke-width:1}
-.fir.watched{fill:#ffe9e9;stroke:#b00020;stroke-width:2}
+.badge{font-weight:700;font-size:1.1rem}#map{width:100%;height:auto;background:#dcebf7}
+.land{fill:#f1eee4;stroke:#a9a391;vector-effect:non-scaling-stroke;stroke-width:.7}
+.fir{fill:none;stroke:#7a8896;vector-effect:non-scaling-stroke;stroke-width:1}
+.fir.watched{fill:rgba(176,0,32,.07);stroke:#b00020;stroke-width:2}
 .ac-foreign{fill:#b00020}.ac-domestic{fill:#1f5fa8}.airport{fill:#000}
 .track{fill:none;stroke:#8a3ffc;vector-effect:non-scaling-stroke;stroke-width:2;opacity:.8}
 a:focus,button:focus,[tabindex]:focus{outline:3px solid #ffbf47}
@@ -37,17 +38,17 @@ small{color:#5a6470}.legend span{margin-right:1rem}
 <section aria-labelledby="map-h"><h2 id="map-h">Map</h2>
 <svg id="map" role="img" aria-labelledby="map-title map-desc" viewBox="-86 -28 37 39" preserveAspectRatio="xMidYMid meet">
 <title id="map-title">Flight information regions, aircraft and rerouted tracks</title>
-<desc id="map-desc">FIR boundaries (watched ones in red), current aircraft (red foreign, blue Venezuelan) and tracks of rerouted, diverted or turned-back flights (purple).</desc>
-<g id="firs"></g><g id="tracks"></g><g id="aircraft"></g><g id="airports"></g></svg>
+<desc id="map-desc">Land (beige) and sea (blue), FIR boundaries (watched ones in red), current aircraft (red foreign, blue Venezuelan) and tracks of rerouted, diverted or turned-back flights (purple).</desc>
+<g id="land"></g><g id="firs"></g><g id="tracks"></g><g id="aircraft"></g><g id="airports"></g></svg>
 <p class="legend"><span>&#9679; <span class="ac-foreign" style="color:#b00020">foreign aircraft</span></span>
 <span style="color:#1f5fa8">&#9679; Venezuelan aircraft</span><span style="color:#8a3ffc">&#9472; rerouted / diverted track</span>
 <span id="counts"></span></p>
-<p><small>Data time <span id="data-time">–</span>. Map data: VAT-Spy FIR boundaries (CC BY-SA 4.0, simulation data, not for navigation).</small></p>
+<p><small>Data time <span id="data-time">–</span>. Map data: VAT-Spy FIR boundaries (CC BY-SA 4.0, simulation data, not for navigation); land: Natural Earth (public domain).</small></p>
 </section>
 <div>
 <section aria-labelledby="status-h"><h2 id="status-h">Airspace status</h2><div id="airspaces" aria-live="polite"></div></section>
 <section aria-labelledby="traffic-h" style="margin-top:1rem"><h2 id="traffic-h">Traffic</h2>
-<img id="traffic" src="/api/v1/airspaces/SVZM/traffic.svg" alt="Aircraft inside SVZM over time: foreign (red) and domestic (blue) against the baseline (dashed)" style="max-width:100%"></section>
+<div id="traffic-charts"></div></section>
 </div>
 <section aria-labelledby="alerts-h"><h2 id="alerts-h">Alerts <small>(live)</small></h2>
 <table><caption class="sr">Newest first; times in UTC</caption>
@@ -65,9 +66,20 @@ const utc = t => t ? t.replace("T", " ").replace(/\\.\\d+/, "").replace("Z", " U
 function el(tag, attrs, parent) { const e = document.createElementNS(SVG, tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v); parent.appendChild(e); return e; }
 function ring(coords) { return coords.map(([x, y]) => `${x},${-y}`).join(" "); }
-let firsDrawn = false;
+let firsDrawn = false, k = 1;
+function pathOf(geom) {
+  const polys = geom.type === "Polygon" ? [geom.coordinates] : geom.type === "MultiPolygon" ? geom.coordinates : [];
+  return polys.map(p => p.map(r => "M" + ring(r) + "Z").join("")).join("");
+}
 async function drawMap() {
   const fc = await (await fetch("/api/v1/map")).json();
+  if (!firsDrawn && fc.bbox) {
+    const [w, s, e, n] = fc.bbox; k = (e - w) / 37;
+    document.getElementById("map").setAttribute("viewBox", `${w} ${-n} ${e - w} ${n - s}`);
+    fetch("/api/v1/map/basemap").then(r => r.json()).then(land => {
+      el("path", {d: pathOf(land.geometry), class: "land", "fill-rule": "evenodd"}, document.getElementById("land"));
+    }).catch(console.error);
+  }
   const firs = document.getElementById("firs"), tracks = document.getElementById("tracks"),
         aircraft = document.getElementById("aircraft"), airports = document.getElementById("airports");
   tracks.innerHTML = ""; aircraft.innerHTML = "";
@@ -84,12 +96,12 @@ async function drawMap() {
     } else if (p.kind === "aircraft") {
       p.domestic ? domestic++ : foreign++;
       const [x, y] = g.coordinates;
-      const e = el("circle", {cx: x, cy: -y, r: 0.22, class: p.domestic ? "ac-domestic" : "ac-foreign"}, aircraft);
+      const e = el("circle", {cx: x, cy: -y, r: 0.22 * k, class: p.domestic ? "ac-domestic" : "ac-foreign"}, aircraft);
       el("title", {}, e).textContent = `${p.callsign || p.icao24} ${Math.round(p.altitude_ft || 0)} ft`;
     } else if (p.kind === "airport" && !firsDrawn) {
       const [x, y] = g.coordinates;
-      el("rect", {x: x - 0.15, y: -y - 0.15, width: 0.3, height: 0.3, class: "airport"}, airports);
-      const t = el("text", {x: x + 0.3, y: -y + 0.1, "font-size": 0.7}, airports); t.textContent = p.icao;
+      el("rect", {x: x - 0.15 * k, y: -y - 0.15 * k, width: 0.3 * k, height: 0.3 * k, class: "airport"}, airports);
+      const t = el("text", {x: x + 0.3 * k, y: -y + 0.1 * k, "font-size": 0.7 * k}, airports); t.textContent = p.icao;
     }
   }
   firsDrawn = true;
@@ -109,7 +121,16 @@ async function drawStatus() {
   document.getElementById("routes").innerHTML = routes.map(r => `<tr><th scope="row">${esc(r.route)}</th>
     <td>${esc(r.flights)}</td><td>${r.share_avoiding == null ? "–" : Math.round(r.share_avoiding * 100) + " %"}</td>
     <td>${r.median_extra_km == null ? "–" : esc(r.median_extra_km) + " km"}</td><td>${esc(r.diversions)}</td></tr>`).join("");
-  document.getElementById("traffic").src = "/api/v1/airspaces/SVZM/traffic.svg?t=" + Date.now();
+  const charts = document.getElementById("traffic-charts");
+  for (const s of list) {
+    let img = charts.querySelector(`img[data-airspace="${s.airspace}"]`);
+    if (!img) {
+      img = document.createElement("img"); img.className = "traffic"; img.dataset.airspace = s.airspace;
+      img.alt = `Aircraft inside ${s.airspace} over time: foreign (red) and domestic (blue) against the baseline (dashed)`;
+      img.style.maxWidth = "100%"; charts.appendChild(img);
+    }
+    img.src = `/api/v1/airspaces/${encodeURIComponent(s.airspace)}/traffic.svg?t=${Date.now()}`;
+  }
 }
 const rows = new Map();
 function showAlert(a) {
