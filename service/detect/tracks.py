@@ -47,7 +47,10 @@ class ActiveFlight:
     airspaces: set[str] = field(default_factory=set)
     finalized: bool = False
     state: str = "airborne"
-    _km_cache: tuple[int, float, TrackPoint | None] = field(default=(0, 0.0, None), repr=False)
+    # (points measured, km, last point measured, last airborne point measured)
+    _km_cache: tuple[int, float, TrackPoint | None, TrackPoint | None] = field(
+        default=(0, 0.0, None, None), repr=False
+    )
     # (data time, state) when its row was last written; see service.ingest.FLIGHT_REFRESH
     persisted: tuple[datetime, str] | None = field(default=None, repr=False)
 
@@ -79,15 +82,24 @@ class ActiveFlight:
         return [p for p in self.points if not p.on_ground]
 
     def airborne_km(self) -> float:
-        """Length of the airborne track, extended incrementally while reports arrive in order."""
-        airborne = self.airborne_points()
-        n, km, last = self._km_cache
-        if n and n <= len(airborne) and airborne[n - 1] is last:
-            tail = airborne[n - 1 :]
-            km += path_length_km([p.lon for p in tail], [p.lat for p in tail])
+        """Length of the airborne track, extended incrementally while reports arrive in order.
+
+        Called for every flight on every poll, so it must not walk the whole track: the
+        cache remembers how many points were measured and the last airborne one, and an
+        out-of-order insert (the remembered point moved) triggers a full re-measure.
+        """
+        n, km, last_point, last_air = self._km_cache
+        points = self.points
+        if n and n <= len(points) and points[n - 1] is last_point:
+            new = [p for p in points[n:] if not p.on_ground]
+            chain = [last_air, *new] if last_air is not None else new
+            km += path_length_km([p.lon for p in chain], [p.lat for p in chain])
+            last_air = new[-1] if new else last_air
         else:
-            km = path_length_km([p.lon for p in airborne], [p.lat for p in airborne])
-        self._km_cache = (len(airborne), km, airborne[-1] if airborne else None)
+            air = self.airborne_points()
+            km = path_length_km([p.lon for p in air], [p.lat for p in air])
+            last_air = air[-1] if air else None
+        self._km_cache = (len(points), km, points[-1] if points else None, last_air)
         return km
 
 

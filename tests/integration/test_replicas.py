@@ -91,6 +91,7 @@ def test_leader_failover(pg_url, tmp_path):
             killed_at = time.monotonic()
             new_leader = wait_for(lambda: leaders(standby), 15, "a new leader")[0]
             takeover_s = time.monotonic() - killed_at
+            print(f"leader failover: {takeover_s:.1f} s after SIGKILL")
             assert new_leader in standby and takeover_s < 10
             wait_for(
                 lambda: (health(new_leader)["feeds"]["opensky"]["polls"] or 0) > polls_before + 2,
