@@ -18,6 +18,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.datastructures import Headers
 
 from service.api.deps import SessionDep
 from service.api.problems import ProblemError
@@ -51,21 +52,28 @@ def create_key(session: Session, name: str, scopes: list[str]) -> tuple[ApiKeyRo
     return row, key
 
 
-def _presented_key(request: Request) -> str | None:
-    key = request.headers.get("x-api-key")
+def presented_key(headers: Headers) -> str | None:
+    """The API key from ``X-API-Key`` or ``Authorization: Bearer``."""
+    key = headers.get("x-api-key")
     if key:
         return key.strip()
-    auth = request.headers.get("authorization", "")
+    auth = headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
         return auth[7:].strip()
     return None
 
 
-def lookup_key(session: Session, key: str) -> ApiKeyRow | None:
+def key_id(key: str) -> str | None:
+    """The public id part of a ``fw_<id>_<secret>`` key (not proof that the key is valid)."""
     parts = key.split("_")
-    if len(parts) < 3 or parts[0] != "fw":
+    return parts[1] if len(parts) >= 3 and parts[0] == "fw" else None
+
+
+def lookup_key(session: Session, key: str) -> ApiKeyRow | None:
+    kid = key_id(key)
+    if kid is None:
         return None
-    row = session.get(ApiKeyRow, parts[1])
+    row = session.get(ApiKeyRow, kid)
     if row is None or row.revoked_at is not None:
         return None
     return row if hmac.compare_digest(row.key_hash, hash_key(key)) else None
@@ -96,7 +104,7 @@ class RateLimiter:
 
 
 def _authorize(request: Request, session: Session, scope: str | None) -> ApiKeyRow | None:
-    key = _presented_key(request)
+    key = presented_key(request.headers)
     row = lookup_key(session, key) if key else None
     if key and row is None:
         raise ProblemError(

@@ -21,28 +21,25 @@ from typing import Any
 
 from fastapi import Request, Response
 from fastapi.encoders import jsonable_encoder
+from starlette.datastructures import Headers
+
+from service.api.auth import key_id, presented_key
 
 MAX_ENTRIES = 512
 
 
-def _credentials(headers: dict[bytes, bytes]) -> bytes:
-    return headers.get(b"x-api-key") or headers.get(b"authorization") or b""
-
-
 def cache_key(scope: dict[str, Any]) -> str:
-    creds = _credentials(dict(scope["headers"]))
-    who = hashlib.blake2b(creds, digest_size=8).hexdigest() if creds else "-"
+    key = presented_key(Headers(scope=scope))
+    who = hashlib.blake2b(key.encode(), digest_size=8).hexdigest() if key else "-"
     return f"{scope['path']}?{scope['query_string'].decode('latin-1')}#{who}"
 
 
 def rate_client(scope: dict[str, Any]) -> str:
     """The rate limiter's client name, as ``service.api.auth`` derives it for a valid key."""
-    creds = _credentials(dict(scope["headers"])).decode("latin-1").strip()
-    if creds.lower().startswith("bearer "):
-        creds = creds[7:].strip()
-    parts = creds.split("_")
-    if len(parts) >= 3 and parts[0] == "fw":
-        return f"key:{parts[1]}"
+    key = presented_key(Headers(scope=scope))
+    kid = key_id(key) if key else None
+    if kid is not None:
+        return f"key:{kid}"
     client = scope.get("client")
     return f"ip:{client[0] if client else '-'}"
 
