@@ -25,6 +25,7 @@ from service.detect.engine import DetectionEngine
 from service.feeds.opensky import OpenSkyClient
 from service.geo.airspaces import AirportRegistry, AirspaceRegistry
 from service.ingest import persist
+from service.runtime import tune_gc
 from service.store.db import make_engine, make_sessionmaker, upgrade
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,6 +90,7 @@ def main() -> None:
     parser.add_argument("--snapshots", type=int, default=360)
     parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
+    tune_gc()  # as every firwatch command does (service/runtime.py)
     path = Path("/tmp") / f"firwatch-bench-{uuid.uuid4().hex[:6]}.db"
     report("SQLite", run(f"sqlite:///{path}", args.snapshots))
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -470,6 +470,9 @@ def alerts(
 
 
 def main() -> None:
+    from service.runtime import tune_gc
+
+    tune_gc()
     app()
 
 

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import enum
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 VENEZUELA_ICAO24_BLOCK = (0x0D8000, 0x0DFFFF)
 """ICAO 24-bit address block allocated to Venezuela (inclusive)."""
 
 KM_PER_NM = 1.852
+_HEX6 = re.compile("[0-9a-f]{6}")
 
 
 def km_to_nm(km: float) -> float:
@@ -41,18 +44,34 @@ def ensure_utc(value: datetime) -> datetime:
     ...
     ValueError: naive datetime 2025-11-21 00:00:00: timestamps must be timezone-aware
     """
+    if value.tzinfo is UTC:
+        return value  # the usual case, once per position: skip the conversion
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"naive datetime {value}: timestamps must be timezone-aware")
     return value.astimezone(UTC)
 
 
+@lru_cache(maxsize=4096)
 def from_unix(seconds: float) -> datetime:
-    """Unix seconds to aware UTC.
+    """Unix seconds to aware UTC (cached: a snapshot's thousands of rows share few seconds).
 
     >>> from_unix(1763747000).isoformat()
     '2025-11-21T17:43:20+00:00'
     """
     return datetime.fromtimestamp(seconds, tz=UTC)
+
+
+@lru_cache(maxsize=65536)
+def normalize_icao24(value: str) -> str:
+    """Lower-case 6-hex-digit address; ValueError otherwise (cached: the same aircraft recur).
+
+    >>> normalize_icao24(" 4B1814 ")
+    '4b1814'
+    """
+    icao24 = value.strip().lower()
+    if len(icao24) != 6 or not _HEX6.fullmatch(icao24):
+        raise ValueError(f"icao24 is not 6 hex digits: {icao24!r}")
+    return icao24
 
 
 def is_venezuelan(icao24: str) -> bool:
@@ -156,15 +175,13 @@ class Position:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "observed_at", ensure_utc(self.observed_at))
-        object.__setattr__(self, "icao24", self.icao24.strip().lower())
+        object.__setattr__(self, "icao24", normalize_icao24(self.icao24))
         if self.callsign is not None:
             object.__setattr__(self, "callsign", self.callsign.strip() or None)
         if not (math.isfinite(self.lon) and -180.0 <= self.lon <= 180.0):
             raise ValueError(f"longitude out of range: {self.lon}")
         if not (math.isfinite(self.lat) and -90.0 <= self.lat <= 90.0):
             raise ValueError(f"latitude out of range: {self.lat}")
-        if len(self.icao24) != 6 or not all(c in "0123456789abcdef" for c in self.icao24):
-            raise ValueError(f"icao24 is not 6 hex digits: {self.icao24!r}")
 
     @property
     def domestic(self) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Table, select
@@ -49,15 +50,22 @@ def upsert(
     session: Session, table: Table, rows: Sequence[dict[str, Any]], keep: Sequence[str] = ()
 ) -> None:
     """Bulk INSERT … ON CONFLICT (primary key) DO UPDATE, leaving the ``keep`` columns as stored."""
-    if not rows:
-        return
-    stmt = _insert(session)(table)
+    if rows:
+        stmt = _upsert_statement(
+            session.get_bind().dialect.name, table, tuple(rows[0]), tuple(keep)
+        )
+        session.connection().execute(stmt, list(rows))
+
+
+@lru_cache(maxsize=64)
+def _upsert_statement(dialect: str, table: Table, columns: tuple[str, ...], keep: tuple[str, ...]):
+    """Built once per shape: constructing ``excluded`` proxies every poll cost ~7 ms."""
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
     key = [c.name for c in table.primary_key.columns]
-    columns = [c for c in rows[0] if c not in key and c not in keep]
-    stmt = stmt.on_conflict_do_update(
-        index_elements=key, set_={c: stmt.excluded[c] for c in columns}
+    updated = [c for c in columns if c not in key and c not in keep]
+    return stmt.on_conflict_do_update(
+        index_elements=key, set_={c: stmt.excluded[c] for c in updated}
     )
-    session.connection().execute(stmt, list(rows))
 
 
 # An airborne flight's row (last_seen, counts, track length) is rewritten at most this often;
@@ -66,6 +74,7 @@ def upsert(
 FLIGHT_REFRESH = timedelta(minutes=2)
 
 
+@lru_cache(maxsize=65536)
 def _spread(flight_id: str) -> timedelta:
     """Up to two extra minutes, fixed per flight, so refreshes do not all fall on one poll."""
     return timedelta(seconds=zlib.crc32(flight_id.encode()) % 120)

@@ -28,10 +28,13 @@ MS_TO_KT = 1.943844
 TOKEN_EARLY_S = 30.0
 
 
+_NUMBER_TYPES = frozenset((int, float))  # by exact type: bool is an int but not a number here
+
+
 def _num(value: Any) -> float | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if type(value) not in _NUMBER_TYPES:
         raise ValueError(f"not a number: {value!r}")
     if not math.isfinite(value):
         raise ValueError(f"not finite: {value!r}")
