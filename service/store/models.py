@@ -71,8 +71,8 @@ class Base(DeclarativeBase):
 class PositionRow(Base):
     __tablename__ = "positions"
     __table_args__ = (
-        UniqueConstraint("icao24", "observed_at", name="uq_positions_icao24_observed_at"),
-        Index("ix_positions_flight_time", "flight_id", "observed_at"),
+        # the track index is also the de-duplication key (flight ids derive from the aircraft)
+        Index("uq_positions_flight_time", "flight_id", "observed_at", unique=True),
         Index("ix_positions_observed_at", "observed_at"),
     )
 
