@@ -16,6 +16,7 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 
 from service.api.app import create_app
 from service.sim.clock import ScenarioClock
@@ -79,6 +80,12 @@ def test_status_page_live(browser, tmp_path, database_url):
             wait_for(
                 lambda: browser.find_elements(By.CSS_SELECTOR, "#aircraft circle"), 20, "aircraft"
             )
+            # Venezuelan aircraft get another shape, not only another colour
+            wait_for(
+                lambda: browser.find_elements(By.CSS_SELECTOR, "#aircraft rect.ac-domestic"),
+                20,
+                "domestic marks",
+            )
             count = wait_for(
                 lambda: int(browser.find_element(By.CSS_SELECTOR, ".foreign-count").text),
                 20,
@@ -117,6 +124,13 @@ def test_status_page_live(browser, tmp_path, database_url):
             assert len(land[0].get_attribute("d")) > 10_000  # coastlines drawn, not an empty path
             view = browser.find_element(By.ID, "map").get_dom_attribute("viewBox").split()
             assert float(view[0]) < -73 and float(view[0]) + float(view[2]) > -59  # frames SVZM
+            # keyboard: the first Tab reaches the skip link, which moves to the status
+            browser.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+            skip = browser.switch_to.active_element
+            assert skip.text == "Skip to airspace status"
+            skip.send_keys(Keys.ENTER)
+            assert browser.execute_script("return location.hash") == "#status-h"
+            browser.execute_script("document.activeElement.blur(); window.scrollTo(0, 0)")
             OUTPUT.mkdir(exist_ok=True)
             assert browser.save_screenshot(str(OUTPUT / "status-page.png"))
             assert (OUTPUT / "status-page.png").stat().st_size > 10_000

@@ -32,16 +32,18 @@ caption{text-align:left;font-weight:600;padding:.2rem 0}
 .track{fill:none;stroke:#8a3ffc;vector-effect:non-scaling-stroke;stroke-width:2;opacity:.8}
 a:focus,button:focus,[tabindex]:focus{outline:3px solid #ffbf47}
 small{color:#5a6470}.legend span{margin-right:1rem}
+.skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:.5rem;background:#fff;padding:.3rem;z-index:1}
 </style></head><body>
+<a href="#status-h" class="skip">Skip to airspace status</a>
 <header><h1>firwatch <small style="color:#cfd8e3">airspace disruption monitor</small></h1></header>
 <main>
 <section aria-labelledby="map-h"><h2 id="map-h">Map</h2>
-<svg id="map" role="img" aria-labelledby="map-title map-desc" viewBox="-86 -28 37 39" preserveAspectRatio="xMidYMid meet">
+<svg id="map" tabindex="0" role="img" aria-labelledby="map-title map-desc" viewBox="-86 -28 37 39" preserveAspectRatio="xMidYMid meet">
 <title id="map-title">Flight information regions, aircraft and rerouted tracks</title>
-<desc id="map-desc">Land (beige) and sea (blue), FIR boundaries (watched ones in red), current aircraft (red foreign, blue Venezuelan) and tracks of rerouted, diverted or turned-back flights (purple).</desc>
+<desc id="map-desc">Land (beige) and sea (blue), FIR boundaries (watched ones in red), current aircraft (red circles foreign, blue squares Venezuelan) and tracks of rerouted, diverted or turned-back flights (purple).</desc>
 <g id="land"></g><g id="firs"></g><g id="tracks"></g><g id="aircraft"></g><g id="airports"></g></svg>
 <p class="legend"><span>&#9679; <span class="ac-foreign" style="color:#b00020">foreign aircraft</span></span>
-<span style="color:#1f5fa8">&#9679; Venezuelan aircraft</span><span style="color:#8a3ffc">&#9472; rerouted / diverted track</span>
+<span style="color:#1f5fa8">&#9632; Venezuelan aircraft</span><span style="color:#8a3ffc">&#9472; rerouted / diverted track</span>
 <span id="counts"></span></p>
 <p><small>Data time <span id="data-time">–</span>. Map data: VAT-Spy FIR boundaries (CC BY-SA 4.0, simulation data, not for navigation); land: Natural Earth (public domain).</small></p>
 </section>
@@ -96,12 +98,18 @@ async function drawMap() {
     } else if (p.kind === "aircraft") {
       p.domestic ? domestic++ : foreign++;
       const [x, y] = g.coordinates;
-      const e = el("circle", {cx: x, cy: -y, r: 0.22 * k, class: p.domestic ? "ac-domestic" : "ac-foreign"}, aircraft);
+      // a different shape as well as a different colour: colour alone fails colour-blind readers
+      const e = p.domestic
+        ? el("rect", {x: x - 0.2 * k, y: -y - 0.2 * k, width: 0.4 * k, height: 0.4 * k, class: "ac-domestic"}, aircraft)
+        : el("circle", {cx: x, cy: -y, r: 0.22 * k, class: "ac-foreign"}, aircraft);
       el("title", {}, e).textContent = `${p.callsign || p.icao24} ${Math.round(p.altitude_ft || 0)} ft`;
     } else if (p.kind === "airport" && !firsDrawn) {
       const [x, y] = g.coordinates;
       el("rect", {x: x - 0.15 * k, y: -y - 0.15 * k, width: 0.3 * k, height: 0.3 * k, class: "airport"}, airports);
-      const t = el("text", {x: x + 0.3 * k, y: -y + 0.1 * k, "font-size": 0.7 * k}, airports); t.textContent = p.icao;
+      // alternate labels above and below: neighbouring airports (TNCC, TNCB) would overlap
+      const below = airports.querySelectorAll("text").length % 2 === 1;
+      const t = el("text", {x: x + 0.25 * k, y: -y + (below ? 0.75 : -0.25) * k, "font-size": 0.7 * k}, airports);
+      t.textContent = p.icao;
     }
   }
   firsDrawn = true;
