@@ -79,7 +79,11 @@ class ResponseCache:
 
     def respond(self, request: Request, build: Callable[[], Any]) -> Response:
         """``build()`` rendered as JSON, and kept for the next ``ttl_s`` seconds."""
-        body = json.dumps(jsonable_encoder(build()), separators=(",", ":")).encode()
+        value = build()
+        try:  # the routes build plain JSON values; the encoder's deep walk is for the rest
+            body = json.dumps(value, separators=(",", ":"), allow_nan=False).encode()
+        except (TypeError, ValueError):
+            body = json.dumps(jsonable_encoder(value), separators=(",", ":")).encode()
         if self.ttl_s > 0:
             key = cache_key(request.scope)
             with self._lock:
