@@ -127,6 +127,7 @@ class AlertType(enum.StrEnum):
     FLIGHT_TURNED_BACK = "flight.turned_back"
     FLIGHT_ENTERED_RESTRICTED = "flight.entered_restricted_airspace"
     ROUTE_DISRUPTED = "route.disrupted"
+    WEBHOOK_DISABLED = "webhook.disabled"
 
 
 class Severity(enum.StrEnum):

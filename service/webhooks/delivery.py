@@ -21,6 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.config import WebhookSettings
+from service.domain import AlertEvent, AlertType, Severity
+from service.store.alerts import save_alert_events
 from service.store.models import WebhookDeliveryRow, WebhookRow
 from service.webhooks.signing import signature_headers
 from service.webhooks.ssrf import UnsafeTarget, check_target
@@ -162,16 +164,14 @@ def _record(
         hook.consecutive_failures = (hook.consecutive_failures or 0) + 1
         row.last_error = error or f"HTTP {status_code}"
         if status_code == 410:
-            hook.enabled = False
-            hook.disabled_reason = "receiver answered 410 Gone"
+            _disable(session, hook, "receiver answered 410 Gone", now)
             row.status = "dead"
             report.dead += 1
-            log.warning("webhook.disabled %s: receiver answered 410 Gone", hook.id)
             return True
         if hook.consecutive_failures >= settings.disable_after_failures:
-            hook.enabled = False
-            hook.disabled_reason = f"{hook.consecutive_failures} consecutive failed deliveries"
-            log.warning("webhook.disabled %s: %s", hook.id, hook.disabled_reason)
+            _disable(
+                session, hook, f"{hook.consecutive_failures} consecutive failed deliveries", now
+            )
         if row.attempts >= settings.max_attempts:
             row.status = "dead"
             report.dead += 1
@@ -179,6 +179,30 @@ def _record(
             row.next_attempt_at = now + timedelta(seconds=backoff_s(row.attempts))
             report.failed += 1
         return not hook.enabled
+
+
+def disabled_notice(hook: WebhookRow, at: datetime, reason: str | None) -> AlertEvent:
+    """The ``webhook.disabled`` notice; the same dedup key resolves it on re-enabling."""
+    return AlertEvent(
+        type=AlertType.WEBHOOK_DISABLED,
+        severity=Severity.WARNING,
+        dedup_key=f"webhook.disabled:{hook.id}",
+        observed_at=at,
+        title=f"Webhook {hook.id} disabled: {reason}"
+        if reason
+        else f"Webhook {hook.id} re-enabled",
+        resolved=reason is None,
+        evidence={"webhook_id": hook.id, "url": hook.url, "reason": reason},
+    )
+
+
+def _disable(session: Session, hook: WebhookRow, reason: str, now: datetime) -> None:
+    """Switch the subscription off and say so where operators look: the alert list, the
+    SSE stream and other subscribers (the disabled one cannot be told)."""
+    hook.enabled = False
+    hook.disabled_reason = reason
+    log.warning("webhook.disabled %s: %s", hook.id, reason)
+    save_alert_events(session, [disabled_notice(hook, now, reason)], now)
 
 
 async def deliver_due(

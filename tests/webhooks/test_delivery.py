@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -10,7 +11,7 @@ from standardwebhooks import Webhook
 
 from service.domain import AlertEvent, AlertType, Severity
 from service.store.alerts import save_alert_events
-from service.store.models import WebhookDeliveryRow, WebhookRow
+from service.store.models import AlertRow, WebhookDeliveryRow, WebhookRow
 from service.webhooks.delivery import deliver_due
 from service.webhooks.signing import new_secret
 from tests.support import Receiver, ThreadedServer
@@ -97,6 +98,10 @@ async def test_410_disables_subscription(sessions, settings):
             "cancelled",
             "dead",
         ]
+        # the webhook.disabled notice: an alert operators see in the API and the stream
+        notice = s.scalar(select(AlertRow).where(AlertRow.type == "webhook.disabled"))
+        assert notice.status == "open" and notice.evidence["webhook_id"] == "wh_test"
+        assert "410" in notice.title and "410" in notice.evidence["reason"]
 
 
 async def test_dead_letter_after_last_attempt(sessions, settings):
@@ -143,3 +148,41 @@ async def test_redirect_to_loopback_is_not_followed(sessions, settings):
         row = s.scalar(select(WebhookDeliveryRow))
         assert row.status == "pending" and row.last_status_code == 307
         assert "redirect to http://127.0.0.1:1/admin not followed" in row.last_error
+
+
+async def test_repeated_failures_disable_with_a_notice_to_other_subscribers(sessions, settings):
+    from fastapi.testclient import TestClient
+
+    from service.api.app import create_app
+    from tests.api.conftest import make_key
+
+    settings.webhooks.disable_after_failures = 3
+    failing, ops = Receiver(fail_first=100, fail_status=500), Receiver()
+    with ThreadedServer(failing) as bad, ThreadedServer(ops) as good:
+        subscribe(sessions, f"{bad.url}/hook")
+        ops_secret = new_secret()
+        with sessions.begin() as s:
+            s.add(WebhookRow(id="wh_ops", url=f"{good.url}/ops", secret=ops_secret,
+                             event_types=["webhook.disabled"], filters={}, created_at=T0,
+                             consecutive_failures=0))  # fmt: skip
+        raise_alerts(sessions, 1)
+        await drain(sessions, settings, datetime.now(UTC), 5)
+    assert len(failing.requests) == 3  # the third failure switched it off
+    with sessions() as s:
+        assert s.get(WebhookRow, "wh_test").enabled is False
+    (notice,) = ops.requests  # the ops subscriber got the notice, and only it
+    # signed for the round's clock, hours ahead of the wall clock: check the signature itself
+    sent_at = datetime.fromtimestamp(int(notice.headers["webhook-timestamp"]), UTC)
+    expected = Webhook(ops_secret).sign(notice.headers["webhook-id"], sent_at, notice.body.decode())
+    assert expected in notice.headers["webhook-signature"].split()
+    payload = json.loads(notice.body)
+    assert payload["type"] == "webhook.disabled"
+    assert payload["data"]["evidence"]["webhook_id"] == "wh_test"
+    assert "3 consecutive failed deliveries" in payload["data"]["title"]
+    # re-enabling through the API resolves the notice
+    with TestClient(create_app(settings, start_scheduler=False)) as c:
+        r = c.patch("/api/v1/webhooks/wh_test", json={"enabled": True},
+                    headers=make_key(sessions, ["admin"]))  # fmt: skip
+        assert r.status_code == 200 and r.json()["enabled"] is True
+        (alert,) = c.get("/api/v1/alerts?type=webhook.disabled").json()["items"]
+        assert alert["status"] == "resolved"

@@ -21,8 +21,9 @@ from service.api.schemas import (
     WebhookUpdate,
     WebhookWithSecret,
 )
-from service.store.alerts import new_message_id, rfc3339
+from service.store.alerts import new_message_id, rfc3339, save_alert_events
 from service.store.models import WebhookDeliveryRow, WebhookRow
+from service.webhooks.delivery import disabled_notice
 from service.webhooks.signing import new_secret
 
 router = APIRouter(
@@ -123,10 +124,12 @@ def update_webhook(webhook_id: str, body: WebhookUpdate, session: SessionDep) ->
         if key == "filters" and value is not None:
             value = {k: v for k, v in value.items() if v is not None}
         setattr(row, key, value)
+    now = datetime.now(UTC)
     if changes.get("enabled"):
         row.disabled_reason = None
         row.consecutive_failures = 0
-    row.updated_at = datetime.now(UTC)
+        save_alert_events(session, [disabled_notice(row, now, None)], now)  # resolves the notice
+    row.updated_at = now
     session.commit()
     return webhook_to_dict(row)
 
