@@ -23,6 +23,7 @@ from pydantic_settings import (
 
 CONFIG_ENV = "FIRWATCH_CONFIG"
 DEFAULT_CONFIG = Path("config.yaml")
+PROJECT_CONFIG = Path(__file__).resolve().parents[1] / "config.yaml"
 SECRET_KEYS = {"client_id", "client_secret"}
 
 PositiveSeconds = Annotated[float, Field(gt=0, le=86_400)]
@@ -290,7 +291,13 @@ def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 def load_settings(path: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
     """Load and validate settings; raise :class:`ConfigError` with one line on failure."""
-    config_path = Path(path or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
+    explicit = path or os.environ.get(CONFIG_ENV)
+    if explicit:
+        config_path = Path(explicit)
+    else:
+        # ./config.yaml, else the one beside the package (a source checkout or editable
+        # install), so that `firwatch demo` works from any directory
+        config_path = DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else PROJECT_CONFIG
     data: dict[str, Any] = {}
     if config_path.exists():
         try:
@@ -309,12 +316,19 @@ def load_settings(path: str | os.PathLike[str] | None = None, **overrides: Any) 
                 f"(e.g. FIRWATCH_{secrets[0].upper().replace('.', '__')}), not from {config_path}"
             )
         data.setdefault("base_dir", str(config_path.resolve().parent))
-    elif path is not None:
+    elif explicit:
         raise ConfigError(f"{config_path}: config file not found")
     data = deep_merge(data, overrides)
     try:
-        return Settings(**data)
+        settings = Settings(**data)
     except ValidationError as exc:
         raise ConfigError(
             f"config error in {config_path} or FIRWATCH_*: {_format_error(exc)}"
         ) from exc
+    seeds = settings.path(settings.seeds_dir)
+    if not (seeds / "firs.geojson").is_file():
+        raise ConfigError(
+            f"seeds_dir: {seeds} has no firs.geojson (run from the firwatch directory, "
+            f"or set FIRWATCH_CONFIG or FIRWATCH_SEEDS_DIR)"
+        )
+    return settings

@@ -28,8 +28,13 @@ DEMO_START = "2025-11-21T14:00:00Z"
 DEMO_CREDENTIAL = "firwatch-demo"
 
 
-def demo_settings(base: Path, port: int, emulator_port: int, db_path: Path) -> Settings:
+def demo_settings(
+    base: Path, port: int, emulator_port: int, db_path: Path, speed: float = 480.0
+) -> Settings:
     emu = f"http://127.0.0.1:{emulator_port}"
+    # one poll per 8 scenario minutes whatever the speed: faster than that and the tracks get
+    # too sparse to tell a reroute from a great circle
+    poll_s = max(0.25, 480.0 / speed)
     overrides: dict[str, Any] = {
         "database_url": f"sqlite:///{db_path}",
         "auto_migrate": True,
@@ -39,15 +44,15 @@ def demo_settings(base: Path, port: int, emulator_port: int, db_path: Path) -> S
             "opensky": {
                 "base_url": f"{emu}/api",
                 "token_url": f"{emu}/auth/realms/opensky-network/protocol/openid-connect/token",
-                "interval_s": 1.0,
+                "interval_s": poll_s,
                 "credit_budget": False,  # scenario time runs 480x: the day's credits are the emulator's
                 "client_id": DEMO_CREDENTIAL,
                 "client_secret": DEMO_CREDENTIAL,
             },
-            "adsbx": {"base_url": emu, "interval_s": 1.0},
+            "adsbx": {"base_url": emu, "interval_s": poll_s},
             "faa_notam": {
                 "base_url": f"{emu}/notamapi/v1",
-                "interval_s": 2.0,
+                "interval_s": 2 * poll_s,
                 "client_id": DEMO_CREDENTIAL,
                 "client_secret": DEMO_CREDENTIAL,
             },
@@ -83,7 +88,7 @@ def run_demo(*, until_done: bool, port: int, emulator_port: int, speed: float) -
     db_path.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
-    settings = demo_settings(base, port, emulator_port, db_path)
+    settings = demo_settings(base, port, emulator_port, db_path, speed)
     emulator = start_emulator(emulator_port, speed)
     emu = f"http://127.0.0.1:{emulator_port}"
     try:

@@ -91,3 +91,24 @@ def test_keys_create_list_revoke(env):
         runner.invoke(app, ["keys", "create", "--name", "x", "--scope", "root"]), "scopes"
     )
     one_line_error(runner.invoke(app, ["keys", "revoke", "nope"]), "no API key")
+
+
+def test_demo_plays_the_scenario_from_another_directory(tmp_path):
+    """`firwatch demo --until-done`, as `make demo-full` runs it, but fast and from elsewhere."""
+    import subprocess
+    import sys
+
+    from tests.support import free_port
+
+    done = subprocess.run(
+        [sys.executable, "-m", "service.cli", "demo", "--until-done", "--speed", "1920",
+         "--port", str(free_port()), "--emulator-port", str(free_port())],
+        cwd=tmp_path, capture_output=True, text=True, timeout=240,
+        env={**__import__("os").environ, "FIRWATCH_DATABASE_URL": f"sqlite:///{tmp_path / 'd.db'}"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "Traceback" not in done.stderr
+    out = done.stdout
+    assert "RESTRICTED" in out or "CLOSED" in out
+    assert "flight.rerouted" in out and "flight.diverted" in out
+    assert "demo result: OK" in out

@@ -55,3 +55,22 @@ def test_invalid_yaml_and_missing_file(tmp_path):
         load_settings(bad)
     with pytest.raises(ConfigError, match="not found"):
         load_settings(tmp_path / "missing.yaml")
+
+
+def test_missing_seeds_and_missing_env_config_are_one_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("FIRWATCH_SEEDS_DIR", str(tmp_path / "nowhere"))
+    with pytest.raises(ConfigError, match=r"seeds_dir: .* has no firs\.geojson") as info:
+        load_settings()
+    assert "\n" not in str(info.value)
+    monkeypatch.delenv("FIRWATCH_SEEDS_DIR")
+    monkeypatch.setenv("FIRWATCH_CONFIG", str(tmp_path / "gone.yaml"))
+    with pytest.raises(ConfigError, match=r"gone\.yaml: config file not found"):
+        load_settings()
+
+
+def test_from_another_directory_the_project_config_and_seeds_are_found(tmp_path, monkeypatch):
+    monkeypatch.delenv("FIRWATCH_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)  # no config.yaml here
+    settings = load_settings()
+    assert (settings.path(settings.seeds_dir) / "firs.geojson").is_file()
+    assert settings.watch.airspaces == ["SVZM"]
