@@ -33,7 +33,11 @@ from service.store.models import (
 
 
 def _insert(session: Session):
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    return _insert_for(session.get_bind().dialect.name)
+
+
+def _insert_for(dialect: str):
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def insert_ignore(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -60,7 +64,7 @@ def upsert(
 @lru_cache(maxsize=64)
 def _upsert_statement(dialect: str, table: Table, columns: tuple[str, ...], keep: tuple[str, ...]):
     """Built once per shape: constructing ``excluded`` proxies every poll cost ~7 ms."""
-    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    stmt = _insert_for(dialect)(table)
     key = [c.name for c in table.primary_key.columns]
     updated = [c for c in columns if c not in key and c not in keep]
     return stmt.on_conflict_do_update(

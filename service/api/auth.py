@@ -69,6 +69,11 @@ def key_id(key: str) -> str | None:
     return parts[1] if len(parts) >= 3 and parts[0] == "fw" else None
 
 
+def limiter_client(kid: str | None, host: str | None) -> str:
+    """The rate limiter's bucket: per API key when one is presented, else per address."""
+    return f"key:{kid}" if kid else f"ip:{host or '-'}"
+
+
 def lookup_key(session: Session, key: str) -> ApiKeyRow | None:
     kid = key_id(key)
     if kid is None:
@@ -113,8 +118,8 @@ def _authorize(request: Request, session: Session, scope: str | None) -> ApiKeyR
         )  # fmt: skip
     limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
     if limiter is not None:
-        client = f"key:{row.id}" if row else f"ip:{request.client.host if request.client else '-'}"
-        wait = limiter.check(client)
+        host = request.client.host if request.client else None
+        wait = limiter.check(limiter_client(row.id if row else None, host))
         if wait is not None:
             raise ProblemError(
                 429, f"rate limit of {limiter.per_minute} requests a minute exceeded",

@@ -23,25 +23,15 @@ from fastapi import Request, Response
 from fastapi.encoders import jsonable_encoder
 from starlette.datastructures import Headers
 
-from service.api.auth import key_id, presented_key
+from service.api.auth import key_id, limiter_client, presented_key
 
 MAX_ENTRIES = 512
 
 
-def cache_key(scope: dict[str, Any]) -> str:
-    key = presented_key(Headers(scope=scope))
+def cache_key(scope: dict[str, Any], key: str | None) -> str:
+    """URL and (a digest of) the presented API key ``key``."""
     who = hashlib.blake2b(key.encode(), digest_size=8).hexdigest() if key else "-"
     return f"{scope['path']}?{scope['query_string'].decode('latin-1')}#{who}"
-
-
-def rate_client(scope: dict[str, Any]) -> str:
-    """The rate limiter's client name, as ``service.api.auth`` derives it for a valid key."""
-    key = presented_key(Headers(scope=scope))
-    kid = key_id(key) if key else None
-    if kid is not None:
-        return f"key:{kid}"
-    client = scope.get("client")
-    return f"ip:{client[0] if client else '-'}"
 
 
 class ResponseCache:
@@ -85,7 +75,7 @@ class ResponseCache:
         except (TypeError, ValueError):
             body = json.dumps(jsonable_encoder(value), separators=(",", ":")).encode()
         if self.ttl_s > 0:
-            key = cache_key(request.scope)
+            key = cache_key(request.scope, presented_key(request.headers))
             with self._lock:
                 self._entries[key] = (time.monotonic(), body)
                 self._entries.move_to_end(key)
@@ -106,9 +96,14 @@ class CachedResponses:
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET" and self.cache.ttl_s > 0:
-            body = self.cache.get(cache_key(scope))
+            key = presented_key(Headers(scope=scope))
+            body = self.cache.get(cache_key(scope, key))
+            host = scope["client"][0] if scope.get("client") else None
             # over the limit: let the full path answer with its 429 problem
-            if body is not None and self.limiter.check(rate_client(scope)) is None:
+            if (
+                body is not None
+                and self.limiter.check(limiter_client(key_id(key) if key else None, host)) is None
+            ):
                 headers = [
                     (b"content-type", b"application/json"),
                     (b"content-length", str(len(body)).encode()),

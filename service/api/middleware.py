@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
-from service.api.problems import MEDIA_TYPE, PROBLEM_BASE
+from starlette.requests import Request
+
+from service.api.problems import problem_response
 from service.logs import request_id
 
 
@@ -46,14 +47,10 @@ class BodyLimit:
         if scope["type"] == "http":
             length = dict(scope["headers"]).get(b"content-length")
             if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
-                body = json.dumps({
-                    "type": PROBLEM_BASE + "payload-too-large", "title": "Payload too large",
-                    "status": 413, "detail": f"request bodies are limited to {self.max_bytes} bytes",
-                    "instance": scope["path"],
-                }).encode()  # fmt: skip
-                await send({"type": "http.response.start", "status": 413,
-                            "headers": [(b"content-type", MEDIA_TYPE.encode()),
-                                        (b"content-length", str(len(body)).encode())]})  # fmt: skip
-                await send({"type": "http.response.body", "body": body})
+                response = problem_response(
+                    Request(scope), 413, "Payload too large",
+                    f"request bodies are limited to {self.max_bytes} bytes",
+                )  # fmt: skip
+                await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)

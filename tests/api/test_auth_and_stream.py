@@ -119,7 +119,7 @@ def test_cache_lets_one_request_refresh_while_others_get_the_previous_body(monke
     monkeypatch.setattr(cache_mod.time, "monotonic", lambda: now[0])
     c = cache_mod.ResponseCache(1.0)
     scope = {"type": "http", "path": "/api/v1/alerts", "query_string": b"", "headers": []}
-    key = cache_mod.cache_key(scope)
+    key = cache_mod.cache_key(scope, None)
     assert c.get(key) is None  # cold: full path
     c.respond(Request(scope), lambda: {"n": 1})
     assert c.get(key) == b'{"n":1}'
