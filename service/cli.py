@@ -343,7 +343,14 @@ def eval_(
     min_recall: Annotated[float, typer.Option(help="Fail below this recall")] = 0.95,
     max_extra_error: Annotated[float, typer.Option(help="Fail above this relative error")] = 0.10,
     max_onset_polls: Annotated[
-        float | None, typer.Option(help="Fail when the status changes later than this")
+        float | None,
+        typer.Option(help="Fail when the closure is flagged this many polls off the truth's onset"),
+    ] = None,
+    max_warning_polls: Annotated[
+        float | None,
+        typer.Option(
+            help="Fail when the status changes this many polls after the warning's publication"
+        ),
     ] = None,
     config: ConfigOpt = None,
 ) -> None:
@@ -359,7 +366,9 @@ def eval_(
     except ValueError as exc:
         fail(str(exc))
     typer.echo(result.table())
-    problems = result.failures(min_precision, min_recall, max_extra_error, max_onset_polls)
+    problems = result.failures(
+        min_precision, min_recall, max_extra_error, max_onset_polls, max_warning_polls
+    )
     for problem in problems:
         typer.echo(f"below threshold: {problem}")
     raise typer.Exit(1 if problems else 0)

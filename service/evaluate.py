@@ -1,5 +1,11 @@
 """Score detection against a scenario's truth: precision and recall per alert type,
-status onset delay, false closures, extra-distance error.
+closure onset delay, warning delay, false closures, extra-distance error.
+
+Two delays, because the scenario has two events: the warning NOTAM (flagged ADVISORY as
+soon as it is published; its effective time is 25 minutes earlier than its publication,
+so that delay is shown but cannot be met by anyone), and the closure — foreign traffic
+over the FIR falling away — whose instant the truth computes from the flight plans
+minute by minute (service.sim.scenario.CLOSURE_SHARE).
 
 A scenario is played through the emulator in-process (the same feed clients, detection
 and storage as live), a recording through replay; both into a throw-away SQLite file.
@@ -35,16 +41,27 @@ FLIGHT_TYPES = {
 @dataclass
 class Score:
     rows: list[dict[str, Any]] = field(default_factory=list)
-    onset_polls: float | None = None
-    notam_onset_polls: float | None = None
+    airspace: str = "?"
+    # closure: first RESTRICTED/CLOSED status against the truth's closure instant
+    closure_onset: datetime | None = None
+    closure_polls: float | None = None
+    # warning: first status change of any kind against the warning NOTAM
+    warning_notam: str | None = None
+    warning_published: datetime | None = None
+    warning_effective: datetime | None = None
+    warning_polls: float | None = None
+    warning_effective_polls: float | None = None
     false_closures: int = 0
     extra_error_mean: float | None = None
     extra_error_max: float | None = None
     final_status: str = "NORMAL"
     expected_final: str | None = None
+    # after a reopening: the airspace's collapse and NOTAM alerts that never resolved
+    still_open: list[str] | None = None
 
     def failures(self, min_precision: float, min_recall: float, max_extra_error: float,
-                 max_onset_polls: float | None) -> list[str]:  # fmt: skip
+                 max_onset_polls: float | None, max_warning_polls: float | None = None,
+                 ) -> list[str]:  # fmt: skip
         out = []
         for row in self.rows:
             if row["precision"] is not None and row["precision"] < min_precision:
@@ -57,10 +74,21 @@ class Score:
             out.append(f"{self.false_closures} false closures")
         if self.expected_final and self.final_status != self.expected_final:
             out.append(f"final status {self.final_status}, expected {self.expected_final}")
-        if max_onset_polls is not None and (
-            self.onset_polls is None or self.onset_polls > max_onset_polls
+        if self.still_open:
+            out.append(f"still open after the reopening: {', '.join(self.still_open)}")
+        # an early flag counts as much as a late one: both are off the truth by that much
+        if (
+            max_onset_polls is not None
+            and self.closure_onset is not None
+            and (self.closure_polls is None or abs(self.closure_polls) > max_onset_polls)
         ):
-            out.append(f"status onset {self.onset_polls} polls > {max_onset_polls}")
+            out.append(f"closure onset {_polls(self.closure_polls)} polls, limit {max_onset_polls}")
+        if (
+            max_warning_polls is not None
+            and self.warning_published is not None
+            and (self.warning_polls is None or self.warning_polls > max_warning_polls)
+        ):
+            out.append(f"warning {_polls(self.warning_polls)} polls, limit {max_warning_polls}")
         return out
 
     def table(self) -> str:
@@ -73,14 +101,30 @@ class Score:
             lines.append(
                 f"{r['type']:<22} {r['truth']:>6} {r['found']:>6} {r['hits']:>5} {p:>9} {rc:>7}"
             )
-        fmt = lambda v: "-" if v is None else f"{v:.1f}"  # noqa: E731
-        lines.append(f"status onset delay: {fmt(self.onset_polls)} polls after the onset, "
-                     f"{fmt(self.notam_onset_polls)} polls after the NOTAM was published")  # fmt: skip
+        if self.closure_onset is not None:
+            lines.append(
+                f"closure onset delay: {_polls(self.closure_polls)} polls after foreign traffic in "
+                f"{self.airspace} collapsed ({self.closure_onset:%H:%MZ} in the truth)"
+            )
+        else:
+            lines.append(f"closure onset delay: - (no closure of {self.airspace} in the truth)")
+        if self.warning_published is not None and self.warning_effective is not None:
+            lines.append(
+                f"warning delay: {_polls(self.warning_polls)} polls after {self.warning_notam} "
+                f"was published ({self.warning_published:%H:%MZ}), "
+                f"{_polls(self.warning_effective_polls)} after its effective time "
+                f"({self.warning_effective:%H:%MZ})"
+            )
         lines.append(
             f"false closures (restricted/closed where the truth has none): {self.false_closures}"
         )
         expected = f" (expected {self.expected_final})" if self.expected_final else ""
         lines.append(f"final status: {self.final_status}{expected}")
+        if self.still_open is not None:
+            lines.append(
+                f"alerts still open after the reopening: {len(self.still_open)}"
+                + (f" ({', '.join(self.still_open)})" if self.still_open else "")
+            )
         if self.extra_error_mean is not None:
             lines.append(
                 f"extra-distance error: mean {self.extra_error_mean:.1%}, max {self.extra_error_max:.1%}"
@@ -88,10 +132,18 @@ class Score:
         return "\n".join(lines)
 
 
+def _polls(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def _at(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
 def score(alerts: list[AlertRow], truth: dict[str, Any], min_extra_km: float) -> Score:
-    out = Score()
+    out = Score(airspace=truth.get("airspace", "SVZM"))
     end = truth["end"]
-    onset = datetime.fromisoformat(truth["onset"]) if truth.get("onset") else None
+    onset = _at(truth.get("onset"))
     expect_closure = truth.get("expect_closure", True)
     flights = truth["flights"]
     extra_errors = []
@@ -133,12 +185,29 @@ def score(alerts: list[AlertRow], truth: dict[str, Any], min_extra_km: float) ->
         )
     if truth.get("reopens_at"):
         out.expected_final = "NORMAL"
-    first = min((a.opened_at for a in changes if onset and a.opened_at >= onset), default=None)
-    if first is not None and onset is not None:
-        out.onset_polls = (first - onset) / POLL
-        published = [n.get("issued") for n in truth.get("notam_items", []) if n.get("issued")]
-        if published:
-            out.notam_onset_polls = (first - datetime.fromisoformat(min(published))) / POLL
+        out.still_open = sorted(
+            a.dedup_key
+            for a in alerts
+            if a.airspace == out.airspace
+            and a.type in ("airspace.traffic_collapse", "notam.active")
+            and a.status == "open"
+        )
+    here = [
+        a for a in changes if a.airspace == out.airspace and (onset is None or a.opened_at >= onset)
+    ]
+    out.closure_onset = _at(truth.get("closure_onset")) if expect_closure else None
+    if out.closure_onset is not None:
+        flagged = [a.opened_at for a in here if a in severe]
+        if flagged:
+            out.closure_polls = (min(flagged) - out.closure_onset) / POLL
+    warning = truth.get("warning") or {}
+    out.warning_notam = warning.get("notam")
+    out.warning_published = _at(warning.get("published_at"))
+    out.warning_effective = _at(warning.get("effective_from"))
+    if out.warning_published and out.warning_effective and here:
+        first = min(a.opened_at for a in here)
+        out.warning_polls = (first - out.warning_published) / POLL
+        out.warning_effective_polls = (first - out.warning_effective) / POLL
     return out
 
 
@@ -173,13 +242,7 @@ async def play_scenario(name: str, settings: Settings, url: str) -> dict[str, An
             await poller.poll_once()
             at += POLL
     engine.dispose()
-    truth = scenario.truth()
-    truth["notam_items"] = [
-        {"issued": n["_visible_from"].isoformat()}
-        for n in scenario.notams
-        if n["properties"]["coreNOTAMData"]["notam"]["number"] in ("A0012/25",)
-    ]
-    return truth
+    return scenario.truth()
 
 
 async def evaluate(target: str, truth_path: Path | None, settings: Settings) -> Score:

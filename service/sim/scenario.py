@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from service.geo.airspaces import AirportRegistry, AirspaceRegistry
 from service.geo.geodesy import distance_km
@@ -36,6 +37,16 @@ FIRST_DEPARTURE = datetime(2025, 11, 21, 0, 0, tzinfo=UTC)
 LAST_DEPARTURE = datetime(2025, 11, 22, 4, 30, tzinfo=UTC)
 BBOX = shapely.box(-85.0, -10.0, -50.0, 27.0)
 REPLAN_AFTER_ONSET = timedelta(minutes=10)
+# The closure the traffic maps showed is not an instant in any feed: it is when foreign
+# traffic over the FIR fell away.  The truth fixes that instant from the flight plans
+# themselves, minute by minute: the first minute after the warning's effective time from
+# which foreign aircraft airborne in SVZM stay at or below CLOSURE_SHARE of their mean
+# over the LEVEL_WINDOW before it, for CLOSURE_HOLD (a dip between two crossings is not
+# a closure).
+CLOSURE_SHARE = 0.2
+CLOSURE_HOLD = timedelta(minutes=30)
+LEVEL_WINDOW = timedelta(hours=2)
+WARNING_NOTAM = "A0012/25"
 QUIET_LANDINGS = (END - timedelta(minutes=25), END + timedelta(minutes=10))
 FOREIGN_KMH, DOMESTIC_KMH = 850.0, 700.0
 
@@ -138,6 +149,8 @@ class Scenario:
     watched: frozenset[tuple[str, str]]
     cancelled: list[dict[str, Any]] = field(default_factory=list)
     variant: Variant = field(default_factory=lambda: Variant(NAME))
+    airspace: str = "SVZM"
+    closure_onset: datetime | None = None
     _by_callsign: dict[str, FlightPlan] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -160,6 +173,13 @@ class Scenario:
     def visible_notams(self, at: datetime) -> list[dict[str, Any]]:
         return [n for n in self.notams if n["_visible_from"] <= at]
 
+    def warning_published_at(self) -> datetime | None:
+        return next(
+            (n["_visible_from"] for n in self.notams
+             if n["properties"]["coreNOTAMData"]["notam"]["number"] == WARNING_NOTAM),
+            None,
+        )  # fmt: skip
+
     def truth(self) -> dict[str, Any]:
         flights = [
             {
@@ -178,11 +198,27 @@ class Scenario:
             }
             for f in self.flights
         ]
+        published = self.warning_published_at()
         return {
             "scenario": self.name,
             "start": self.start.isoformat(),
             "end": self.end.isoformat(),
+            "airspace": self.airspace,
+            # the warning's effective time (item B); it was published 25 minutes later
             "onset": self.onset.isoformat() if self.variant.warning else None,
+            "warning": {
+                "notam": WARNING_NOTAM,
+                "effective_from": self.onset.isoformat(),
+                "published_at": published.isoformat(),
+            }
+            if self.variant.warning and published
+            else None,
+            "closure_onset": self.closure_onset.isoformat() if self.closure_onset else None,
+            "closure_definition": {
+                "share_of_level": CLOSURE_SHARE,
+                "level_window_minutes": LEVEL_WINDOW.total_seconds() / 60,
+                "hold_minutes": CLOSURE_HOLD.total_seconds() / 60,
+            },
             "expect_closure": self.variant.expect_closure,
             "reopens_at": self.variant.reopen_at.isoformat() if self.variant.reopen_at else None,
             "outages": [[a.isoformat(), b.isoformat()] for a, b in self.variant.outages],
@@ -293,6 +329,19 @@ class _Builder:
                 self.plan(origin, destination, airline, departs, path, behaviour="rerouted")
             )
 
+    def closure_onset(self, flights: list[FlightPlan]) -> datetime | None:
+        """The truth's closure instant (see CLOSURE_SHARE), or None when traffic never collapses."""
+        step = timedelta(minutes=1)
+        t0 = ONSET - LEVEL_WINDOW
+        counts = foreign_airborne_counts(flights, self.svzm, t0, END, step)
+        level = counts[: int(LEVEL_WINDOW / step)].mean()
+        low = counts <= CLOSURE_SHARE * level
+        hold = int(CLOSURE_HOLD / step)
+        for i in range(int(LEVEL_WINDOW / step), len(low) - hold):
+            if low[i : i + hold + 1].all():
+                return t0 + i * step
+        return None
+
     def _cancelled(self, gc: FlightPlan) -> dict[str, Any]:
         return {
             "callsign": gc.callsign, "icao24": gc.icao24, "origin": gc.origin,
@@ -361,6 +410,30 @@ VARIANTS = {
 }  # fmt: skip
 
 
+def foreign_airborne_counts(
+    flights: list[FlightPlan], area: BaseGeometry, start: datetime, end: datetime, step: timedelta
+) -> np.ndarray:
+    """Foreign aircraft airborne inside ``area`` at start, start + step, … end (one array
+    per flight rather than a state per flight and instant: ~100× faster for a day)."""
+    n = int((end - start) / step) + 1
+    counts = np.zeros(n, dtype=int)
+    hour = timedelta(hours=1)
+    for f in flights:
+        if f.domestic:
+            continue
+        first = max(0, -(-(f.departs_at - start) // step))
+        last = min(n - 1, (f.arrives_at - start) // step)
+        if last < first:
+            continue
+        idx = np.arange(first, last + 1)
+        hours = (start - f.departs_at) / hour + idx * (step / hour)
+        flown = np.clip(hours * f.speed_kmh, 0.0, f.length_km)
+        lon = np.interp(flown, f.cumulative_km, f.dense[:, 0])
+        lat = np.interp(flown, f.cumulative_km, f.dense[:, 1])
+        counts[idx[shapely.contains_xy(area, lon, lat)]] += 1
+    return counts
+
+
 @cache
 def _build(name: str) -> Scenario:
     variant = VARIANTS[name]
@@ -375,6 +448,7 @@ def _build(name: str) -> Scenario:
         airports=builder.airports,
         watched=frozenset(load_watched_routes(SEEDS / "watched_routes.yaml")),
         cancelled=builder.cancelled, variant=variant,
+        closure_onset=builder.closure_onset(flights) if variant.warning else None,
     )  # fmt: skip
 
 

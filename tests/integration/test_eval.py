@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from typer.testing import CliRunner
 
@@ -14,10 +16,18 @@ def test_eval_scenario_meets_targets(monkeypatch, tmp_path):
     result = CliRunner().invoke(
         app,
         ["eval", "venezuela-2025-11", "--config", str(ROOT / "config.yaml"),
-         "--min-precision", "0.95", "--min-recall", "0.95", "--max-extra-error", "0.10"],
+         "--min-precision", "0.95", "--min-recall", "0.95", "--max-extra-error", "0.10",
+         "--max-onset-polls", "2", "--max-warning-polls", "2"],
         env={"FIRWATCH_SEEDS_DIR": str(ROOT / "seeds")},
     )  # fmt: skip
     assert result.exit_code == 0, result.output
+    delays = re.search(
+        r"closure onset delay: (-?[\d.]+) polls after foreign traffic in SVZM collapsed "
+        r"\(18:50Z in the truth\)\nwarning delay: ([\d.]+) polls after A0012/25 was published",
+        result.output,
+    )
+    assert delays, result.output
+    assert abs(float(delays[1])) <= 2 and 0 <= float(delays[2]) <= 2
     lines = {
         line.split()[0]: line.split()
         for line in result.output.splitlines()
@@ -34,11 +44,14 @@ def test_eval_fails_below_threshold(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(
         app,
-        ["eval", "venezuela-2025-11", "--config", str(ROOT / "config.yaml"), "--max-onset-polls", "1"],
+        ["eval", "venezuela-2025-11", "--config", str(ROOT / "config.yaml"),
+         "--max-onset-polls", "0.5"],
         env={"FIRWATCH_SEEDS_DIR": str(ROOT / "seeds")},
     )  # fmt: skip
-    # the status changes 5.4 polls after the NOTAM's effective time (it was published 25 min late)
-    assert result.exit_code == 1 and "below threshold: status onset 5.4 polls > 1" in result.output
+    # two polls at or below the collapse ratio (detection.enter_polls) put the flag one poll
+    # after the truth's collapse
+    assert result.exit_code == 1, result.output
+    assert "below threshold: closure onset 1.0 polls, limit 0.5" in result.output
 
 
 @pytest.mark.parametrize("variant", ["outage", "partial", "reopening", "noisy"])
@@ -49,12 +62,16 @@ def test_eval_variants(variant, monkeypatch, tmp_path):
     result = CliRunner().invoke(
         app,
         ["eval", f"venezuela-2025-11-{variant}", "--config", str(ROOT / "config.yaml"),
-         "--min-precision", "0.95", "--min-recall", "0.95", "--max-extra-error", "0.10"],
+         "--min-precision", "0.95", "--min-recall", "0.95", "--max-extra-error", "0.10",
+         "--max-onset-polls", "2", "--max-warning-polls", "2"],
         env={"FIRWATCH_SEEDS_DIR": str(ROOT / "seeds")},
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "false closures (restricted/closed where the truth has none): 0" in result.output
+    closure = "polls after foreign traffic in SVZM collapsed (18:50Z in the truth)"
+    assert (closure in result.output) == (variant in ("reopening", "noisy")), result.output
     if variant == "reopening":
         assert "final status: NORMAL (expected NORMAL)" in result.output
+        assert "alerts still open after the reopening: 0" in result.output
     if variant == "outage":
         assert "final status: NORMAL" in result.output

@@ -10,7 +10,15 @@ import shapely
 from service.geo.airspaces import AirspaceRegistry
 from service.geo.geodesy import distance_km
 from service.sim.flightplan import path_km
-from service.sim.scenario import BBOX, load_scenario
+from service.sim.scenario import (
+    BBOX,
+    CLOSURE_HOLD,
+    CLOSURE_SHARE,
+    LEVEL_WINDOW,
+    VARIANTS,
+    foreign_airborne_counts,
+    load_scenario,
+)
 from tests.conftest import ROOT
 
 
@@ -104,3 +112,45 @@ def test_states_are_consistent(scenario):
     after = flight.state_at(flight.arrives_at + timedelta(minutes=10))
     assert after["on_ground"]
     assert flight.state_at(flight.arrives_at + timedelta(minutes=30)) is None
+
+
+def test_vectorised_counts_match_the_states(scenario, svzm):
+    """The truth's closure instant comes from array counts; they must agree with the
+    states the emulator serves (an independent, per-aircraft path through the code)."""
+    step = timedelta(minutes=5)
+    counts = foreign_airborne_counts(scenario.flights, svzm, scenario.start, scenario.end, step)
+    t, i = scenario.start, 0
+    while t <= scenario.end:
+        states = scenario.states_at(t)
+        expected = sum(
+            1
+            for f, s in states
+            if not f.domestic
+            and not s["on_ground"]
+            and shapely.contains_xy(svzm, s["lon"], s["lat"])
+        )
+        assert counts[i] == expected, t
+        t, i = t + step, i + 1
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_closure_onset_follows_the_traffic(name, svzm):
+    """A closure instant exists exactly where the variant expects a closure, and at it the
+    foreign traffic is down to CLOSURE_SHARE of its level before the warning, for good."""
+    variant = load_scenario(name)
+    truth = variant.truth()
+    if not truth["expect_closure"]:
+        assert truth["closure_onset"] is None
+        return
+    onset = at(truth["closure_onset"])
+    published = at(truth["warning"]["published_at"])
+    assert at(truth["warning"]["effective_from"]) < published < onset
+    minute = timedelta(minutes=1)
+    level_from = variant.onset - LEVEL_WINDOW
+    counts = foreign_airborne_counts(variant.flights, svzm, level_from, variant.end, minute)
+    level = counts[: int(LEVEL_WINDOW / minute)].mean()
+    i = int((onset - level_from) / minute)
+    hold = int(CLOSURE_HOLD / minute)
+    assert level >= 8
+    assert (counts[i : i + hold + 1] <= CLOSURE_SHARE * level).all()
+    assert counts[i - 1] > CLOSURE_SHARE * level  # it had not collapsed a minute earlier

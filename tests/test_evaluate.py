@@ -1,0 +1,97 @@
+"""Scoring rules of ``firwatch eval``, on hand-made alerts (the scenario plays are in
+tests/integration/test_eval.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from service.evaluate import score
+from service.store.models import AlertRow
+
+T = datetime(2025, 11, 21, 17, 43, tzinfo=UTC)
+TRUTH = {
+    "airspace": "SVZM",
+    "end": "2025-11-22T04:00:00+00:00",
+    "onset": T.isoformat(),
+    "expect_closure": True,
+    "warning": {
+        "notam": "A0012/25",
+        "effective_from": T.isoformat(),
+        "published_at": (T + timedelta(minutes=25)).isoformat(),
+    },
+    "closure_onset": (T + timedelta(minutes=67)).isoformat(),  # 18:50
+    "flights": [],
+}
+
+
+def status(at: datetime, value: str, airspace: str = "SVZM", state: str = "open") -> AlertRow:
+    return AlertRow(
+        type="airspace.status_changed", airspace=airspace, opened_at=at, status=state,
+        dedup_key=f"s:{airspace}:{at:%H%M}", evidence={"status": value},
+    )  # fmt: skip
+
+
+def test_closure_and_warning_delays():
+    alerts = [
+        status(T + timedelta(minutes=27), "ADVISORY", state="resolved"),  # 18:10
+        status(T + timedelta(minutes=72), "RESTRICTED"),  # 18:55
+        status(T + timedelta(minutes=2), "RESTRICTED", airspace="TNCF"),  # another airspace
+    ]
+    result = score(alerts, TRUTH, 25.0)
+    assert result.closure_polls == 1.0
+    assert result.warning_polls == 0.4
+    assert result.warning_effective_polls == 5.4
+    assert result.failures(0.95, 0.95, 0.1, 2, 2) == []
+    assert result.failures(0.95, 0.95, 0.1, 0.5, 0.2) == [
+        "closure onset 1.0 polls, limit 0.5",
+        "warning 0.4 polls, limit 0.2",
+    ]
+    table = result.table()
+    assert "closure onset delay: 1.0 polls after foreign traffic in SVZM collapsed (18:50Z" in table
+    assert "warning delay: 0.4 polls after A0012/25 was published (18:08Z), 5.4 after" in table
+
+
+def test_a_closure_flagged_far_too_early_or_never_fails():
+    early = score([status(T + timedelta(minutes=30), "RESTRICTED")], TRUTH, 25.0)
+    assert early.closure_polls == -7.4
+    assert early.failures(0.95, 0.95, 0.1, 2) == ["closure onset -7.4 polls, limit 2"]
+    never = score([status(T + timedelta(minutes=27), "ADVISORY")], TRUTH, 25.0)
+    assert never.closure_polls is None
+    assert never.failures(0.95, 0.95, 0.1, 2) == ["closure onset - polls, limit 2"]
+
+
+def test_closures_where_the_truth_has_none():
+    before = score([status(T - timedelta(minutes=5), "CLOSED")], TRUTH, 25.0)
+    assert before.false_closures == 1
+    calm = {**TRUTH, "expect_closure": False, "closure_onset": None}
+    result = score([status(T + timedelta(hours=2), "RESTRICTED")], calm, 25.0)
+    assert result.false_closures == 1 and result.closure_onset is None
+    assert "no closure of SVZM in the truth" in result.table()
+
+
+def test_reopening_needs_the_collapse_and_notam_alerts_resolved():
+    reopening = {**TRUTH, "reopens_at": (T + timedelta(hours=4)).isoformat()}
+    alerts = [
+        status(T + timedelta(hours=5), "NORMAL"),
+        AlertRow(
+            type="notam.active",
+            airspace="SVZM",
+            status="open",
+            dedup_key="notam:A0012/25",
+            opened_at=T + timedelta(minutes=27),
+            evidence={},
+        ),
+        AlertRow(
+            type="airspace.traffic_collapse",
+            airspace="SVZM",
+            status="resolved",
+            dedup_key="collapse",
+            opened_at=T + timedelta(minutes=72),
+            evidence={},
+        ),
+    ]
+    result = score(alerts, reopening, 25.0)
+    assert result.final_status == "NORMAL" and result.still_open == ["notam:A0012/25"]
+    assert result.failures(0.95, 0.95, 0.1, None) == [
+        "still open after the reopening: notam:A0012/25"
+    ]
