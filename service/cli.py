@@ -214,7 +214,7 @@ async def _record(settings: Settings, handle, seconds: float | None) -> int:
         except asyncio.CancelledError:
             pass
         finally:
-            scheduler.shutdown(wait=False)
+            await scheduler.stop()
     engine.dispose()
     return recorder.count
 

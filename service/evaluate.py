@@ -13,6 +13,7 @@ and storage as live), a recording through replay; both into a throw-away SQLite 
 
 from __future__ import annotations
 
+import itertools
 import json
 import statistics
 import tempfile
@@ -140,10 +141,28 @@ def _at(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def score(alerts: list[AlertRow], truth: dict[str, Any], min_extra_km: float) -> Score:
+def score(
+    alerts: list[AlertRow],
+    truth: dict[str, Any],
+    min_extra_km: float,
+    poll: timedelta = POLL,
+    window: tuple[datetime, datetime] | None = None,
+) -> Score:
+    """``window``: the data time a recording covers, when it is shorter than the truth's day.
+    Flights that departed before it, or landed within two polls of its end, cannot be judged
+    from it (a track cut short) and count neither way."""
     out = Score(airspace=truth.get("airspace", "SVZM"))
     end = truth["end"]
     onset = _at(truth.get("onset"))
+    unjudged: set[str] = set()
+    if window is not None:
+        end = min(datetime.fromisoformat(end), window[1]).isoformat()
+        unjudged = {
+            f["callsign"]
+            for f in truth["flights"]
+            if f["departs_at"] < window[0].isoformat()
+            or abs(datetime.fromisoformat(f["arrives_at"]) - window[1]) <= 2 * poll
+        }
     expect_closure = truth.get("expect_closure", True)
     flights = truth["flights"]
     extra_errors = []
@@ -152,13 +171,16 @@ def score(alerts: list[AlertRow], truth: dict[str, Any], min_extra_km: float) ->
             f["callsign"]: f
             for f in flights
             if f["behaviour"] == behaviour
+            and f["callsign"] not in unjudged
             and f["arrives_at"] <= end
             and (
                 behaviour != "rerouted"
                 or (f["watched_route"] and (f["extra_km"] or 0) >= min_extra_km)
             )
         }
-        found = {a.callsign: a for a in alerts if a.type == alert_type}
+        found = {
+            a.callsign: a for a in alerts if a.type == alert_type and a.callsign not in unjudged
+        }
         hits = set(expected) & set(found)
         out.rows.append({
             "type": alert_type, "truth": len(expected), "found": len(found), "hits": len(hits),
@@ -196,18 +218,20 @@ def score(alerts: list[AlertRow], truth: dict[str, Any], min_extra_km: float) ->
         a for a in changes if a.airspace == out.airspace and (onset is None or a.opened_at >= onset)
     ]
     out.closure_onset = _at(truth.get("closure_onset")) if expect_closure else None
+    if window is not None and out.closure_onset is not None and out.closure_onset > window[1]:
+        out.closure_onset = None  # the recording stops before the closure
     if out.closure_onset is not None:
         flagged = [a.opened_at for a in here if a in severe]
         if flagged:
-            out.closure_polls = (min(flagged) - out.closure_onset) / POLL
+            out.closure_polls = (min(flagged) - out.closure_onset) / poll
     warning = truth.get("warning") or {}
     out.warning_notam = warning.get("notam")
     out.warning_published = _at(warning.get("published_at"))
     out.warning_effective = _at(warning.get("effective_from"))
     if out.warning_published and out.warning_effective and here:
         first = min(a.opened_at for a in here)
-        out.warning_polls = (first - out.warning_published) / POLL
-        out.warning_effective_polls = (first - out.warning_effective) / POLL
+        out.warning_polls = (first - out.warning_published) / poll
+        out.warning_effective_polls = (first - out.warning_effective) / poll
     return out
 
 
@@ -248,24 +272,39 @@ async def play_scenario(name: str, settings: Settings, url: str) -> dict[str, An
 async def evaluate(target: str, truth_path: Path | None, settings: Settings) -> Score:
     from service.replay import replay
 
-    tmp = Path(tempfile.mkdtemp(prefix="firwatch-eval-"))
-    url = f"sqlite:///{tmp / 'eval.db'}"
-    upgrade(url)
-    if Path(target).is_file():
-        if truth_path is None:
-            raise ValueError("a recording needs --truth TRUTH.json")
-        truth = json.loads(truth_path.read_text(encoding="utf-8"))
-        seeds = settings.path(settings.seeds_dir)
-        engine = make_engine(url)
-        await replay(Path(target), settings.model_copy(update={"database_url": url}),
-                     make_sessionmaker(engine), *load_registries(seeds))  # fmt: skip
-        engine.dispose()
-    else:
-        truth = await play_scenario(target, settings, url)
-        if truth_path is not None:
+    with tempfile.TemporaryDirectory(prefix="firwatch-eval-") as tmp:
+        url = f"sqlite:///{Path(tmp) / 'eval.db'}"
+        upgrade(url)
+        poll, window = POLL, None
+        if Path(target).is_file():
+            if truth_path is None:
+                raise ValueError("a recording needs --truth TRUTH.json")
             truth = json.loads(truth_path.read_text(encoding="utf-8"))
-    engine = make_engine(url)
-    with make_sessionmaker(engine)() as session:
-        alerts = list(session.scalars(select(AlertRow)))
-    engine.dispose()
-    return score(alerts, truth, settings.detection.reroute_min_extra_km)
+            seeds = settings.path(settings.seeds_dir)
+            engine = make_engine(url)
+            report = await replay(Path(target), settings.model_copy(update={"database_url": url}),
+                                  make_sessionmaker(engine), *load_registries(seeds))  # fmt: skip
+            engine.dispose()
+            poll, window = recording_polls(report.data_times)
+        else:
+            truth = await play_scenario(target, settings, url)
+            if truth_path is not None:
+                truth = json.loads(truth_path.read_text(encoding="utf-8"))
+        engine = make_engine(url)
+        with make_sessionmaker(engine)() as session:
+            alerts = list(session.scalars(select(AlertRow)))
+        engine.dispose()
+    return score(alerts, truth, settings.detection.reroute_min_extra_km, poll, window)
+
+
+def recording_polls(
+    data_times: dict[str, list[datetime]],
+) -> tuple[timedelta, tuple[datetime, datetime] | None]:
+    """A recording's poll interval (median step of its busiest feed, in data time) and the
+    data time it covers; delays are counted in its polls, not the scenario's 5 minutes."""
+    if not data_times:
+        return POLL, None
+    times = sorted(max(data_times.values(), key=len))
+    steps = [b - a for a, b in itertools.pairwise(times) if b > a]
+    every = [t for ts in data_times.values() for t in ts]
+    return (statistics.median(steps) if steps else POLL), (min(every), max(every))

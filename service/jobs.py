@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections import Counter
@@ -277,12 +278,56 @@ class Poller:
         return reports
 
 
-def build_scheduler(
-    poller: Poller, *, feeds: bool = True, delivery: bool = True
-) -> AsyncIOScheduler:
+class PollScheduler(AsyncIOScheduler):
+    """An ``AsyncIOScheduler`` that can stop without cutting a job in half.
+
+    APScheduler 3's asyncio executor cancels running coroutine jobs on ``shutdown()`` (it
+    cannot wait, not being a coroutine).  A poll cancelled between its HTTP exchange and its
+    commit, or left running while the HTTP client it uses is closed, ends in a traceback and
+    a lost poll.  :meth:`stop` pauses the schedule, lets the running jobs finish (up to a
+    limit), and only then shuts down.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._running_jobs: set[asyncio.Task[Any]] = set()
+
+    def add_job(self, func: Callable[..., Any], *args: Any, **kwargs: Any):  # type: ignore[override]
+        if asyncio.iscoroutinefunction(func):
+            func = self._tracked(func)
+        return super().add_job(func, *args, **kwargs)
+
+    def _tracked(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(func)
+        async def run(*args: Any, **kwargs: Any) -> Any:
+            task = asyncio.current_task()
+            assert task is not None
+            self._running_jobs.add(task)
+            try:
+                return await func(*args, **kwargs)
+            finally:
+                self._running_jobs.discard(task)
+
+        return run
+
+    async def stop(self, timeout_s: float = 30.0) -> None:
+        if not self.running:
+            return
+        self.pause()
+        await asyncio.sleep(0)  # jobs submitted just before the pause register on their first step
+        pending = [t for t in self._running_jobs if not t.done()]
+        if pending:
+            _, late = await asyncio.wait(pending, timeout=timeout_s)
+            if late:
+                log.warning("%d job(s) still running after %g s: cancelled", len(late), timeout_s)
+        self.shutdown(wait=False)
+        await asyncio.sleep(0)  # AsyncIOScheduler.shutdown takes effect on the loop's next turn
+
+
+def build_scheduler(poller: Poller, *, feeds: bool = True, delivery: bool = True) -> PollScheduler:
     """One job per feed at its own interval (leader only); webhook delivery (every replica)."""
     cfg = poller.settings.feeds
-    scheduler = AsyncIOScheduler(timezone=UTC)
+    scheduler = PollScheduler(timezone=UTC)
     common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
     now = datetime.now(UTC)
     if feeds and cfg.faa_notam.enabled:
@@ -374,7 +419,8 @@ async def _lead(state: Any) -> None:
                     state.scheduler.start()
                     log.info("leader: polling %s", [j.id for j in state.scheduler.get_jobs()])
             elif not await asyncio.to_thread(state.elector.still_leader):
-                state.scheduler.shutdown(wait=False)
+                # another replica may be polling already: finish the round in hand, start no more
+                await state.scheduler.stop()
                 state.scheduler = None
         except Exception:  # leadership must survive any one bad round
             log.exception("leader election round failed")
@@ -389,8 +435,8 @@ async def stop_scheduler(state: Any) -> None:
             await task
     for name in ("scheduler", "delivery"):
         scheduler = getattr(state, name, None)
-        if scheduler is not None and scheduler.running:
-            scheduler.shutdown(wait=False)
+        if scheduler is not None:
+            await scheduler.stop()
     elector = getattr(state, "elector", None)
     if elector is not None:
         await asyncio.to_thread(elector.release)

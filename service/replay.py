@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -87,19 +87,42 @@ def read_recording(path: Path) -> ReplayFile:
     return out
 
 
-def poll_rounds(records: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
-    """Consecutive records of one source within ``ROUND_GAP_S`` form one poll round."""
-    current: list[dict[str, Any]] = []
+def _request_key(record: dict[str, Any]) -> tuple[str, ...]:
+    params = record["request"].get("params") or {}
+    return (record["_path"], *(str(params.get(k)) for k in IDENTIFYING_PARAMS))
+
+
+def poll_rounds(records: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The exchanges of each poll, in the order the polls completed.
+
+    The scheduler polls every feed in its own job, so one poll's exchanges interleave with
+    other feeds' in the file (opensky at 300 s and adsbx at 60 s start together every five
+    minutes).  A round is therefore a run of one source's records, whatever lies between
+    them, and it ends at a gap of ``ROUND_GAP_S`` or when a request that already succeeded in
+    it is made again: the next poll has begun (a request repeated after an error is a retry).
+    """
+    open_rounds: dict[str, list[dict[str, Any]]] = {}
+    succeeded: dict[str, set[tuple[str, ...]]] = {}
+    rounds: list[list[dict[str, Any]]] = []
     for record in records:
+        source, key = record["source"], _request_key(record)
+        current = open_rounds.get(source)
         if current and (
-            record["source"] != current[0]["source"]
-            or (record["_at"] - current[-1]["_at"]).total_seconds() > ROUND_GAP_S
+            (record["_at"] - current[-1]["_at"]).total_seconds() > ROUND_GAP_S
+            or key in succeeded[source]
         ):
-            yield current
-            current = []
+            rounds.append(current)
+            current = None
+        if current is None:
+            current = open_rounds[source] = []
+            succeeded[source] = set()
         current.append(record)
-    if current:
-        yield current
+        if isinstance(record.get("status"), int) and record["status"] < 400:
+            succeeded[source].add(key)
+    rounds.extend(r for r in open_rounds.values() if r)
+    position = {id(record): i for i, record in enumerate(records)}
+    rounds.sort(key=lambda r: (r[-1]["_at"], position[id(r[-1])]))
+    return rounds
 
 
 class ReplayTransport(httpx.AsyncBaseTransport):
@@ -156,6 +179,8 @@ class ReplayReport:
     unknown_source: int = 0
     malformed: int = 0
     route_records: int = 0
+    # the data time (feed timestamps) the recording spans; fetched_at is wall-clock time
+    data_times: dict[str, list[datetime]] = field(default_factory=dict)
 
 
 class ReplayClock:
@@ -190,7 +215,7 @@ async def replay(
     transport = ReplayTransport(recording.routes)
     clock = ReplayClock(recording.records[0]["_at"])
     replay_settings = _settings_for(settings, recording.records)
-    rounds = list(poll_rounds(recording.records))
+    rounds = poll_rounds(recording.records)
     async with httpx.AsyncClient(transport=transport) as http:
         # a fresh engine: replaying the same file again then repeats the same events, which the
         # alerts' dedup keys turn into no-ops instead of transitions from the stored end state
@@ -209,6 +234,8 @@ async def replay(
             report.failed_rounds += 0 if result.ok else 1
             report.alerts += result.alerts
             report.positions += result.positions
+            if result.ok and result.data_time is not None and source != FeedName.FAA_NOTAM.value:
+                report.data_times.setdefault(source, []).append(result.data_time)
             if progress is not None:
                 progress(index, len(rounds))
     return report
