@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -352,6 +352,10 @@ def eval_(
             help="Fail when the status changes this many polls after the warning's publication"
         ),
     ] = None,
+    poll_phase: Annotated[
+        float,
+        typer.Option(min=0, max=4.99, help="Minutes to shift every poll of a scenario by (0-5)"),
+    ] = 0.0,
     config: ConfigOpt = None,
 ) -> None:
     """Play a scenario (or replay a recording) and score the alerts against its truth."""
@@ -362,7 +366,8 @@ def eval_(
     if truth is not None and not truth.is_file():
         fail(f"{truth}: no such file")
     try:
-        result = asyncio.run(evaluate(target, truth, settings))
+        phase = timedelta(minutes=poll_phase)
+        result = asyncio.run(evaluate(target, truth, settings, phase))
     except ValueError as exc:
         fail(str(exc))
     typer.echo(result.table())
@@ -479,10 +484,29 @@ def alerts(
 
 
 def main() -> None:
+    """Entry point: click's usage errors (a bad value, a missing argument) become one
+    ``firwatch: …`` line like every other refusal, not a framed box over several lines."""
     from service.runtime import tune_gc
 
     tune_gc()
-    app()
+    try:
+        code = app(standalone_mode=False)
+    except typer.Abort:
+        typer.echo("firwatch: aborted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # click's errors, from whichever click typer bundles
+        if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
+            raise
+        message = exc.format_message()
+        ctx = getattr(exc, "ctx", None)
+        if "\n" in message:  # a command group called without a command: its help
+            typer.echo(message, err=True)
+        elif ctx is not None:
+            typer.echo(f"firwatch: {message} (see {ctx.command_path} --help)", err=True)
+        else:
+            typer.echo(f"firwatch: {message}", err=True)
+        sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

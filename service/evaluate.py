@@ -235,8 +235,13 @@ def score(
     return out
 
 
-async def play_scenario(name: str, settings: Settings, url: str) -> dict[str, Any]:
-    """Step the scenario's clock every 5 minutes and poll all feeds, as the integration test does."""
+async def play_scenario(
+    name: str, settings: Settings, url: str, phase: timedelta = timedelta(0)
+) -> dict[str, Any]:
+    """Step the scenario's clock every 5 minutes and poll all feeds, as the integration test does.
+
+    ``phase`` shifts every poll later: events fall at any point between two polls in life,
+    and a delay measured only with polls on the scenario's round minutes would flatter."""
     from service.jobs import Poller
     from service.sim.clock import ScenarioClock
     from service.sim.emulator import create_emulator_app
@@ -260,7 +265,7 @@ async def play_scenario(name: str, settings: Settings, url: str) -> dict[str, An
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=emu) as http:
         poller = Poller(run_settings, make_sessionmaker(engine), http,
                         *load_registries(seeds), clock=clock.now)  # fmt: skip
-        at = scenario.start
+        at = scenario.start + phase
         while at <= scenario.end:
             clock.set(at)
             await poller.poll_once()
@@ -269,7 +274,9 @@ async def play_scenario(name: str, settings: Settings, url: str) -> dict[str, An
     return scenario.truth()
 
 
-async def evaluate(target: str, truth_path: Path | None, settings: Settings) -> Score:
+async def evaluate(
+    target: str, truth_path: Path | None, settings: Settings, phase: timedelta = timedelta(0)
+) -> Score:
     from service.replay import replay
 
     with tempfile.TemporaryDirectory(prefix="firwatch-eval-") as tmp:
@@ -287,7 +294,7 @@ async def evaluate(target: str, truth_path: Path | None, settings: Settings) -> 
             engine.dispose()
             poll, window = recording_polls(report.data_times)
         else:
-            truth = await play_scenario(target, settings, url)
+            truth = await play_scenario(target, settings, url, phase)
             if truth_path is not None:
                 truth = json.loads(truth_path.read_text(encoding="utf-8"))
         engine = make_engine(url)

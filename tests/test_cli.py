@@ -112,3 +112,26 @@ def test_demo_plays_the_scenario_from_another_directory(tmp_path):
     assert "RESTRICTED" in out or "CLOSED" in out
     assert "flight.rerouted" in out and "flight.diverted" in out
     assert "demo result: OK" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["eval", "venezuela-2025-11", "--poll-phase", "9"], "Invalid value for '--poll-phase'"),
+        (["eval"], "Missing argument 'target'"),
+        (["replay", "x.jsonl", "--speed", "2"], "No such option: --speed"),
+        (["nope"], "No such command 'nope'"),
+    ],
+)
+def test_usage_errors_are_one_line_from_the_entry_point(args, needle, tmp_path):
+    """What the installed `firwatch` script runs (service.cli:main), not only the typer app."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "service.cli", *args], cwd=tmp_path,
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2 and done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("firwatch: ") and needle in lines[0], lines

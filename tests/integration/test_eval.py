@@ -75,3 +75,17 @@ def test_eval_variants(variant, monkeypatch, tmp_path):
         assert "alerts still open after the reopening: 0" in result.output
     if variant == "outage":
         assert "final status: NORMAL" in result.output
+
+
+def test_closure_target_holds_when_polls_fall_late(monkeypatch, tmp_path):
+    """Polls 4 minutes after the round five: the worst phase against the truth's 18:50Z."""
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(
+        app,
+        ["eval", "venezuela-2025-11", "--config", str(ROOT / "config.yaml"), "--poll-phase", "4",
+         "--max-onset-polls", "2", "--max-warning-polls", "2"],
+        env={"FIRWATCH_SEEDS_DIR": str(ROOT / "seeds")},
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "closure onset delay: 1.8 polls after foreign traffic in SVZM collapsed" in result.output
+    assert "flight.rerouted            25     25    25      1.00    1.00" in result.output
