@@ -21,6 +21,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from service.detect.domestic import parse_block
+
 CONFIG_ENV = "FIRWATCH_CONFIG"
 DEFAULT_CONFIG = Path("config.yaml")
 PROJECT_CONFIG = Path(__file__).resolve().parents[1] / "config.yaml"
@@ -113,6 +115,19 @@ class WatchSettings(BaseModel):
     airspaces: list[str] = Field(default_factory=lambda: ["SVZM"], min_length=1)
     airports: list[str] = Field(default_factory=lambda: ["TNCA", "TNCC", "TNCB"])
     routes_file: str = "seeds/watched_routes.yaml"
+    # airspace -> ICAO 24-bit address blocks of its state ("0D8000-0DFFFF"): those aircraft
+    # are domestic there, every other one foreign
+    domestic_addresses: dict[str, list[str]] = Field(
+        default_factory=lambda: {"SVZM": ["0D8000-0DFFFF"]}
+    )
+
+    @field_validator("domestic_addresses")
+    @classmethod
+    def _blocks(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for blocks in value.values():
+            for block in blocks:
+                parse_block(block)
+        return {code.strip().upper(): blocks for code, blocks in value.items()}
 
     @field_validator("airspaces", "airports")
     @classmethod

@@ -15,9 +15,6 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-VENEZUELA_ICAO24_BLOCK = (0x0D8000, 0x0DFFFF)
-"""ICAO 24-bit address block allocated to Venezuela (inclusive)."""
-
 KM_PER_NM = 1.852
 _HEX6 = re.compile("[0-9a-f]{6}")
 
@@ -72,22 +69,6 @@ def normalize_icao24(value: str) -> str:
     if len(icao24) != 6 or not _HEX6.fullmatch(icao24):
         raise ValueError(f"icao24 is not 6 hex digits: {icao24!r}")
     return icao24
-
-
-def is_venezuelan(icao24: str) -> bool:
-    """True when the 24-bit address is in Venezuela's block.
-
-    "No international aircraft over Venezuela" is a claim about foreign traffic,
-    so domestic aircraft must be counted apart.
-
-    >>> is_venezuelan("0d8a01"), is_venezuelan("4b1814")
-    (True, False)
-    """
-    try:
-        value = int(icao24, 16)
-    except ValueError:
-        return False
-    return VENEZUELA_ICAO24_BLOCK[0] <= value <= VENEZUELA_ICAO24_BLOCK[1]
 
 
 class FeedName(enum.StrEnum):
@@ -183,10 +164,6 @@ class Position:
             raise ValueError(f"longitude out of range: {self.lon}")
         if not (math.isfinite(self.lat) and -90.0 <= self.lat <= 90.0):
             raise ValueError(f"latitude out of range: {self.lat}")
-
-    @property
-    def domestic(self) -> bool:
-        return is_venezuelan(self.icao24)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
 from service.config import Settings
+from service.detect.domestic import DomesticAddresses
 from service.detect.flights import FlightContext, evaluate_finished_flight
 from service.detect.reroute import RerouteAssessment
 from service.detect.routes import RouteDisruptionTracker
@@ -91,12 +92,17 @@ class DetectionEngine:
         self.airports = airports
         self.watched = list(settings.watch.airspaces)
         self.classifier = AirspaceClassifier(airspaces, self.watched)
+        self.domestic = DomesticAddresses(settings.watch.domestic_addresses)
         self.tracks = TrackAssembler(
             gap=timedelta(minutes=det.flight_gap_minutes),
             landing_max_altitude_ft=det.landing_max_altitude_ft,
             max_flights=det.track_memory_flights,
+            domestic=self.domestic.of_any,
         )
-        self.trackers = {code: StatusTracker(code, det) for code in self.watched}
+        self.trackers = {
+            code: StatusTracker(code, det, settings.watch.domestic_addresses.get(code))
+            for code in self.watched
+        }
         geometries = {code: airspaces.get(code).geometry for code in self.watched}
         self.context = FlightContext(
             airports=airports,
@@ -265,7 +271,12 @@ class DetectionEngine:
             was_inside = before is not None and airspace in before.airspaces
             flight, ended, added = self.tracks.add(position, airspace)
             entered = airspace is not None and (not was_inside or flight is not before)
-            if added and entered and not position.on_ground and not flight.domestic:
+            if (
+                added
+                and entered
+                and not position.on_ground
+                and not self.domestic.is_domestic(airspace, flight.icao24)
+            ):
                 result.alerts.extend(self._incursion(flight, airspace, position))
             if ended is not None:
                 self._close(ended, at, result)
@@ -328,10 +339,13 @@ class DetectionEngine:
         airborne = np.fromiter(
             (not p.on_ground for p in positions), dtype=bool, count=len(positions)
         )
-        domestic = np.fromiter((p.domestic for p in positions), dtype=bool, count=len(positions))
+        addresses = np.fromiter(
+            (int(p.icao24, 16) for p in positions), dtype=np.int64, count=len(positions)
+        )
         for i, code in enumerate(self.watched):
             if source not in self.covering[code]:
                 continue  # this feed does not see the whole airspace: no claim about it
+            domestic = self.domestic.mask(code, addresses)
             inside = member[i] & airborne if len(positions) else np.zeros(0, dtype=bool)
             foreign_n = int(np.count_nonzero(inside & ~domestic))
             domestic_n = int(np.count_nonzero(inside & domestic))

@@ -73,8 +73,15 @@ class NotamSignal:
 class StatusTracker:
     """Status of one airspace; fed one traffic count per covering poll."""
 
-    def __init__(self, airspace: str, settings: DetectionSettings):
+    def __init__(
+        self,
+        airspace: str,
+        settings: DetectionSettings,
+        domestic_addresses: list[str] | None = None,
+    ):
         self.airspace = airspace
+        # shown in the evidence: without blocks every aircraft counts as foreign
+        self.domestic_addresses = list(domestic_addresses or [])
         self.settings = settings
         self.expected_foreign = settings.expected_foreign.get(airspace)
         self.status = AirspaceStatus.NORMAL
@@ -190,6 +197,7 @@ class StatusTracker:
             "traffic_status": self.traffic_status().value,
             "foreign_count": foreign,
             "domestic_count": domestic,
+            "domestic_addresses": self.domestic_addresses,
             "baseline_foreign": baseline,
             "baseline_source": source,
             "traffic_collapsed_since": self.collapse_since.isoformat()

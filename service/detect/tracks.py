@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -116,8 +117,15 @@ def flight_id(icao24: str, first_seen: datetime) -> str:
 class TrackAssembler:
     """Assigns positions to flights and reports which flights started or ended."""
 
-    def __init__(self, gap: timedelta, landing_max_altitude_ft: float, max_flights: int):
+    def __init__(
+        self,
+        gap: timedelta,
+        landing_max_altitude_ft: float,
+        max_flights: int,
+        domestic: Callable[[str], bool] = lambda icao24: False,
+    ):
         self.gap = gap
+        self.domestic = domestic
         self.landing_max_altitude_ft = landing_max_altitude_ft
         self.max_flights = max_flights
         self._flights: OrderedDict[str, ActiveFlight] = OrderedDict()  # icao24 -> flight
@@ -148,7 +156,7 @@ class TrackAssembler:
                 id=flight_id(position.icao24, position.observed_at),
                 icao24=position.icao24,
                 callsign=position.callsign,
-                domestic=position.domestic,
+                domestic=self.domestic(position.icao24),
                 first_seen=position.observed_at,
                 last_seen=position.observed_at,
             )

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from service.config import ConfigError, load_settings
 from service.detect.engine import DetectionEngine
 from service.domain import AirspaceStatus, AlertType, Position, Snapshot
 from service.geo.airspaces import AirportRegistry, AirspaceRegistry
@@ -57,3 +60,49 @@ def test_no_incursion_while_normal(settings):
     e = engine(settings)
     alerts = e.ingest(snap(T0, pos("a00002", T0, -66.0, 8.0))).alerts
     assert not [a for a in alerts if a.type == AlertType.FLIGHT_ENTERED_RESTRICTED]
+
+
+def test_domestic_is_per_watched_airspace(settings):
+    """Each watched airspace counts its own state's aircraft apart, from config."""
+    watch = settings.watch.model_copy(
+        update={
+            "airspaces": ["SVZM", "SKED"],
+            # a test block for SKED's state; SVZM keeps Venezuela's
+            "domestic_addresses": {"SVZM": ["0D8000-0DFFFF"], "SKED": ["0AC000-0ACFFF"]},
+        }
+    )
+    e = engine(settings.model_copy(update={"watch": watch}))
+    over_venezuela, over_colombia = (-66.0, 8.0), (-74.0, 4.5)
+    snapshot = Snapshot(
+        source="opensky",
+        fetched_at=T0,
+        positions=(
+            pos("0d8001", T0, *over_venezuela),  # Venezuelan over Venezuela: domestic
+            pos("0ac001", T0, *over_venezuela),  # SKED's state over Venezuela: foreign
+            pos("0ac002", T0, *over_colombia),  # SKED's state over Colombia: domestic
+            pos("0d8002", T0, *over_colombia),  # Venezuelan over Colombia: foreign
+            pos("a00001", T0, *over_colombia),  # anyone else: foreign
+        ),
+    )
+    samples = {s["airspace"]: s for s in e.ingest(snapshot).samples}
+    assert (samples["SVZM"]["foreign_count"], samples["SVZM"]["domestic_count"]) == (1, 1)
+    assert (samples["SKED"]["foreign_count"], samples["SKED"]["domestic_count"]) == (2, 1)
+    assert e.trackers["SKED"].evidence()["domestic_addresses"] == ["0AC000-0ACFFF"]
+
+    # an incursion is judged against the airspace entered: the Venezuelan aircraft is
+    # foreign in SKED
+    e.trackers["SKED"].status = AirspaceStatus.RESTRICTED
+    e.trackers["SKED"].since = T0
+    t1 = T0 + timedelta(minutes=5)
+    moved = e.ingest(Snapshot(source="opensky", fetched_at=t1, positions=(
+        pos("0d8001", t1, *over_colombia), pos("0ac001", t1, *over_colombia),
+    ))).alerts  # fmt: skip
+    entered = [a.icao24 for a in moved if a.type == AlertType.FLIGHT_ENTERED_RESTRICTED]
+    assert entered == ["0d8001"]
+
+
+def test_domestic_blocks_are_validated():
+    with pytest.raises(ConfigError, match=r"watch\.domestic_addresses.*ends before it starts"):
+        load_settings(
+            ROOT / "config.yaml", watch={"domestic_addresses": {"SVZM": ["0DFFFF-0D8000"]}}
+        )

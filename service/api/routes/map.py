@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from service.api.auth import require_read
 from service.api.deps import SessionDep
 from service.api.problems import ProblemError, responses
-from service.domain import is_venezuelan
+from service.detect.domestic import DomesticAddresses
 from service.geo.basemap import land_within
 from service.store.alerts import rfc3339
 from service.store.models import AlertRow, PositionRow
@@ -87,6 +87,7 @@ def basemap(
 def map_features(request: Request, session: SessionDep) -> dict[str, Any]:
     state = request.app.state
     watched = set(state.settings.watch.airspaces)
+    domestic = DomesticAddresses(state.settings.watch.domestic_addresses)
     features: list[dict[str, Any]] = [
         {"type": "Feature", "geometry": a.geojson(),
          "properties": {"kind": "fir", "icao": a.icao, "name": a.name, "watched": a.icao in watched}}
@@ -116,7 +117,7 @@ def map_features(request: Request, session: SessionDep) -> dict[str, Any]:
                 continue
             features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [p.lon, p.lat]},
                              "properties": {"kind": "aircraft", "icao24": p.icao24, "callsign": p.callsign,
-                                            "domestic": is_venezuelan(p.icao24), "altitude_ft": p.altitude_ft,
+                                            "domestic": domestic.of_any(p.icao24), "altitude_ft": p.altitude_ft,
                                             "observed_at": rfc3339(p.observed_at)}})  # fmt: skip
     alerts = session.scalars(
         select(AlertRow)

@@ -40,10 +40,10 @@ small{color:#5a6470}.legend span{margin-right:1rem}
 <section aria-labelledby="map-h"><h2 id="map-h">Map</h2>
 <svg id="map" tabindex="0" role="img" aria-labelledby="map-title map-desc" viewBox="-86 -28 37 39" preserveAspectRatio="xMidYMid meet">
 <title id="map-title">Flight information regions, aircraft and rerouted tracks</title>
-<desc id="map-desc">Land (beige) and sea (blue), FIR boundaries (watched ones in red), current aircraft (red circles foreign, blue squares Venezuelan) and tracks of rerouted, diverted or turned-back flights (purple).</desc>
+<desc id="map-desc">Land (beige) and sea (blue), FIR boundaries (watched ones in red), current aircraft (red circles foreign, blue squares domestic: registered in the state of a watched airspace) and tracks of rerouted, diverted or turned-back flights (purple).</desc>
 <g id="land"></g><g id="firs"></g><g id="tracks"></g><g id="aircraft"></g><g id="airports"></g></svg>
 <p class="legend"><span>&#9679; <span class="ac-foreign" style="color:#b00020">foreign aircraft</span></span>
-<span style="color:#1f5fa8">&#9632; Venezuelan aircraft</span><span style="color:#8a3ffc">&#9472; rerouted / diverted track</span>
+<span style="color:#1f5fa8">&#9632; domestic aircraft</span><span style="color:#8a3ffc">&#9472; rerouted / diverted track</span>
 <span id="counts"></span></p>
 <p><small>Data time <span id="data-time">–</span>. Map data: VAT-Spy FIR boundaries (CC BY-SA 4.0, simulation data, not for navigation); land: Natural Earth (public domain).</small></p>
 </section>
@@ -113,7 +113,7 @@ async function drawMap() {
     }
   }
   firsDrawn = true;
-  document.getElementById("counts").textContent = `${foreign} foreign, ${domestic} Venezuelan aircraft in view`;
+  document.getElementById("counts").textContent = `${foreign} foreign, ${domestic} domestic aircraft in view`;
   document.getElementById("data-time").textContent = utc(fc.data_time);
 }
 async function drawStatus() {
@@ -122,7 +122,7 @@ async function drawStatus() {
     const ev = s.evidence || {};
     return `<p><strong>${esc(s.airspace)}</strong> ${esc(s.name)}: <span class="badge ${esc(s.status)}" data-airspace="${esc(s.airspace)}">${esc(s.status)}</span>
       <small>since ${esc(utc(s.since))}</small><br>foreign aircraft <b class="foreign-count">${esc(ev.foreign_count)}</b>
-      vs baseline ${esc(ev.baseline_foreign)} · Venezuelan ${esc(ev.domestic_count)}
+      vs baseline ${esc(ev.baseline_foreign)} · domestic ${esc(ev.domestic_count)}
       ${(ev.notam_ids || []).length ? "<br>NOTAMs: " + esc(ev.notam_ids.join(", ")) : ""}</p>`;
   }).join("");
   const routes = await (await fetch("/api/v1/routes")).json();
