@@ -7,7 +7,9 @@ problem into one line on stderr and a non-zero exit, never a traceback.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import signal
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -183,20 +185,21 @@ def record(
         handle = out.open("a", encoding="utf-8")
     except OSError as exc:
         fail(f"cannot write {out}: {exc.strerror}")
+    from service.replay import JsonlRecorder
+
     with handle:
-        count = asyncio.run(_record(settings, handle, seconds))
-    typer.echo(f"recorded {count} exchanges to {out}")
+        recorder = JsonlRecorder(handle)
+        asyncio.run(_record(settings, recorder, seconds))
+    typer.echo(f"recorded {recorder.count} exchanges to {out}")
 
 
-async def _record(settings: Settings, handle, seconds: float | None) -> int:
+async def _record(settings: Settings, recorder, seconds: float | None) -> None:
     import httpx
 
     from service.geo.airspaces import load_registries
     from service.jobs import Poller, build_scheduler
-    from service.replay import JsonlRecorder
     from service.store.db import make_engine, make_sessionmaker
 
-    recorder = JsonlRecorder(handle)
     seeds = settings.path(settings.seeds_dir)
     engine = make_engine(settings.resolved_database_url)
     async with httpx.AsyncClient() as http:
@@ -208,15 +211,17 @@ async def _record(settings: Settings, handle, seconds: float | None) -> int:
             recorder=recorder,
         )
         scheduler = build_scheduler(poller)
+        # Ctrl-C or SIGTERM (docker stop) ends a recording as --duration does: the polls in
+        # flight finish and are written, then the count is printed
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
         scheduler.start()
-        try:
-            await asyncio.sleep(seconds if seconds is not None else float("inf"))
-        except asyncio.CancelledError:
-            pass
-        finally:
-            await scheduler.stop()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), seconds)
+        await scheduler.stop()
     engine.dispose()
-    return recorder.count
 
 
 @app.command()

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 
 import httpx
+import pytest
 from typer.testing import CliRunner
 
 from service.cli import app
@@ -98,3 +101,34 @@ def test_record_replay_eval_commands(tmp_path, monkeypatch):
     )
     assert int(rerouted[1]) >= 2 and rerouted[1] == rerouted[2] == rerouted[3], scored.output
     assert "polls after foreign traffic in SVZM collapsed (18:50Z in the truth)" in scored.output
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_record_until_a_signal(signum, tmp_path):
+    """Without --duration a recording ends with Ctrl-C or `docker stop`: the polls in flight
+    are written, the count printed, exit 0."""
+    scenario = load_scenario("venezuela-2025-11")
+    clock = ScenarioClock(scenario.start, scenario.end, speed=SPEED)
+    emulator = create_emulator_app(scenario, clock, faa_client_id=CRED, faa_client_secret=CRED,
+                                   opensky_client_id=CRED, opensky_client_secret=CRED)  # fmt: skip
+    recording = tmp_path / "open-ended.jsonl"
+    with ThreadedServer(emulator) as emu:
+        env = {**os.environ, **feed_env(emu.url, f"sqlite:///{tmp_path / 'rec.db'}")}
+        cli = [sys.executable, "-m", "service.cli"]
+        subprocess.run([*cli, "db", "upgrade"], env=env, cwd=tmp_path, check=True, timeout=60)
+        proc = subprocess.Popen(
+            [*cli, "record", "--out", str(recording)], env=env, cwd=tmp_path,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (
+            not recording.exists() or len(recording.read_text().splitlines()) < 12
+        ):
+            time.sleep(0.1)
+        proc.send_signal(signum)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err[-3000:]
+    assert "Traceback" not in err and " ERROR " not in err, err[-3000:]
+    lines = recording.read_text().splitlines()
+    assert len(lines) >= 12 and all(json.loads(line)["status"] == 200 for line in lines)
+    assert out.strip() == f"recorded {len(lines)} exchanges to {recording}"
