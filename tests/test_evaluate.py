@@ -31,6 +31,12 @@ def status(at: datetime, value: str, airspace: str = "SVZM", state: str = "open"
     )  # fmt: skip
 
 
+def airspace_alert(kind: str, key: str, at: datetime, state: str) -> AlertRow:
+    return AlertRow(
+        type=kind, airspace="SVZM", status=state, dedup_key=key, opened_at=at, evidence={}
+    )
+
+
 def test_closure_and_warning_delays():
     alerts = [
         status(T + timedelta(minutes=27), "ADVISORY", state="resolved"),  # 18:10
@@ -73,22 +79,8 @@ def test_reopening_needs_the_collapse_and_notam_alerts_resolved():
     reopening = {**TRUTH, "reopens_at": (T + timedelta(hours=4)).isoformat()}
     alerts = [
         status(T + timedelta(hours=5), "NORMAL"),
-        AlertRow(
-            type="notam.active",
-            airspace="SVZM",
-            status="open",
-            dedup_key="notam:A0012/25",
-            opened_at=T + timedelta(minutes=27),
-            evidence={},
-        ),
-        AlertRow(
-            type="airspace.traffic_collapse",
-            airspace="SVZM",
-            status="resolved",
-            dedup_key="collapse",
-            opened_at=T + timedelta(minutes=72),
-            evidence={},
-        ),
+        airspace_alert("notam.active", "notam:A0012/25", T + timedelta(minutes=27), "open"),
+        airspace_alert("airspace.traffic_collapse", "collapse", T, "resolved"),
     ]
     result = score(alerts, reopening, 25.0)
     assert result.final_status == "NORMAL" and result.still_open == ["notam:A0012/25"]
