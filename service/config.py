@@ -160,6 +160,8 @@ class DetectionSettings(BaseModel):
     store_positions_margin_deg: float = Field(default=20.0, ge=0)
     route_disruption_window_hours: float = Field(default=24.0, gt=0)
     route_disruption_min_flights: int = Field(default=2, ge=1)
+    route_service_window_hours: float = Field(default=6.0, gt=0)
+    route_service_min_expected: float = Field(default=1.5, gt=0)
 
     @model_validator(mode="after")
     def _ratios(self) -> DetectionSettings:

@@ -39,6 +39,84 @@ FLIGHT_TYPES = {
 }
 
 
+@dataclass(frozen=True)
+class RouteRules:
+    """What route.disrupted means (config.yaml detection.route_*, the watched-routes file):
+    the truth's disrupted routes are computed with the same rules from the flight plans,
+    so the score measures observing them (tracks, landings, route look-ups), as the
+    closure instant does for the airspace."""
+
+    watched: frozenset[tuple[str, str]]
+    window: timedelta
+    min_flights: int
+    service_window: timedelta
+    min_expected: float
+    collapse_ratio: float
+    flights_per_day: dict[tuple[str, str], float]
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RouteRules:
+        from service.seeds import load_route_schedules, load_watched_routes
+
+        det, path = settings.detection, settings.path(settings.watch.routes_file)
+        return cls(frozenset(load_watched_routes(path)),
+                   timedelta(hours=det.route_disruption_window_hours),
+                   det.route_disruption_min_flights,
+                   timedelta(hours=det.route_service_window_hours),
+                   det.route_service_min_expected, det.collapse_ratio,
+                   load_route_schedules(path))  # fmt: skip
+
+
+def disrupted_routes(
+    flights: list[dict[str, Any]],
+    rules: RouteRules,
+    span: tuple[datetime, datetime],
+    outages: list[tuple[datetime, datetime]],
+    min_extra_km: float,
+) -> set[tuple[str, str]]:
+    """Watched routes whose flight plans show ``rules.min_flights`` disrupted flights within
+    the window, or landings falling to ``collapse_ratio`` x the scheduled flights."""
+    start, end = span
+    out = set()
+    for pair in rules.watched:
+        mine = [f for f in flights if (f["origin"], f["destination"]) == pair]
+        cases = sorted(
+            _at(f["arrives_at"])
+            for f in mine
+            if _at(f["arrives_at"]) <= end
+            and (
+                f["behaviour"] in ("diverted", "turned_back")
+                or (f["behaviour"] == "rerouted" and (f["extra_km"] or 0) >= min_extra_km)
+            )
+        )
+        n = rules.min_flights
+        if any(cases[i + n - 1] - cases[i] <= rules.window for i in range(len(cases) - n + 1)):
+            out.add(pair)
+            continue
+        per_day = rules.flights_per_day.get(pair)
+        if per_day is None:
+            continue
+        landings = [
+            _at(f["arrives_at"])
+            for f in mine
+            if f["behaviour"] in ("normal", "rerouted")
+            and f["actual_destination"] == f["destination"]
+        ]
+        t = start
+        while t <= end:
+            since = max(t - rules.service_window, start)
+            covered = (t - since) - sum(
+                (max(timedelta(0), min(b, t) - max(a, since)) for a, b in outages), timedelta(0)
+            )
+            expected = per_day / 24 * covered.total_seconds() / 3600
+            seen = sum(1 for at in landings if t - rules.service_window < at <= t)
+            if expected >= rules.min_expected and seen <= rules.collapse_ratio * expected:
+                out.add(pair)
+                break
+            t += POLL
+    return out
+
+
 @dataclass
 class Score:
     rows: list[dict[str, Any]] = field(default_factory=list)
@@ -94,13 +172,13 @@ class Score:
 
     def table(self) -> str:
         lines = [
-            f"{'alert type':<22} {'truth':>6} {'found':>6} {'hits':>5} {'precision':>9} {'recall':>7}"
+            f"{'alert type':<34} {'truth':>6} {'found':>6} {'hits':>5} {'precision':>9} {'recall':>7}"
         ]
         for r in self.rows:
             p = "-" if r["precision"] is None else f"{r['precision']:.2f}"
             rc = "-" if r["recall"] is None else f"{r['recall']:.2f}"
             lines.append(
-                f"{r['type']:<22} {r['truth']:>6} {r['found']:>6} {r['hits']:>5} {p:>9} {rc:>7}"
+                f"{r['type']:<34} {r['truth']:>6} {r['found']:>6} {r['hits']:>5} {p:>9} {rc:>7}"
             )
         if self.closure_onset is not None:
             lines.append(
@@ -133,6 +211,15 @@ class Score:
         return "\n".join(lines)
 
 
+def _row(alert_type: str, expected: set[str], found: set[str]) -> dict[str, Any]:
+    hits = expected & found
+    return {
+        "type": alert_type, "truth": len(expected), "found": len(found), "hits": len(hits),
+        "precision": len(hits) / len(found) if found else (None if not expected else 0.0),
+        "recall": len(hits) / len(expected) if expected else None,
+    }  # fmt: skip
+
+
 def _polls(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
 
@@ -147,6 +234,7 @@ def score(
     min_extra_km: float,
     poll: timedelta = POLL,
     window: tuple[datetime, datetime] | None = None,
+    routes: RouteRules | None = None,
 ) -> Score:
     """``window``: the data time a recording covers, when it is shorter than the truth's day.
     Flights that departed before it, or landed within two polls of its end, cannot be judged
@@ -182,15 +270,36 @@ def score(
             a.callsign: a for a in alerts if a.type == alert_type and a.callsign not in unjudged
         }
         hits = set(expected) & set(found)
-        out.rows.append({
-            "type": alert_type, "truth": len(expected), "found": len(found), "hits": len(hits),
-            "precision": len(hits) / len(found) if found else (None if not expected else 0.0),
-            "recall": len(hits) / len(expected) if expected else None,
-        })  # fmt: skip
+        out.rows.append(_row(alert_type, set(expected), set(found)))
         if behaviour == "rerouted":
             for cs in hits:
                 truth_km = expected[cs]["extra_km"]
                 extra_errors.append(abs(found[cs].extra_distance_km - truth_km) / truth_km)
+    # incursions: foreign flights entering the airspace while the truth has it closed
+    closure_from = _at(truth.get("closure_onset")) if expect_closure else None
+    closed_until = min(_at(truth.get("reopens_at")) or _at(end), _at(end))
+    entering = {
+        f["callsign"]
+        for f in flights
+        if closure_from is not None
+        and not f["domestic"]
+        and f["callsign"] not in unjudged
+        and f.get("enters_airspace_at")
+        and closure_from <= _at(f["enters_airspace_at"]) < closed_until
+    }
+    out.rows.append(_row("flight.entered_restricted_airspace", entering, {
+        a.callsign for a in alerts
+        if a.type == "flight.entered_restricted_airspace" and a.airspace == out.airspace
+    }))  # fmt: skip
+    if routes is not None:
+        span = window or (_at(truth["start"]), _at(end))
+        outages = [(_at(a), _at(b)) for a, b in truth.get("outages") or []]
+        judged = [f for f in flights if f["callsign"] not in unjudged]
+        out.rows.append(_row(
+            "route.disrupted",
+            {f"{o}-{d}" for o, d in disrupted_routes(judged, routes, span, outages, min_extra_km)},
+            {f"{a.origin}-{a.destination}" for a in alerts if a.type == "route.disrupted"},
+        ))  # fmt: skip
     if extra_errors:
         out.extra_error_mean = statistics.mean(extra_errors)
         out.extra_error_max = max(extra_errors)
@@ -301,7 +410,8 @@ async def evaluate(
         with make_sessionmaker(engine)() as session:
             alerts = list(session.scalars(select(AlertRow)))
         engine.dispose()
-    return score(alerts, truth, settings.detection.reroute_min_extra_km, poll, window)
+    return score(alerts, truth, settings.detection.reroute_min_extra_km, poll, window,
+                 RouteRules.from_settings(settings))  # fmt: skip
 
 
 def recording_polls(

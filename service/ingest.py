@@ -20,10 +20,11 @@ from sqlalchemy.orm import Session
 
 from service.detect.engine import DetectionEngine, IngestResult
 from service.detect.tracks import ActiveFlight, TrackPoint
-from service.domain import AirspaceStatus, Notam, Route
+from service.domain import AirspaceStatus, AlertType, Notam, Route
 from service.store.alerts import save_alert_events
 from service.store.models import (
     AirspaceStatusRow,
+    AlertRow,
     FeedHealthRow,
     FlightRow,
     NotamRow,
@@ -252,6 +253,7 @@ def restore_engine(session: Session, engine: DetectionEngine) -> None:
         engine.set_notams([notam_from_row(row)])
     if engine.data_time is None:
         return
+    restore_routes(session, engine)
     horizon = engine.data_time - timedelta(minutes=engine.settings.detection.flight_gap_minutes)
     open_flights = session.scalars(
         select(FlightRow).where(FlightRow.state == "airborne", FlightRow.last_seen >= horizon)
@@ -288,6 +290,52 @@ def restore_engine(session: Session, engine: DetectionEngine) -> None:
                 flight.airborne_seen = True
         if flight.points:
             engine.tracks.restore(flight)
+
+
+def restore_routes(session: Session, engine: DetectionEngine) -> None:
+    """The route figures' week of finished flights, feed coverage and open route alerts."""
+    from service.detect.routes import DISRUPTING, HISTORY, RouteFlight
+
+    tracker = engine.route_disruptions
+    since = engine.data_time - HISTORY
+    for (at,) in session.execute(
+        select(TrafficSampleRow.observed_at)
+        .where(TrafficSampleRow.observed_at >= since)
+        .distinct()
+        .order_by(TrafficSampleRow.observed_at)
+    ):
+        tracker.covered(at)
+    cases = {
+        a.flight_id: a
+        for a in session.scalars(
+            select(AlertRow).where(
+                AlertRow.type.in_([t.value for t in DISRUPTING]), AlertRow.observed_at >= since
+            )
+        )
+    }
+    landed = session.scalars(
+        select(FlightRow)
+        .where(FlightRow.state == "landed", FlightRow.last_seen >= since)
+        .order_by(FlightRow.last_seen)
+    )
+    for row in landed:
+        if (row.origin, row.destination) not in tracker.routes:
+            continue
+        case = cases.get(row.id)
+        kind = DISRUPTING[AlertType(case.type)] if case else "normal"
+        tracker.flight_finished(
+            (row.origin, row.destination),
+            RouteFlight(row.last_seen, kind, row.callsign,
+                        case.extra_distance_km if case else None, case.dedup_key if case else None),
+        )  # fmt: skip
+    for row in session.scalars(
+        select(AlertRow).where(
+            AlertRow.type == AlertType.ROUTE_DISRUPTED.value, AlertRow.status == "open"
+        )
+    ):
+        if row.origin and row.destination:
+            collapsed = bool(((row.evidence or {}).get("service") or {}).get("collapsed"))
+            tracker.open_alert((row.origin, row.destination), row.dedup_key, collapsed)
 
 
 def notam_from_row(row: NotamRow) -> Notam:

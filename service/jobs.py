@@ -39,7 +39,7 @@ from service.ingest import persist, record_feed_health, restore_engine, save_not
 from service.leader import LeaderElector
 from service.metrics import Metrics
 from service.notam.faa import notam_from_faa_item
-from service.seeds import load_local_routes, load_watched_routes
+from service.seeds import load_local_routes, load_route_schedules, load_watched_routes
 from service.webhooks.delivery import deliver_due
 
 log = logging.getLogger("firwatch.jobs")
@@ -97,6 +97,7 @@ class Poller:
             airspaces,
             airports,
             load_watched_routes(settings.path(settings.watch.routes_file)),
+            load_route_schedules(settings.path(settings.watch.routes_file)),
         )
         local = settings.feeds.routes.local_file
         self.local_routes = load_local_routes(settings.path(local)) if local else {}

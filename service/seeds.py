@@ -17,6 +17,31 @@ def load_watched_routes(path: Path) -> list[tuple[str, str]]:
     >>> load_watched_routes(Path("seeds/watched_routes.yaml"))[0]
     ('EHAM', 'TNCC')
     """
+    return [route for route, _ in _route_entries(path)]
+
+
+def load_route_schedules(path: Path) -> dict[tuple[str, str], float]:
+    """Scheduled flights per day of the watched routes that give ``flights_per_day``: the
+    expectation a route's landings are judged against until it has a day of history.
+
+    >>> load_route_schedules(Path("seeds/watched_routes.yaml"))[("TTPP", "SVMI")]
+    6.0
+    """
+    out = {}
+    for i, (route, entry) in enumerate(_route_entries(path)):
+        if entry.get("flights_per_day") is None:
+            continue
+        try:
+            per_day = float(entry["flights_per_day"])
+        except (TypeError, ValueError) as exc:
+            raise SeedError(f"{path}: routes[{i}].flights_per_day must be a number") from exc
+        if per_day <= 0:
+            raise SeedError(f"{path}: routes[{i}].flights_per_day must be above 0")
+        out[route] = per_day
+    return out
+
+
+def _route_entries(path: Path) -> list[tuple[tuple[str, str], dict]]:
     if not path.exists():
         raise SeedError(f"{path}: watched routes file not found")
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -29,7 +54,7 @@ def load_watched_routes(path: Path) -> list[tuple[str, str]]:
             raise SeedError(f"{path}: routes[{i}] needs origin and destination") from exc
         if len(origin) != 4 or len(destination) != 4:
             raise SeedError(f"{path}: routes[{i}] codes must be 4-letter ICAO")
-        routes.append((origin, destination))
+        routes.append(((origin, destination), entry))
     return routes
 
 

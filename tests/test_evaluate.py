@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from service.evaluate import score
+from service.evaluate import RouteRules, disrupted_routes, score
 from service.store.models import AlertRow
 
 T = datetime(2025, 11, 21, 17, 43, tzinfo=UTC)
@@ -87,3 +87,56 @@ def test_reopening_needs_the_collapse_and_notam_alerts_resolved():
     assert result.failures(0.95, 0.95, 0.1, None) == [
         "still open after the reopening: notam:A0012/25"
     ]
+
+
+def flight(callsign, origin, destination, arrives, behaviour="normal", **kw) -> dict:
+    return {"callsign": callsign, "origin": origin, "destination": destination,
+            "arrives_at": arrives.isoformat(), "departs_at": (arrives - timedelta(hours=1)).isoformat(),
+            "behaviour": behaviour, "domestic": False, "extra_km": kw.get("extra_km"),
+            "actual_destination": kw.get("landing", destination), "watched_route": True,
+            "enters_airspace_at": kw["enters"].isoformat() if "enters" in kw else None}  # fmt: skip
+
+
+def test_disrupted_routes_from_the_flight_plans():
+    """Two disrupted flights of a route within the window, or a scheduled route whose
+    landings stop for the service window; a rare route, a short reroute or an outage
+    is neither."""
+    rules = RouteRules(
+        watched=frozenset({("TTPP", "SVMI"), ("SKBO", "TNCC"), ("LEMD", "SVMI"), ("EHAM", "TNCC")}),
+        window=timedelta(hours=24), min_flights=2, service_window=timedelta(hours=6),
+        min_expected=1.5, collapse_ratio=0.2,
+        flights_per_day={("TTPP", "SVMI"): 6.0, ("LEMD", "SVMI"): 2.0},
+    )  # fmt: skip
+    start, end = T - timedelta(hours=6), T + timedelta(hours=10)
+    flights = [
+        *(flight(f"BWA{h}", "TTPP", "SVMI", start + timedelta(hours=h)) for h in (1, 5)),
+        flight("AVA1", "SKBO", "TNCC", T + timedelta(hours=1), "rerouted", extra_km=300.0),
+        flight("AVA2", "SKBO", "TNCC", T + timedelta(hours=3), "diverted", landing="TNCA"),
+        flight("KLM1", "EHAM", "TNCC", T + timedelta(hours=2), "rerouted", extra_km=300.0),
+        flight("KLM2", "EHAM", "TNCC", T + timedelta(hours=4), "rerouted", extra_km=10.0),
+        flight("IBE1", "LEMD", "SVMI", start + timedelta(hours=1)),
+    ]
+    found = disrupted_routes(flights, rules, (start, end), [], 25.0)
+    assert found == {("TTPP", "SVMI"), ("SKBO", "TNCC")}
+    # the feeds down for the hours TTPP-SVMI has no landing: nothing to judge it on
+    outage = [(start + timedelta(hours=5, minutes=5), end)]
+    assert disrupted_routes(flights, rules, (start, end), outage, 25.0) == {("SKBO", "TNCC")}
+
+
+def test_incursion_and_route_rows():
+    truth = {**TRUTH, "start": (T - timedelta(hours=6)).isoformat(), "flights": [
+        flight("CKS1", "KMIA", "SBGR", T + timedelta(hours=8), enters=T + timedelta(hours=3)),
+        flight("TAM1", "SBGR", "KMIA", T + timedelta(hours=8), enters=T + timedelta(minutes=5)),
+    ]}  # fmt: skip
+    rules = RouteRules(frozenset({("SBGR", "KMIA")}), timedelta(hours=24), 2,
+                       timedelta(hours=6), 1.5, 0.2, {})  # fmt: skip
+    alerts = [
+        AlertRow(type="flight.entered_restricted_airspace", airspace="SVZM", callsign="CKS1"),
+        AlertRow(type="route.disrupted", origin="SBGR", destination="KMIA"),
+    ]
+    rows = {r["type"]: r for r in score(alerts, truth, 25.0, routes=rules).rows}
+    incursions = rows["flight.entered_restricted_airspace"]
+    assert (incursions["truth"], incursions["hits"], incursions["precision"]) == (1, 1, 1.0)
+    assert rows["route.disrupted"]["precision"] == 0.0  # nothing disrupted SBGR-KMIA
+    failures = score(alerts, truth, 25.0, routes=rules).failures(0.95, 0.95, 0.1, 2)
+    assert "route.disrupted precision 0.00 < 0.95" in failures

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import statistics
 from collections import OrderedDict, deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,7 +24,7 @@ from service.config import Settings
 from service.detect.domestic import DomesticAddresses
 from service.detect.flights import FlightContext, evaluate_finished_flight
 from service.detect.reroute import RerouteAssessment
-from service.detect.routes import RouteDisruptionTracker
+from service.detect.routes import DISRUPTING, RouteDisruptionTracker, RouteFlight
 from service.detect.status import NOTAM_STATUS, NotamSignal, StatusTracker
 from service.detect.tracks import ActiveFlight, TrackAssembler
 from service.domain import (
@@ -85,6 +85,7 @@ class DetectionEngine:
         airspaces: AirspaceRegistry,
         airports: AirportRegistry,
         watched_routes: Iterable[tuple[str, str]],
+        flights_per_day: Mapping[tuple[str, str], float] | None = None,
     ):
         det = settings.detection
         self.settings = settings
@@ -133,6 +134,12 @@ class DetectionEngine:
             frozenset(self.context.watched_routes),
             timedelta(hours=det.route_disruption_window_hours),
             det.route_disruption_min_flights,
+            service_window=timedelta(hours=det.route_service_window_hours),
+            service_min_expected=det.route_service_min_expected,
+            collapse_ratio=det.collapse_ratio,
+            recover_ratio=det.recover_ratio,
+            flights_per_day=dict(flights_per_day or {}),
+            max_gap=timedelta(minutes=det.flight_gap_minutes),
         )
         # Positions are stored only near the watched airspaces (and for flights on watched
         # routes): a global snapshot is 12,000 aircraft every few seconds.
@@ -214,6 +221,8 @@ class DetectionEngine:
                 ):
                     status = AirspaceStatus.ADVISORY  # a small area inside the FIR
                 signal = signals[code]
+                if fraction >= NOTAM_COVER_MIN_FRACTION:
+                    signal.covering.append(notam.number or notam.id)
                 signal.notam_ids.append(notam.number or notam.id)
                 signal.reasons.append(f"{notam.number}: {notam.classification_reason}")
                 if status_rank(status) > status_rank(signal.status):
@@ -256,6 +265,8 @@ class DetectionEngine:
         at = snapshot.fetched_at
         self.data_time = max(self.data_time, at) if self.data_time else at
         result = IngestResult(data_time=at)
+        # NOTAMs first: an aircraft entering an airspace is judged against what is in force now
+        result.alerts.extend(self._notam_events(at))
         positions = sorted(snapshot.positions, key=lambda p: p.observed_at)
         lons = np.fromiter((p.lon for p in positions), dtype=float, count=len(positions))
         lats = np.fromiter((p.lat for p in positions), dtype=float, count=len(positions))
@@ -324,13 +335,13 @@ class DetectionEngine:
         for flight in self.tracks.expire(at):
             self._close(flight, at, result)
 
-        result.alerts.extend(self.route_disruptions.observe(result.alerts, at))
-        result.alerts.extend(self._notam_events(at))
         if snapshot.complete:
+            self.route_disruptions.covered(at)
             self._count_traffic(snapshot.source, at, member, positions, result)
         for tracker in self.trackers.values():
             result.alerts.extend(tracker.evaluate(at))
             result.statuses.append(tracker)
+        result.alerts.extend(self.route_disruptions.evaluate(at))
         return result
 
     def _count_traffic(
@@ -367,9 +378,16 @@ class DetectionEngine:
         )
 
     def _incursion(self, flight: ActiveFlight, code: str, position) -> list[AlertEvent]:
-        """A foreign aircraft entering an airspace that is currently restricted or closed."""
+        """A foreign aircraft entering an airspace that is currently restricted or closed.
+
+        Traffic alone can make an airspace RESTRICTED, but an aircraft entering it then, with
+        no NOTAM over the airspace in force, is the traffic coming back (a warning
+        cancelled, a reopening), not a violation: an incursion needs both."""
         tracker = self.trackers[code]
-        if tracker.status not in (AirspaceStatus.RESTRICTED, AirspaceStatus.CLOSED):
+        if (
+            tracker.status not in (AirspaceStatus.RESTRICTED, AirspaceStatus.CLOSED)
+            or not tracker.notam.covering
+        ):
             return []
         return [
             AlertEvent(
@@ -392,6 +410,7 @@ class DetectionEngine:
                     "altitude_ft": position.altitude_ft,
                     "airspace_status": tracker.status.value,
                     "status_since": tracker.since.isoformat() if tracker.since else None,
+                    "notams": list(tracker.notam.covering),
                     "source": position.source,
                 },
             )
@@ -438,6 +457,18 @@ class DetectionEngine:
             else:
                 usual.append(assessment.flown_km)  # how this route is flown when nothing is avoided
         result.alerts.extend(events)
+        if flight.landed_at and flight.origin and flight.destination:
+            case = next((e for e in events if e.type in DISRUPTING), None)
+            self.route_disruptions.flight_finished(
+                (flight.origin, flight.destination),
+                RouteFlight(
+                    finished_at=flight.landed_time or at,
+                    kind=DISRUPTING[case.type] if case else "normal",
+                    callsign=flight.callsign,
+                    extra_km=case.extra_distance_km if case else None,
+                    alert_key=case.dedup_key if case else None,
+                ),
+            )
         update = result.flights.setdefault(flight.id, FlightUpdate(flight))
         update.assessment = assessment
 

@@ -68,6 +68,8 @@ class NotamSignal:
     status: AirspaceStatus = AirspaceStatus.NORMAL
     notam_ids: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
+    # NOTAMs in force over at least half of the airspace (not a small area inside it)
+    covering: list[str] = field(default_factory=list)
 
 
 class StatusTracker:

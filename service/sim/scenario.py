@@ -65,6 +65,7 @@ AIRLINES = {
     "GLO": (0xE49000, "Brazil", 37000),
     "AZU": (0xE4A000, "Brazil", 36000),
     "SLM": (0x0C8000, "Suriname", 35000),
+    "CKS": (0xA30000, "United States", 35000),
     "VCV": (0x0D8000, "Venezuela", 31000),
     "ROI": (0x0D9000, "Venezuela", 29000),
     "LER": (0x0DA000, "Venezuela", 30000),
@@ -119,6 +120,9 @@ TURN_BACK = (
     timedelta(minutes=27),
 )
 DIVERSION = ("SKBO", "TNCC", "AVA", datetime(2025, 11, 21, 21, 5, tzinfo=UTC), "TNCA")
+# where every foreign carrier avoids SVZM, one cargo flight flies its great circle through
+# it anyway, entering hours after the closure: an incursion
+INCURSION = ("KMIA", "SBGR", "CKS", datetime(2025, 11, 21, 18, 40, tzinfo=UTC))
 
 
 @dataclass(frozen=True)
@@ -151,6 +155,8 @@ class Scenario:
     variant: Variant = field(default_factory=lambda: Variant(NAME))
     airspace: str = "SVZM"
     closure_onset: datetime | None = None
+    # first time each foreign flight is inside the airspace (data time)
+    entries: dict[str, datetime] = field(default_factory=dict)
     _by_callsign: dict[str, FlightPlan] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -194,6 +200,9 @@ class Scenario:
                 "watched_route": (f.origin, f.destination) in self.watched,
                 "extra_km": f.extra_km,
                 "actual_destination": f.landing,
+                "enters_airspace_at": self.entries[f.callsign].isoformat()
+                if f.callsign in self.entries
+                else None,
                 "path": [[round(x, 4), round(y, 4)] for x, y in f.waypoints],
             }
             for f in self.flights
@@ -359,6 +368,9 @@ class _Builder:
                 t += timedelta(minutes=every)
         if self.variant.warning:
             self._special()
+        if self.variant.expect_closure:
+            origin, destination, airline, departs = INCURSION
+            self.flights.append(self.plan(origin, destination, airline, departs))
         # no foreign landing right at the end of the window, where "landed" or "still airborne"
         # would depend on the poll phase (domestic flights raise no flight alerts)
         return [
@@ -449,6 +461,11 @@ def _build(name: str) -> Scenario:
         watched=frozenset(load_watched_routes(SEEDS / "watched_routes.yaml")),
         cancelled=builder.cancelled, variant=variant,
         closure_onset=builder.closure_onset(flights) if variant.warning else None,
+        entries={
+            f.callsign: at
+            for f in flights
+            if not f.domestic and (at := f.entry_time(builder.svzm)) is not None
+        },
     )  # fmt: skip
 
 

@@ -1,4 +1,4 @@
-"""Engine-level detection: incursions into a restricted airspace."""
+"""Engine-level detection: incursions into a restricted airspace, route disruption."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from service.config import ConfigError, load_settings
 from service.detect.engine import DetectionEngine
-from service.domain import AirspaceStatus, AlertType, Position, Snapshot
+from service.domain import AirspaceStatus, AlertType, Notam, NotamClass, Position, Snapshot
 from service.geo.airspaces import AirportRegistry, AirspaceRegistry
 from tests.conftest import ROOT
 
@@ -25,6 +25,13 @@ def engine(settings) -> DetectionEngine:
     )
 
 
+def warn(e: DetectionEngine, fir: str = "SVZM") -> None:
+    """A whole-FIR warning NOTAM in force, as KICZ A0012/25 was for SVZM."""
+    e.set_notams([Notam(id=f"W-{fir}", number="A0012/25", raw_text="", fir=fir,
+                        valid_from=T0 - timedelta(hours=3), text="EXERCISE CAUTION",
+                        classification=NotamClass.WARNING)])  # fmt: skip
+
+
 def snap(at, *positions) -> Snapshot:
     return Snapshot(source="adsbx", fetched_at=at, positions=tuple(positions))
 
@@ -35,6 +42,7 @@ def pos(icao24, at, lon, lat) -> Position:
 
 def test_incursion_only_when_restricted_and_foreign(settings):
     e = engine(settings)
+    warn(e)
 
     def restrict() -> None:  # as the status tracker would after a traffic collapse
         e.trackers["SVZM"].status = AirspaceStatus.RESTRICTED
@@ -58,8 +66,28 @@ def test_incursion_only_when_restricted_and_foreign(settings):
 
 def test_no_incursion_while_normal(settings):
     e = engine(settings)
+    warn(e)
     alerts = e.ingest(snap(T0, pos("a00002", T0, -66.0, 8.0))).alerts
     assert not [a for a in alerts if a.type == AlertType.FLIGHT_ENTERED_RESTRICTED]
+
+
+def test_no_incursion_into_a_restriction_from_traffic_alone(settings):
+    """RESTRICTED from a traffic collapse with no NOTAM in force (a warning cancelled, a
+    reopening): a foreign aircraft entering is the traffic coming back, not an incursion."""
+    e = engine(settings)
+    e.trackers["SVZM"].status = AirspaceStatus.RESTRICTED
+    e.ingest(snap(T0, pos("a00003", T0, -66.0, 16.5)))
+    t1 = T0 + timedelta(minutes=5)
+    e.trackers["SVZM"].status = AirspaceStatus.RESTRICTED
+    alerts = e.ingest(snap(t1, pos("a00003", t1, -66.0, 8.0))).alerts
+    assert not [a for a in alerts if a.type == AlertType.FLIGHT_ENTERED_RESTRICTED]
+    warn(e)  # the same entry with the warning in force is one
+    t2 = T0 + timedelta(minutes=10)
+    e.trackers["SVZM"].status = AirspaceStatus.RESTRICTED
+    alerts = e.ingest(snap(t2, pos("a00003", t2, -66.0, 16.5), pos("a00004", t2, -66.0, 8.0)))
+    entered = [a for a in alerts.alerts if a.type == AlertType.FLIGHT_ENTERED_RESTRICTED]
+    assert [a.icao24 for a in entered] == ["a00004"]
+    assert entered[0].evidence["notams"] == ["A0012/25"]
 
 
 def test_domestic_is_per_watched_airspace(settings):
@@ -72,6 +100,7 @@ def test_domestic_is_per_watched_airspace(settings):
         }
     )
     e = engine(settings.model_copy(update={"watch": watch}))
+    warn(e, "SKED")
     over_venezuela, over_colombia = (-66.0, 8.0), (-74.0, 4.5)
     snapshot = Snapshot(
         source="opensky",

@@ -172,6 +172,21 @@ async def test_scenario_end_to_end(tmp_path, receiver, scenario, database_url):
     turned_truth = {f["callsign"] for f in truth["flights"] if f["behaviour"] == "turned_back"}
     assert {a["callsign"] for a in alerts if a["type"] == "flight.turned_back"} == turned_truth
 
+    # -- route disruption: ABC routes flown around, Caracas services stopped -----------------
+    routes = {(a["origin"], a["destination"]): a for a in alerts if a["type"] == "route.disrupted"}
+    for pair in (("TTPP", "SVMI"), ("MPTO", "SVMI")):  # cancelled after the warning
+        service = routes[pair]["evidence"]["service"]
+        assert service["collapsed"] and service["flights_seen"] == 0, service
+        assert service["expected"] >= 1.5 and service["baseline"] == "configured: 6 flights/day"
+    abc = routes[("SKBO", "TNCC")]["evidence"]
+    assert abc["diversions"] == 1 and abc["share_avoiding"] >= 0.4, abc
+    assert abc["median_extra_km"] > 100 and abc["avoiding"] >= 5, abc
+    assert ("LEMD", "SVMI") not in routes  # two flights a day: too rare to judge by absence
+    # -- the cargo flight that crossed SVZM hours after the closure: an incursion --------------
+    (incursion,) = [a for a in alerts if a["type"] == "flight.entered_restricted_airspace"]
+    assert incursion["callsign"].startswith("CKS") and incursion["airspace"] == "SVZM"
+    assert incursion["evidence"]["notams"] == ["A0012/25"]
+
     # -- feeds healthy, webhooks signed and verifiable -----------------------------------------
     for feed in ("opensky", "adsbx", "faa_notam"):
         assert health["feeds"][feed]["last_success_at"], health
