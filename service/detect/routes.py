@@ -126,7 +126,6 @@ class RouteDisruptionTracker:
         flights_per_day: dict[Route, float] | None = None,
         max_gap: timedelta = timedelta(minutes=30),
     ) -> None:
-        self.watched = watched
         self.window = window
         self.min_flights = min_flights
         self.service_window = service_window
