@@ -295,10 +295,15 @@ def score(
         span = window or (_at(truth["start"]), _at(end))
         outages = [(_at(a), _at(b)) for a, b in truth.get("outages") or []]
         judged = [f for f in flights if f["callsign"] not in unjudged]
+        expected = disrupted_routes(judged, routes, span, outages, min_extra_km)
+        # a route disrupted only when the flights the recording saw in part count as well
+        # depends on them: it counts neither way, as they do
+        unsure = disrupted_routes(flights, routes, span, outages, min_extra_km) - expected
         out.rows.append(_row(
             "route.disrupted",
-            {f"{o}-{d}" for o, d in disrupted_routes(judged, routes, span, outages, min_extra_km)},
-            {f"{a.origin}-{a.destination}" for a in alerts if a.type == "route.disrupted"},
+            {f"{o}-{d}" for o, d in expected},
+            {f"{a.origin}-{a.destination}" for a in alerts
+             if a.type == "route.disrupted" and (a.origin, a.destination) not in unsure},
         ))  # fmt: skip
     if extra_errors:
         out.extra_error_mean = statistics.mean(extra_errors)

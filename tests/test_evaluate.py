@@ -140,3 +140,21 @@ def test_incursion_and_route_rows():
     assert rows["route.disrupted"]["precision"] == 0.0  # nothing disrupted SBGR-KMIA
     failures = score(alerts, truth, 25.0, routes=rules).failures(0.95, 0.95, 0.1, 2)
     assert "route.disrupted precision 0.00 < 0.95" in failures
+
+
+def test_a_route_disrupted_only_with_flights_seen_in_part_counts_neither_way():
+    """A recording that starts mid-flight: one of the route's two reroutes departed before
+    it, so whether the route counts as disrupted depends on a flight it saw in part."""
+    start = T - timedelta(hours=6)
+    window = (T, T + timedelta(hours=10))
+    truth = {**TRUTH, "start": start.isoformat(), "flights": [
+        flight("AVA1", "SKBO", "TNCC", T + timedelta(minutes=30), "rerouted", extra_km=300.0),
+        flight("AVA2", "SKBO", "TNCC", T + timedelta(hours=4), "rerouted", extra_km=300.0),
+    ]}  # fmt: skip
+    rules = RouteRules(frozenset({("SKBO", "TNCC")}), timedelta(hours=24), 2,
+                       timedelta(hours=6), 1.5, 0.2, {})  # fmt: skip
+    found = [AlertRow(type="route.disrupted", origin="SKBO", destination="TNCC")]
+    for alerts in (found, []):
+        row = next(r for r in score(alerts, truth, 25.0, window=window, routes=rules).rows
+                   if r["type"] == "route.disrupted")  # fmt: skip
+        assert (row["truth"], row["found"]) == (0, 0)
