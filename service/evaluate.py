@@ -74,46 +74,36 @@ def disrupted_routes(
     outages: list[tuple[datetime, datetime]],
     min_extra_km: float,
 ) -> set[tuple[str, str]]:
-    """Watched routes whose flight plans show ``rules.min_flights`` disrupted flights within
-    the window, or landings falling to ``collapse_ratio`` x the scheduled flights."""
+    """Watched routes the detector's own route rules open an alert for when fed the flight
+    plans' landings every poll (no data during ``outages``; cancelled flights are absences)."""
+    from service.detect.routes import RouteDisruptionTracker, RouteFlight
+
+    tracker = RouteDisruptionTracker(
+        rules.watched, rules.window, rules.min_flights, service_window=rules.service_window,
+        service_min_expected=rules.min_expected, collapse_ratio=rules.collapse_ratio,
+        flights_per_day=rules.flights_per_day,
+    )  # fmt: skip
+    landings = []
+    for f in flights:
+        pair, behaviour = (f["origin"], f["destination"]), f["behaviour"]
+        if pair not in rules.watched or behaviour == "cancelled":
+            continue
+        # a reroute shorter than the alert's minimum is, for the route, a flight as usual
+        short = behaviour == "rerouted" and (f["extra_km"] or 0) < min_extra_km
+        kind = "normal" if behaviour == "normal" or short else behaviour
+        landings.append((_at(f["arrives_at"]), pair, RouteFlight(_at(f["arrives_at"]), kind)))
+    landings.sort(key=lambda x: x[0])
+    out: set[tuple[str, str]] = set()
     start, end = span
-    out = set()
-    for pair in rules.watched:
-        mine = [f for f in flights if (f["origin"], f["destination"]) == pair]
-        cases = sorted(
-            _at(f["arrives_at"])
-            for f in mine
-            if _at(f["arrives_at"]) <= end
-            and (
-                f["behaviour"] in ("diverted", "turned_back")
-                or (f["behaviour"] == "rerouted" and (f["extra_km"] or 0) >= min_extra_km)
-            )
-        )
-        n = rules.min_flights
-        if any(cases[i + n - 1] - cases[i] <= rules.window for i in range(len(cases) - n + 1)):
-            out.add(pair)
-            continue
-        per_day = rules.flights_per_day.get(pair)
-        if per_day is None:
-            continue
-        landings = [
-            _at(f["arrives_at"])
-            for f in mine
-            if f["behaviour"] in ("normal", "rerouted")
-            and f["actual_destination"] == f["destination"]
-        ]
-        t = start
-        while t <= end:
-            since = max(t - rules.service_window, start)
-            covered = (t - since) - sum(
-                (max(timedelta(0), min(b, t) - max(a, since)) for a, b in outages), timedelta(0)
-            )
-            expected = per_day / 24 * covered.total_seconds() / 3600
-            seen = sum(1 for at in landings if t - rules.service_window < at <= t)
-            if expected >= rules.min_expected and seen <= rules.collapse_ratio * expected:
-                out.add(pair)
-                break
-            t += POLL
+    t, i = start, 0
+    while t <= end:
+        while i < len(landings) and landings[i][0] <= t:
+            tracker.flight_finished(landings[i][1], landings[i][2])
+            i += 1
+        if not any(a <= t < b for a, b in outages):
+            tracker.covered(t)
+        out |= {(e.origin, e.destination) for e in tracker.evaluate(t) if not e.resolved}
+        t += POLL
     return out
 
 
