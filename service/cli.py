@@ -36,7 +36,9 @@ ConfigOpt = Annotated[
 
 
 def fail(message: str, code: int = 2) -> None:
-    typer.echo(f"firwatch: {message}", err=True)
+    from service.logs import redact
+
+    typer.echo(f"firwatch: {redact(message)}", err=True)
     raise typer.Exit(code)
 
 
@@ -77,11 +79,14 @@ def serve(
     settings = settings_or_exit(config)
     setup_logging(settings.log_level, settings.log_format)
     _check_database(settings)
+    if host:  # the bind address decides whether reads need a key: the flag's, not the file's
+        settings.api.host = host
     uvicorn.run(
         create_app(settings, role=role),
-        host=host or settings.api.host,
+        host=settings.api.host,
         port=port or settings.api.port,
         log_level=settings.log_level.lower(),
+        log_config=None,  # uvicorn's lines go through our (redacting) handler
     )
 
 
@@ -394,7 +399,9 @@ def db_upgrade(config: ConfigOpt = None) -> None:
         upgrade(settings.resolved_database_url)
     except Exception as exc:
         fail(f"migration failed on {settings.database_url}: {str(exc).splitlines()[0]}", 1)
-    typer.echo(f"database {settings.database_url} is at the latest revision")
+    from service.logs import redact
+
+    typer.echo(redact(f"database {settings.database_url} is at the latest revision"))
 
 
 @app.command()

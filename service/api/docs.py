@@ -1,0 +1,124 @@
+"""The OpenAPI document and its two viewers, served with no network access at all.
+
+Swagger UI and ReDoc come from the ``fastapi-offline`` package's bundled copies (the
+maintained, versioned assets FastAPI's own pages load from a CDN), mounted under
+``/static/docs``.  ``openapi()`` finishes the generated document with what FastAPI cannot
+infer: the problem responses every operation can return (400 for a bad parameter, 401/403
+and 429 from the ``Guard``, 413/422 for bodies), and whether reads need a key at all.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import fastapi_offline
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from service.api.problems import MEDIA_TYPE, TITLES
+
+ASSETS = Path(fastapi_offline.__file__).parent / "static"
+STATIC_URL = "/static/docs"
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+SECURITY_SCHEMES = ("ApiKeyHeader", "BearerKey")
+
+
+def install(app: FastAPI) -> None:
+    app.mount(STATIC_URL, StaticFiles(directory=ASSETS), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger(request: Request) -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title=f"{app.title}: API documentation",
+            swagger_js_url=f"{STATIC_URL}/swagger-ui-bundle.js",
+            swagger_css_url=f"{STATIC_URL}/swagger-ui.css",
+            swagger_favicon_url=f"{STATIC_URL}/favicon.png",
+            swagger_ui_parameters={"persistAuthorization": False, "tryItOutEnabled": True},
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc(request: Request) -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url="/openapi.json",
+            title=f"{app.title}: API reference",
+            redoc_js_url=f"{STATIC_URL}/redoc.standalone.js",
+            redoc_favicon_url=f"{STATIC_URL}/favicon.png",
+            with_google_fonts=False,
+        )
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            doc = get_openapi(
+                title=app.title, version=app.version, description=app.description,
+                routes=app.routes, tags=TAGS,
+            )  # fmt: skip
+            app.openapi_schema = complete(doc, app.state.settings.api.reads_need_key())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+TAGS = [
+    {
+        "name": "alerts",
+        "description": "Alerts as they open, update and resolve; a live SSE stream.",
+    },
+    {
+        "name": "airspaces",
+        "description": "Watched FIRs: status with its evidence, boundary, traffic.",
+    },
+    {"name": "flights", "description": "Flights seen in the feeds and their observed tracks."},
+    {"name": "routes", "description": "Watched city pairs and how their flights fare."},
+    {"name": "map", "description": "What the status page draws, as GeoJSON."},
+    {"name": "notams", "description": "NOTAMs as stored: raw text, parsed fields, geometry."},
+    {"name": "webhooks", "description": "Signed (Standard Webhooks) subscriptions; admin only."},
+    {"name": "health", "description": "Liveness, readiness and Prometheus metrics; no key needed."},
+]
+
+
+def _problem(code: int) -> dict[str, Any]:
+    return {
+        "description": TITLES.get(code, "Error") + " (RFC 9457 problem details)",
+        "content": {MEDIA_TYPE: {"schema": PROBLEM_REF}},
+    }
+
+
+def complete(doc: dict[str, Any], reads_need_key: bool) -> dict[str, Any]:
+    """Problem responses on every operation, one media type for them, the read policy."""
+    for path, item in doc.get("paths", {}).items():
+        for method, op in item.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            responses = op.setdefault("responses", {})
+            for code, response in list(responses.items()):
+                content = response.get("content") or {}
+                if code[0] in "45" and content:
+                    response["content"] = {MEDIA_TYPE: {"schema": PROBLEM_REF}}
+            wanted: list[int] = []
+            if op.get("parameters") or path.startswith("/api/"):
+                wanted.append(400)
+            if "requestBody" in op:
+                wanted += [413, 422]
+            security = op.get("security")
+            if security:
+                wanted += [401, 429]
+                admin = method != "get" or path.startswith("/api/v1/webhooks")
+                if admin:
+                    wanted.append(403)
+                elif not reads_need_key:
+                    op["security"] = [*security, {}]  # reads are open on this bind
+                else:
+                    wanted.append(403)
+            for code in wanted:
+                responses.setdefault(str(code), _problem(code))
+            if "503" not in responses and path.startswith("/api/"):
+                responses["503"] = _problem(503)
+    schemas = doc.get("components", {}).get("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+    return doc
