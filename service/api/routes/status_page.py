@@ -2,10 +2,17 @@
 
 One self-contained HTML page (no CDN, no map tiles: it works offline) that reads the
 public API, so what a person sees is exactly what API clients get.  The map is SVG drawn
-from ``/api/v1/map``; alerts arrive live over ``/api/v1/alerts/stream``.
+from ``/api/v1/map``; alerts arrive live over ``/api/v1/alerts/stream`` (read with fetch,
+not EventSource, so the request can carry a key).  When reads need a key (any bind off
+loopback, e.g. Docker) the page asks for one once and keeps it in ``sessionStorage``.
+A Content-Security-Policy allows only this page's own script (by hash) and same-origin
+requests, and the page cannot be framed.
 """
 
 from __future__ import annotations
+
+import base64
+import hashlib
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
@@ -36,6 +43,10 @@ small{color:#5a6470}.legend span{margin-right:1rem}
 </style></head><body>
 <a href="#status-h" class="skip">Skip to airspace status</a>
 <header><h1>firwatch <small style="color:#cfd8e3">airspace disruption monitor</small></h1></header>
+<form id="key-form" hidden style="margin:1rem 1.2rem;padding:.6rem .9rem;background:#fff3cd;border:1px solid #d8b600">
+<label for="key-input">This service needs an API key with the read scope (kept for this browser session only):</label>
+<input id="key-input" type="password" autocomplete="off" size="48" required> <button type="submit">Use key</button>
+<span id="key-error" role="alert"></span></form>
 <main>
 <section aria-labelledby="map-h"><h2 id="map-h">Map</h2>
 <svg id="map" tabindex="0" role="img" aria-labelledby="map-title map-desc" viewBox="-86 -28 37 39" preserveAspectRatio="xMidYMid meet">
@@ -69,16 +80,69 @@ function el(tag, attrs, parent) { const e = document.createElementNS(SVG, tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v); parent.appendChild(e); return e; }
 function ring(coords) { return coords.map(([x, y]) => `${x},${-y}`).join(" "); }
 let firsDrawn = false, k = 1;
+// reads may need a key (any non-loopback bind): asked once, kept in sessionStorage
+const KEY = "firwatch.api_key";
+let keyWaiters = [];
+function headers() { const key = sessionStorage.getItem(KEY); return key ? {"X-API-Key": key} : {}; }
+function askForKey(message) {
+  const form = document.getElementById("key-form");
+  document.getElementById("key-error").textContent = message || "";
+  form.hidden = false;
+  return new Promise(resolve => keyWaiters.push(resolve));
+}
+document.getElementById("key-form").addEventListener("submit", ev => {
+  ev.preventDefault();
+  sessionStorage.setItem(KEY, document.getElementById("key-input").value.trim());
+  document.getElementById("key-form").hidden = true;
+  const waiting = keyWaiters; keyWaiters = []; waiting.forEach(r => r());
+});
+async function api(path, asBlob) {
+  for (;;) {
+    const r = await fetch(path, {headers: headers()});
+    if (r.status === 401) {
+      const had = sessionStorage.getItem(KEY) !== null;
+      sessionStorage.removeItem(KEY);
+      await askForKey(had ? "The key was refused; try another." : "");
+      continue;
+    }
+    if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
+    return asBlob ? r.blob() : r.json();
+  }
+}
+// Server-Sent Events over fetch (EventSource cannot send a key header); resumes with Last-Event-ID
+async function listen(onEvent) {
+  let last = null;
+  for (;;) {
+    try {
+      const h = headers(); if (last) h["Last-Event-ID"] = last;
+      const r = await fetch("/api/v1/alerts/stream", {headers: h});
+      if (r.status === 401) { sessionStorage.removeItem(KEY); await askForKey("The key was refused; try another."); continue; }
+      const reader = r.body.getReader(), dec = new TextDecoder(); let buf = "";
+      for (;;) {
+        const {value, done} = await reader.read(); if (done) break;
+        buf += dec.decode(value, {stream: true});
+        let cut;
+        while ((cut = buf.indexOf("\\n\\n")) >= 0) {
+          const block = buf.slice(0, cut); buf = buf.slice(cut + 2);
+          const f = {}; for (const line of block.split("\\n")) { const i = line.indexOf(": "); if (i > 0) f[line.slice(0, i)] = line.slice(i + 2); }
+          if (f.id) last = f.id;
+          if (f.event && f.event.startsWith("alert.") && f.data) onEvent(JSON.parse(f.data));
+        }
+      }
+    } catch (e) { console.error(e); }
+    await new Promise(r => setTimeout(r, 2000));
+  }
+}
 function pathOf(geom) {
   const polys = geom.type === "Polygon" ? [geom.coordinates] : geom.type === "MultiPolygon" ? geom.coordinates : [];
   return polys.map(p => p.map(r => "M" + ring(r) + "Z").join("")).join("");
 }
 async function drawMap() {
-  const fc = await (await fetch("/api/v1/map")).json();
+  const fc = await api("/api/v1/map");
   if (!firsDrawn && fc.bbox) {
     const [w, s, e, n] = fc.bbox; k = (e - w) / 37;
     document.getElementById("map").setAttribute("viewBox", `${w} ${-n} ${e - w} ${n - s}`);
-    fetch("/api/v1/map/basemap").then(r => r.json()).then(land => {
+    api("/api/v1/map/basemap").then(land => {
       el("path", {d: pathOf(land.geometry), class: "land", "fill-rule": "evenodd"}, document.getElementById("land"));
     }).catch(console.error);
   }
@@ -117,7 +181,7 @@ async function drawMap() {
   document.getElementById("data-time").textContent = utc(fc.data_time);
 }
 async function drawStatus() {
-  const list = await (await fetch("/api/v1/airspaces")).json();
+  const list = await api("/api/v1/airspaces");
   document.getElementById("airspaces").innerHTML = list.map(s => {
     const ev = s.evidence || {};
     return `<p><strong>${esc(s.airspace)}</strong> ${esc(s.name)}: <span class="badge ${esc(s.status)}" data-airspace="${esc(s.airspace)}">${esc(s.status)}</span>
@@ -125,7 +189,7 @@ async function drawStatus() {
       vs baseline ${esc(ev.baseline_foreign)} · domestic ${esc(ev.domestic_count)}
       ${(ev.notam_ids || []).length ? "<br>NOTAMs: " + esc(ev.notam_ids.join(", ")) : ""}</p>`;
   }).join("");
-  const routes = await (await fetch("/api/v1/routes")).json();
+  const routes = await api("/api/v1/routes");
   document.getElementById("routes").innerHTML = routes.map(r => `<tr><th scope="row">${esc(r.route)}</th>
     <td>${esc(r.flights)}</td><td>${r.share_avoiding == null ? "–" : Math.round(r.share_avoiding * 100) + " %"}</td>
     <td>${r.median_extra_km == null ? "–" : esc(r.median_extra_km) + " km"}</td><td>${esc(r.diversions)}</td></tr>`).join("");
@@ -137,7 +201,8 @@ async function drawStatus() {
       img.alt = `Aircraft inside ${s.airspace} over time: foreign (red) and domestic (blue) against the baseline (dashed)`;
       img.style.maxWidth = "100%"; charts.appendChild(img);
     }
-    img.src = `/api/v1/airspaces/${encodeURIComponent(s.airspace)}/traffic.svg?t=${Date.now()}`;
+    const blob = await api(`/api/v1/airspaces/${encodeURIComponent(s.airspace)}/traffic.svg`, true);
+    const old = img.src; img.src = URL.createObjectURL(blob); if (old.startsWith("blob:")) URL.revokeObjectURL(old);
   }
 }
 const rows = new Map();
@@ -149,14 +214,9 @@ function showAlert(a) {
   tr.innerHTML = html;
 }
 async function start() {
-  const first = await (await fetch("/api/v1/alerts?limit=50")).json();
+  const first = await api("/api/v1/alerts?limit=50");
   first.items.slice().reverse().forEach(showAlert);
-  if (window.EventSource) {
-    const es = new EventSource("/api/v1/alerts/stream");
-    for (const kind of ["opened", "resolved", "reopened"]) es.addEventListener("alert." + kind, ev => showAlert(JSON.parse(ev.data)));
-  } else {
-    setInterval(async () => (await (await fetch("/api/v1/alerts?limit=50")).json()).items.slice().reverse().forEach(showAlert), 5000);
-  }
+  listen(showAlert);
   const tick = async () => { try { await drawMap(); await drawStatus(); } catch (e) { console.error(e); } };
   await tick(); setInterval(tick, 3000);
 }
@@ -165,6 +225,24 @@ start();
 """
 
 
+SCRIPT = PAGE[PAGE.index("<script>") + len("<script>") : PAGE.index("</script>")]
+# the one inline script is allowed by its hash: an injected <script> would not run
+CSP = "; ".join((
+    "default-src 'none'",
+    f"script-src 'sha256-{base64.b64encode(hashlib.sha256(SCRIPT.encode()).digest()).decode()}'",
+    "style-src 'unsafe-inline'",
+    "img-src 'self' blob: data:",
+    "connect-src 'self'",
+    "form-action 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+))  # fmt: skip
+
+
 @router.get("/", response_class=HTMLResponse)
-def status_page() -> str:
-    return PAGE
+def status_page() -> HTMLResponse:
+    return HTMLResponse(
+        PAGE,
+        headers={"Content-Security-Policy": CSP, "X-Frame-Options": "DENY",
+                 "Cache-Control": "no-cache"},
+    )  # fmt: skip
