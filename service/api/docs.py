@@ -81,6 +81,16 @@ TAGS = [
 ]
 
 
+# parameters some routes leave undescribed get the project's one meaning for the name
+PARAM_DOCS = {
+    "route": "Origin-destination ICAO pair, e.g. EHAM-TNCC",
+    "code": "FIR ICAO code, e.g. SVZM",
+    "since": "RFC 3339 time with a time zone",
+    "limit": "Page size",
+    "cursor": "Opaque cursor from the previous page's `next` link",
+}
+
+
 def _problem(code: int) -> dict[str, Any]:
     return {
         "description": TITLES.get(code, "Error") + " (RFC 9457 problem details)",
@@ -94,6 +104,9 @@ def complete(doc: dict[str, Any], reads_need_key: bool) -> dict[str, Any]:
         for method, op in item.items():
             if method not in ("get", "post", "put", "patch", "delete"):
                 continue
+            for param in op.get("parameters", []):
+                if not param.get("description") and param["name"] in PARAM_DOCS:
+                    param["description"] = PARAM_DOCS[param["name"]]
             responses = op.setdefault("responses", {})
             for code, response in list(responses.items()):
                 content = response.get("content") or {}
