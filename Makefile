@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo demo-full test run lint format bench clean install dev
+.PHONY: demo demo-full test run lint format bench clean install dev browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,11 @@ bench: dev
 	$(BIN)/python benchmarks/bench_replay.py
 	$(BIN)/python benchmarks/bench_api.py
 	$(BIN)/python benchmarks/bench_webhooks.py
+
+## make browser: Debian's chromium and its driver for the browser tests (needs root/sudo)
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		(apt-get update -q && apt-get install -y -q chromium chromium-driver)
 
 lint: dev
 	$(BIN)/ruff check .
