@@ -112,6 +112,17 @@ PARAM_DOCS = {
 }
 
 
+def _not_null(param: dict[str, Any]) -> None:
+    """An optional parameter is left out, never sent as ``null``: drop FastAPI's null branch."""
+    schema = param.get("schema", {})
+    branches = [b for b in schema.get("anyOf", []) if b.get("type") != "null"]
+    if "anyOf" in schema and len(branches) == 1:
+        del schema["anyOf"]
+        schema.update(branches[0])
+    elif "anyOf" in schema:
+        schema["anyOf"] = branches
+
+
 def _problem(code: int) -> dict[str, Any]:
     return {
         "description": TITLES.get(code, "Error") + " (RFC 9457 problem details)",
@@ -126,6 +137,7 @@ def complete(doc: dict[str, Any], reads_need_key: bool) -> dict[str, Any]:
             if method not in ("get", "post", "put", "patch", "delete"):
                 continue
             for param in op.get("parameters", []):
+                _not_null(param)
                 if not param.get("description") and param["name"] in PARAM_DOCS:
                     param["description"] = PARAM_DOCS[param["name"]]
             responses = op.setdefault("responses", {})

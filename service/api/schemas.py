@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from service.domain import AlertType, Severity
 
@@ -298,7 +298,7 @@ class WebhookCreate(BaseModel):
     )
     filters: WebhookFilters = Field(default_factory=WebhookFilters)
     description: PlainText = Field(default="", description="Free text for operators")
-    enabled: bool = Field(default=True, description="Whether messages are sent")
+    enabled: StrictBool = Field(default=True, description="Whether messages are sent")
 
 
 class WebhookUpdate(BaseModel):
@@ -312,7 +312,7 @@ class WebhookUpdate(BaseModel):
     event_types: list[AlertType] = Field(default=None, max_length=20)  # type: ignore[assignment]
     filters: WebhookFilters = None  # type: ignore[assignment]
     description: PlainText = None  # type: ignore[assignment]
-    enabled: bool = None  # type: ignore[assignment]
+    enabled: StrictBool = None  # type: ignore[assignment]
 
     @model_validator(mode="before")
     @classmethod
