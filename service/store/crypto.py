@@ -2,7 +2,7 @@
 
 The key comes from the environment: ``FIRWATCH_SECRET_KEY`` holds one or more Fernet keys
 separated by commas.  The first encrypts; every one of them decrypts, so a key is rotated by
-putting a new key first, re-encrypting (``firwatch db reencrypt-secrets``) and then dropping
+putting a new key first, re-encrypting the stored secrets (``reencrypt``) and then dropping
 the old key (README, "Secrets at rest").  Without the variable, a key is generated once into
 ``FIRWATCH_SECRET_KEY_FILE`` (default ``var/secret.key``, mode 0600) so a laptop demo works;
 production sets the variable from its secret store.
