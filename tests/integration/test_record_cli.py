@@ -20,8 +20,7 @@ from service.sim.clock import ScenarioClock
 from service.sim.emulator import create_emulator_app
 from service.sim.scenario import load_scenario
 from tests.conftest import ROOT
-from tests.integration.test_venezuela_scenario import CRED
-from tests.support import ThreadedServer
+from tests.support import CRED, ThreadedServer
 
 SPEED = 600.0  # 0.5 s of polling = 5 scenario minutes
 
