@@ -327,3 +327,12 @@ def test_feed_retry_after_is_capped():
 
 def test_alert_json_round_trip(client):
     assert json.loads(client.get("/api/v1/alerts").text) == {"items": [], "next": None}
+
+
+def test_status_page_headers(client):
+    r = client.get("/")
+    assert r.headers["x-frame-options"] == "DENY"
+    assert r.headers["x-content-type-options"] == "nosniff"
+    csp = r.headers["content-security-policy"]
+    assert "script-src 'sha256-" in csp and "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]

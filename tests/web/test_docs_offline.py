@@ -1,5 +1,5 @@
 """``/docs`` and ``/redoc`` render with no network, and the status page behind read auth,
-in headless Chromium (``make browser`` installs it; a test never installs packages).
+in headless Chromium (``make browsers`` installs it; a test never installs packages).
 Every request the browser makes is recorded: any that leaves 127.0.0.1 fails the test."""
 
 from __future__ import annotations
@@ -19,11 +19,13 @@ from tests.support import ThreadedServer, wait_for
 CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 LOCAL = ("http://127.0.0.1:", "data:", "blob:", "about:", "chrome")
 
+pytestmark = pytest.mark.browser
+
 
 @pytest.fixture
 def browser():
     missing = [p for p in (CHROMIUM, DRIVER) if not Path(p).exists()]
-    assert not missing, f"{missing} missing: run `make browser` (installs Debian's chromium)"
+    assert not missing, f"{missing} missing: run `make browsers` (or `make test-fast`)"
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -87,15 +89,3 @@ def test_status_page_asks_for_a_key_once_behind_read_auth(browser, settings, ses
         assert errors == []
         outside = [u for u in requested_urls(browser) if not u.startswith(LOCAL)]
         assert outside == [], outside
-
-
-def test_status_page_headers(settings, sessions):
-    from fastapi.testclient import TestClient
-
-    with TestClient(create_app(settings, start_scheduler=False)) as client:
-        r = client.get("/")
-    assert r.headers["x-frame-options"] == "DENY"
-    assert r.headers["x-content-type-options"] == "nosniff"
-    csp = r.headers["content-security-policy"]
-    assert "script-src 'sha256-" in csp and "frame-ancestors 'none'" in csp
-    assert "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
