@@ -4,7 +4,8 @@ The key comes from the environment: ``FIRWATCH_SECRET_KEY`` holds one or more Fe
 separated by commas.  The first encrypts; every one of them decrypts, so a key is rotated by
 putting a new key first, re-encrypting the stored secrets (``reencrypt``) and then dropping
 the old key (README, "Secrets at rest").  Without the variable, a key is generated once into
-``FIRWATCH_SECRET_KEY_FILE`` (default ``var/secret.key``, mode 0600) so a laptop demo works;
+``FIRWATCH_SECRET_KEY_FILE`` (default ``~/.config/firwatch/secret.key``, mode 0600: per user,
+not per working directory, so every process of one user agrees) and a laptop demo works;
 production sets the variable from its secret store.
 
 Stored values look like ``fernet:<token>``; a value without the prefix is a secret written
@@ -25,7 +26,11 @@ log = logging.getLogger("firwatch.store")
 PREFIX = "fernet:"
 ENV = "FIRWATCH_SECRET_KEY"
 ENV_FILE = "FIRWATCH_SECRET_KEY_FILE"
-DEFAULT_FILE = Path("var") / "secret.key"
+
+
+def default_file() -> Path:
+    config = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(config) / "firwatch" / "secret.key"
 
 
 class SecretKeyError(RuntimeError):
@@ -36,13 +41,17 @@ def _keys_text() -> str:
     text = os.environ.get(ENV, "").strip()
     if text:
         return text
-    path = Path(os.environ.get(ENV_FILE) or DEFAULT_FILE)
+    path = Path(os.environ.get(ENV_FILE) or default_file())
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:  # another process won the race
             pass
+        except OSError as exc:
+            raise SecretKeyError(
+                f"set {ENV}: cannot create a key file at {path}: {exc.strerror}"
+            ) from None
         else:
             with os.fdopen(fd, "w") as f:
                 f.write(Fernet.generate_key().decode())
