@@ -402,6 +402,25 @@ def eval_(
     raise typer.Exit(1 if problems else 0)
 
 
+@db_app.command("reencrypt-secrets")
+def db_reencrypt_secrets(config: ConfigOpt = None) -> None:
+    """Re-encrypt every webhook secret under the first key in FIRWATCH_SECRET_KEY (rotation)."""
+    from service.store.crypto import SecretKeyError, reencrypt_webhook_secrets
+    from service.store.db import make_engine, make_sessionmaker
+
+    settings = settings_or_exit(config)
+    _check_database(settings)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with make_sessionmaker(engine).begin() as session:
+            count = reencrypt_webhook_secrets(session)
+    except SecretKeyError as exc:
+        fail(str(exc))
+    finally:
+        engine.dispose()
+    typer.echo(f"re-encrypted {count} webhook secrets under the current key")
+
+
 @db_app.command("upgrade")
 def db_upgrade(config: ConfigOpt = None) -> None:
     """Apply Alembic migrations up to the latest revision."""

@@ -2,7 +2,7 @@
 
 The key comes from the environment: ``FIRWATCH_SECRET_KEY`` holds one or more Fernet keys
 separated by commas.  The first encrypts; every one of them decrypts, so a key is rotated by
-putting a new key first, re-encrypting the stored secrets (``reencrypt``) and then dropping
+putting a new key first, re-encrypting (``firwatch db reencrypt-secrets``) and then dropping
 the old key (README, "Secrets at rest").  Without the variable, a key is generated once into
 ``FIRWATCH_SECRET_KEY_FILE`` (default ``~/.config/firwatch/secret.key``, mode 0600: per user,
 not per working directory, so every process of one user agrees) and a laptop demo works;
@@ -18,6 +18,7 @@ import logging
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
@@ -100,3 +101,20 @@ def decrypt(stored: str) -> str:
 def reencrypt(stored: str) -> str:
     """The same secret under the first (newest) key."""
     return encrypt(decrypt(stored))
+
+
+def reencrypt_webhook_secrets(session: Any) -> int:
+    """Write every webhook's secrets again, so they are encrypted under the first key."""
+    from sqlalchemy import select
+    from sqlalchemy.orm.attributes import flag_modified
+
+    from service.store.models import WebhookRow
+
+    count = 0
+    for row in session.scalars(select(WebhookRow)):
+        flag_modified(row, "secret")  # same plaintext: the column type encrypts it again
+        if row.previous_secret is not None:
+            flag_modified(row, "previous_secret")
+        count += 1
+    session.flush()
+    return count

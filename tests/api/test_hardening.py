@@ -336,3 +336,28 @@ def test_status_page_headers(client):
     csp = r.headers["content-security-policy"]
     assert "script-src 'sha256-" in csp and "frame-ancestors 'none'" in csp
     assert "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+
+
+def test_secret_key_rotation(client, sessions, admin, monkeypatch, settings):
+    from cryptography.fernet import Fernet
+    from typer.testing import CliRunner
+
+    from service import cli
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    monkeypatch.setenv("FIRWATCH_SECRET_KEY", old)
+    hook = client.post("/api/v1/webhooks", json=HOOK, headers=admin).json()
+    monkeypatch.setenv("FIRWATCH_SECRET_KEY", f"{new},{old}")  # new first: old still decrypts
+    monkeypatch.setenv("FIRWATCH_DATABASE_URL", settings.resolved_database_url)
+    result = CliRunner().invoke(cli.app, ["db", "reencrypt-secrets"])
+    assert result.exit_code == 0 and "re-encrypted 1" in result.output, result.output
+    monkeypatch.setenv("FIRWATCH_SECRET_KEY", new)  # old dropped: still readable
+    from service.store.models import WebhookRow
+
+    with sessions() as s:
+        assert s.get(WebhookRow, hook["id"]).secret == hook["secret"]
+    monkeypatch.setenv("FIRWATCH_SECRET_KEY", old)  # only the dropped key: refused, not garbage
+    from service.store.crypto import SecretKeyError
+
+    with sessions() as s, pytest.raises(SecretKeyError):
+        s.get(WebhookRow, hook["id"])
