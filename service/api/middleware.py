@@ -146,9 +146,11 @@ class Guard:
             need = None
         headers = Headers(scope=scope)
         host = scope["client"][0] if scope.get("client") else None
-        row = await anyio.to_thread.run_sync(
-            auth.authenticate, state.sessionmaker, headers, host, need, state.rate_limiter
-        )
+        args = (state.sessionmaker, headers, host, need, state.rate_limiter)
+        if auth.presented_key(headers):  # a database lookup: off the event loop
+            row = await anyio.to_thread.run_sync(auth.authenticate, *args)
+        else:
+            row = auth.authenticate(*args)
         scope[auth.SCOPE_KEY] = row
         scope[auth.SCOPE_CHECKED] = True
 
