@@ -143,7 +143,10 @@ def complete(doc: dict[str, Any], reads_need_key: bool) -> dict[str, Any]:
             responses = op.setdefault("responses", {})
             for code, response in list(responses.items()):
                 content = response.get("content") or {}
-                if code[0] in "45" and content:
+                refs = {str(c.get("schema", {}).get("$ref", "")) for c in content.values()}
+                if code[0] in "45" and any(
+                    r.endswith(("/Problem", "ValidationError")) for r in refs
+                ):
                     response["content"] = {MEDIA_TYPE: {"schema": PROBLEM_REF}}
             wanted: list[int] = []
             if op.get("parameters") or path.startswith("/api/"):

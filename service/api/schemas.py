@@ -510,3 +510,27 @@ class FeatureCollection(BaseModel):
     data_time: str | None = Field(
         default=None, description="Data time of the newest position drawn (RFC 3339, Z)"
     )
+
+
+class Live(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "alive"}]})
+
+    status: Literal["alive"]
+
+
+class Ready(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "status": "ready",
+                    "checks": {"database": "ok", "migrations": "ok", "scheduler": "leader"},
+                }
+            ]
+        }
+    )
+
+    status: Literal["ready", "not ready"]
+    checks: dict[str, str] = Field(
+        description="database (ok or the error), migrations (ok or which revision), scheduler"
+    )
