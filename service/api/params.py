@@ -44,7 +44,7 @@ def utc_time(value: Any) -> datetime:
             f"{text[:40]!r} is not an RFC 3339 timestamp with a time zone, e.g. 2025-11-21T00:00:00Z"
         )
     try:
-        parsed = datetime.fromisoformat(text.upper().replace("Z", "+00:00")[:35])
+        parsed = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(f"{text[:40]} is not a valid date and time") from None
     try:
