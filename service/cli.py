@@ -445,12 +445,27 @@ def demo(
     port: Annotated[int, typer.Option(help="Port of the firwatch API")] = 8000,
     emulator_port: Annotated[int, typer.Option(help="Port of the feed emulator")] = 8900,
     speed: Annotated[float, typer.Option(help="Scenario seconds per wall-clock second")] = 480.0,
+    start: Annotated[
+        str | None,
+        typer.Option(help="Scenario time to start at (RFC 3339; default 2025-11-21T14:00:00Z)"),
+    ] = None,
 ) -> None:
     """Play the Venezuela 2025-11 scenario through the emulator and the real service."""
     from service.demo import run_demo
 
+    if start is not None:
+        try:
+            start_at = datetime.fromisoformat(start.replace("Z", "+00:00"))
+        except ValueError:
+            fail(f"--start {start!r} is not an RFC 3339 timestamp, e.g. 2025-11-21T17:00:00Z")
+        if start_at.tzinfo is None:
+            fail("--start needs a time zone, e.g. 2025-11-21T17:00:00Z")
+    if speed <= 0:
+        fail(f"--speed must be above 0, not {speed:g}")
     try:
-        code = run_demo(until_done=until_done, port=port, emulator_port=emulator_port, speed=speed)
+        code = run_demo(
+            until_done=until_done, port=port, emulator_port=emulator_port, speed=speed, start=start
+        )
     except ConfigError as exc:
         fail(str(exc))
     raise typer.Exit(code)

@@ -1,0 +1,538 @@
+"""What ``firwatch demo`` says while it plays: the story of the scenario, as it happens.
+
+``service/demo.py`` owns the processes (emulator, API, scheduler); this module owns the words.
+It reads what any client reads — the alert stream (``/api/v1/alerts/stream?once=true``), the
+airspace status, the emulator's clock — and prints one line per alert when it opens or
+resolves, named and with its key figure, under a one-line status that keeps itself up to date.
+When the scenario ends, or the person presses Ctrl-C, it says so and prints a summary read from
+the demo's database, compared with the scenario's truth.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import httpx
+from rich.console import Console
+from rich.live import Live
+from rich.logging import RichHandler
+from rich.text import Text
+
+from service.config import Settings
+
+SKIPPED_RUN = "maximum number of running instances reached"
+SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+def hhmm(value: str | None) -> str:
+    """``2025-11-21T19:04:25Z`` → ``19:04Z`` (data times are UTC).
+
+    >>> hhmm("2025-11-21T19:04:25+00:00"), hhmm(None)
+    ('19:04Z', '–')
+    """
+    if not value:
+        return "–"
+    return parse_time(value).strftime("%H:%MZ")
+
+
+def parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def count(value: Any) -> str:
+    """A number as a person reads it: ``8.0`` → ``8``, ``None`` → ``?``.
+
+    >>> count(8.0), count(2.5), count(None)
+    ('8', '2.5', '?')
+    """
+    if value is None:
+        return "?"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def status_source(evidence: dict[str, Any]) -> str:
+    """Where an airspace status comes from, in words: the NOTAMs, the traffic, or both.
+
+    A traffic collapse under an advisory NOTAM is the case a reader gets wrong: the
+    restriction is what the traffic shows, not what the NOTAM says.
+
+    >>> ev = {"status": "RESTRICTED", "traffic_status": "RESTRICTED", "notam_status": "ADVISORY",
+    ...       "notam_ids": ["A0012/25"], "foreign_count": 0, "baseline_foreign": 8.0}
+    >>> status_source(ev)
+    'traffic collapse: foreign aircraft 0 vs 8 expected (NOTAM A0012/25 is only an advisory)'
+    >>> status_source({"status": "ADVISORY", "traffic_status": "NORMAL",
+    ...                "notam_status": "ADVISORY", "notam_ids": ["A0012/25"]})
+    'NOTAM A0012/25 (advisory); traffic normal'
+    >>> status_source({"status": "CLOSED", "traffic_status": "CLOSED", "notam_status": "CLOSED",
+    ...                "notam_ids": ["A1/25"], "foreign_count": 0, "baseline_foreign": 8})
+    'NOTAM A1/25 and traffic collapse: foreign aircraft 0 vs 8 expected'
+    """
+    status = evidence.get("status")
+    notam, traffic = evidence.get("notam_status"), evidence.get("traffic_status")
+    ids = ", ".join(evidence.get("notam_ids") or []) or "none"
+    figure = (
+        f"foreign aircraft {count(evidence.get('foreign_count'))} vs "
+        f"{count(evidence.get('baseline_foreign'))} expected"
+    )
+    from_notam = status is not None and notam == status and status != "NORMAL"
+    from_traffic = status is not None and traffic == status and status != "NORMAL"
+    if from_notam and from_traffic:
+        return f"NOTAM {ids} and traffic collapse: {figure}"
+    if from_traffic:
+        note = ""
+        if notam == "ADVISORY":
+            many = len(evidence.get("notam_ids") or []) > 1
+            note = (
+                f" (NOTAMs {ids} amount only to an advisory)"
+                if many
+                else f" (NOTAM {ids} is only an advisory)"
+            )
+
+        return f"traffic collapse: {figure}{note}"
+    if from_notam:
+        return f"NOTAM {ids} ({(notam or '').lower()}); traffic normal"
+    if status == "NORMAL":
+        return f"no NOTAM in force, traffic normal ({figure})"
+    return "source unknown"
+
+
+def describe(change: str, alert: dict[str, Any]) -> str:
+    """One line for an alert that opened, resolved or reopened: what and its key figure.
+
+    >>> describe("opened", {"type": "flight.diverted", "title": "KLM735 EHAM–TNCC diverted to TNCA",
+    ...                     "evidence": {}})
+    'KLM735 EHAM–TNCC diverted to TNCA'
+    >>> describe("opened", {"type": "airspace.traffic_collapse", "airspace": "SVZM",
+    ...                     "evidence": {"foreign_count": 1, "baseline_foreign": 8.0}})
+    'SVZM traffic collapse — foreign aircraft 1 vs 8 expected'
+    >>> describe("opened", {"type": "flight.rerouted", "callsign": "BWA184", "origin": "TTPP",
+    ...   "destination": "TNCC", "airspace": "SVZM", "extra_distance_km": 570.6,
+    ...   "extra_distance_nm": 308.1, "evidence": {}})
+    'BWA184 TTPP–TNCC flew around SVZM — +571 km (+308 NM)'
+    """
+    kind, ev = alert.get("type"), alert.get("evidence") or {}
+    airspace = alert.get("airspace") or "?"
+    if kind == "airspace.status_changed":
+        status = ev.get("status", "?")
+        if change == "resolved":
+            return f"{airspace} no longer {status}"
+        return f"{airspace} {status} — {status_source(ev)}"
+    if kind == "airspace.traffic_collapse":
+        figure = (
+            f"foreign aircraft {count(ev.get('foreign_count'))} vs "
+            f"{count(ev.get('baseline_foreign'))} expected"
+        )
+        word = "traffic recovered" if change == "resolved" else "traffic collapse"
+        return f"{airspace} {word} — {figure}"
+    if kind == "notam.active":
+        number, what = ev.get("number", "?"), ev.get("classification", "?")
+        if change == "resolved":
+            return f"NOTAM {number} ({what}) no longer in force on {airspace}"
+        text = " ".join(str(ev.get("text", "")).split())
+        return f"NOTAM {number} ({what}) in force on {airspace} — {text[:90]}…"
+    if kind == "flight.rerouted":
+        km, nm = alert.get("extra_distance_km"), alert.get("extra_distance_nm")
+        route = f"{alert.get('origin')}–{alert.get('destination')}"
+        figure = f"+{km:.0f} km (+{nm:.0f} NM)" if km is not None and nm is not None else "?"
+        return f"{alert.get('callsign')} {route} flew around {airspace} — {figure}"
+    title = str(alert.get("title", kind))
+    return f"{title} (resolved)" if change == "resolved" else title
+
+
+def parse_sse(body: str) -> list[tuple[int, str, dict[str, Any]]]:
+    """Server-Sent Events text → (id, event, data) for the ``alert.*`` events.
+
+    >>> parse_sse('retry: 2000\\n\\nid: 3\\nevent: alert.opened\\ndata: {"id": 1}\\n\\n')
+    [(3, 'opened', {'id': 1})]
+    """
+    import json
+
+    out = []
+    for block in body.split("\n\n"):
+        fields: dict[str, str] = {}
+        for line in block.splitlines():
+            name, _, value = line.partition(":")
+            fields[name] = value.strip()
+        if fields.get("event", "").startswith("alert.") and "data" in fields:
+            out.append((int(fields["id"]), fields["event"][6:], json.loads(fields["data"])))
+    return out
+
+
+class SkippedRuns(logging.Filter):
+    """Count APScheduler's "skipped: maximum number of running instances reached" and drop it.
+
+    A poll that outlasts its interval at 480× is expected in the demo, not news for the screen;
+    the summary says how many were skipped.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if SKIPPED_RUN in record.getMessage():
+            self.count += 1
+            return False
+        return True
+
+
+@dataclass
+class Progress:
+    """What the story has seen so far."""
+
+    clock: dict[str, Any] = field(default_factory=dict)
+    airspace: dict[str, Any] = field(default_factory=dict)
+    alerts: dict[int, dict[str, Any]] = field(default_factory=dict)
+    last_change: int = 0
+    done_announced: bool = False
+
+
+class DemoStory:
+    """Narrates one demo run on a console; ``run`` is a task beside the API server."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        scenario: str,
+        emulator_url: str,
+        speed: float,
+        start: str,
+        until_done: bool,
+        console: Console | None = None,
+    ) -> None:
+        self.settings = settings
+        self.scenario = scenario
+        self.emu = emulator_url
+        self.api = f"http://{settings.api.host}:{settings.api.port}"
+        self.speed = speed
+        self.start = start
+        self.until_done = until_done
+        self.console = console or Console(highlight=False, soft_wrap=True)
+        self.seen = Progress()
+        self.truth: dict[str, Any] | None = None
+        self.key: str | None = None
+        self.skipped = SkippedRuns()
+        self.live: Live | None = None
+        self._last_plain = 0.0
+
+    # -- set-up -------------------------------------------------------------------------
+    def check_start(self, clock: dict[str, Any]) -> None:
+        """Refuse a --start outside the scenario in one line (the emulator would clamp it)."""
+        first, last = parse_time(clock["start"]), parse_time(clock["end"])
+        if not first <= parse_time(self.start) < last:
+            raise SystemExit(
+                f"firwatch: --start {self.start} is outside the scenario "
+                f"({first:%Y-%m-%dT%H:%MZ} to {last:%Y-%m-%dT%H:%MZ})"
+            )
+
+    def quiet_logs(self) -> None:
+        """Warnings go through the console (above the status line), minus skipped runs."""
+        handler = RichHandler(console=self.console, show_path=False, show_time=False)
+        handler.addFilter(self.skipped)
+        root = logging.getLogger()
+        root.handlers[:] = [handler]
+        root.setLevel(self.settings.log_level)
+        for noisy in ("httpx", "apscheduler", "uvicorn.access", "alembic"):
+            logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+
+    def create_admin_key(self) -> str:
+        """An admin key in this demo's database, so webhooks can be subscribed at once."""
+        from service.api.auth import create_key
+        from service.store.db import make_engine, make_sessionmaker
+
+        engine = make_engine(self.settings.resolved_database_url)
+        try:
+            with make_sessionmaker(engine).begin() as session:
+                _, key = create_key(session, "demo", ["admin"])
+        finally:
+            engine.dispose()
+        return key
+
+    def print_welcome(self) -> None:
+        api, key = self.api, self.key
+        c = self.console
+        c.print(f"[bold]firwatch demo[/]: scenario {self.scenario} from {hhmm(self.start)} at "
+                f"{self.speed:g}× (a scenario hour every {3600 / self.speed:.1f} s)")  # fmt: skip
+        c.print(f"  status page    {api}/")
+        c.print(f"  API docs       {api}/docs")
+        c.print(f"  alerts         {api}/api/v1/alerts")
+        c.print(f"  SVZM status    {api}/api/v1/airspaces/SVZM")
+        c.print(f"  scenario truth {self.emu}/_emulator/truth")
+        c.print(f"  admin key      {key}  (this demo's database only)")
+        c.print("  subscribe a webhook (any URL; loopback receivers are allowed in the demo):")
+        c.print(
+            f"    curl -s -X POST {api}/api/v1/webhooks -H 'X-API-Key: {key}' "
+            "-H 'Content-Type: application/json' "
+            '-d \'{"url": "http://127.0.0.1:9999/hook"}\'',
+            soft_wrap=True,
+        )
+        c.print(
+            "  (Ctrl-C stops and prints a summary)"
+            if not self.until_done
+            else "  playing the whole scenario, then a summary ..."
+        )
+
+    # -- the running story ----------------------------------------------------------------
+    async def run(self, server: Any) -> None:
+        """Wait for the API, start the scenario's clock, then narrate until stopped."""
+        async with httpx.AsyncClient(timeout=5) as http:
+            await self._wait_api(http)
+            self.key = await asyncio.to_thread(self.create_admin_key)
+            with contextlib.suppress(httpx.HTTPError, ValueError):
+                self.truth = (await http.get(f"{self.emu}/_emulator/truth", timeout=30)).json()
+            self.print_welcome()
+            # the emulator waits, paused, until the page can be opened: nothing is missed
+            await http.post(f"{self.emu}/_emulator/clock", json={"speed": self.speed})
+            http.headers["X-API-Key"] = self.key
+            if self.console.is_terminal:
+                self.live = Live(console=self.console, auto_refresh=False, transient=True)
+                self.live.start()
+            try:
+                await self._narrate(http, server)
+            finally:
+                self.stop_live()
+
+    async def _wait_api(self, http: httpx.AsyncClient, timeout_s: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                if (await http.get(f"{self.api}/health/live")).status_code == 200:
+                    return
+            await asyncio.sleep(0.2)
+        raise RuntimeError(f"the API at {self.api} did not answer within {timeout_s:.0f} s")
+
+    async def _narrate(self, http: httpx.AsyncClient, server: Any) -> None:
+        while True:
+            await self.step(http)
+            if self.seen.clock.get("done") and not self.seen.done_announced:
+                self.seen.done_announced = True
+                if self.until_done:
+                    # let the last polls and webhook deliveries land
+                    wait = 3 * max(self.settings.feeds.opensky.interval_s, 1.0)
+                    await asyncio.sleep(wait)
+                    await self.step(http)
+                    server.should_exit = True
+                    return
+                self.say(Text(f"scenario over at {hhmm(self.seen.clock.get('now'))}; "
+                              "the service keeps serving — Ctrl-C for the summary", style="bold"))  # fmt: skip
+            await asyncio.sleep(1.0)
+
+    async def step(self, http: httpx.AsyncClient) -> None:
+        """One look: the clock, the alert changes since the last look, SVZM's status."""
+        with contextlib.suppress(httpx.HTTPError, ValueError):
+            self.seen.clock = (await http.get(f"{self.emu}/_emulator/clock")).json()
+        with contextlib.suppress(httpx.HTTPError, ValueError):
+            response = await http.get(
+                f"{self.api}/api/v1/alerts/stream",
+                params={"since_id": self.seen.last_change, "once": "true"},
+            )
+            for change_id, change, alert in parse_sse(response.text):
+                self.seen.last_change = change_id
+                self.seen.alerts[alert["id"]] = alert
+                self.print_alert(change, alert)
+        with contextlib.suppress(httpx.HTTPError, ValueError):
+            answer = await http.get(f"{self.api}/api/v1/airspaces/SVZM")
+            if answer.status_code == 200:
+                self.seen.airspace = answer.json()
+        self.show_status()
+
+    def say(self, line: Text | str) -> None:
+        (self.live.console if self.live else self.console).print(line)
+
+    def print_alert(self, change: str, alert: dict[str, Any]) -> None:
+        when = hhmm(alert.get("resolved_at") if change == "resolved" else alert.get("opened_at"))
+        style = "dim" if change == "resolved" else SEVERITY_STYLE.get(alert.get("severity", ""), "")
+        mark = {"opened": "▲ opened  ", "resolved": "▽ resolved", "reopened": "▲ reopened"}
+        line = Text(f"{when}  ")
+        line.append(mark.get(change, change), style=style)
+        line.append(f"  {describe(change, alert)}", style=style)
+        self.say(line)
+
+    def status_line(self) -> str:
+        clock, airspace = self.seen.clock, self.seen.airspace
+        now = clock.get("now")
+        share = ""
+        if now and clock.get("end"):
+            played = (parse_time(now) - parse_time(self.start)).total_seconds()
+            total = max((parse_time(clock["end"]) - parse_time(self.start)).total_seconds(), 1.0)
+            share = f" {100 * max(0.0, min(1.0, played / total)):3.0f} %"
+        ev = airspace.get("evidence") or {}
+        if airspace.get("since"):
+            svzm = (
+                f"SVZM {airspace.get('status')} "
+                f"(foreign {count(ev.get('foreign_count'))}/{count(ev.get('baseline_foreign'))} "
+                f"expected, domestic {count(ev.get('domestic_count'))})"
+            )
+        else:
+            svzm = "SVZM: no data yet"
+        states = Counter(a["status"] for a in self.seen.alerts.values())
+        return (
+            f"⏵ scenario {hhmm(now)}{share} │ {svzm} │ alerts {states['open']} open, "
+            f"{states['resolved']} resolved"
+        )
+
+    def show_status(self) -> None:
+        line = self.status_line()
+        if self.live is not None:
+            self.live.update(Text(line, style="reverse"), refresh=True)
+        elif time.monotonic() - self._last_plain >= 10.0:
+            # not a terminal: a plain line now and then, never a redrawn one
+            self._last_plain = time.monotonic()
+            self.console.print(line)
+
+    def stop_live(self) -> None:
+        if self.live is not None:
+            self.live.stop()
+            self.live = None
+
+    # -- the end ----------------------------------------------------------------------------
+    def finish(self, *, interrupted: bool) -> int:
+        """Say how it ended and print the summary; 0 when the story's main events were found."""
+        self.stop_live()
+        reached = self.seen.clock.get("now")
+        if interrupted:
+            self.console.print(
+                f"\n[bold]stopped (Ctrl-C)[/] at scenario time {hhmm(reached)}", highlight=False
+            )
+        else:
+            self.console.print(f"\n[bold]scenario over[/] at {hhmm(reached)}")
+        return print_summary(self, reached)
+
+
+def _delivery_counts(settings: Settings) -> Counter[str]:
+    from sqlalchemy import func, select
+
+    from service.store.db import make_engine, make_sessionmaker
+    from service.store.models import WebhookDeliveryRow
+
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            rows = session.execute(
+                select(WebhookDeliveryRow.status, func.count()).group_by(WebhookDeliveryRow.status)
+            ).all()
+    finally:
+        engine.dispose()
+    return Counter({status: n for status, n in rows})
+
+
+def _stored(settings: Settings) -> tuple[list[Any], Any]:
+    from sqlalchemy import select
+
+    from service.store.db import make_engine, make_sessionmaker
+    from service.store.models import AirspaceStatusRow, AlertRow
+
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            alerts = list(session.scalars(select(AlertRow).order_by(AlertRow.id)))
+            status = session.get(AirspaceStatusRow, "SVZM")
+            session.expunge_all()
+    finally:
+        engine.dispose()
+    return alerts, status
+
+
+PLURAL = {
+    "flight.rerouted": ("reroute", "reroutes"),
+    "flight.diverted": ("diversion", "diversions"),
+    "flight.turned_back": ("turn-back", "turn-backs"),
+    "flight.entered_restricted_airspace": ("incursion", "incursions"),
+    "route.disrupted": ("route disrupted", "routes disrupted"),
+    "notam.active": ("NOTAM", "NOTAMs"),
+    "airspace.status_changed": ("status change", "status changes"),
+    "airspace.traffic_collapse": ("traffic collapse", "traffic collapses"),
+}
+
+
+def print_summary(story: DemoStory, reached: str | None) -> int:
+    """The summary from the demo's database, against the truth up to the time reached."""
+    settings, c = story.settings, story.console
+    try:
+        alerts, status = _stored(settings)
+        deliveries = _delivery_counts(settings)
+    except Exception as exc:  # an unmigrated or missing database: say so, never a traceback
+        c.print(f"summary unavailable: {str(exc).splitlines()[0][:200]}")
+        return 1
+    c.rule("summary")
+    if status is not None:
+        ev = dict(status.evidence or {})
+        ev.setdefault("status", status.status)
+        c.print(
+            f"SVZM {status.status} since {status.since:%H:%MZ} — {status_source(ev)}; "
+            f"NOTAMs {', '.join(ev.get('notam_ids') or []) or 'none'}"
+        )
+    else:
+        c.print("SVZM: no data yet (no poll finished before the end)")
+    by_type = Counter(a.type for a in alerts)
+    parts = [
+        f"{n} {PLURAL.get(t, (t, t))[n != 1]}"
+        for t, n in sorted(by_type.items(), key=lambda i: -i[1])
+    ]
+    c.print(f"alerts {len(alerts)}: " + (", ".join(parts) if parts else "none"))
+    ok = (
+        status is not None
+        and status.status in ("RESTRICTED", "CLOSED")
+        and by_type["flight.rerouted"] > 0
+        and by_type["flight.diverted"] > 0
+    )
+    truth = story.truth
+    if truth is not None:
+        until = reached or truth.get("end", "")
+        flights = [f for f in truth.get("flights", []) if f.get("arrives_at", "") <= until]
+        expected = {
+            f["callsign"]
+            for f in flights
+            if f.get("behaviour") == "rerouted"
+            and f.get("watched_route")
+            and (f.get("extra_km") or 0) >= settings.detection.reroute_min_extra_km
+        }
+        found = {a.callsign for a in alerts if a.type == "flight.rerouted"}
+        truth_by_cs = {f["callsign"]: f for f in truth.get("flights", [])}
+        errors = [
+            abs(a.extra_distance_km - truth_by_cs[a.callsign]["extra_km"])
+            / truth_by_cs[a.callsign]["extra_km"]
+            for a in alerts
+            if a.type == "flight.rerouted"
+            and a.extra_distance_km is not None
+            and (truth_by_cs.get(a.callsign or "") or {}).get("extra_km")
+        ]
+        line = (
+            f"against the scenario's truth (flights landed by {hhmm(until)}): reroutes "
+            f"{len(found & expected)} of {len(expected)} found, {len(found - expected)} not in the truth"
+        )
+        if errors:
+            line += f", extra distance within {100 * max(errors):.1f} %"
+        for behaviour, kind in (
+            ("diverted", "flight.diverted"),
+            ("turned_back", "flight.turned_back"),
+        ):
+            want = sum(1 for f in flights if f.get("behaviour") == behaviour)
+            line += f"; {PLURAL[kind][1]} {by_type[kind]} of {want}"
+        c.print(line)
+        missed = sorted(expected - found)
+        if missed:
+            c.print(f"  reroutes not (yet) found: {', '.join(missed)}")
+    if story.skipped.count:
+        c.print(f"polls skipped while the previous one still ran: {story.skipped.count}")
+    total = sum(deliveries.values())
+    if total:
+        c.print(
+            "webhook deliveries: " + ", ".join(f"{n} {s}" for s, n in sorted(deliveries.items()))
+        )
+    else:
+        c.print("webhook deliveries: none (no webhook subscribed)")
+    url = settings.resolved_database_url
+    c.print(f"database: {url}  (try: FIRWATCH_DATABASE_URL={url} firwatch alerts)", soft_wrap=True)
+    c.print(
+        "demo result: " + ("OK" if ok else "INCOMPLETE (the story's main events are not all there)")
+    )
+    return 0 if ok else 1
