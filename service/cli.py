@@ -171,6 +171,9 @@ def record(
     duration: Annotated[
         str | None, typer.Option(help="Stop after this long (e.g. 30m, 2h); default: until Ctrl-C")
     ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log every poll (default: warnings only)")
+    ] = False,
     config: ConfigOpt = None,
 ) -> None:
     """Poll as the scheduler does and append every HTTP exchange to a JSONL recording."""
@@ -179,7 +182,11 @@ def record(
     except ValueError as exc:
         fail(str(exc))
     settings = settings_or_exit(config)
-    setup_logging(settings.log_level, settings.log_format)
+    # quiet by default: a recording is read afterwards, its polls need not scroll past
+    setup_logging(settings.log_level if verbose else "WARNING", settings.log_format)
+    from service.log_filters import SkippedRuns
+
+    skipped = SkippedRuns() if verbose else SkippedRuns().install()
     _check_database(settings)
     try:
         handle = out.open("a", encoding="utf-8")
@@ -191,6 +198,8 @@ def record(
         recorder = JsonlRecorder(handle)
         asyncio.run(_record(settings, recorder, seconds))
     typer.echo(f"recorded {recorder.count} exchanges to {out}")
+    if skipped.count:
+        typer.echo(f"({skipped.count} polls skipped: the previous one was still running)", err=True)
 
 
 async def _record(settings: Settings, recorder, seconds: float | None) -> None:
@@ -245,7 +254,9 @@ def replay(
     _check_database(settings)
     seeds = settings.path(settings.seeds_dir)
     engine = make_engine(settings.resolved_database_url)
-    with typer.progressbar(length=1, label="replaying", file=sys.stderr) as bar:
+    from service.progress import progress_bar
+
+    with progress_bar("replaying") as bar:
         last = [0]
 
         def progress(done: int, total: int) -> None:
