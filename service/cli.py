@@ -11,7 +11,7 @@ import contextlib
 import json
 import signal
 import sys
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -38,6 +38,19 @@ ConfigOpt = Annotated[
 def fail(message: str, code: int = 2) -> None:
     typer.echo(f"firwatch: {message}", err=True)
     raise typer.Exit(code)
+
+
+def utc_option(option: str, text: str | None) -> datetime | None:
+    """An RFC 3339 option value with its zone, or one line and exit 2 (every time option)."""
+    if text is None:
+        return None
+    try:
+        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        fail(f"{option} {text!r} is not an RFC 3339 timestamp")
+    if at.tzinfo is None:
+        fail(f"{option} needs a time zone, e.g. 2025-11-21T14:00:00Z")
+    return at.astimezone(UTC)
 
 
 def settings_or_exit(config: Path | None, **overrides) -> Settings:
@@ -434,14 +447,7 @@ def emulator(
     """Serve the feed emulator (OpenSky, ADSBx v2, adsb.lol routes, FAA NOTAM) on loopback."""
     from service.sim.emulator import run_emulator
 
-    start_at = None
-    if start is not None:
-        try:
-            start_at = datetime.fromisoformat(start.replace("Z", "+00:00"))
-        except ValueError:
-            fail(f"--start {start!r} is not an RFC 3339 timestamp")
-        if start_at.tzinfo is None:
-            fail("--start needs a time zone, e.g. 2025-11-21T14:00:00Z")
+    start_at = utc_option("--start", start)
     try:
         run_emulator(scenario, host=host, port=port, speed=speed, start=start_at)
     except ValueError as exc:
@@ -510,13 +516,8 @@ def alerts(
     stmt = select(AlertRow).order_by(AlertRow.id)
     if type_:
         stmt = stmt.where(AlertRow.type == type_)
-    if since:
-        try:
-            since_at = datetime.fromisoformat(since.replace("Z", "+00:00"))
-        except ValueError:
-            fail(f"--since {since!r} is not an RFC 3339 timestamp")
-        if since_at.tzinfo is None:
-            fail("--since needs a time zone, e.g. 2025-11-21T00:00:00Z")
+    since_at = utc_option("--since", since)
+    if since_at is not None:
         stmt = stmt.where(AlertRow.opened_at >= since_at)
     engine = make_engine(settings.resolved_database_url)
     with make_sessionmaker(engine)() as session:
