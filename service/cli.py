@@ -470,13 +470,9 @@ def demo(
     """Play the Venezuela 2025-11 scenario through the emulator and the real service."""
     from service.demo import run_demo
 
-    if start is not None:
-        try:
-            start_at = datetime.fromisoformat(start.replace("Z", "+00:00"))
-        except ValueError:
-            fail(f"--start {start!r} is not an RFC 3339 timestamp, e.g. 2025-11-21T17:00:00Z")
-        if start_at.tzinfo is None:
-            fail("--start needs a time zone, e.g. 2025-11-21T17:00:00Z")
+    start_at = utc_option("--start", start)
+    if start_at is not None:
+        start = start_at.strftime("%Y-%m-%dT%H:%M:%SZ")
     if speed <= 0:
         fail(f"--speed must be above 0, not {speed:g}")
     try:
