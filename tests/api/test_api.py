@@ -84,7 +84,8 @@ def test_errors_are_problems(client):
 
 
 def test_airspace_status_and_geometry(client, sessions):
-    assert client.get("/api/v1/airspaces/SVZM").json()["status"] == "NORMAL"
+    before = client.get("/api/v1/airspaces/SVZM").json()  # before any poll: no claim
+    assert before["status"] == "UNKNOWN" and before["evidence"]["note"] == "no data yet"
     with sessions.begin() as s:
         s.add(
             AirspaceStatusRow(
