@@ -28,6 +28,14 @@ from rich.text import Text
 from service.config import Settings
 from service.log_filters import SkippedRuns
 
+RECEIVER_PORT = 9999
+# a webhook receiver in one line of the standard library: prints each delivery's id and body
+RECEIVER = (
+    'python3 -c \'import http.server as h;R=type("R",(h.BaseHTTPRequestHandler,),{"do_POST":'
+    'lambda s:(print(s.headers["webhook-id"],s.rfile.read(int(s.headers["Content-Length"]))'
+    '.decode()[:160],flush=True),s.send_response(204),s.end_headers()),"log_message":lambda *a:None});'
+    f'h.HTTPServer(("127.0.0.1",{RECEIVER_PORT}),R).serve_forever()\''
+)
 SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 
 
@@ -249,12 +257,17 @@ class DemoStory:
         c.print(f"  SVZM status    {api}/api/v1/airspaces/SVZM")
         c.print(f"  scenario truth {self.emu}/_emulator/truth")
         c.print(f"  admin key      {key}  (this demo's database only)")
-        c.print("  subscribe a webhook (any URL; loopback receivers are allowed in the demo):")
+        c.print(
+            "  subscribe a webhook: paste these two lines into another terminal (a receiver on "
+            f"127.0.0.1:{RECEIVER_PORT} that prints what it gets, then the subscription):"
+        )
+        c.print(f"    {RECEIVER} &", soft_wrap=True, markup=False)
         c.print(
             f"    curl -s -X POST {api}/api/v1/webhooks -H 'X-API-Key: {key}' "
             "-H 'Content-Type: application/json' "
-            '-d \'{"url": "http://127.0.0.1:9999/hook"}\'',
+            f'-d \'{{"url": "http://127.0.0.1:{RECEIVER_PORT}/hook"}}\'',
             soft_wrap=True,
+            markup=False,
         )
         c.print(
             "  (Ctrl-C stops and prints a summary)"

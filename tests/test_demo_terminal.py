@@ -140,7 +140,28 @@ def test_demo_tells_the_story_to_the_end(tmp_path):
     term = Terminal(
         demo_args("--until-done", "--speed", "1920", "--start", "2025-11-21T17:00:00Z"), tmp_path
     )
-    code = term.finish(timeout_s=300)
+    # the two lines printed to subscribe a webhook work as pasted (on a free port here)
+    pasted = term.wait_for(
+        lambda s: re.search(r"^    (python3 -c .*) &\n    (curl -s -X POST .*)$", s, re.M),
+        60,
+        "paste",
+    )
+    port = str(free_port())
+    receiver = subprocess.Popen(
+        "exec " + pasted.group(1).replace("9999", port),
+        shell=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(1.0)
+        answer = subprocess.run(pasted.group(2).replace(":9999/", f":{port}/"), shell=True,
+                                capture_output=True, text=True, timeout=30)  # fmt: skip
+        assert '"secret":"whsec_' in answer.stdout, answer.stdout + answer.stderr
+        code = term.finish(timeout_s=300)
+    finally:
+        receiver.kill()
+    deliveries = receiver.communicate(timeout=10)[0].splitlines()
     screen = term.text
     assert code == 0, screen[-3000:]
     assert_clean(screen)
@@ -148,8 +169,9 @@ def test_demo_tells_the_story_to_the_end(tmp_path):
     api = re.search(r"status page\s+(http://127\.0\.0\.1:\d+/)", screen)
     assert api, screen[:2000]
     key = re.search(r"admin key\s+(fw_\S+)", screen)
-    assert key and f"-H 'X-API-Key: {key.group(1)}'" in screen
-    assert f"curl -s -X POST {api.group(1)}api/v1/webhooks" in screen
+    assert key and f"-H 'X-API-Key: {key.group(1)}'" in pasted.group(2)
+    assert pasted.group(2).startswith(f"curl -s -X POST {api.group(1)}api/v1/webhooks")
+    assert len(deliveries) >= 20 and all(line.startswith("msg_") for line in deliveries)
     # one named line per alert, with its key figure, in the order they happened
     lines = [m.group(0) for m in re.finditer(r"^\d\d:\d\dZ  [▲▽].*$", screen, re.M)]
     assert len(lines) >= 20, screen[-3000:]
@@ -182,6 +204,8 @@ def test_demo_tells_the_story_to_the_end(tmp_path):
     found = re.search(r"reroutes (\d+) of (\d+) found", summary)
     assert found and int(found.group(2)) > 0 and int(found.group(1)) >= 0.9 * int(found.group(2))
     assert "demo result: OK" in summary
+    delivered = re.search(r"webhook deliveries: .*?(\d+) delivered", summary)
+    assert delivered and int(delivered.group(1)) >= len(deliveries) - 2
     database = re.search(r"database: sqlite:///(\S+)", summary)
     assert database and Path(database.group(1)).exists()
     assert not (tmp_path / "var").exists()  # nothing left in the directory it was run from
