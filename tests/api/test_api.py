@@ -254,9 +254,10 @@ def test_status_page_files_and_chart_events(client, sessions):
     page = client.get("/")
     assert page.headers["content-type"].startswith("text/html")
     assert '<script src="/static/status.js"' in page.text and "style=" not in page.text
-    assert (
-        re.search(r"<script[^>]*>\s*[^<\s]", page.text) is None
-    )  # no inline script (CSP-friendly)
+    # no inline script or style: the Content-Security-Policy allows the page's own files only
+    assert re.search(r"<script[^>]*>\s*[^<\s]", page.text) is None and "<style" not in page.text
+    csp = page.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "style-src 'self'" in csp and "unsafe-inline" not in csp
     for name, kind in (("status.js", "text/javascript"), ("status.css", "text/css")):
         asset = client.get(f"/static/{name}")
         assert asset.status_code == 200 and asset.headers["content-type"].startswith(kind)

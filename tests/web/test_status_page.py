@@ -47,6 +47,7 @@ def browser():
     ensure_chromium()
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1400,1000",
                 "--disable-dev-shm-usage"):  # fmt: skip
         options.add_argument(arg)
@@ -220,11 +221,19 @@ def test_status_page_says_what_it_knows(browser, tmp_path, database_url):
                 for h in browser.find_elements(By.CSS_SELECTOR, "#routes-h ~ table th[scope=col]")
             ]
             assert "Turn-backs" in headers and "Diversions" in headers
-            wait_for(lambda: browser.find_element(
-                By.CSS_SELECTOR, '[data-route="TTPP-SVMI"] .turn-backs').text == "1", 20,
-                "a turn-back on TTPP-SVMI: " + text_of(browser, "#routes"))  # fmt: skip
-            wait_for(lambda: browser.find_element(
-                By.CSS_SELECTOR, '[data-route="SKBO-TNCC"] .diversions').text == "1", 20, "diversion")  # fmt: skip
+
+            # turn-backs and diversions per route, as the API counts them (the scenario has one
+            # of each: BWA457 TTPP-SVMI back to TTPP, AVA730 SKBO-TNCC to TNCA)
+            def per_route() -> bool:
+                api_routes = {r["route"]: r for r in httpx.get(f"{api.url}/api/v1/routes").json()}
+                shown = {r: (browser.find_element(By.CSS_SELECTOR, f'[data-route="{r}"] .turn-backs').text,
+                             browser.find_element(By.CSS_SELECTOR, f'[data-route="{r}"] .diversions').text)
+                         for r in api_routes}  # fmt: skip
+                return shown == {r: (str(v["turn_backs"]), str(v["diversions"]))
+                                 for r, v in api_routes.items()} and shown  # fmt: skip
+
+            shown = wait_for(per_route, 20, "turn-backs and diversions as the API has them")
+            assert int(shown["TTPP-SVMI"][0]) >= 1 and int(shown["SKBO-TNCC"][1]) >= 1, shown
             # rerouted flights that landed count as flying around, with their extra distance
             around = browser.find_element(By.CSS_SELECTOR, '[data-route="TTPP-TNCC"]').text
             assert re.search(r"\b[1-9]\d* \(\d+ %\) \d+ km \(\d+ NM\)", around), around
@@ -242,3 +251,7 @@ def test_status_page_says_what_it_knows(browser, tmp_path, database_url):
                  10, "status held")  # fmt: skip
         assert browser.find_element(By.CSS_SELECTOR, '[data-airspace="SVZM"]').text in (
             "RESTRICTED", "CLOSED")  # fmt: skip
+        # the page's own files only: nothing blocked by its Content-Security-Policy
+        blocked = [e["message"] for e in browser.get_log("browser")
+                   if "Content Security Policy" in e["message"]]  # fmt: skip
+        assert blocked == []

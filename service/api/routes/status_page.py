@@ -2,8 +2,11 @@
 
 One page (no CDN, no map tiles: it works offline) that reads the public API, so what a person
 sees is exactly what API clients get.  Its markup, style and script are files in
-``service/api/static/`` (no inline script or style, so a strict Content-Security-Policy can
-apply), served from here with the types a browser expects.
+``service/api/static/`` (no inline script or style, so the Content-Security-Policy allows
+only same-origin scripts, styles and requests), served from here with the types a browser
+expects.  When reads need a key the page asks for one once and keeps it in
+``sessionStorage``; alerts arrive over ``/api/v1/alerts/stream`` read with fetch (which,
+unlike EventSource, can send the key).
 """
 
 from __future__ import annotations
@@ -24,9 +27,24 @@ ASSETS = {
 }
 
 
+CSP = "; ".join((
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' blob: data:",
+    "connect-src 'self'",
+    "form-action 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+))  # fmt: skip
+HEADERS = {"Content-Security-Policy": CSP, "X-Frame-Options": "DENY", "Cache-Control": "no-cache"}
+
+
 @router.get("/")
 def status_page() -> FileResponse:
-    return FileResponse(STATIC / "status.html", media_type="text/html; charset=utf-8")
+    return FileResponse(
+        STATIC / "status.html", media_type="text/html; charset=utf-8", headers=HEADERS
+    )
 
 
 @router.get("/static/{name}")

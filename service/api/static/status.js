@@ -8,13 +8,65 @@ const esc = s => String(s ?? "").replace(/[&<>"]/g, c => ({"&": "&amp;", "<": "&
 const SVG = "http://www.w3.org/2000/svg";
 const NM_PER_KM = 1 / 1.852;
 
-// Every request goes through here (one place to add headers such as an API key).
+// Reads may need a key (any bind off loopback, e.g. Docker): asked once, kept in sessionStorage.
+const KEY = "firwatch.api_key";
+let keyWaiters = [];
+function headers() { const key = sessionStorage.getItem(KEY); return key ? {"X-API-Key": key} : {}; }
+function askForKey(message) {
+  $("key-error").textContent = message || "";
+  $("key-form").hidden = false;
+  return new Promise(resolve => keyWaiters.push(resolve));
+}
+$("key-form").addEventListener("submit", ev => {
+  ev.preventDefault();
+  sessionStorage.setItem(KEY, $("key-input").value.trim());
+  $("key-form").hidden = true;
+  const waiting = keyWaiters; keyWaiters = []; waiting.forEach(resolve => resolve());
+});
+
+// Every request goes through here: the key, a refused key asked again, errors as exceptions.
 async function api(path, options = {}) {
-  const response = await fetch(path, {cache: "no-store", ...options});
-  if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
-  return response;
+  for (;;) {
+    const response = await fetch(path, {cache: "no-store", ...options, headers: headers()});
+    if (response.status === 401) {
+      const had = sessionStorage.getItem(KEY) !== null;
+      sessionStorage.removeItem(KEY);
+      await askForKey(had ? "The key was refused; try another." : "");
+      continue;
+    }
+    if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+    return response;
+  }
 }
 const getJSON = async path => (await api(path)).json();
+
+// Server-Sent Events over fetch (EventSource cannot send a key header); resumes with Last-Event-ID.
+async function listen(onAlert) {
+  let last = null;
+  for (;;) {
+    try {
+      const h = headers(); if (last) h["Last-Event-ID"] = last;
+      const r = await fetch("/api/v1/alerts/stream", {headers: h, cache: "no-store"});
+      if (r.status === 401) { sessionStorage.removeItem(KEY); await askForKey("The key was refused; try another."); continue; }
+      const reader = r.body.getReader(), decoder = new TextDecoder();
+      let buffer = "";
+      for (;;) {
+        const {value, done} = await reader.read();
+        if (done) break;
+        buffer += decoder.decode(value, {stream: true});
+        let cut;
+        while ((cut = buffer.indexOf("\n\n")) >= 0) {
+          const block = buffer.slice(0, cut); buffer = buffer.slice(cut + 2);
+          const f = {};
+          for (const line of block.split("\n")) { const i = line.indexOf(": "); if (i > 0) f[line.slice(0, i)] = line.slice(i + 2); }
+          if (f.id) last = f.id;
+          if (f.event && f.event.startsWith("alert.") && f.data) onAlert(JSON.parse(f.data));
+        }
+      }
+    } catch (e) { console.error(e); }
+    await new Promise(resolve => setTimeout(resolve, 2000));
+  }
+}
 
 // Data times (what happened, in the feeds' clock): date and minute, UTC.
 const when = t => t ? `${t.slice(0, 10)} ${t.slice(11, 16)} UTC` : "–";
@@ -133,7 +185,8 @@ async function drawCharts(list) {
 async function drawRoutes() {
   const routes = await getJSON("/api/v1/routes");
   $("routes").innerHTML = routes.map(r => {
-    const around = r.finished ? `${r.avoiding} (${Math.round(r.share_avoiding * 100)} %)` : "no flight landed yet";
+    const around = r.finished ? `${r.avoiding} (${Math.round(r.share_avoiding * 100)} %)`
+      : r.flights ? "no flight landed yet" : "no flight seen yet";
     const extra = r.median_extra_km == null ? "–" : `${Math.round(r.median_extra_km)} km (${Math.round(r.median_extra_km * NM_PER_KM)} NM)`;
     return `<tr data-route="${esc(r.route)}"><th scope="row">${esc(r.route.replace("-", "–"))}</th>
       <td>${esc(r.finished)} <small>of ${esc(r.flights)} seen</small></td><td>${esc(around)}</td><td>${esc(extra)}</td>
@@ -227,12 +280,7 @@ async function tick() {
 }
 async function start() {
   try { await loadAlerts(); } catch (e) { console.error(e); }
-  if (window.EventSource) {
-    const es = new EventSource("/api/v1/alerts/stream");
-    for (const kind of ["opened", "resolved", "reopened"]) {
-      es.addEventListener("alert." + kind, ev => { keep(JSON.parse(ev.data)); drawAlerts(); });
-    }
-  }
+  listen(a => { keep(a); drawAlerts(); });
   // a full reload of the list now and then: the stream only carries openings and resolutions
   setInterval(() => loadAlerts().catch(console.error), 15000);
   await tick(); setInterval(tick, 3000);
