@@ -230,9 +230,17 @@ def replay(
     db: Annotated[
         str | None, typer.Option("--db", help="Database URL (default from config)")
     ] = None,
+    max_skipped: Annotated[
+        int,
+        typer.Option(min=0, help="Fail (exit 3) when more lines than this cannot be used at all"),
+    ] = 0,
     config: ConfigOpt = None,
 ) -> None:
-    """Drive ingest and detection from a recording, with the clock taken from its fetched_at."""
+    """Drive ingest and detection from a recording, with the clock taken from its fetched_at.
+
+    Exit codes: 0 replayed; 1 nothing usable in the file; 3 more unusable lines than
+    --max-skipped; 130/143 stopped by SIGINT/SIGTERM (what was replayed is kept).
+    """
     from service.geo.airspaces import load_registries
     from service.replay import replay as run_replay
     from service.store.db import make_engine, make_sessionmaker
@@ -245,6 +253,7 @@ def replay(
     _check_database(settings)
     seeds = settings.path(settings.seeds_dir)
     engine = make_engine(settings.resolved_database_url)
+    stopped: list[int] = []
     with typer.progressbar(length=1, label="replaying", file=sys.stderr) as bar:
         last = [0]
 
@@ -253,22 +262,30 @@ def replay(
             bar.update(done - last[0])
             last[0] = done
 
-        report = asyncio.run(
-            run_replay(
+        async def run():
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stopped.append, signum)
+            return await run_replay(
                 file,
                 settings,
                 make_sessionmaker(engine),
                 *load_registries(seeds),
                 progress=progress,
+                stop=lambda: bool(stopped),
             )
-        )
+
+        report = asyncio.run(run())
     engine.dispose()
-    typer.echo(
-        f"replayed {report.rounds} poll rounds ({report.failed_rounds} failed), "
-        f"{report.positions} positions, {report.alerts} alert changes; "
-        f"{report.route_records} routes; skipped lines: {report.invalid_json} invalid JSON, "
-        f"{report.unknown_source} unknown source, {report.malformed} malformed"
-    )
+    for line in report.summary():
+        typer.echo(line)
+    if stopped:
+        typer.echo(f"firwatch: replay stopped by {signal.Signals(stopped[0]).name}", err=True)
+        raise typer.Exit(128 + stopped[0])
+    if report.used == 0:
+        fail(f"{file}: nothing in it could be replayed", 1)
+    if len(report.skipped) > max_skipped:
+        fail(f"{len(report.skipped)} line(s) could not be used (--max-skipped {max_skipped})", 3)
 
 
 def _sessions(settings: Settings):
