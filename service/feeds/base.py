@@ -291,7 +291,9 @@ class FeedClient:
         self.clock = clock
         self.recorder = recorder
         self.stats = FeedStats()
-        self.backoff = Backoff(self.feed)
+        # the breaker's pauses run on the client's clock: the wall clock live, the data clock
+        # wherever time is simulated, so a pause lasts the same stretch of data either way
+        self.backoff = Backoff(self.feed, now=lambda: self.clock().timestamp())
 
     async def guarded(self, call: Callable[[], Any]) -> Any:
         """Run one fetch behind the breaker: refused while open, and its outcome recorded."""

@@ -298,7 +298,7 @@ class OpenSkyClient(FeedClient):
         if seconds_left / self.settings.interval_s * cost <= remaining:
             return
         gap = seconds_left / calls_left
-        since = time.monotonic() - self._last_call
+        since = now.timestamp() - self._last_call
         if since < gap:
             raise FeedError(
                 FEED,
@@ -312,7 +312,7 @@ class OpenSkyClient(FeedClient):
         params = {"lamin": b.lamin, "lomin": b.lomin, "lamax": b.lamax, "lomax": b.lomax}
         url = self.settings.base_url.rstrip("/") + "/states/all"
         response, body = await self._get(url, params)
-        self._last_call = time.monotonic()
+        self._last_call = self.clock().timestamp()  # the budget runs on the feed's clock
         remaining = response.headers.get("x-rate-limit-remaining")
         if remaining is not None and remaining.strip().lstrip("-").isdigit():
             self.stats.credits_remaining = int(remaining)
