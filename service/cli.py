@@ -48,6 +48,18 @@ def settings_or_exit(config: Path | None, **overrides) -> Settings:
         raise  # unreachable, for type checkers
 
 
+def exit_on_signals() -> None:
+    """SIGINT and SIGTERM end a server command with exit code 128+n: at once before the
+    server runs, and after its graceful shutdown while it runs (uvicorn handles the signal
+    first, then passes it on to these handlers)."""
+
+    def handler(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, handler)
+
+
 def setup_logging(level: str, fmt: str = "text") -> None:
     from service.logs import setup_logging as configure
 
@@ -74,6 +86,7 @@ def serve(
 
     if role not in ("all", "api", "scheduler"):
         fail(f"--role must be all, api or scheduler, not {role!r}")
+    exit_on_signals()
     settings = settings_or_exit(config)
     setup_logging(settings.log_level, settings.log_format)
     _check_database(settings)
@@ -433,6 +446,7 @@ def emulator(
             fail(f"--start {start!r} is not an RFC 3339 timestamp")
         if start_at.tzinfo is None:
             fail("--start needs a time zone, e.g. 2025-11-21T14:00:00Z")
+    exit_on_signals()
     try:
         run_emulator(scenario, host=host, port=port, speed=speed, start=start_at)
     except ValueError as exc:
@@ -444,16 +458,24 @@ def demo(
     until_done: Annotated[
         bool, typer.Option("--until-done", help="Play the whole scenario, print a summary, exit")
     ] = False,
-    port: Annotated[int, typer.Option(help="Port of the firwatch API")] = 8000,
-    emulator_port: Annotated[int, typer.Option(help="Port of the feed emulator")] = 8900,
+    port: Annotated[
+        int | None, typer.Option(help="Port of the firwatch API (default: any free port)")
+    ] = None,
+    emulator_port: Annotated[
+        int | None, typer.Option(help="Port of the feed emulator (default: any free port)")
+    ] = None,
     speed: Annotated[float, typer.Option(help="Scenario seconds per wall-clock second")] = 480.0,
 ) -> None:
-    """Play the Venezuela 2025-11 scenario through the emulator and the real service."""
-    from service.demo import run_demo
+    """Play the Venezuela 2025-11 scenario through the emulator and the real service.
+
+    Exit codes: 0 done; 1 the scenario was not detected, or the emulator died; 2 a port
+    given is taken; 130/143 stopped by SIGINT/SIGTERM before the end with --until-done.
+    """
+    from service.demo import DemoError, run_demo
 
     try:
         code = run_demo(until_done=until_done, port=port, emulator_port=emulator_port, speed=speed)
-    except ConfigError as exc:
+    except (ConfigError, DemoError) as exc:
         fail(str(exc))
     raise typer.Exit(code)
 
