@@ -133,12 +133,13 @@ def _typed_positions(rows: list[StateRow]) -> tuple[list[Position], int, int]:
     """Rows whose types msgspec already checked → positions; (positions, rejected, skipped).
 
     The per-row work is what is left after decoding: units, ranges, the observation time
-    (shared by most rows of a snapshot, so converted once per distinct second).
+    (shared by most rows of a snapshot, so converted once per distinct second).  Numbers
+    are finite here: msgspec refuses out-of-range numbers, and ``NaN`` is not JSON (a body
+    with either takes the generic path).
     """
     positions: list[Position] = []
     rejected = skipped = 0
     times: dict[float, Any] = {}
-    isfinite = math.isfinite
     for row in rows:
         lon, lat = row.longitude, row.latitude
         if lon is None or lat is None:
@@ -149,10 +150,7 @@ def _typed_positions(rows: list[StateRow]) -> tuple[list[Position], int, int]:
         if altitude_m is None:
             altitude_m = row.geo_altitude
         speed = row.velocity
-        track = row.true_track
-        if seen is None or not all(
-            v is None or isfinite(v) for v in (seen, altitude_m, speed, track)
-        ):
+        if seen is None:
             rejected += 1
             continue
         observed = times.get(seen)
@@ -169,7 +167,7 @@ def _typed_positions(rows: list[StateRow]) -> tuple[list[Position], int, int]:
                     altitude_ft=altitude_m * M_TO_FT if altitude_m is not None else None,
                     on_ground=row.on_ground,
                     ground_speed_kt=speed * MS_TO_KT if speed is not None else None,
-                    track_deg=track,
+                    track_deg=row.true_track,
                     source=FEED,
                 )
             )
