@@ -262,7 +262,7 @@ def replay(
         fail(f"{file}: no such file")
     overrides = {"database_url": db} if db else {}
     settings = settings_or_exit(config, **overrides)
-    setup_logging("WARNING")
+    setup_logging("ERROR")  # each failed poll is in the summary, not a warning per poll
     _check_database(settings)
     seeds = settings.path(settings.seeds_dir)
     engine = make_engine(settings.resolved_database_url)

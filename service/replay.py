@@ -304,7 +304,8 @@ async def _replay_round(
             _count(report, await poller.ingest_notams(list(items.values())))
     if not used:
         report.failed_rounds += 1
-        await poller._failed(source, FeedError(source, errors[0] if errors else "no data"))
+        reason = errors[0].removeprefix(f"{source}: ") if errors else "no data"
+        await poller._failed(source, FeedError(source, reason))
 
 
 def _count(report: ReplayReport, result: Any) -> None:

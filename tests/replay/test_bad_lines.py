@@ -97,3 +97,25 @@ def test_nothing_usable_is_a_failure(cli, tmp_path):
     result = cli(str(failed_only))
     assert result.exit_code == 1, result.output
     assert "replayed 5 poll rounds (5 failed as recorded)" in result.output
+
+
+def test_the_readme_example_is_a_valid_recording(cli, tmp_path):
+    """The five lines in README's Recordings section follow the schema and replay whole."""
+    import jsonschema
+
+    from service.recording_format import SCHEMA_PATH
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Recordings", 1)[1]
+    block = section.split("```json\n", 1)[1].split("```", 1)[0]
+    lines = block.strip().splitlines()
+    assert len(lines) == 5
+    schema = json.loads(SCHEMA_PATH.read_text())
+    for line in lines:
+        jsonschema.validate(json.loads(line), schema)
+    path = tmp_path / "readme.jsonl"
+    path.write_text(block, encoding="utf-8")
+    result = cli(str(path))
+    assert result.exit_code == 0, result.output
+    assert "replayed 5 poll rounds (2 failed as recorded)" in result.output
+    assert "line(s)" not in result.output  # nothing skipped
