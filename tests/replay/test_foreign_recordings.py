@@ -29,9 +29,8 @@ from service.sim.emulator import create_emulator_app
 from service.sim.scenario import load_scenario
 from service.store.db import make_engine, make_sessionmaker, upgrade
 from service.store.models import AlertRow
-from tests.integration.test_venezuela_scenario import scenario_settings
 from tests.replay.foreign_writer import ForeignWriter, Outages, Plan
-from tests.support import ThreadedServer
+from tests.support import ThreadedServer, scenario_settings
 
 T0 = datetime(2025, 11, 21, 17, 30, tzinfo=UTC)
 STEP = timedelta(minutes=5)

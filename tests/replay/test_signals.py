@@ -23,8 +23,7 @@ from service.sim.emulator import create_emulator_app
 from service.sim.scenario import load_scenario
 from tests.conftest import ROOT
 from tests.integration.test_record_cli import feed_env
-from tests.integration.test_venezuela_scenario import CRED
-from tests.support import ThreadedServer, free_port
+from tests.support import CRED, ThreadedServer, free_port
 
 CLI = [sys.executable, "-m", "service.cli"]
 STOP_WITHIN_S = 15.0  # generous on a shared 2-core machine; typically 1-3 s
