@@ -23,7 +23,7 @@ from sqlalchemy import select
 from service.geo.airspaces import load_registries
 from service.jobs import Poller
 from service.recording_format import SCHEMA_PATH
-from service.replay import replay
+from service.replay import JsonlRecorder, replay
 from service.sim.clock import ScenarioClock
 from service.sim.emulator import create_emulator_app
 from service.sim.scenario import load_scenario
@@ -153,16 +153,23 @@ async def test_foreign_recording_replays_like_the_live_run(kind, seed, tmp_path)
         registries = load_registries(live.path(live.seeds_dir))
         engine = make_engine(live_url)
         transport = Outage(plan.outages, clock)
-        async with httpx.AsyncClient(transport=transport, timeout=10) as http:
-            poller = Poller(live, make_sessionmaker(engine), http, *registries, clock=clock.now)
-            for tick in range(TICKS):
-                clock.set(T0 + tick * STEP)
-                await poller.poll_once()
+        own = tmp_path / "firwatch-record.jsonl"  # what `firwatch record` writes of the live run
+        with own.open("w", encoding="utf-8") as handle:
+            async with httpx.AsyncClient(transport=transport, timeout=10) as http:
+                poller = Poller(live, make_sessionmaker(engine), http, *registries,
+                                clock=clock.now, recorder=JsonlRecorder(handle))  # fmt: skip
+                for tick in range(TICKS):
+                    clock.set(T0 + tick * STEP)
+                    await poller.poll_once()
         engine.dispose()
 
     schema = json.loads(SCHEMA_PATH.read_text())
-    for line in writer.lines:
+    own_lines = own.read_text().splitlines()
+    for line in writer.lines + own_lines:
         jsonschema.validate(json.loads(line), schema)
+    assert sum('"error":"timeout"' in line for line in own_lines) == sum(
+        kind == "timeout" for kind in plan.outages.values()
+    ) * len(plan.adsbx_paths)
 
     # replayed with the default config: another box, other points, other NOTAM locations
     replay_url = f"sqlite:///{tmp_path / 'replay.db'}"
@@ -188,6 +195,15 @@ async def test_foreign_recording_replays_like_the_live_run(kind, seed, tmp_path)
     assert any(k.startswith("notam.active") for k in live_alerts)
     assert report.positions > 0 and report.used == len(writer.lines) - sum(writer.failures.values())
     assert alerts(replay_url) == live_alerts
+
+    # firwatch's own recording of the live run replays the same way under the other config
+    own_url = f"sqlite:///{tmp_path / 'own.db'}"
+    upgrade(own_url)
+    engine = make_engine(own_url)
+    own_report = await replay(own, default, make_sessionmaker(engine), *registries)
+    engine.dispose()
+    assert own_report.skipped == [] and own_report.failed_rounds == len(outage_rounds)
+    assert alerts(own_url) == live_alerts
 
 
 def test_firwatch_recordings_follow_the_published_schema(tmp_path: Path):
