@@ -102,6 +102,7 @@ class ReplayReport:
     route_records: int = 0
     sources: dict[str, SourceCounts] = field(default_factory=dict)
     skipped: list[tuple[int, str]] = field(default_factory=list)  # (line number, reason)
+    errors: list[tuple[int, str]] = field(default_factory=list)  # rounds detection could not take
     # the data time (feed timestamps) the recording spans; fetched_at is wall-clock time
     data_times: dict[str, list[datetime]] = field(default_factory=dict)
 
@@ -121,6 +122,8 @@ class ReplayReport:
         ]
         for source, c in sorted(self.sources.items()):
             lines.append(f"  {source:<10} {c.read:>7} {c.used:>7} {c.failed:>7} {c.skipped:>8}")
+        for line_no, error in self.errors[:max_lines]:
+            lines.append(f"error in the round from line {line_no}: {error}")
         if self.skipped:
             lines.append(f"skipped {len(self.skipped)} line(s):")
             lines += [f"  line {n}: {reason}" for n, reason in self.skipped[:max_lines]]
@@ -195,7 +198,14 @@ async def replay(
                 if stop():
                     break
                 clock.now = group[-1].fetched_at
-                await _replay_round(poller, handle, group, report)
+                try:
+                    await _replay_round(poller, handle, group, report)
+                except Exception as exc:  # a bug meeting odd data: that round, not the replay
+                    log.debug("round from line %d", group[0].line_no, exc_info=True)
+                    report.failed_rounds += 1
+                    report.errors.append(
+                        (group[0].line_no, f"{type(exc).__name__}: {exc}".splitlines()[0][:200])
+                    )
                 if progress is not None:
                     progress(index, len(rounds))
     return report

@@ -119,3 +119,25 @@ def test_the_readme_example_is_a_valid_recording(cli, tmp_path):
     assert result.exit_code == 0, result.output
     assert "replayed 5 poll rounds (2 failed as recorded)" in result.output
     assert "line(s)" not in result.output  # nothing skipped
+
+
+def test_a_round_detection_cannot_take_is_reported_not_raised(cli, tmp_path, monkeypatch):
+    from service.detect.engine import DetectionEngine
+
+    calls = []
+    real = DetectionEngine.ingest
+
+    def flaky(self, snapshot):
+        calls.append(snapshot.fetched_at)
+        if len(calls) == 3:
+            raise ZeroDivisionError("odd data")
+        return real(self, snapshot)
+
+    monkeypatch.setattr(DetectionEngine, "ingest", flaky)
+    rng = random.Random(7)
+    path = tmp_path / "five.jsonl"
+    path.write_bytes(b"\n".join(good_line(m, rng) for m in range(5)) + b"\n")
+    result = cli(str(path))
+    assert result.exit_code == 0, result.output
+    assert "error in the round from line 3: ZeroDivisionError: odd data" in result.output
+    assert "Traceback" not in result.output and len(calls) == 5
