@@ -90,7 +90,11 @@ def json_loads_ms(text: str, repeats: int = 7) -> tuple[float, float]:
 
 async def main(polls: int, n: int) -> None:
     tune_gc()  # as the firwatch command does
-    tmp = Path(tempfile.mkdtemp())
+    with tempfile.TemporaryDirectory(prefix="bench-replay-") as tmp:
+        await measure(Path(tmp), polls, n)
+
+
+async def measure(tmp: Path, polls: int, n: int) -> None:
     recording = tmp / "global.jsonl"
     body = write_recording(recording, polls, n)
     url = f"sqlite:///{tmp / 'replay.db'}"
