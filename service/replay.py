@@ -309,6 +309,12 @@ async def _replay_round(
                     rejected += 1
                 else:
                     items[key] = item
+        if used and errors and group[-1].failed:
+            # a NOTAM round that ended in a failure was abandoned there (firwatch's client
+            # stops at the first failed page): live, none of its items were used
+            counts.used -= used
+            counts.failed += used
+            used = 0
         if used:
             poller.faa.stats.rejected_last = rejected
             _count(report, await poller.ingest_notams(list(items.values())))

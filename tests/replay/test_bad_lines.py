@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 
 import pytest
 from typer.testing import CliRunner
@@ -141,3 +142,35 @@ def test_a_round_detection_cannot_take_is_reported_not_raised(cli, tmp_path, mon
     assert result.exit_code == 0, result.output
     assert "error in the round from line 3: ZeroDivisionError: odd data" in result.output
     assert "Traceback" not in result.output and len(calls) == 5
+
+
+def test_a_notam_round_that_ended_in_a_failure_is_a_gap(cli, tmp_path):
+    """firwatch's NOTAM client gives up a round at its first failed page, so a round whose
+    last exchange failed used nothing live; a tool that carried on after a failure did use
+    what came after it."""
+    from service.sim.scenario import load_scenario
+
+    scenario = load_scenario("venezuela-2025-11")
+    items = [{k: v for k, v in n.items() if not k.startswith("_")}
+             for n in scenario.visible_notams(scenario.end)]  # fmt: skip
+    url = "https://external-api.faa.gov/notamapi/v1/notams"
+
+    def line(second: int, location: str, status: int) -> str:
+        body = ({"pageSize": 50, "pageNum": 1, "totalCount": len(items), "totalPages": 1,
+                 "items": items} if status == 200 else "Service Unavailable")  # fmt: skip
+        return json.dumps({"source": "faa_notam", "fetched_at": f"2025-11-21T18:00:0{second}Z",
+                           "request": {"url": url, "params": {"icaoLocation": location}},
+                           "status": status, "body": body})  # fmt: skip
+
+    abandoned = tmp_path / "abandoned.jsonl"
+    abandoned.write_text(line(0, "SVZM", 200) + "\n" + line(1, "TNCF", 503) + "\n")
+    result = cli(str(abandoned))
+    assert result.exit_code == 1, result.output
+    assert "replayed 1 poll rounds (1 failed as recorded)" in result.output
+
+    carried_on = tmp_path / "carried-on.jsonl"
+    carried_on.write_text(line(0, "SVZM", 503) + "\n" + line(1, "TNCF", 200) + "\n")
+    result = cli(str(carried_on))
+    assert result.exit_code == 0, result.output
+    assert "replayed 1 poll rounds (0 failed as recorded)" in result.output
+    assert re.search(r"faa_notam\s+2\s+1\s+1\s+0", result.output), result.output
