@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -64,21 +65,95 @@ def start_emulator(port: int, speed: float, start: str = DEMO_START) -> subproce
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def wait_ready(url: str, timeout_s: float = 30.0) -> None:
+class DemoError(Exception):
+    """Why the demo cannot run, in one line."""
+
+
+def free_port() -> int:
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def port_for(port: int | None, option: str) -> int:
+    """``port`` when it is free on loopback (a taken one is refused: whatever answers there
+    is not ours), or any free port when none was given."""
+    if port is None:
+        return free_port()
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            raise DemoError(
+                f"port {port} on 127.0.0.1 is taken ({option}); free it, or leave {option} "
+                "out to use any free port"
+            ) from None
+    return port
+
+
+def wait_ready(
+    url: str,
+    process: subprocess.Popen[bytes],
+    stop: Any = lambda: False,
+    timeout_s: float = 30.0,
+) -> None:
+    """Until ``url`` answers 200 from ``process`` (never from a stranger: the process must
+    still be alive), it exits, ``stop()`` says so, or the time is up."""
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not stop():
+        if process.poll() is not None:
+            err = process.stderr.read().decode(errors="replace") if process.stderr else ""
+            last = err.strip().splitlines()[-1] if err.strip() else ""
+            raise DemoError(f"the emulator exited with code {process.returncode}: {last}")
         with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(url, timeout=1.0).status_code == 200:
+            if httpx.get(url, timeout=1.0).status_code == 200 and process.poll() is None:
                 return
         time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer within {timeout_s:.0f} s")
+    if not stop():
+        raise DemoError(f"the emulator did not answer at {url} within {timeout_s:.0f} s")
 
 
 def run_demo(
-    *, until_done: bool, port: int, emulator_port: int, speed: float, start: str | None = None
+    *,
+    until_done: bool,
+    port: int | None,
+    emulator_port: int | None,
+    speed: float,
+    start: str | None = None,
+) -> int:
+    """Exit codes: 0 done (or left with Ctrl-C/SIGTERM in the interactive demo), 1 the
+    scenario was not detected or the emulator died, 128+n stopped by signal n before the
+    end with --until-done.  Raises :class:`DemoError` for what stops it from starting."""
+    stopped: list[int] = []
+
+    def on_signal(signum: int, frame: Any) -> None:
+        stopped.append(signum)
+
+    # uvicorn runs its own handlers while serving and passes a signal on to these after its
+    # graceful shutdown; outside serving (start-up, summary) these end the demo as well
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return _run_demo(until_done, port, emulator_port, speed, start, stopped)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _run_demo(
+    until_done: bool,
+    port: int | None,
+    emulator_port: int | None,
+    speed: float,
+    start: str | None,
+    stopped: list[int],
 ) -> int:
     from service.demo_story import DemoStory
 
+    port = port_for(port, "--port")
+    emulator_port = port_for(emulator_port, "--emulator-port")
+    if port == emulator_port:
+        raise DemoError(f"--port and --emulator-port are both {port}")
     base = Path.cwd()
     start = start or DEMO_START
     # each demo its own database: a second demo never deletes the first one's live data
@@ -88,30 +163,35 @@ def run_demo(
     emulator = start_emulator(emulator_port, 0.0, start)
     emu = f"http://127.0.0.1:{emulator_port}"
     story = DemoStory(settings, scenario=SCENARIO, emulator_url=emu, speed=speed, start=start,
-                      until_done=until_done)  # fmt: skip
+                      until_done=until_done, alive=lambda: emulator.poll() is None)  # fmt: skip
     story.quiet_logs()
     try:
-        try:
-            wait_ready(f"{emu}/_emulator/clock")
-        except RuntimeError as exc:
-            err = (
-                emulator.stderr.read().decode()
-                if emulator.poll() is not None and emulator.stderr
-                else ""
-            )
-            raise SystemExit(f"firwatch: emulator failed to start: {exc} {err[-500:]}") from None
-        story.check_start(httpx.get(f"{emu}/_emulator/clock", timeout=5).json())
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(_serve(settings, story))
-        code = story.finish(interrupted=not story.seen.clock.get("done"))
+        wait_ready(f"{emu}/_emulator/clock", emulator, stop=lambda: bool(stopped))
+        if stopped:
+            return 128 + stopped[0]
+        problem = story.start_problem(httpx.get(f"{emu}/_emulator/clock", timeout=5).json())
+        if problem:
+            raise DemoError(problem)
+        asyncio.run(_serve(settings, story))
+        if emulator.poll() is not None and not stopped:
+            story.stop_live()
+            print(f"firwatch: the emulator exited with code {emulator.returncode}; demo stopped",
+                  file=sys.stderr, flush=True)  # fmt: skip
+            return 1
+        done = bool(story.seen.clock.get("done"))
+        code = story.finish(stopped_by=None if done or not stopped else stopped[0])
+        if stopped and until_done:
+            print(f"firwatch: demo stopped by {signal.Signals(stopped[0]).name}", flush=True)
+            return 128 + stopped[0]
         # Ctrl-C before the end of the scenario is a normal way to leave the interactive demo
         return code if until_done else 0
     finally:
-        emulator.send_signal(signal.SIGINT)
-        try:
-            emulator.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            emulator.kill()
+        if emulator.poll() is None:
+            emulator.send_signal(signal.SIGINT)
+            try:
+                emulator.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                emulator.kill()
 
 
 async def _serve(settings: Settings, story: Any) -> None:

@@ -13,8 +13,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -196,6 +198,7 @@ class DemoStory:
         speed: float,
         start: str,
         until_done: bool,
+        alive: Callable[[], bool] = lambda: True,
         console: Console | None = None,
     ) -> None:
         self.settings = settings
@@ -205,6 +208,7 @@ class DemoStory:
         self.speed = speed
         self.start = start
         self.until_done = until_done
+        self.alive = alive  # whether the emulator process still runs
         self.console = console or Console(highlight=False, soft_wrap=True)
         self.seen = Progress()
         self.truth: dict[str, Any] | None = None
@@ -214,14 +218,15 @@ class DemoStory:
         self._last_plain = 0.0
 
     # -- set-up -------------------------------------------------------------------------
-    def check_start(self, clock: dict[str, Any]) -> None:
-        """Refuse a --start outside the scenario in one line (the emulator would clamp it)."""
+    def start_problem(self, clock: dict[str, Any]) -> str | None:
+        """Why --start cannot be played (outside the scenario; the emulator would clamp it)."""
         first, last = parse_time(clock["start"]), parse_time(clock["end"])
-        if not first <= parse_time(self.start) < last:
-            raise SystemExit(
-                f"firwatch: --start {self.start} is outside the scenario "
-                f"({first:%Y-%m-%dT%H:%MZ} to {last:%Y-%m-%dT%H:%MZ})"
-            )
+        if first <= parse_time(self.start) < last:
+            return None
+        return (
+            f"--start {self.start} is outside the scenario "
+            f"({first:%Y-%m-%dT%H:%MZ} to {last:%Y-%m-%dT%H:%MZ})"
+        )
 
     def quiet_logs(self) -> None:
         """Warnings go through the console (above the status line), minus skipped runs."""
@@ -250,7 +255,8 @@ class DemoStory:
         api, key = self.api, self.key
         c = self.console
         c.print(f"[bold]firwatch demo[/]: scenario {self.scenario} from {hhmm(self.start)} at "
-                f"{self.speed:g}× (a scenario hour every {3600 / self.speed:.1f} s)")  # fmt: skip
+                f"{self.speed:g}× (a scenario hour every {3600 / self.speed:.1f} s), "
+                f"emulator {self.emu}")  # fmt: skip
         c.print(f"  status page    {api}/")
         c.print(f"  API docs       {api}/docs")
         c.print(f"  alerts         {api}/api/v1/alerts")
@@ -277,35 +283,48 @@ class DemoStory:
 
     # -- the running story ----------------------------------------------------------------
     async def run(self, server: Any) -> None:
-        """Wait for the API, start the scenario's clock, then narrate until stopped."""
+        """Wait for the API, start the scenario's clock, then narrate until stopped; stop the
+        server at once if the emulator dies (nothing else may answer in its place)."""
         async with httpx.AsyncClient(timeout=5) as http:
-            await self._wait_api(http)
-            self.key = await asyncio.to_thread(self.create_admin_key)
-            with contextlib.suppress(httpx.HTTPError, ValueError):
-                self.truth = (await http.get(f"{self.emu}/_emulator/truth", timeout=30)).json()
-            self.print_welcome()
-            # the emulator waits, paused, until the page can be opened: nothing is missed
-            await http.post(f"{self.emu}/_emulator/clock", json={"speed": self.speed})
-            http.headers["X-API-Key"] = self.key
-            if self.console.is_terminal:
-                self.live = Live(console=self.console, auto_refresh=False, transient=True)
-                self.live.start()
             try:
+                await self._wait_api(http)
+                self.key = await asyncio.to_thread(self.create_admin_key)
+                with contextlib.suppress(httpx.HTTPError, ValueError):
+                    self.truth = (await http.get(f"{self.emu}/_emulator/truth", timeout=30)).json()
+                self.print_welcome()
+                # the emulator waits, paused, until the page can be opened: nothing is missed
+                with contextlib.suppress(httpx.HTTPError):
+                    await http.post(f"{self.emu}/_emulator/clock", json={"speed": self.speed})
+                http.headers["X-API-Key"] = self.key
+                if self.console.is_terminal:
+                    self.live = Live(console=self.console, auto_refresh=False, transient=True)
+                    self.live.start()
                 await self._narrate(http, server)
+            except Exception as exc:  # never a silent hang: say why and stop the server
+                if not isinstance(exc, asyncio.CancelledError):
+                    self.stop_live()
+                    self.console.print(f"firwatch: demo narration stopped: {exc}")
+                    server.should_exit = True
+                raise
             finally:
                 self.stop_live()
 
     async def _wait_api(self, http: httpx.AsyncClient, timeout_s: float = 60.0) -> None:
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and self.alive():
             with contextlib.suppress(httpx.HTTPError):
                 if (await http.get(f"{self.api}/health/live")).status_code == 200:
                     return
             await asyncio.sleep(0.2)
+        if not self.alive():
+            raise RuntimeError("the emulator exited")
         raise RuntimeError(f"the API at {self.api} did not answer within {timeout_s:.0f} s")
 
     async def _narrate(self, http: httpx.AsyncClient, server: Any) -> None:
         while True:
+            if not self.alive():
+                server.should_exit = True
+                return
             await self.step(http)
             if self.seen.clock.get("done") and not self.seen.done_announced:
                 self.seen.done_announced = True
@@ -389,14 +408,14 @@ class DemoStory:
             self.live = None
 
     # -- the end ----------------------------------------------------------------------------
-    def finish(self, *, interrupted: bool) -> int:
-        """Say how it ended and print the summary; 0 when the story's main events were found."""
+    def finish(self, *, stopped_by: int | None) -> int:
+        """Say how it ended (the scenario's end, or the signal that stopped it before) and
+        print the summary; 0 when the story's main events were found."""
         self.stop_live()
         reached = self.seen.clock.get("now")
-        if interrupted:
-            self.console.print(
-                f"\n[bold]stopped (Ctrl-C)[/] at scenario time {hhmm(reached)}", highlight=False
-            )
+        if stopped_by is not None:
+            how = "Ctrl-C" if stopped_by == signal.SIGINT else signal.Signals(stopped_by).name
+            self.console.print(f"\n[bold]stopped ({how})[/] at scenario time {hhmm(reached)}")
         else:
             self.console.print(f"\n[bold]scenario over[/] at {hhmm(reached)}")
         from service.demo_summary import print_summary
