@@ -354,7 +354,13 @@ def load_settings(path: str | os.PathLike[str] | None = None, **overrides: Any) 
 
 # FIRWATCH_* variables that are not settings: read by the CLI, the emulator, the tests and
 # store/crypto.py (FIRWATCH_SECRET_KEY[_FILE]: kept out of settings so it is never dumped).
-OTHER_VARIABLES = ("FIRWATCH_CONFIG", "FIRWATCH_TEST_", "FIRWATCH_EMULATOR_", "FIRWATCH_SECRET_KEY")
+OTHER_VARIABLES = (
+    "FIRWATCH_CONFIG",
+    "FIRWATCH_TEST_",
+    "FIRWATCH_EMULATOR_",
+    "FIRWATCH_SECRET_KEY",
+    "FIRWATCH_SCHEMATHESIS_",
+)
 
 
 def setting_paths(model: type[BaseModel] | None = None, prefix: str = "FIRWATCH_") -> list[str]:

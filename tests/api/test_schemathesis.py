@@ -1,7 +1,8 @@
 """schemathesis against a live server: every check, every phase (stateful included), admin key.
 
-Time-boxed: ``FIRWATCH_SCHEMATHESIS_EXAMPLES`` examples per operation (150 by default, as CI
-runs it) within ``FIRWATCH_SCHEMATHESIS_TIMEOUT_S`` seconds.  Runs on SQLite and, with
+Time-boxed: ``FIRWATCH_SCHEMATHESIS_EXAMPLES`` examples per operation within
+``FIRWATCH_SCHEMATHESIS_TIMEOUT_S`` seconds: 20 in ``make test`` (keeps it near 4 minutes on 2
+cores), 150 in ``make test-contract``, which CI runs as well.  Runs on SQLite and, with
 ``FIRWATCH_TEST_DB=postgresql``, on PostgreSQL; passes only with 0 failures of any kind.
 """
 
@@ -21,8 +22,8 @@ from tests.support import free_port
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = int(os.environ.get("FIRWATCH_SCHEMATHESIS_EXAMPLES", "150"))
-TIMEOUT_S = float(os.environ.get("FIRWATCH_SCHEMATHESIS_TIMEOUT_S", "1500"))
+EXAMPLES = int(os.environ.get("FIRWATCH_SCHEMATHESIS_EXAMPLES", "20"))
+TIMEOUT_S = float(os.environ.get("FIRWATCH_SCHEMATHESIS_TIMEOUT_S", "900"))
 
 
 def test_schemathesis_finds_nothing(tmp_path, database_url):
