@@ -31,12 +31,16 @@ _LON_NUM = (
     r"|\d{1,3}\.\d+\s?°?"
     rf"|{_DEG}"
 )
+# "POINT E 1234N..." : a letter after such a word and before a space is a label, not a hemisphere
+_NOT_LABEL = r"(?<!POINT .)(?<!PT .)(?<!AREA .)(?<!SECTOR .)(?<!ZONE .)"
 TOKEN = re.compile(
     rf"(?<![\d.°'A-DF-VX-Z])(?P<lat>{_LAT_NUM})\s?(?P<ns>[NS])(?![A-DF-VX-Z])"
-    rf"|(?<![A-Z.])(?P<ns2>[NS])\s?(?P<lat2>{_LAT_NUM})(?![\d.])"
+    rf"|(?<![A-Z.])(?P<ns2>[NS])(?:(?<!\d[NS]){_NOT_LABEL}\s)?(?P<lat2>{_LAT_NUM})(?!\.?\d)"
     rf"|(?<![\d.°'A-MO-RT-Z])(?P<lon>{_LON_NUM})\s?(?P<ew>[EW])(?![A-Z\d])"
-    rf"|(?<![A-Z.])(?P<ew2>[EW])\s?(?P<lon2>{_LON_NUM}|\d{{6}}|\d{{4}})(?![\d.])"
+    rf"|(?<![A-Z.])(?P<ew2>[EW])(?:(?<!\d[EW]){_NOT_LABEL}\s)?(?P<lon2>{_LON_NUM}|\d{{6}}|\d{{4}})(?!\.?\d)"
 )
+# digits that look like a coordinate (a hemisphere letter attached, or a long run)
+RESIDUE = re.compile(r"(?<![A-Z\d])[NSEW]\d{4,}(?:\.\d+)?|\d{4,}(?:\.\d+)?[NSEW](?![A-Z])|\d{11,}")
 # what may stand between the latitude and the longitude of one position
 PAIR_GAP = re.compile(r"[\s,/\-]{0,3}")
 
@@ -133,6 +137,9 @@ def coordinates(text: str) -> tuple[list[Coordinate], list[Problem], int]:
     >>> found, problems, _ = coordinates("WI 3913N10025E 3914N")
     >>> len(found), [p.code.value for p in problems]
     (1, ['coordinate.unpaired'])
+    >>> found, problems, _ = coordinates("WI 3913N10025E 3914100026E 3915N10027E")
+    >>> len(found), [p.code.value for p in problems]
+    (2, ['coordinate.unreadable'])
     """
     toks, problems = tokens(text)
     found: list[Coordinate] = []
@@ -160,4 +167,13 @@ def coordinates(text: str) -> tuple[list[Coordinate], list[Problem], int]:
             )
         )
         i += 1
+    taken = [(t.start, t.end) for t in toks]
+    for m in RESIDUE.finditer(text):
+        if not any(a < m.end() and m.start() < b for a, b in taken):
+            problems.append(
+                Problem(
+                    ProblemCode.COORDINATE_UNREADABLE,
+                    f"{m.group(0)!r} looks like a coordinate but cannot be read as one",
+                )
+            )
     return found, problems, len(toks)

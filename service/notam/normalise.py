@@ -16,9 +16,39 @@ import unicodedata
 
 from service.notam.coordinates import TOKEN
 
-COORD_CHARS = "0123456789NSEW."
+COORD_CHARS = "0123456789NSEW.°'\" "
+# words a fixed-width wrap may cut that decide how an area is read
+KEYWORDS = frozenset(
+    [
+        "CLOCKWISE",
+        "ANTI-CLOCKWISE",
+        "COUNTERCLOCKWISE",
+        "CENTRED",
+        "CENTERED",
+        "CENTRE",
+        "CENTER",
+        "RADIUS",
+        "CIRCLE",
+        "BOUNDARY",
+        "BOUNDED",
+        "CORRIDOR",
+        "EITHER",
+        "WIDTH",
+        "WITHIN",
+        "POLYGON",
+        "JOINING",
+        "CONNECTING",
+        "THENCE",
+        "ALONG",
+        "POINT",
+        "AREA",
+        "SECTOR",
+    ]
+)
+_LETTERS_BEFORE = re.compile(r"[A-Z]+$")
+_LETTERS_AFTER = re.compile(r"^[A-Z]+")
 UNITS = ("NM", "KM", "MTR", "M", "FT", "DEG")
-_GLUED_AFTER_DIGIT = re.compile(r"(?<=\d)(?=[A-Z]{3,})")
+_GLUED_AFTER_DIGIT = re.compile(r"(?<=[\d\"'″°])(?=[A-Z]{2,})")
 _BREAK = re.compile(r"[ \t]*\n[ \t]*")
 
 
@@ -30,21 +60,21 @@ def _complete(run: str) -> bool:
     for m in TOKEN.finditer(run):
         for i in range(m.start(), m.end()):
             covered[i] = True
-    return all(c or ch in " -/," for c, ch in zip(covered, run, strict=True))
+    return all(c or ch in " -/,." for c, ch in zip(covered, run, strict=True))
 
 
 def _run_before(text: str, end: int) -> str:
     start = end
-    while start > 0 and text[start - 1] in COORD_CHARS:
+    while start > 0 and text[start - 1] in COORD_CHARS and end - start < 40:
         start -= 1
-    return text[start:end]
+    return text[start:end].lstrip()
 
 
 def _run_after(text: str, start: int) -> str:
     end = start
-    while end < len(text) and text[end] in COORD_CHARS:
+    while end < len(text) and text[end] in COORD_CHARS and end - start < 40:
         end += 1
-    return text[start:end]
+    return text[start:end].rstrip()
 
 
 def unwrap(text: str) -> str:
@@ -54,18 +84,30 @@ def unwrap(text: str) -> str:
     'WI N404000E1013000-N404001E1013500-N4030E10140 BACK TO START'
     >>> unwrap("391327N\\n1002500E")  # lat and lon on two lines: both whole, kept apart
     '391327N 1002500E'
+    >>> unwrap("RADIUS 5NM CEN\\nTRED ON 3913N10025E AREA\\nBOUNDED")
+    'RADIUS 5NM CENTRED ON 3913N10025E AREA BOUNDED'
     """
     out: list[str] = []
     pos = 0
     for m in _BREAK.finditer(text):
         left = _run_before(text, m.start())
         right = _run_after(text, m.end())
-        join = (
+        join = bool(
             left
             and right
             and _complete(left + right)
             and not (_complete(left) and _complete(right))
         )
+        if not join:
+            a = _LETTERS_BEFORE.search(text, 0, m.start())
+            b = _LETTERS_AFTER.match(text[m.end() :])
+            join = bool(
+                a
+                and b
+                and a[0] + b[0] in KEYWORDS
+                and a[0] not in KEYWORDS
+                and b[0] not in KEYWORDS
+            )
         out.append(text[pos : m.start()])
         out.append("" if join else " ")
         pos = m.end()
@@ -87,7 +129,8 @@ def separate_glued_words(text: str) -> str:
         if any(re.match(rf"{u}\b", rest) for u in UNITS):
             continue
         run = _run_before(text, at)
-        if text[at] in "NSEW" and _complete(run + text[at]):
+        tail = re.split(r"[\s\-/,]", run)[-1]
+        if text[at] in "NSEW" and (_complete(run + text[at]) or _complete(tail + text[at])):
             at += 1  # the hemisphere letter belongs to the coordinate
         pieces.append(text[pos:at])
         pieces.append(" ")

@@ -30,6 +30,7 @@ class ProblemCode(enum.StrEnum):
     PARSER_ERROR = "parser.error"
     COORDINATE_RANGE = "coordinate.out_of_range"
     COORDINATE_UNPAIRED = "coordinate.unpaired"
+    COORDINATE_UNREADABLE = "coordinate.unreadable"
     GEOMETRY_INVALID = "geometry.invalid"
     GEOMETRY_UNUSED = "geometry.unused_coordinates"
     GEOMETRY_OUTSIDE_QLINE = "geometry.outside_qline"

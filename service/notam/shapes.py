@@ -13,13 +13,12 @@ import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 
 import numpy as np
 import shapely
 from pyproj import CRS, Geod, Transformer
 from shapely.geometry.base import BaseGeometry
-from shapely.ops import substring, transform
+from shapely.ops import substring
 
 from service.notam.coordinates import Coordinate
 from service.notam.problems import Problem, ProblemCode
@@ -39,8 +38,8 @@ RADIUS = re.compile(
     rf"|CIRCLE\s+(?:WITH\s+)?(?:A\s+)?(?:RADIUS\s+)?(?:OF\s+)?(?P<v3>{_NUM})\s?(?P<u3>{_UNIT})\b"
 )
 ARC = re.compile(
-    r"(?P<dir>ANTI[- ]?CLOCKWISE|COUNTER[- ]?CLOCKWISE|CLOCKWISE|CCW|CW)\s+(?:ARC|ALONG)"
-    r"|ARC\s+(?:\S+\s+){0,3}?(?P<dir2>ANTI[- ]?CLOCKWISE|COUNTER[- ]?CLOCKWISE|CLOCKWISE)"
+    r"(?P<dir>ANTI\s*-?\s*CLOCKWISE|COUNTER\s*-?\s*CLOCKWISE|CLOCKWISE|CCW|CW)\s+(?:ARC|ALONG)"
+    r"|ARC\s+(?:\S+\s+){0,3}?(?P<dir2>ANTI\s*-?\s*CLOCKWISE|COUNTER\s*-?\s*CLOCKWISE|CLOCKWISE)"
 )
 BOUNDARY = re.compile(
     r"ALONG\s+(?:THE\s+)?(?:(?P<fir1>[A-Z]{4})\s+)?(?:(?:FIR|UIR|STATE|NATIONAL|INTERNATIONAL"
@@ -123,10 +122,18 @@ def arc_points(
 
 
 def _local(lon: float, lat: float) -> tuple[Callable, Callable]:
+    """Vectorised (N×2 array → N×2 array) transforms to and from a local equidistant frame."""
     crs = CRS.from_proj4(f"+proj=aeqd +lat_0={lat} +lon_0={lon} +datum=WGS84 +units=m")
     forward = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
     back = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
-    return partial(forward.transform), partial(back.transform)
+
+    def to_local(xy: np.ndarray) -> np.ndarray:
+        return np.column_stack(forward.transform(xy[:, 0], xy[:, 1]))
+
+    def to_lonlat(xy: np.ndarray) -> np.ndarray:
+        return np.column_stack(back.transform(xy[:, 0], xy[:, 1]))
+
+    return to_local, to_lonlat
 
 
 def corridor(line: list[tuple[float, float]], half_width_km: float) -> BaseGeometry:
@@ -138,9 +145,9 @@ def corridor(line: list[tuple[float, float]], half_width_km: float) -> BaseGeome
     """
     centre = shapely.LineString(line).centroid
     to_local, to_lonlat = _local(centre.x, centre.y)
-    local = transform(to_local, shapely.LineString(line))
+    local = shapely.transform(shapely.LineString(line), to_local)
     buffered = local.buffer(half_width_km * 1000.0, quad_segs=16)
-    return transform(to_lonlat, buffered)
+    return shapely.transform(buffered, to_lonlat)
 
 
 def boundary_paths(
