@@ -39,6 +39,7 @@ from service.ingest import persist, record_feed_health, restore_engine, save_not
 from service.leader import LeaderElector
 from service.metrics import Metrics
 from service.notam.faa import notam_from_faa_item
+from service.notam.problems import count_problems
 from service.seeds import load_local_routes, load_route_schedules, load_watched_routes
 from service.webhooks.delivery import deliver_due
 
@@ -211,6 +212,8 @@ class Poller:
         notams = [notam_from_faa_item(item, self.airspaces) for item in items]
         async with self._lock:
             self.engine.set_notams(notams)
+            if self.metrics is not None:
+                count_problems(self.metrics.notam_problems, self.engine.notams.values())
 
             def write() -> int:
                 with self.sessions.begin() as session:

@@ -18,8 +18,8 @@ from typing import Any
 
 from service.domain import Notam, NotamClass, ensure_utc
 from service.geo.airspaces import AirspaceRegistry
-from service.notam.geometry import geometry_from_text, limits_to_band, qline_circle
-from service.notam.parser import US_INTL, fir_lookup, parse_notam
+from service.notam.geometry import limits_to_band, qline_circle, read_geometry
+from service.notam.parser import US_INTL, area_dicts, fir_lookup, parse_notam
 from service.notam.problems import Problem as P
 from service.notam.problems import ProblemCode as C
 from service.notam.qcodes import classify
@@ -161,7 +161,7 @@ def _from_core(
     if qcode != notam.qcode:
         classification, reason = classify(qcode, body)
 
-    geometry = notam.geometry
+    geometry, areas = notam.geometry, notam.areas
     if geometry is None:
         circle = _item_circle(core)
         fir_geometry = (
@@ -174,14 +174,15 @@ def _from_core(
             or (circle is not None and circle[2] >= 999)
             or (circle is None and classification == NotamClass.WARNING)
         )
-        geometry, geo_problems, _ = geometry_from_text(
+        reading = read_geometry(
             body,
             qline=circle,
             fir_geometry=fir_geometry,
             whole_fir=whole_fir,
             fir_lookup=fir_lookup(airspaces),
         )
-        problems += [p for p in geo_problems if p not in problems]
+        geometry, areas = reading.geometry, area_dicts(reading)
+        problems += [p for p in reading.problems if p not in problems]
 
     kind = (_str(core, "type") or notam.kind)[:1].upper()
     return replace(
@@ -207,6 +208,7 @@ def _from_core(
         classification=classification,
         classification_reason=reason,
         geometry=geometry,
+        areas=areas,
         source_classification=_str(core, "classification") or notam.source_classification,
         issued_at=issued or notam.issued_at,
         problems=tuple(dict.fromkeys(problems)),

@@ -19,7 +19,7 @@ from typing import Any
 
 from service.domain import Notam
 from service.geo.airspaces import AirspaceRegistry
-from service.notam.geometry import geometry_from_text, limits_to_band, qline_circle
+from service.notam.geometry import GeometryReading, limits_to_band, qline_circle, read_geometry
 from service.notam.problems import Problem as P
 from service.notam.problems import ProblemCode as C
 from service.notam.problems import codes
@@ -126,18 +126,21 @@ def _geometry(
     fir: str | None,
     whole_fir: bool,
     airspaces: AirspaceRegistry | None,
-) -> tuple[dict[str, Any] | None, list[P]]:
+) -> GeometryReading:
     fir_geometry = None
     if fir and airspaces is not None and fir in airspaces:
         fir_geometry = airspaces.get(fir).geometry
-    geometry, problems, _how = geometry_from_text(
+    return read_geometry(
         text,
         qline=qline,
         fir_geometry=fir_geometry,
         whole_fir=whole_fir,
         fir_lookup=fir_lookup(airspaces),
     )
-    return geometry, problems
+
+
+def area_dicts(reading: GeometryReading) -> tuple[dict[str, Any], ...]:
+    return tuple({"label": label, "kind": kind, "geometry": g} for label, g, kind in reading.areas)
 
 
 def parse_icao(
@@ -240,8 +243,8 @@ def parse_icao(
     problems += limit_problems
     named_fir = _fir_reference(body, airspaces)
     fir_code = named_fir or (fir if fir and not fir.endswith("XX") else None)
-    geometry, geo_problems = _geometry(body, qline, fir_code, named_fir is not None, airspaces)
-    problems += geo_problems
+    reading = _geometry(body, qline, fir_code, named_fir is not None, airspaces)
+    problems += reading.problems
     classification, reason = classify(qcode, body)
     return Notam(
         id=notam_id or number or _fallback_id(text),
@@ -266,7 +269,8 @@ def parse_icao(
         band=band,
         classification=classification,
         classification_reason=reason,
-        geometry=geometry,
+        geometry=reading.geometry,
+        areas=area_dicts(reading),
         problems=tuple(problems),
     )
 
@@ -298,7 +302,7 @@ def parse_faa_text(
             problems.append(P(C.TIME, f"end: {exc}"))
     body = m["body"]
     fir = _fir_reference(body, airspaces)
-    geometry, geo_problems = _geometry(body, None, fir, fir is not None, airspaces)
+    reading = _geometry(body, None, fir, fir is not None, airspaces)
     classification, reason = classify(None, body)
     number = f"{m['acct']} {m['num']}"
     return Notam(
@@ -314,9 +318,10 @@ def parse_faa_text(
         text=body,
         classification=classification,
         classification_reason=reason,
-        geometry=geometry,
+        geometry=reading.geometry,
+        areas=area_dicts(reading),
         source_classification="FDC" if m["acct"] == "FDC" else "DOM",
-        problems=tuple(problems + geo_problems),
+        problems=tuple(problems + reading.problems),
     )
 
 
@@ -371,7 +376,7 @@ def parse_us_international(
     fir = _fir_reference(text, airspaces)
     if fir is None:
         problems.append(P(C.NO_FIR, "no FIR named in the text"))
-    geometry, geo_problems = _geometry(text, None, fir, fir is not None, airspaces)
+    reading = _geometry(text, None, fir, fir is not None, airspaces)
     classification, reason = classify(None, text)
     return Notam(
         id=notam_id or number,
@@ -387,10 +392,11 @@ def parse_us_international(
         band=band,
         classification=classification,
         classification_reason=reason,
-        geometry=geometry,
+        geometry=reading.geometry,
+        areas=area_dicts(reading),
         source_classification="INTL",
         issued_at=issued,
-        problems=tuple(problems + limit_problems + geo_problems),
+        problems=tuple(problems + limit_problems + reading.problems),
     )
 
 

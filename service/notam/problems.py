@@ -85,3 +85,15 @@ class Problem(str):
 def codes(problems: tuple[str, ...] | list[str]) -> set[ProblemCode]:
     """The codes among ``problems`` (plain strings are read with :meth:`Problem.from_text`)."""
     return {c for p in problems if (c := Problem.from_text(p).code) is not None}
+
+
+def count_problems(gauge, notams) -> None:
+    """Set a labelled gauge to how many ``notams`` carry each problem code (a NOTAM once per code)."""
+    counts: dict[str, int] = {}
+    for notam in notams:
+        for code in {Problem.from_text(p).code for p in notam.problems}:
+            key = code.value if code is not None else "other"
+            counts[key] = counts.get(key, 0) + 1
+    gauge.clear()
+    for key, n in counts.items():
+        gauge.labels(key).set(n)

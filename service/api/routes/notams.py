@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import or_, select
 
 from service.api.auth import require_read
@@ -15,6 +17,7 @@ from service.api.problems import ProblemError, responses
 from service.api.schemas import Notam, NotamPage
 from service.domain import NotamClass
 from service.ingest import notam_from_row
+from service.notam.features import parse_to_geojson, split_notams
 from service.notam.lifecycle import active_set
 from service.store.alerts import rfc3339
 from service.store.models import NotamRow
@@ -98,6 +101,95 @@ def list_notams(
         "items": [notam_to_dict(r, r.id in active_ids) for r in rows],
         "next": next_link(request, rows[-1].id) if more else None,
     }
+
+
+MAX_PARSE_CHARS = 200_000
+MAX_PARSE_NOTAMS = 500
+PARSE_EXAMPLE = (
+    "(A0302/26 NOTAMN\nQ) ZLHW/QRTCA/IV/BO/W/000/100/3916N10012E016\nA) ZLHW B) 2603010000 "
+    "C) 2603312359\nE) AIRSPACE RESTRICTED WI N3900E10000-N3930E10010-N39\n13E10025BACK TO "
+    "START.\nF) SFC G) FL100)"
+)
+
+
+class NotamParseRequest(BaseModel):
+    """One or more NOTAM texts, as pasted (ICAO, US domestic/FDC or US international)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"text": PARSE_EXAMPLE}]})
+
+    text: str = Field(min_length=1, max_length=MAX_PARSE_CHARS)
+    year: int | None = Field(
+        default=None, ge=1970, le=2100, description="Year for texts that give none"
+    )
+
+
+class ParsedProblem(BaseModel):
+    code: str | None
+    message: str
+
+
+class ParsedNotamProperties(BaseModel):
+    id: str
+    number: str
+    kind: str
+    ref: str | None
+    fir: str | None
+    locations: list[str]
+    qcode: str | None
+    classification: str
+    lower: str | None
+    upper: str | None
+    floor_ft: float
+    ceiling_ft: float | None
+    valid_from: str | None
+    valid_to: str | None
+    valid_to_estimated: bool
+    permanent: bool
+    schedule: str | None
+    problems: list[ParsedProblem]
+    area: str | None
+    area_kind: str | None
+
+
+class ParsedFeature(BaseModel):
+    type: str = "Feature"
+    geometry: dict[str, Any] | None
+    properties: ParsedNotamProperties
+
+
+class ParsedNotams(BaseModel):
+    """GeoJSON FeatureCollection: one feature per area (a NOTAM without one: null geometry)."""
+
+    type: str = "FeatureCollection"
+    features: list[ParsedFeature]
+    notams: int
+
+
+@router.post(
+    "/parse",
+    response_model=ParsedNotams,
+    responses=responses(413, 422),
+    summary="Parse pasted NOTAM text to GeoJSON (nothing is stored)",
+)
+async def parse_notams(body: NotamParseRequest, request: Request) -> dict:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > 4 * MAX_PARSE_CHARS:
+        raise ProblemError(413, f"NOTAM text is limited to {MAX_PARSE_CHARS} characters")
+    if len(split_notams(body.text)) > MAX_PARSE_NOTAMS:
+        raise ProblemError(413, f"at most {MAX_PARSE_NOTAMS} NOTAMs per request")
+    airspaces = getattr(request.app.state, "airspaces", None)
+    collection = await run_in_threadpool(parse_to_geojson, body.text, airspaces, body.year)
+    metrics = getattr(request.app.state, "metrics", None)
+    if metrics is not None and hasattr(metrics, "notam_parse_problems"):
+        counted: set[str] = set()
+        for feature in collection["features"]:
+            props = feature["properties"]
+            if props["id"] in counted:  # one NOTAM, several areas: count its problems once
+                continue
+            counted.add(props["id"])
+            for problem in props["problems"]:
+                metrics.notam_parse_problems.labels(problem["code"] or "other").inc()
+    return collection
 
 
 @router.get("/{notam_id:path}", response_model=Notam, responses=responses(404))
