@@ -1,9 +1,12 @@
 """Which NOTAMs are in force at a given time: replacements, cancellations, expiry, schedules.
 
 A NOTAMR supersedes the NOTAM it names from its own start; a NOTAMC ends it and
-is never itself in force.  An estimated end (``EST``) is not an expiry: ICAO
-requires a NOTAMR or NOTAMC to follow it, so such a NOTAM stays in force until
-one arrives.  Item D schedules in the common forms (``DAILY 0600-1800``,
+is never itself in force (a reference matches a NOTAM of the same number at the
+same location, so two offices' A0010/25 are not confused).  An estimated end
+(``EST``) is not an expiry: ICAO requires a NOTAMR or NOTAMC to follow it, so
+such a NOTAM stays in force until one arrives, or until the estimate plus a
+grace period (``detection.notam_est_grace_hours``) has passed without one.  A
+NOTAM the source stopped publishing is withdrawn (:class:`Withdrawals`).  Item D schedules in the common forms (``DAILY 0600-1800``,
 ``MON-FRI 0600-1800``, ``SUN-THU 0300-1900, FRI 0300-1300``, ``H24``) restrict
 activity to their windows; a schedule we cannot read (dates, ``LMT`` local
 times, ``EXC`` exceptions) leaves the NOTAM in force for its whole validity,
@@ -13,10 +16,13 @@ which errs on the side of warning.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from service.domain import Notam, ensure_utc
+
+DEFAULT_EST_GRACE = timedelta(hours=12)
 
 DAYS = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
 ALL_DAY = (0, 24 * 60)
@@ -109,34 +115,105 @@ def schedule_active(schedule: str | None, at: datetime) -> bool:
     return False
 
 
-def in_validity(notam: Notam, at: datetime) -> bool:
-    """Within B)–C), where an estimated end does not expire the NOTAM."""
-    if notam.valid_to_estimated and notam.kind != "C":
-        return notam.valid_from is None or notam.valid_from <= at
-    return notam.active_at(at)
-
-
-def active_set(notams: Iterable[Notam], at: datetime) -> list[Notam]:
-    """NOTAMs in force at ``at``: not replaced, not cancelled, within validity and schedule.
+def in_validity(notam: Notam, at: datetime, est_grace: timedelta = DEFAULT_EST_GRACE) -> bool:
+    """Within B)–C); an estimated end expires only ``est_grace`` after the estimate.
 
     >>> from datetime import UTC
     >>> t0 = datetime(2025, 11, 21, 12, tzinfo=UTC)
-    >>> old = Notam(id="1", number="A0001/25", raw_text="", valid_from=t0)
-    >>> cancel = Notam(id="2", number="A0002/25", raw_text="", kind="C", ref="A1/25", valid_from=t0)
-    >>> [n.id for n in active_set([old], t0)], active_set([old, cancel], t0)
+    >>> n = Notam(id="1", number="A0001/25", raw_text="", valid_from=t0,
+    ...           valid_to=t0 + timedelta(hours=2), valid_to_estimated=True)
+    >>> [in_validity(n, t0 + timedelta(hours=h), timedelta(hours=6)) for h in (1, 7, 9)]
+    [True, True, False]
+    """
+    if notam.valid_to_estimated and notam.kind != "C" and notam.valid_to is not None:
+        if notam.valid_from is not None and at < notam.valid_from:
+            return False
+        return at <= notam.valid_to + est_grace
+    return notam.active_at(at)
+
+
+def _key(number: str | None) -> str:
+    return normalise_number(number)
+
+
+def active_set(
+    notams: Iterable[Notam], at: datetime, est_grace: timedelta = DEFAULT_EST_GRACE
+) -> list[Notam]:
+    """NOTAMs in force at ``at``: not replaced, cancelled or withdrawn; within validity and schedule.
+
+    >>> from datetime import UTC
+    >>> t0 = datetime(2025, 11, 21, 12, tzinfo=UTC)
+    >>> old = Notam(id="1", number="A0001/25", raw_text="", valid_from=t0, locations=("SVZM",))
+    >>> cancel = Notam(id="2", number="A0002/25", raw_text="", kind="C", ref="A1/25",
+    ...                valid_from=t0, locations=("SVZM",))
+    >>> elsewhere = Notam(id="3", number="A0003/25", raw_text="", kind="C", ref="A1/25",
+    ...                   valid_from=t0, locations=("TNCF",))
+    >>> [n.id for n in active_set([old, elsewhere], t0)], active_set([old, cancel], t0)
     (['1'], [])
+    >>> active_set([replace(old, withdrawn_at=t0)], t0)
+    []
     """
     at = ensure_utc(at)
     notams = list(notams)
-    ended: set[str] = set()
+    ended: dict[str, list[set[str]]] = {}
     for n in notams:
         if n.kind in ("R", "C") and n.ref and (n.valid_from is None or n.valid_from <= at):
-            ended.add(normalise_number(n.ref))
+            ended.setdefault(_key(n.ref), []).append(set(n.locations))
+
+    def superseded(n: Notam) -> bool:
+        places = set(n.locations)
+        return any(
+            not where or not places or where & places for where in ended.get(_key(n.number), [])
+        )
+
     return [
         n
         for n in notams
         if n.kind != "C"
-        and normalise_number(n.number) not in ended
-        and in_validity(n, at)
+        and not superseded(n)
+        and (n.withdrawn_at is None or at < n.withdrawn_at)
+        and in_validity(n, at, est_grace)
         and schedule_active(n.schedule, at)
     ]
+
+
+@dataclass(slots=True)
+class Withdrawals:
+    """Which NOTAMs the source stopped publishing, judged on complete (full) poll rounds.
+
+    A NOTAM is withdrawn when a full round answered for a location that returned it
+    before, without it, and it has stayed missing from full rounds for ``grace``.  A
+    location that answers with no NOTAM at all is not taken as an answer: an empty page
+    is more often an upstream fault than every NOTAM ending at once.  State is in memory:
+    after a restart the grace starts again (withdrawals already made are stored).
+    """
+
+    grace: timedelta
+    missing_since: dict[str, datetime] = field(default_factory=dict)
+    locations_of: dict[str, set[str]] = field(default_factory=dict)
+
+    def full_round(
+        self, at: datetime, returned: Mapping[str, set[str]], held: Iterable[Notam]
+    ) -> list[Notam]:
+        """Record one full round (location → ids it returned); the NOTAMs withdrawn now."""
+        answered = {loc for loc, ids in returned.items() if ids}
+        seen: set[str] = set()
+        for loc, ids in returned.items():
+            for notam_id in ids:
+                self.locations_of.setdefault(notam_id, set()).add(loc)
+            seen |= ids
+        withdrawn = []
+        for notam in held:
+            if notam.id in seen:
+                self.missing_since.pop(notam.id, None)
+                continue
+            if notam.withdrawn_at is not None or notam.kind == "C":
+                continue
+            places = self.locations_of.get(notam.id) or {*notam.locations, notam.fir or ""}
+            if not places & answered:
+                continue
+            since = self.missing_since.setdefault(notam.id, at)
+            if at - since >= self.grace:
+                withdrawn.append(replace(notam, withdrawn_at=at))
+                self.missing_since.pop(notam.id, None)
+        return withdrawn

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -28,6 +28,10 @@ router = APIRouter(
     dependencies=[Depends(require_read)],
     responses=responses(401, 429),
 )
+
+
+def _est_grace(request: Request) -> timedelta:
+    return timedelta(hours=request.app.state.settings.detection.notam_est_grace_hours)
 
 
 def notam_to_dict(row: NotamRow, active: bool | None = None) -> dict[str, Any]:
@@ -57,6 +61,7 @@ def notam_to_dict(row: NotamRow, active: bool | None = None) -> dict[str, Any]:
         "problems": row.problems or [],
         "issued_at": rfc3339(row.issued_at),
         "fetched_at": rfc3339(row.fetched_at),
+        "withdrawn_at": rfc3339(row.withdrawn_at),
         "active": active,
     }
 
@@ -89,7 +94,7 @@ def list_notams(
         raise ProblemError(422, "active_at needs a time zone, e.g. 2025-11-22T00:00:00Z")
     # lifecycle (replacements, cancellations) needs every NOTAM, not only the filtered ones
     everything = [notam_from_row(r) for r in session.scalars(select(NotamRow))]
-    active_ids = {n.id for n in active_set(everything, when)}
+    active_ids = {n.id for n in active_set(everything, when, _est_grace(request))}
     if active_at is not None:
         rows = [r for r in rows if r.id in active_ids]
     if cursor:
@@ -193,12 +198,14 @@ async def parse_notams(body: NotamParseRequest, request: Request) -> dict:
 
 
 @router.get("/{notam_id:path}", response_model=Notam, responses=responses(404))
-def get_notam(notam_id: str, session: SessionDep) -> dict:
+def get_notam(notam_id: str, session: SessionDep, request: Request) -> dict:
     row = session.get(NotamRow, notam_id)
     if row is None:
         row = session.scalar(select(NotamRow).where(NotamRow.number == notam_id))
     if row is None:
         raise ProblemError(404, f"no NOTAM with id or number {notam_id}")
     everything = [notam_from_row(r) for r in session.scalars(select(NotamRow))]
-    active = row.id in {n.id for n in active_set(everything, datetime.now(UTC))}
+    active = row.id in {
+        n.id for n in active_set(everything, datetime.now(UTC), _est_grace(request))
+    }
     return notam_to_dict(row, active)
