@@ -2,7 +2,7 @@
 
 A NOTAMR supersedes the NOTAM it names from its own start; a NOTAMC ends it and
 is never itself in force (a reference matches a NOTAM of the same number at the
-same location, so two offices' A0010/25 are not confused).  An estimated end
+same location or FIR, so two offices' A0010/25 are not confused).  An estimated end
 (``EST``) is not an expiry: ICAO requires a NOTAMR or NOTAMC to follow it, so
 such a NOTAM stays in force until one arrives, or until the estimate plus a
 grace period (``detection.notam_est_grace_hours``) has passed without one.  A
@@ -136,6 +136,11 @@ def _key(number: str | None) -> str:
     return normalise_number(number)
 
 
+def _places(n: Notam) -> set[str]:
+    """Where a NOTAM belongs: item A locations and the FIR (KICZ's A0012/25 is in SVZM)."""
+    return {*n.locations, *([n.fir] if n.fir else [])}
+
+
 def active_set(
     notams: Iterable[Notam], at: datetime, est_grace: timedelta = DEFAULT_EST_GRACE
 ) -> list[Notam]:
@@ -158,10 +163,10 @@ def active_set(
     ended: dict[str, list[set[str]]] = {}
     for n in notams:
         if n.kind in ("R", "C") and n.ref and (n.valid_from is None or n.valid_from <= at):
-            ended.setdefault(_key(n.ref), []).append(set(n.locations))
+            ended.setdefault(_key(n.ref), []).append(_places(n))
 
     def superseded(n: Notam) -> bool:
-        places = set(n.locations)
+        places = _places(n)
         return any(
             not where or not places or where & places for where in ended.get(_key(n.number), [])
         )
