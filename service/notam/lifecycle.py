@@ -26,13 +26,18 @@ DEFAULT_EST_GRACE = timedelta(hours=12)
 
 DAYS = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
 ALL_DAY = (0, 24 * 60)
+MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
 TOKEN = re.compile(
     r"(?P<days>(?:MON|TUE|WED|THU|FRI|SAT|SUN)(?:-(?:MON|TUE|WED|THU|FRI|SAT|SUN))?)"
     r"|(?P<daily>DAILY)|(?P<h24>H24|SR-SS|SR\s*-\s*SS)"
     r"|(?P<window>(?P<a>\d{4})\s?-\s?(?P<b>\d{4}))"
+    r"|(?P<month>JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)\b"
+    r"|(?P<date>\d{2})(?:\s?-\s?(?P<date2>\d{2}))?(?!\d)"
     r"|(?P<filler>EVERY|AND|,|&)"
     r"|(?P<other>\S+)"
 )
+# a group of an item-D schedule: weekdays (or None), (month, day) dates (or None), minute windows
+Group = tuple[set[int] | None, set[tuple[int, int]] | None, list[tuple[int, int]]]
 
 
 def normalise_number(number: str | None) -> str:
@@ -46,22 +51,37 @@ def normalise_number(number: str | None) -> str:
     return f"{m[1]}{int(m[2]):04d}/{m[3]}" if m else text
 
 
-def _parse_schedule(text: str) -> list[tuple[set[int] | None, list[tuple[int, int]]]] | None:
-    """Groups of (weekdays or None for every day, minute windows); None when unreadable."""
-    groups: list[tuple[set[int] | None, list[tuple[int, int]]]] = []
+def _dates(month: int, first: int, last: int) -> set[tuple[int, int]]:
+    if last >= first:
+        return {(month, d) for d in range(first, last + 1)}
+    return {(month, d) for d in range(first, 32)} | {(month % 12 + 1, d) for d in range(1, last + 1)}
+
+
+def _parse_schedule(text: str) -> list[Group] | None:
+    """Groups of (weekdays, dates, minute windows); None when unreadable."""
+    groups: list[Group] = []
     days: set[int] | None = None
+    dates: set[tuple[int, int]] | None = None
+    month: int | None = None
     windows: list[tuple[int, int]] = []
     for m in TOKEN.finditer(text):
+        if (m["days"] or m["daily"] or m["month"] or m["date"]) and windows:
+            groups.append((days, dates, windows))
+            days, dates, windows = None, None, []
         if m["days"] or m["daily"]:
-            if windows:
-                groups.append((days, windows))
-                days, windows = None, []
             if m["daily"]:
                 days = set(range(7))
             else:
                 first, _, last = m["days"].partition("-")
                 a, b = DAYS.index(first), DAYS.index(last or first)
                 days = (days or set()) | {(a + i) % 7 for i in range((b - a) % 7 + 1)}
+        elif m["month"]:
+            month = MONTHS.index(m["month"]) + 1
+        elif m["date"]:
+            first, last = int(m["date"]), int(m["date2"] or m["date"])
+            if month is None or not (1 <= first <= 31 and 1 <= last <= 31):
+                return None
+            dates = (dates or set()) | _dates(month, first, last)
         elif m["h24"]:
             windows.append(ALL_DAY)
         elif m["window"]:
@@ -72,7 +92,7 @@ def _parse_schedule(text: str) -> list[tuple[set[int] | None, list[tuple[int, in
         elif m["other"]:
             return None
     if windows:
-        groups.append((days, windows))
+        groups.append((days, dates, windows))
     return groups or None
 
 
@@ -89,7 +109,13 @@ def schedule_active(schedule: str | None, at: datetime) -> bool:
     False
     >>> schedule_active("DAILY 2200-0600", datetime(2025, 11, 21, 23, 0, tzinfo=UTC))
     True
-    >>> schedule_active("APR 03 07 12 0730 TO 1500", t), schedule_active("SR-SS", t)
+    >>> schedule_active("NOV 20 21 1130-1230", t), schedule_active("NOV 20 22-24 1130-1230", t)
+    (True, False)
+    >>> schedule_active("NOV 20 0800-0900 21 1100-1300", t), schedule_active("21 1100-1300", t)
+    (True, True)
+    >>> schedule_active("NOV 20 2300-1300", t), schedule_active("SR-SS", t)
+    (True, True)
+    >>> schedule_active("APR 03 07 12 0730 TO 1500", t), schedule_active("DAILY EXC SUN", t)
     (True, True)
     """
     if not schedule or not schedule.strip():
@@ -98,19 +124,25 @@ def schedule_active(schedule: str | None, at: datetime) -> bool:
     if groups is None:
         return True
     at = ensure_utc(at)
-    today, minute = at.weekday(), at.hour * 60 + at.minute
-    yesterday = (at - timedelta(days=1)).weekday()
-    for days, windows in groups:
+    before = at - timedelta(days=1)
+    minute = at.hour * 60 + at.minute
+
+    def on(day: datetime, days: set[int] | None, dates: set[tuple[int, int]] | None) -> bool:
+        return (days is None or day.weekday() in days) and (
+            dates is None or (day.month, day.day) in dates
+        )
+
+    for days, dates, windows in groups:
         for a, b in windows:
             if a < b:
-                if (days is None or today in days) and a <= minute < b:
+                if on(at, days, dates) and a <= minute < b:
                     return True
-            elif a > b:  # crosses midnight: the evening part today, the morning part tomorrow
-                if (days is None or today in days) and minute >= a:
+            elif a > b:  # crosses midnight: the evening part that day, the morning part the next
+                if on(at, days, dates) and minute >= a:
                     return True
-                if (days is None or yesterday in days) and minute < b:
+                if on(before, days, dates) and minute < b:
                     return True
-            else:
+            elif on(at, days, dates):
                 return True  # 0000-0000 or similar: all day
     return False
 

@@ -215,16 +215,31 @@ def test_an_empty_answer_withdraws_nothing(settings, sessions, registries, tmp_p
     assert alert(sessions, "A0410/26").status == "open"
 
 
-def test_item_d_schedule_is_honoured(settings, sessions, registries, tmp_path):
-    """DAILY 1230-1300: in force for that half hour of each day, an alert that opens and resolves."""
+@pytest.mark.parametrize(
+    "schedule", ["DAILY 1230-1300", "MAR 02 1230-1300", "MON 1230-1300", "MAR 01-02 1230-1300"]
+)
+def test_item_d_schedule_is_honoured(settings, sessions, registries, tmp_path, schedule):
+    """In force for 12:30-13:00 on the day (a Monday, 2 March): an alert opens and resolves."""
     path = tmp_path / "schedule.jsonl"
-    scheduled = item("A0500/26", schedule="DAILY 1230-1300")
+    scheduled = item("A0500/26", schedule=schedule)
     write_recording(path, 16, lambda k: [scheduled])
     run(settings, sessions, registries, path)
     a = alert(sessions, "A0500/26")
     assert a.opened_at == at_round(6)  # 12:30:40
     assert a.status == "resolved" and a.resolved_at == at_round(12)  # 13:00:40
     assert status_notams(sessions) == []
+
+
+@pytest.mark.parametrize(
+    "schedule", ["TUE-SUN 1230-1300", "MAR 03 04 1230-1300", "DAILY 1400-1500"]
+)
+def test_item_d_schedule_outside_the_replay_never_opens(
+    settings, sessions, registries, tmp_path, schedule
+):
+    path = tmp_path / "schedule.jsonl"
+    write_recording(path, 16, lambda k: [item("A0510/26", schedule=schedule)])
+    run(settings, sessions, registries, path)
+    assert alert(sessions, "A0510/26") is None
 
 
 def test_withdrawal_grace_is_a_setting_and_a_notam_seen_again_returns(tmp_path):
