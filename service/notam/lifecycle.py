@@ -54,7 +54,9 @@ def normalise_number(number: str | None) -> str:
 def _dates(month: int, first: int, last: int) -> set[tuple[int, int]]:
     if last >= first:
         return {(month, d) for d in range(first, last + 1)}
-    return {(month, d) for d in range(first, 32)} | {(month % 12 + 1, d) for d in range(1, last + 1)}
+    return {(month, d) for d in range(first, 32)} | {
+        (month % 12 + 1, d) for d in range(1, last + 1)
+    }
 
 
 def _parse_schedule(text: str) -> list[Group] | None:
