@@ -225,18 +225,25 @@ class Poller:
         except Exception as exc:
             log.exception("unexpected error polling %s", feed)
             return await self._failed(feed, exc)
-        return await self.ingest_notams(items)
+        full = self.faa.last_round_ids if self.faa.last_round_full else None
+        return await self.ingest_notams(items, full)
 
-    async def ingest_notams(self, items: list[dict[str, Any]]) -> PollReport:
-        """NOTAM items (fetched, or replayed from a recording) into detection and the store."""
+    async def ingest_notams(
+        self, items: list[dict[str, Any]], full_round: dict[str, set[str]] | None = None
+    ) -> PollReport:
+        """NOTAM items (fetched, or replayed from a recording) into detection and the store.
+
+        ``full_round`` (location → ids it returned) when the round asked for everything, not
+        only what changed: only then can a NOTAM's absence mean it was withdrawn.
+        """
         feed = FeedName.FAA_NOTAM.value
         notams = [notam_from_faa_item(item, self.airspaces) for item in items]
         async with self._lock:
             self.engine.set_notams(notams)
             withdrawn: list[Notam] = []
-            if self.faa.last_round_full:
+            if full_round is not None:
                 withdrawn = self.withdrawals.full_round(
-                    self.clock(), self.faa.last_round_ids, list(self.engine.notams.values())
+                    self.clock(), full_round, list(self.engine.notams.values())
                 )
                 self.engine.set_notams(withdrawn)
             if self.metrics is not None:

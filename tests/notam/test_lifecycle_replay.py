@@ -79,15 +79,20 @@ def item(
 
 
 def write_recording(path: Path, rounds: int, items_at: Callable[[int], list[dict]]) -> None:
-    """``rounds`` FAA answers five minutes apart, each followed by an (empty) ADS-B answer."""
+    """``rounds`` FAA answers five minutes apart, each followed by an (empty) ADS-B answer.
+
+    The answers are whole lists every time; only the requests say which rounds were full.
+    """
     with path.open("w", encoding="utf-8") as out:
         for k in range(rounds):
             t = T0 + k * STEP
             items = items_at(k)
+            params = {"icaoLocation": "SVZM", "pageNum": 1, "pageSize": 200}
+            if k % 6:  # as firwatch's client asks: everything every sixth poll, else what changed
+                params["lastUpdatedDate"] = iso(t - timedelta(minutes=15))[:19] + "Z"
             faa = {
                 "source": "faa_notam", "fetched_at": iso(t), "status": 200,
-                "request": {"method": "GET", "url": FAA_URL,
-                            "params": {"icaoLocation": "SVZM", "pageNum": 1, "pageSize": 200}},
+                "request": {"method": "GET", "url": FAA_URL, "params": params},
                 "body": {"items": items, "pageSize": 200, "pageNum": 1,
                          "totalCount": len(items), "totalPages": 1},
             }  # fmt: skip
@@ -266,3 +271,51 @@ def test_withdrawal_grace_is_a_setting_and_a_notam_seen_again_returns(tmp_path):
     assert w.full_round(T0 + timedelta(minutes=40), {"SVZM": other}, [n]) == []
     # a location that does not answer for it withdraws nothing
     assert w.full_round(T0 + timedelta(hours=5), {"TNCF": {"Z"}}, [n]) == []
+
+
+def test_live_client_withdraws_on_its_full_rounds(settings, sessions, registries):
+    """The same rule on the live path: the FAA client says which of its rounds were full."""
+    import httpx
+
+    from service.jobs import Poller
+    from service.metrics import Metrics
+
+    gone, stays = item("A0600/26"), item("A0601/26")
+    asked: list[dict] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        params = dict(request.url.params)
+        k = int((now[0] - T0) / STEP)
+        asked.append({**params, "poll": k})
+        if params.get("icaoLocation") != "SVZM":
+            return httpx.Response(200, json={"items": [], "totalPages": 1, "pageNum": 1})
+        items = [stays] + ([gone] if k < 3 else [])
+        return httpx.Response(200, json={"items": items, "totalPages": 1, "pageNum": 1})
+
+    tuned = settings.model_copy(
+        update={
+            "detection": settings.detection.model_copy(
+                update={"notam_withdrawal_grace_minutes": 20}
+            )
+        }
+    )
+    now = [T0]
+    metrics = Metrics()
+
+    async def polls() -> Poller:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
+            poller = Poller(tuned, sessions, http, *registries, clock=lambda: now[0],
+                            restore=False, metrics=metrics)  # fmt: skip
+            for k in range(13):
+                now[0] = T0 + k * STEP
+                assert (await poller.poll_notams()).ok
+            return poller
+
+    poller = asyncio.run(polls())
+    full = sorted({p["poll"] for p in asked if "lastUpdatedDate" not in p})
+    assert full == [0, 6, 12]
+    held = poller.engine.notams
+    assert held["NOTAM_1_A0600_26"].withdrawn_at == T0 + 12 * STEP
+    assert held["NOTAM_1_A0601_26"].withdrawn_at is None
+    with sessions() as session:
+        assert session.get(NotamRow, "NOTAM_1_A0600_26").withdrawn_at == T0 + 12 * STEP
