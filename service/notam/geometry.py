@@ -96,15 +96,31 @@ class GeometryReading:
     areas: list[tuple[str | None, dict[str, Any], str]] = field(default_factory=list)
 
 
+NUMBERED = re.compile(r"(?:^|(?<=\s))(?P<n>\d{1,2})\.\s")
+
+
 def _segments(text: str) -> list[tuple[str | None, int, int]]:
-    labels = list(AREA_LABEL.finditer(text))
+    """Where each area's text starts: ``AREA 1:`` labels, else a numbered list ``1. … 2. …``.
+
+    A numbered list counts only as 1, 2, 3… in order (the first such run), so decimals and
+    stray numbers do not cut an area; parts without positions are dropped by the caller.
+
+    >>> t = "X 1. A 2. B 3. C 1. D"
+    >>> [(lb, t[a:b]) for lb, a, b in _segments(t)]
+    [('1', '1. A '), ('2', '2. B '), ('3', '3. C 1. D')]
+    """
+    labels = [(m["label"], m.start()) for m in AREA_LABEL.finditer(text)]
+    if len(labels) < 2:
+        labels = []
+        for m in NUMBERED.finditer(text):
+            if int(m["n"]) == len(labels) + 1:
+                labels.append((m["n"], m.start()))
+            elif labels and int(m["n"]) == 1:
+                break
     if len(labels) < 2:
         return [(None, 0, len(text))]
-    out = []
-    for i, m in enumerate(labels):
-        end = labels[i + 1].start() if i + 1 < len(labels) else len(text)
-        out.append((m["label"], m.start(), end))
-    return out
+    ends = [start for _, start in labels[1:]] + [len(text)]
+    return [(label, start, end) for (label, start), end in zip(labels, ends, strict=True)]
 
 
 def _read(

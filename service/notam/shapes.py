@@ -38,7 +38,8 @@ RADIUS = re.compile(
     rf"|CIRCLE\s+(?:WITH\s+)?(?:A\s+)?(?:RADIUS\s+)?(?:OF\s+)?(?P<v3>{_NUM})\s?(?P<u3>{_UNIT})\b"
 )
 ARC = re.compile(
-    r"(?P<dir>ANTI\s*-?\s*CLOCKWISE|COUNTER\s*-?\s*CLOCKWISE|CLOCKWISE|CCW|CW)\s+(?:ARC|ALONG)"
+    r"(?P<dir>ANTI\s*-?\s*CLOCKWISE|COUNTER\s*-?\s*CLOCKWISE|CLOCKWISE|CCW|CW)\s+"
+    r"(?:BY\s+|ON\s+|ALONG\s+)?(?:AN?\s+|THE\s+)?(?:ARC|ALONG)"
     r"|ARC\s+(?:\S+\s+){0,3}?(?P<dir2>ANTI\s*-?\s*CLOCKWISE|COUNTER\s*-?\s*CLOCKWISE|CLOCKWISE)"
 )
 BOUNDARY = re.compile(

@@ -19,7 +19,7 @@ from pyproj import CRS, Transformer
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
-from tests.notam.corpus.make_corpus import FIRS, NM_KM, sphere_circle
+from tests.notam.corpus.make_corpus import FIRS, NM_KM, azimuth, destination, sphere_circle
 
 HERE = Path(__file__).parent
 TOLERANCE_KM = 1.0
@@ -34,7 +34,25 @@ class Entry:
     provenance: str
 
 
+def _ring(spec: list) -> BaseGeometry:
+    """Vertices, where ``{"arc": [lon, lat, km, "cw"|"ccw"]}`` joins its two neighbours."""
+    points: list[tuple[float, float]] = []
+    for i, element in enumerate(spec):
+        if isinstance(element, dict):
+            lon, lat, km, way = element["arc"]
+            start, end = points[-1], tuple(spec[i + 1])
+            a0, a1 = azimuth(lon, lat, *start), azimuth(lon, lat, *end)
+            sweep = (a1 - a0) % 360 if way == "cw" else -((a0 - a1) % 360)
+            steps = max(int(abs(sweep) / 2), 1)
+            points += [destination(lon, lat, a0 + sweep * k / steps, km) for k in range(1, steps)]
+        else:
+            points.append(tuple(element))
+    return shapely.Polygon(points)
+
+
 def _from_spec(spec: dict) -> BaseGeometry:
+    if "ring" in spec:
+        return _ring(spec["ring"])
     if "polygon" in spec:
         return shapely.Polygon(spec["polygon"])
     if "circle" in spec:
@@ -55,7 +73,8 @@ def entries() -> Iterator[Entry]:
     for line in (HERE / "generated.jsonl").read_text(encoding="utf-8").splitlines():
         yield from_generated(json.loads(line))
     for e in json.loads((HERE / "handwritten.json").read_text(encoding="utf-8")):
-        yield Entry(e["id"], tuple(e["tags"]), e["text"], (_from_spec(e["expected"]),),
+        specs = e["expected"].get("areas", [e["expected"]])
+        yield Entry(e["id"], tuple(e["tags"]), e["text"], tuple(_from_spec(s) for s in specs),
                     e["provenance"])  # fmt: skip
 
 
@@ -103,7 +122,13 @@ def distance_km(
     parts = [p for p in _parts(parsed) if p.intersects(stated)]
     if not parts:
         parts = [min(_parts(parsed), key=lambda p: p.distance(stated))]
-    candidate = shapely.union_all(parts) if len(parts) > 1 else parts[0]
+    candidates = parts if len(parts) == 1 else [*parts, shapely.union_all(parts)]
+    return min(_distance(stated, c, exact, bound_only) for c in candidates)
+
+
+def _distance(
+    stated: BaseGeometry, candidate: BaseGeometry, exact: bool, bound_only: bool
+) -> float:
     project = _local(stated)
     a = project(stated)
     b = project(candidate)
