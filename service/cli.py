@@ -199,6 +199,9 @@ def record(
     duration: Annotated[
         str | None, typer.Option(help="Stop after this long (e.g. 30m, 2h); default: until Ctrl-C")
     ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log every poll (default: warnings only)")
+    ] = False,
     config: ConfigOpt = None,
 ) -> None:
     """Poll as the scheduler does and append every HTTP exchange to a JSONL recording."""
@@ -207,7 +210,11 @@ def record(
     except ValueError as exc:
         fail(str(exc))
     settings = settings_or_exit(config)
-    setup_logging(settings.log_level, settings.log_format)
+    # quiet by default: a recording is read afterwards, its polls need not scroll past
+    setup_logging(settings.log_level if verbose else "WARNING", settings.log_format)
+    from service.log_filters import SkippedRuns
+
+    skipped = SkippedRuns() if verbose else SkippedRuns().install()
     _check_database(settings)
     try:
         handle = out.open("a", encoding="utf-8")
@@ -219,6 +226,8 @@ def record(
         recorder = JsonlRecorder(handle)
         asyncio.run(_record(settings, recorder, seconds))
     typer.echo(f"recorded {recorder.count} exchanges to {out}")
+    if skipped.count:
+        typer.echo(f"({skipped.count} polls skipped: the previous one was still running)", err=True)
 
 
 async def _record(settings: Settings, recorder, seconds: float | None) -> None:
@@ -281,8 +290,10 @@ def replay(
     _check_database(settings)
     seeds = settings.path(settings.seeds_dir)
     engine = make_engine(settings.resolved_database_url)
+    from service.progress import progress_bar
+
     stopped: list[int] = []
-    with typer.progressbar(length=1, label="replaying", file=sys.stderr) as bar:
+    with progress_bar("replaying") as bar:
         last = [0]
 
         def progress(done: int, total: int) -> None:
@@ -488,6 +499,10 @@ def demo(
         int | None, typer.Option(help="Port of the feed emulator (default: any free port)")
     ] = None,
     speed: Annotated[float, typer.Option(help="Scenario seconds per wall-clock second")] = 480.0,
+    start: Annotated[
+        str | None,
+        typer.Option(help="Scenario time to start at (RFC 3339; default 2025-11-21T14:00:00Z)"),
+    ] = None,
 ) -> None:
     """Play the Venezuela 2025-11 scenario through the emulator and the real service.
 
@@ -496,8 +511,15 @@ def demo(
     """
     from service.demo import DemoError, run_demo
 
+    start_at = utc_option("--start", start)
+    if start_at is not None:
+        start = start_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if speed <= 0:
+        fail(f"--speed must be above 0, not {speed:g}")
     try:
-        code = run_demo(until_done=until_done, port=port, emulator_port=emulator_port, speed=speed)
+        code = run_demo(
+            until_done=until_done, port=port, emulator_port=emulator_port, speed=speed, start=start
+        )
     except (ConfigError, DemoError) as exc:
         fail(str(exc))
     raise typer.Exit(code)
