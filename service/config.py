@@ -162,6 +162,8 @@ class DetectionSettings(BaseModel):
     route_disruption_min_flights: int = Field(default=2, ge=1)
     route_service_window_hours: float = Field(default=6.0, gt=0)
     route_service_min_expected: float = Field(default=1.5, gt=0)
+    notam_est_grace_hours: float = Field(default=12.0, ge=0)
+    notam_withdrawal_grace_minutes: float = Field(default=60.0, ge=0)
 
     @model_validator(mode="after")
     def _ratios(self) -> DetectionSettings:

@@ -241,6 +241,9 @@ class Notam(BaseModel):
     problems: list[str]
     issued_at: str | None
     fetched_at: str
+    withdrawn_at: str | None = Field(
+        default=None, description="When the source stopped publishing it (no longer in force)"
+    )
     active: bool | None = Field(
         default=None,
         description="Whether in force at `active_at`, else at data time (the newest position's time)",

@@ -179,6 +179,7 @@ class NotamRow(Base):
     issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
     cancelled_by: Mapped[str | None] = mapped_column(String(32))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class AlertRow(Base):

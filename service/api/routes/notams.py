@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
@@ -18,6 +20,7 @@ from service.api.problems import ProblemError, responses
 from service.api.schemas import Notam, NotamPage
 from service.domain import NotamClass
 from service.ingest import notam_from_row
+from service.notam.features import parse_to_geojson, split_notams
 from service.notam.lifecycle import active_set
 from service.store.alerts import rfc3339
 from service.store.models import NotamRow, PositionRow
@@ -37,6 +40,10 @@ router = APIRouter(
     dependencies=[Depends(require_read)],
     responses=responses(401, 429),
 )
+
+
+def _est_grace(request: Request) -> timedelta:
+    return timedelta(hours=request.app.state.settings.detection.notam_est_grace_hours)
 
 
 def notam_to_dict(row: NotamRow, active: bool | None = None) -> dict[str, Any]:
@@ -66,6 +73,7 @@ def notam_to_dict(row: NotamRow, active: bool | None = None) -> dict[str, Any]:
         "problems": row.problems or [],
         "issued_at": rfc3339(row.issued_at),
         "fetched_at": rfc3339(row.fetched_at),
+        "withdrawn_at": rfc3339(row.withdrawn_at),
         "active": active,
     }
 
@@ -105,7 +113,7 @@ def list_notams(
     when = active_at or data_now(session)
     # lifecycle (replacements, cancellations) needs every NOTAM, not only the filtered ones
     everything = [notam_from_row(r) for r in session.scalars(select(NotamRow))]
-    active_ids = {n.id for n in active_set(everything, when)}
+    active_ids = {n.id for n in active_set(everything, when, _est_grace(request))}
     if active_at is not None:
         rows = [r for r in rows if r.id in active_ids]
     if after is not None:
@@ -118,12 +126,102 @@ def list_notams(
     }
 
 
+MAX_PARSE_CHARS = 200_000
+MAX_PARSE_NOTAMS = 500
+PARSE_EXAMPLE = (
+    "(A0302/26 NOTAMN\nQ) ZLHW/QRTCA/IV/BO/W/000/100/3916N10012E016\nA) ZLHW B) 2603010000 "
+    "C) 2603312359\nE) AIRSPACE RESTRICTED WI N3900E10000-N3930E10010-N39\n13E10025BACK TO "
+    "START.\nF) SFC G) FL100)"
+)
+
+
+class NotamParseRequest(BaseModel):
+    """One or more NOTAM texts, as pasted (ICAO, US domestic/FDC or US international)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"text": PARSE_EXAMPLE}]})
+
+    text: str = Field(min_length=1, max_length=MAX_PARSE_CHARS)
+    year: int | None = Field(
+        default=None, ge=1970, le=2100, description="Year for texts that give none"
+    )
+
+
+class ParsedProblem(BaseModel):
+    code: str | None
+    message: str
+
+
+class ParsedNotamProperties(BaseModel):
+    id: str
+    number: str
+    kind: str
+    ref: str | None
+    fir: str | None
+    locations: list[str]
+    qcode: str | None
+    classification: str
+    lower: str | None
+    upper: str | None
+    floor_ft: float
+    ceiling_ft: float | None
+    valid_from: str | None
+    valid_to: str | None
+    valid_to_estimated: bool
+    permanent: bool
+    schedule: str | None
+    problems: list[ParsedProblem]
+    area: str | None
+    area_kind: str | None
+
+
+class ParsedFeature(BaseModel):
+    type: str = "Feature"
+    geometry: dict[str, Any] | None
+    properties: ParsedNotamProperties
+
+
+class ParsedNotams(BaseModel):
+    """GeoJSON FeatureCollection: one feature per area (a NOTAM without one: null geometry)."""
+
+    type: str = "FeatureCollection"
+    features: list[ParsedFeature]
+    notams: int
+
+
+@router.post(
+    "/parse",
+    response_model=ParsedNotams,
+    responses=responses(413, 422),
+    summary="Parse pasted NOTAM text to GeoJSON (nothing is stored)",
+)
+async def parse_notams(body: NotamParseRequest, request: Request) -> dict:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > 4 * MAX_PARSE_CHARS:
+        raise ProblemError(413, f"NOTAM text is limited to {MAX_PARSE_CHARS} characters")
+    if len(split_notams(body.text)) > MAX_PARSE_NOTAMS:
+        raise ProblemError(413, f"at most {MAX_PARSE_NOTAMS} NOTAMs per request")
+    airspaces = getattr(request.app.state, "airspaces", None)
+    collection = await run_in_threadpool(parse_to_geojson, body.text, airspaces, body.year)
+    metrics = getattr(request.app.state, "metrics", None)
+    if metrics is not None and hasattr(metrics, "notam_parse_problems"):
+        counted: set[str] = set()
+        for feature in collection["features"]:
+            props = feature["properties"]
+            if props["id"] in counted:  # one NOTAM, several areas: count its problems once
+                continue
+            counted.add(props["id"])
+            for problem in props["problems"]:
+                metrics.notam_parse_problems.labels(problem["code"] or "other").inc()
+    return collection
+
+
 @router.get("/{notam_id:path}", response_model=Notam, responses=responses(404))
 def get_notam(
     notam_id: Annotated[
         str, Path(max_length=64, description="Stored id or NOTAM number, e.g. A0012/25")
     ],
     session: SessionDep,
+    request: Request,
 ) -> dict:
     """One NOTAM by id or number; `active` is judged at data time."""
     row = session.get(NotamRow, notam_id)
@@ -132,5 +230,7 @@ def get_notam(
     if row is None:
         raise ProblemError(404, f"no NOTAM with id or number {notam_id}")
     everything = [notam_from_row(r) for r in session.scalars(select(NotamRow))]
-    active = row.id in {n.id for n in active_set(everything, data_now(session))}
+    active = row.id in {
+        n.id for n in active_set(everything, data_now(session), _est_grace(request))
+    }
     return notam_to_dict(row, active)
