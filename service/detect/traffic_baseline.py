@@ -189,6 +189,13 @@ class DiurnalBaseline:
         domestic = self._posterior(chosen, weights, "domestic", self.prior_domestic, level[1])
         if foreign is None:
             return None
+        if source.startswith("prior"):
+            # an hour not seen yet is only as predictable as the hours seen differ from
+            # each other: a strong day/night cycle makes it a guess, a flat day does not
+            cap = self._spread_shape([b for _, _, b in usable])
+            foreign = (foreign[0], foreign[1], min(foreign[2], cap))
+            if domestic is not None:
+                domestic = (domestic[0], domestic[1], min(domestic[2], cap))
         known = [b for b in chosen if b.outside_known > 0]
         outside = (
             sum(b.outside_minutes for b in known) / sum(b.outside_known for b in known)
@@ -203,6 +210,27 @@ class DiurnalBaseline:
             domestic_shape=domestic[2] if domestic else 0.0,
             outside_aircraft=outside, source=source,
         )  # fmt: skip
+
+    def _spread_shape(self, bins: list[Bin]) -> float:
+        """1 / (squared coefficient of variation between hours, beyond Poisson noise) of
+        the foreign arrival rate: the Gamma shape an unseen hour's rate deserves.
+
+        >>> flat = [Bin(minutes=60, foreign_arrivals=20) for _ in range(6)]
+        >>> DiurnalBaseline(8, None, 45, 3)._spread_shape(flat) > 100
+        True
+        >>> cycle = [Bin(minutes=60, foreign_arrivals=a) for a in (40, 25, 12, 5, 2, 1)]
+        >>> round(DiurnalBaseline(8, None, 45, 3)._spread_shape(cycle), 2)
+        1.08
+        """
+        if len(bins) < 3:
+            return self.prior_strength
+        rates = [b.foreign_arrivals / b.minutes for b in bins]
+        mean = statistics.fmean(rates)
+        if mean <= 0:
+            return self.prior_strength
+        noise = statistics.fmean(r / b.minutes for r, b in zip(rates, bins, strict=True))
+        excess = max(statistics.pvariance(rates) - noise, 0.0) / mean**2
+        return max(1.0, 1.0 / max(excess, 1e-3))
 
     def _level(self, bins: Iterable[Bin]) -> tuple[float, float]:
         """How busy the learned hours were against the prior (1.0 = as configured)."""

@@ -165,7 +165,11 @@ class TrafficModel:
             return 1.0
         if expect.outside_aircraft < self.settings.coverage_min_expected:
             return 1.0
-        return min(1.0, sample.outside / expect.outside_aircraft)
+        ratio = sample.outside / expect.outside_aircraft
+        # only a shortfall that chance does not explain is partial coverage
+        if ratio >= 1.0 or nbinom_cdf(sample.outside, expect.outside_aircraft, 1e9) > 1e-3:
+            return 1.0
+        return ratio
 
     def _learn(self, now: datetime, collapsed_now: bool) -> None:
         """Teach the baseline the samples older than ``learn_delay_minutes`` (judged first
@@ -201,7 +205,8 @@ class TrafficModel:
                 break
             o = e = mu = covered = 0.0
             k = 0
-            shape = float("inf")
+            # slots of one hour share one estimate: their expectations move together
+            groups: dict[str, list[float]] = {}
             for n, slot in enumerate(inside):
                 x, smp = slot.expect, slot.sample
                 assert x is not None
@@ -214,16 +219,24 @@ class TrafficModel:
                 else:
                     occupancy, rate = x.foreign_aircraft, x.foreign_arrivals_per_min
                     seen, arrived, evidence = smp.foreign, smp.foreign_arrivals, x.foreign_shape
-                shape = min(shape, evidence)
                 o += seen * minutes
                 e += occupancy * slot.coverage * minutes
                 covered += minutes
                 if n == 0 or slot.segment_start:
                     k += seen  # the window's data starts here: everything inside counts
-                    mu += occupancy * slot.coverage
+                    part = occupancy * slot.coverage
                 else:
                     k += arrived
-                    mu += rate * slot.coverage * slot.minutes
+                    part = rate * slot.coverage * slot.minutes
+                mu += part
+                # hours not learned yet all lean on the same prior: one estimate
+                key = "prior" if x.source.startswith("prior") else smp.at.strftime("%Y%m%d%H")
+                group = groups.setdefault(key, [0.0, evidence])
+                group[1] = min(group[1], evidence)
+                group[0] += part
+            # the sum of independently estimated hours: shape = mean² / variance
+            variance = sum(part**2 / max(r, 1e-9) for part, r in groups.values())
+            shape = mu**2 / variance if variance > 0 else float("inf")
             out.append(self._window(limit, covered, o, e, k, mu, shape))
         return out
 
