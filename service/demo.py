@@ -21,8 +21,8 @@ from typing import Any
 
 import httpx
 
-from service.config import Settings, load_settings
-from service.sim.feed_urls import emulator_feeds, merge
+from service.config import Settings, deep_merge, load_settings
+from service.sim.feed_urls import emulator_feeds
 
 SCENARIO = "venezuela-2025-11"
 DEMO_START = "2025-11-21T14:00:00Z"
@@ -41,7 +41,7 @@ def demo_settings(
         "auto_migrate": True,
         "log_level": os.environ.get("FIRWATCH_LOG_LEVEL", "WARNING"),
         "api": {"host": "127.0.0.1", "port": port},
-        "feeds": merge(
+        "feeds": deep_merge(
             emulator_feeds(emu, DEMO_CREDENTIAL),
             {
                 # scenario time runs 480x: the day's credits are the emulator's

@@ -25,9 +25,9 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from service.config import Settings
+from service.config import Settings, deep_merge
 from service.geo.airspaces import load_registries
-from service.sim.feed_urls import emulator_feeds, merge
+from service.sim.feed_urls import emulator_feeds
 from service.store.db import make_engine, make_sessionmaker, upgrade
 from service.store.models import AlertRow
 
@@ -358,7 +358,7 @@ async def play_scenario(
                               opensky_client_id=cred, opensky_client_secret=cred)  # fmt: skip
     emu = "http://emulator"
     feeds = type(settings.feeds).model_validate(
-        merge(settings.feeds.model_dump(), emulator_feeds(emu, cred))
+        deep_merge(settings.feeds.model_dump(), emulator_feeds(emu, cred))
     )
     run_settings = settings.model_copy(update={"feeds": feeds, "database_url": url})
     seeds = settings.path(settings.seeds_dir)

@@ -50,18 +50,3 @@ def as_environment(overrides: dict[str, Any], prefix: str = "FIRWATCH") -> dict[
         else:
             env[name] = str(value).lower() if isinstance(value, bool) else str(value)
     return env
-
-
-def merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    """Deep-merge ``extra`` into a copy of ``base`` (per-run tweaks on top of the pointing).
-
-    >>> merge({"a": {"b": 1, "c": 2}}, {"a": {"c": 3}})
-    {'a': {'b': 1, 'c': 3}}
-    """
-    out = dict(base)
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = merge(out[key], value)
-        else:
-            out[key] = value
-    return out
