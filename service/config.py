@@ -160,6 +160,7 @@ class DetectionSettings(BaseModel):
         default_factory=lambda: [20.0, 30.0, 45.0, 60.0, 90.0, 120.0, 180.0], min_length=1
     )
     collapse_probability: float = Field(default=0.001, gt=0, lt=0.5)
+    collapse_confirm_minutes: float = Field(default=10.0, ge=0)
     collapse_ratio: float = Field(default=0.2, ge=0, lt=1)
     recover_ratio: float = Field(default=0.5, gt=0, le=1)
     recover_window_minutes: float = Field(default=30.0, gt=0)

@@ -65,6 +65,7 @@ def traffic_model(airspace: str, settings: DetectionSettings) -> TrafficModel:
             coverage_suspend_fraction=settings.coverage_suspend_fraction,
             coverage_min_expected=settings.coverage_min_expected_aircraft,
             learn_delay_minutes=settings.baseline_learn_delay_minutes,
+            confirm_minutes=settings.collapse_confirm_minutes,
         ),
         DiurnalBaseline(
             prior_foreign=settings.expected_foreign.get(airspace),

@@ -190,12 +190,16 @@ class DiurnalBaseline:
         if foreign is None:
             return None
         if source.startswith("prior"):
-            # an hour not seen yet is only as predictable as the hours seen differ from
-            # each other: a strong day/night cycle makes it a guess, a flat day does not
-            cap = self._spread_shape([b for _, _, b in usable])
-            foreign = (foreign[0], foreign[1], min(foreign[2], cap))
+            # an hour not seen yet is as predictable as the hours seen are alike: all they
+            # saw counts as evidence, capped by how much they differ from each other (a
+            # strong day/night cycle makes it a guess, a flat day does not)
+            learned = [b for _, _, b in usable]
+            cap = self._spread_shape(learned)
+            seen = sum(b.foreign_arrivals for b in learned)
+            foreign = (foreign[0], foreign[1], min(self.prior_strength + seen, cap))
             if domestic is not None:
-                domestic = (domestic[0], domestic[1], min(domestic[2], cap))
+                seen = sum(b.domestic_arrivals for b in learned)
+                domestic = (domestic[0], domestic[1], min(self.prior_strength + seen, cap))
         known = [b for b in chosen if b.outside_known > 0]
         outside = (
             sum(b.outside_minutes for b in known) / sum(b.outside_known for b in known)
@@ -216,8 +220,8 @@ class DiurnalBaseline:
         the foreign arrival rate: the Gamma shape an unseen hour's rate deserves.
 
         >>> flat = [Bin(minutes=60, foreign_arrivals=20) for _ in range(6)]
-        >>> DiurnalBaseline(8, None, 45, 3)._spread_shape(flat) > 100
-        True
+        >>> DiurnalBaseline(8, None, 45, 3)._spread_shape(flat)
+        1000.0
         >>> cycle = [Bin(minutes=60, foreign_arrivals=a) for a in (40, 25, 12, 5, 2, 1)]
         >>> round(DiurnalBaseline(8, None, 45, 3)._spread_shape(cycle), 2)
         1.08

@@ -12,7 +12,8 @@ Each covered poll is a sample that stands for the minutes since the previous one
   *evidence*: how likely so few aircraft are on a normal day.
 
 A collapse needs both on one window: aircraft-minutes at or below ``collapse_ratio`` of
-expected and a probability at or below ``collapse_probability``.  A window whose
+expected and a probability at or below ``collapse_probability``, at every poll for
+``collapse_confirm_minutes`` (a chance lull ends with the next aircraft; a closure holds).  A window whose
 expectation is so small that even an empty sky would not be that unlikely cannot say
 anything ("too little traffic expected to judge").  Polls that saw much less of the
 feed's box than usual (partial coverage) lower the expectation in proportion, or are left
@@ -91,6 +92,7 @@ class ModelSettings:
     coverage_suspend_fraction: float
     coverage_min_expected: float
     learn_delay_minutes: float
+    confirm_minutes: float
 
 
 @dataclass
@@ -106,6 +108,7 @@ class TrafficModel:
     foreign: WindowJudgement | None = None  # most telling window, foreign traffic
     everyone: WindowJudgement | None = None  # … domestic traffic (CLOSED needs it)
     judgement: str = "no data"
+    _hit_since: datetime | None = None  # a window has been collapsed at every poll since
 
     @property
     def longest(self) -> timedelta:
@@ -259,7 +262,11 @@ class TrafficModel:
             return
         hit = [w for w in foreign if w.collapsed]
         self.foreign = min(hit or foreign, key=lambda w: w.probability)
-        if not self.collapsed and hit:
+        self._hit_since = (self._hit_since or now) if hit else None
+        held = self._hit_since is not None and (now - self._hit_since) >= timedelta(
+            minutes=s.confirm_minutes
+        )
+        if not self.collapsed and held:
             self.collapsed = True
         elif self.collapsed:
             recent = next(

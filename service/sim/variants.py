@@ -35,6 +35,7 @@ DAY0 = datetime(2025, 11, 17, 0, 0, tzinfo=UTC)
 LOCAL_OFFSET_H = -4.0  # Venezuela
 REACTION = timedelta(minutes=10)  # a carrier replans this long after it decides to avoid
 FOREIGN_KMH, DOMESTIC_KMH = 850.0, 700.0
+GROUND = timedelta(minutes=25)  # a flight is visible on the ground this long around its flight
 
 # foreign city pairs whose great circle crosses SVZM (both directions are flown)
 FOREIGN_PAIRS = [
@@ -300,3 +301,51 @@ def inside_by_poll(
             target[lo + j].add(f.icao24)
         outside[lo:hi] += ~inside
     return foreign, domestic, outside.tolist()
+
+
+def as_scenario(name: str):
+    """The generated scenario as a :class:`service.sim.scenario.Scenario` for the emulator
+    and ``firwatch eval`` (no NOTAMs: the status must come from traffic)."""
+    from service.seeds import load_watched_routes
+    from service.sim.scenario import Scenario, Variant
+
+    adv = build(name)
+    m = _maker()
+
+    class _Played(Scenario):
+        def __post_init__(self) -> None:
+            super().__post_init__()
+            self._from = np.array([(f.departs_at - GROUND).timestamp() for f in self.flights])
+            self._to = np.array([(f.arrives_at + GROUND).timestamp() for f in self.flights])
+
+        def states_at(self, at: datetime):  # indexed: thousands of flights over days
+            t = at.timestamp()
+            out = []
+            for i in np.flatnonzero((self._from <= t) & (self._to >= t)):
+                state = self.flights[i].state_at(at)
+                if state is not None:
+                    out.append((self.flights[i], state))
+            return out
+
+        def truth(self):
+            truth = super().truth()
+            truth.update(
+                onset=adv.onset.isoformat() if adv.onset else None,
+                expect_closure=adv.kind.event,
+                closure_onset=adv.closure_onset.isoformat() if adv.closure_onset else None,
+                start=adv.start.isoformat(),
+                partial_coverage=[adv.partial[0].isoformat(), adv.partial[1].isoformat(),
+                                  adv.partial[2]] if adv.partial else None,
+            )  # fmt: skip
+            return truth
+
+    flights = [f for f in adv.flights if f.arrives_at >= adv.start - GROUND]
+    return _Played(
+        name=name, start=adv.start, end=adv.end, onset=adv.onset or adv.end, flights=flights,
+        notams=[], airports=m.airports,
+        watched=frozenset(load_watched_routes(SEEDS / "watched_routes.yaml")),
+        variant=Variant(name, warning=False, outages=tuple(adv.outages)),
+        closure_onset=adv.closure_onset,
+        entries={f.callsign: at for f in flights
+                 if not f.domestic and (at := f.entry_time(m.svzm)) is not None},
+    )  # fmt: skip
