@@ -151,7 +151,7 @@ class DetectionSettings(BaseModel):
     expected_foreign: dict[str, float] = Field(default_factory=lambda: {"SVZM": 8.0})
     expected_domestic: dict[str, float] = Field(default_factory=dict)
     dwell_minutes: float = Field(default=45.0, gt=0)
-    baseline_prior_strength: float = Field(default=3.0, gt=0)
+    baseline_prior_strength: float = Field(default=1.0, gt=0)
     baseline_min_bin_minutes: float = Field(default=30.0, gt=0, le=60)
     baseline_hour_of_week_weeks: int = Field(default=3, ge=1)
     baseline_history_days: float = Field(default=28.0, gt=0)

@@ -112,7 +112,7 @@ def run(name: str, poll_s: int, settings: DetectionSettings) -> SweepRow:
     if truth is not None:
         target = 90.0 if scenario.kind.sparse else 30.0
         if scenario.kind.mid_event_h is not None:
-            target = 180.0  # no history: only the configured prior to judge from
+            target = None  # no history: the prior alone never declares a collapse
     delay = (flagged - truth).total_seconds() / 60 if truth and flagged else None
     return SweepRow(name, poll_s, scenario.peak_foreign, false, truth, flagged, delay, target,
                     closed, scenario.expect_closed, tracker.model.judgement)  # fmt: skip

@@ -13,7 +13,8 @@ Each covered poll is a sample that stands for the minutes since the previous one
 
 A collapse needs both on one window: aircraft-minutes at or below ``collapse_ratio`` of
 expected and a probability at or below ``collapse_probability``, at every poll for
-``collapse_confirm_minutes`` (a chance lull ends with the next aircraft; a closure holds).  A window whose
+``collapse_confirm_minutes`` (a chance lull ends with the next aircraft; a closure holds),
+or a probability a hundred times smaller at once.  A window whose
 expectation is so small that even an empty sky would not be that unlikely cannot say
 anything ("too little traffic expected to judge").  Polls that saw much less of the
 feed's box than usual (partial coverage) lower the expectation in proportion, or are left
@@ -263,8 +264,11 @@ class TrafficModel:
         hit = [w for w in foreign if w.collapsed]
         self.foreign = min(hit or foreign, key=lambda w: w.probability)
         self._hit_since = (self._hit_since or now) if hit else None
-        held = self._hit_since is not None and (now - self._hit_since) >= timedelta(
-            minutes=s.confirm_minutes
+        # a lull that chance explains at 1 in 1,000 ends with the next aircraft: it must hold
+        # for confirm_minutes; one that chance explains at 1 in 100,000 needs no wait
+        held = self._hit_since is not None and (
+            now - self._hit_since >= timedelta(minutes=s.confirm_minutes)
+            or self.foreign.probability <= s.probability * 0.01
         )
         if not self.collapsed and held:
             self.collapsed = True
