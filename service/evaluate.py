@@ -176,10 +176,6 @@ class Score:
                 f"closure onset delay: {_polls(self.closure_polls)} polls after foreign traffic in "
                 f"{self.airspace} collapsed ({self.closure_onset:%H:%MZ} in the truth)"
             )
-            if self.closure_polls is not None and self.poll_minutes:
-                lines.append(
-                    f"closure onset delay in minutes: {self.closure_polls * self.poll_minutes:+.0f}"
-                )
         else:
             lines.append(f"closure onset delay: - (no closure of {self.airspace} in the truth)")
         if self.warning_published is not None and self.warning_effective is not None:
@@ -188,6 +184,10 @@ class Score:
                 f"was published ({self.warning_published:%H:%MZ}), "
                 f"{_polls(self.warning_effective_polls)} after its effective time "
                 f"({self.warning_effective:%H:%MZ})"
+            )
+        if self.closure_polls is not None and self.poll_minutes:
+            lines.append(
+                f"closure onset delay in minutes: {self.closure_polls * self.poll_minutes:+.0f}"
             )
         lines.append(
             f"false closures (restricted/closed where the truth has none): {self.false_closures}"
