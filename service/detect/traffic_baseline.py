@@ -109,6 +109,7 @@ class DiurnalBaseline:
     learn_delay_minutes: float = 60.0  # shown in the evidence; applied by the traffic model
     bins: dict[tuple[date, int], Bin] = field(default_factory=dict)
     _cache: dict[tuple[date, int], Expectation] = field(default_factory=dict, repr=False)
+    _learning: tuple[date, int] | None = None  # the hour being learned (not finished)
 
     # -- learning -------------------------------------------------------------------------
     def learn(
@@ -133,7 +134,10 @@ class DiurnalBaseline:
         if outside is not None:
             b.outside_minutes += outside * minutes
             b.outside_known += minutes
-        self._cache.clear()
+        if self._learning != (at.date(), at.hour):
+            # only finished hours are used: the answers change once an hour, not every poll
+            self._learning = (at.date(), at.hour)
+            self._cache.clear()
         horizon = at.date() - timedelta(days=self.history_days + 1)
         if len(self.bins) > 24 * (self.history_days + 2):
             for key in [k for k in self.bins if k[0] < horizon]:
@@ -148,6 +152,7 @@ class DiurnalBaseline:
             if b.minutes >= self.min_bin_minutes
             and oldest <= day
             and (day, hour) != (at.date(), at.hour)
+            and (day, hour) != self._learning
         ]
 
     def expect(self, at: datetime) -> Expectation | None:
@@ -229,11 +234,12 @@ class DiurnalBaseline:
         if len(bins) < 3:
             return self.prior_strength
         rates = [b.foreign_arrivals / b.minutes for b in bins]
-        mean = statistics.fmean(rates)
+        mean = sum(rates) / len(rates)
         if mean <= 0:
             return self.prior_strength
-        noise = statistics.fmean(r / b.minutes for r, b in zip(rates, bins, strict=True))
-        excess = max(statistics.pvariance(rates) - noise, 0.0) / mean**2
+        noise = sum(r / b.minutes for r, b in zip(rates, bins, strict=True)) / len(rates)
+        variance = sum((r - mean) ** 2 for r in rates) / len(rates)
+        excess = max(variance - noise, 0.0) / mean**2
         return max(1.0, 1.0 / max(excess, 1e-3))
 
     def _level(self, bins: Iterable[Bin]) -> tuple[float, float]:

@@ -197,51 +197,66 @@ class TrafficModel:
     # -- judging ---------------------------------------------------------------------------
     def windows(self, now: datetime, *, domestic: bool = False) -> list[WindowJudgement]:
         """Each configured window ending ``now``, shortest first, for foreign (or domestic)
-        aircraft; a window reaching back to polls without a baseline is left out."""
+        aircraft; a window reaching back to polls without a baseline is left out.
+
+        One pass from the newest poll back: in a window, the oldest poll's aircraft all count
+        as seen (the window's data starts there) and each later poll adds its arrivals, or
+        all its aircraft after a data gap."""
         out: list[WindowJudgement] = []
+        limits = sorted(self.settings.windows_minutes)
+        w = 0
         slots = self.slots
-        for limit in sorted(self.settings.windows_minutes):
-            inside = [x for x in slots if (now - x.sample.at).total_seconds() / 60 < limit]
-            if not inside or any(
-                x.expect is None or (domestic and x.expect.domestic_aircraft is None)
-                for x in inside
-            ):
+        o = e = mu = covered = 0.0
+        k = 0
+        # polls of one hour share one estimate (hours not learned yet all lean on the prior)
+        groups: dict[object, list[float]] = {}
+        for i in range(len(slots) - 1, -1, -1):
+            slot = slots[i]
+            smp, x = slot.sample, slot.expect
+            age = (now - smp.at).total_seconds() / 60
+            while w < len(limits) and age >= limits[w]:
+                w += 1  # every window so far ended before this poll: recorded below
+            if w == len(limits):
                 break
-            o = e = mu = covered = 0.0
-            k = 0
-            # slots of one hour share one estimate: their expectations move together
-            groups: dict[str, list[float]] = {}
-            for n, slot in enumerate(inside):
-                x, smp = slot.expect, slot.sample
-                assert x is not None
-                age = (now - smp.at).total_seconds() / 60
+            if x is None or (domestic and x.domestic_aircraft is None):
+                break  # no baseline this far back: longer windows cannot be judged
+            if domestic:
+                occupancy = x.domestic_aircraft or 0.0
+                rate = x.domestic_arrivals_per_min or 0.0
+                seen, arrived, evidence = smp.domestic, smp.domestic_arrivals, x.domestic_shape
+            else:
+                occupancy, rate = x.foreign_aircraft, x.foreign_arrivals_per_min
+                seen, arrived, evidence = smp.foreign, smp.foreign_arrivals, x.foreign_shape
+            key: object = "prior" if x.source.startswith("prior") else smp.at.timestamp() // 3600
+            first_part = occupancy * slot.coverage
+            older_age = (now - slots[i - 1].sample.at).total_seconds() / 60 if i else None
+            # windows whose oldest poll is this one
+            for limit in limits[w:]:
+                if older_age is not None and older_age < limit:
+                    break
                 minutes = min(slot.minutes, limit - age)
-                if domestic:
-                    occupancy = x.domestic_aircraft or 0.0
-                    rate = x.domestic_arrivals_per_min or 0.0
-                    seen, arrived, evidence = smp.domestic, smp.domestic_arrivals, x.domestic_shape
-                else:
-                    occupancy, rate = x.foreign_aircraft, x.foreign_arrivals_per_min
-                    seen, arrived, evidence = smp.foreign, smp.foreign_arrivals, x.foreign_shape
-                o += seen * minutes
-                e += occupancy * slot.coverage * minutes
-                covered += minutes
-                if n == 0 or slot.segment_start:
-                    k += seen  # the window's data starts here: everything inside counts
-                    part = occupancy * slot.coverage
-                else:
-                    k += arrived
-                    part = rate * slot.coverage * slot.minutes
-                mu += part
-                # hours not learned yet all lean on the same prior: one estimate
-                key = "prior" if x.source.startswith("prior") else smp.at.strftime("%Y%m%d%H")
-                group = groups.setdefault(key, [0.0, evidence])
-                group[1] = min(group[1], evidence)
-                group[0] += part
-            # the sum of independently estimated hours: shape = mean² / variance
-            variance = sum(part**2 / max(r, 1e-9) for part, r in groups.values())
-            shape = mu**2 / variance if variance > 0 else float("inf")
-            out.append(self._window(limit, covered, o, e, k, mu, shape))
+                group = groups.get(key)
+                parts = {g: v[:] for g, v in groups.items()}
+                parts.setdefault(key, [0.0, evidence])
+                parts[key][0] += first_part
+                parts[key][1] = min(parts[key][1], evidence) if group else evidence
+                total = mu + first_part
+                variance = sum(v**2 / max(r, 1e-9) for v, r in parts.values())
+                shape = total**2 / variance if variance > 0 else float("inf")
+                out.append(self._window(limit, covered + minutes, o + seen * minutes,
+                                        e + occupancy * slot.coverage * minutes, k + seen, total,
+                                        shape))  # fmt: skip
+            # … and, for the longer windows, one of the later polls
+            part = first_part if slot.segment_start else rate * slot.coverage * slot.minutes
+            k += seen if slot.segment_start else arrived
+            mu += part
+            o += seen * slot.minutes
+            e += occupancy * slot.coverage * slot.minutes
+            covered += slot.minutes
+            group = groups.setdefault(key, [0.0, evidence])
+            group[0] += part
+            group[1] = min(group[1], evidence)
+        out.sort(key=lambda j: j.window_minutes)
         return out
 
     def _window(
