@@ -113,8 +113,12 @@ def test_a_data_gap_is_not_an_empty_sky():
     t = tracker()
     sky = Sky(5, per_hour=16)
     play(t, sky, T0, 30, 300)
-    # six hours without any poll, then traffic as usual
-    statuses, _ = play(t, sky, T0 + timedelta(hours=36), 2, 300)
+    # six hours without any poll (the aircraft fly on unseen), then polls again
+    at = T0 + timedelta(hours=30)
+    while at < T0 + timedelta(hours=36):
+        sky.step(at, 5)
+        at += timedelta(minutes=5)
+    statuses, _ = play(t, sky, at, 2, 300)
     assert {s for _, s in statuses} == {AirspaceStatus.NORMAL}
 
 

@@ -28,7 +28,7 @@ def test_eval_scenario_meets_targets(monkeypatch, tmp_path):
     )
     assert delays, result.output
     # the traffic model needs significant evidence held for 10 minutes
-    # (service/detect/traffic_model.py): 20 minutes after the truth on this day-one recording
+    # (service/detect/traffic_model.py): 25 minutes after the truth on this day-one recording
     assert abs(float(delays[1])) <= 6 and 0 <= float(delays[2]) <= 2
     lines = {
         line.split()[0]: line.split()
@@ -52,9 +52,9 @@ def test_eval_fails_below_threshold(monkeypatch, tmp_path):
         env={"FIRWATCH_SEEDS_DIR": str(ROOT / "seeds")},
     )  # fmt: skip
     # the tail probability reaches detection.collapse_probability and holds for
-    # collapse_confirm_minutes four polls after the truth's collapse (a day-one baseline)
+    # collapse_confirm_minutes five polls after the truth's collapse (a day-one baseline)
     assert result.exit_code == 1, result.output
-    assert "below threshold: closure onset 4.0 polls, limit 0.5" in result.output
+    assert "below threshold: closure onset 5.0 polls, limit 0.5" in result.output
 
 
 @pytest.mark.parametrize("variant", ["outage", "partial", "reopening", "noisy"])
@@ -90,5 +90,5 @@ def test_closure_target_holds_when_polls_fall_late(monkeypatch, tmp_path):
         env={"FIRWATCH_SEEDS_DIR": str(ROOT / "seeds")},
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "closure onset delay: 3.8 polls after foreign traffic in SVZM collapsed" in result.output
+    assert "closure onset delay: 5.8 polls after foreign traffic in SVZM collapsed" in result.output
     assert re.search(r"flight\.rerouted +25 +25 +25 +1\.00 +1\.00", result.output), result.output

@@ -92,7 +92,7 @@ def test_record_replay_eval_commands(tmp_path, monkeypatch):
     )  # fmt: skip
     # 7, not the scenario's 6: wall-clock polls fall at any phase of the truth's minute, and
     # the traffic model flags once its tail probability is significant and has held for
-    # collapse_confirm_minutes (about 4 polls here), plus the jitter of 0.5 s timers;
+    # collapse_confirm_minutes (about 5 polls here), plus the jitter of 0.5 s timers;
     # tests/integration/test_eval.py holds the target
     assert scored.exit_code == 0, scored.output
     rerouted = next(
