@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 NEIGHBOUR_HOURS = 3
+MIN_SPREAD_HOURS = 5  # learned hours needed before they say anything about an unseen one
 
 
 def hour_of_week(at: datetime) -> int:
@@ -231,8 +232,8 @@ class DiurnalBaseline:
         >>> round(DiurnalBaseline(8, None, 45, 3)._spread_shape(cycle), 2)
         1.08
         """
-        if len(bins) < 3:
-            return self.prior_strength
+        if len(bins) < MIN_SPREAD_HOURS:
+            return self.prior_strength  # too few hours to tell a flat day from a cycle
         rates = [b.foreign_arrivals / b.minutes for b in bins]
         mean = sum(rates) / len(rates)
         if mean <= 0:

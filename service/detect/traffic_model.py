@@ -170,8 +170,9 @@ class TrafficModel:
         if expect.outside_aircraft < self.settings.coverage_min_expected:
             return 1.0
         ratio = sample.outside / expect.outside_aircraft
-        # only a shortfall that chance does not explain is partial coverage
-        if ratio >= 1.0 or nbinom_cdf(sample.outside, expect.outside_aircraft, 1e9) > 1e-3:
+        # a shortfall that chance explains at 1 in 20 is still taken as partial coverage:
+        # suspending judgement is the safe side
+        if ratio >= 1.0 or nbinom_cdf(sample.outside, expect.outside_aircraft, 1e9) > 0.05:
             return 1.0
         return ratio
 
