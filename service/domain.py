@@ -180,6 +180,8 @@ class Snapshot:
     rejected: int = 0
     complete: bool = True
     bbox: tuple[float, float, float, float] | None = None  # lomin, lamin, lomax, lamax
+    # the circles a point query covered: (lat, lon, radius_nm) each
+    circles: tuple[tuple[float, float, float], ...] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fetched_at", ensure_utc(self.fetched_at))
@@ -242,6 +244,10 @@ class Notam:
     source_classification: str | None = None  # FAA INTL/DOM/FDC/...
     issued_at: datetime | None = None
     problems: tuple[str, ...] = ()
+    # each area item E describes: {"label", "kind", "geometry"}; not stored, shown by the parser
+    areas: tuple[dict[str, Any], ...] = ()
+    # when the source stopped publishing it without a cancellation (see notam.lifecycle)
+    withdrawn_at: datetime | None = None
 
     def active_at(self, when: datetime) -> bool:
         """Whether the NOTAM is in force at ``when`` (schedule D not applied).
