@@ -5,8 +5,8 @@ sample keeps what the model learned from it: new foreign and domestic arrivals, 
 airborne aircraft elsewhere in the poll (coverage), and whether the airspace was judged
 collapsed then (a collapsed poll does not teach the baseline).
 
-Revision ID: 0004_i15a
-Revises: 0003
+Revision ID: 0006_i15a
+Revises: 0005
 Create Date: 2026-12-01
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004_i15a"
-down_revision: str | None = "0003"
+revision: str = "0006_i15a"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
