@@ -29,6 +29,7 @@ from service.store.models import (
     FlightRow,
     NotamRow,
     PositionRow,
+    RouteFiguresRow,
     TrafficSampleRow,
 )
 
@@ -85,13 +86,6 @@ def _spread(flight_id: str) -> timedelta:
     return timedelta(seconds=zlib.crc32(flight_id.encode()) % 120)
 
 
-FLIGHT_COLUMNS = (
-    "great_circle_km",
-    "extra_distance_km",
-    "evaluation",
-)
-
-
 def _flight_values(engine: DetectionEngine, flight: ActiveFlight, assessment) -> dict[str, Any]:
     values: dict[str, Any] = {
         "icao24": flight.icao24,
@@ -127,7 +121,7 @@ def persist(session: Session, engine: DetectionEngine, result: IngestResult, now
     """Write one ingest result; returns the alert rows created or changed."""
     insert_ignore(session, PositionRow.__table__, result.positions)
     insert_ignore(session, TrafficSampleRow.__table__, result.samples)
-    flights = []
+    flights, assessed = [], []
     for flight_id, update in result.flights.items():
         flight = update.flight
         written = flight.persisted
@@ -140,10 +134,15 @@ def persist(session: Session, engine: DetectionEngine, result: IngestResult, now
             continue  # unchanged but for its newest position: refreshed every few minutes
         flight.persisted = (result.data_time, flight.state)
         values = {"id": flight_id, **_flight_values(engine, flight, update.assessment)}
-        for column in FLIGHT_COLUMNS:
-            values.setdefault(column, {} if column == "evaluation" else None)
-        flights.append(values)
+        # detection assesses a flight once, when it ends; a later refresh of the same row
+        # (a report after the landing, the periodic rewrite) leaves that assessment as stored
+        (assessed if update.assessment is not None else flights).append(values)
     upsert(session, FlightRow.__table__, flights, keep=("first_seen",))
+    upsert(session, FlightRow.__table__, assessed, keep=("first_seen",))
+    upsert(session, RouteFiguresRow.__table__, [
+        {"origin": o, "destination": d, "updated_at": result.data_time, "figures": figures}
+        for (o, d), figures in result.route_figures.items()
+    ])  # fmt: skip
     for tracker in result.statuses:
         row = session.get(AirspaceStatusRow, tracker.airspace)
         counts = tracker.last_counts or (None, None)

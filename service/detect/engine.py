@@ -65,6 +65,8 @@ class IngestResult:
     statuses: list[StatusTracker] = field(default_factory=list)
     alerts: list[AlertEvent] = field(default_factory=list)
     duplicates: int = 0
+    # detection's figures per watched route at data_time (stored for the API)
+    route_figures: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
 
 
 def circle_coverage(points: Iterable[tuple[float, float, float]]) -> BaseGeometry:
@@ -342,6 +344,7 @@ class DetectionEngine:
             result.alerts.extend(tracker.evaluate(at))
             result.statuses.append(tracker)
         result.alerts.extend(self.route_disruptions.evaluate(at))
+        result.route_figures = dict(self.route_disruptions.latest)
         return result
 
     def _count_traffic(

@@ -57,7 +57,7 @@ small{color:#5a6470}.legend span{margin-right:1rem}
 <thead><tr><th scope="col">Data time (UTC)</th><th scope="col">Type</th><th scope="col">Alert</th><th scope="col">Status</th></tr></thead>
 <tbody id="alerts" aria-live="polite"></tbody></table></section>
 <section aria-labelledby="routes-h"><h2 id="routes-h">Watched routes</h2>
-<table><thead><tr><th scope="col">Route</th><th scope="col">Flights</th><th scope="col">Avoiding</th>
+<table><thead><tr><th scope="col">Route</th><th scope="col">Flights seen</th><th scope="col">Avoiding</th>
 <th scope="col">Median extra</th><th scope="col">Diversions</th></tr></thead><tbody id="routes"></tbody></table>
 <p><small><a href="/docs">API documentation</a> · <a href="/api/v1/alerts">alerts JSON</a></small></p></section>
 </main>
@@ -127,7 +127,7 @@ async function drawStatus() {
   }).join("");
   const routes = await (await fetch("/api/v1/routes")).json();
   document.getElementById("routes").innerHTML = routes.map(r => `<tr><th scope="row">${esc(r.route)}</th>
-    <td>${esc(r.flights)}</td><td>${r.share_avoiding == null ? "–" : Math.round(r.share_avoiding * 100) + " %"}</td>
+    <td>${esc(r.flights_seen ?? "–")}</td><td>${r.share_avoiding == null ? "–" : Math.round(r.share_avoiding * 100) + " %"}</td>
     <td>${r.median_extra_km == null ? "–" : esc(r.median_extra_km) + " km"}</td><td>${esc(r.diversions)}</td></tr>`).join("");
   const charts = document.getElementById("traffic-charts");
   for (const s of list) {

@@ -1,0 +1,110 @@
+"""/api/v1/routes serves detection's own figures: data goes in through the feeds, the
+poller and ingest (the bundled scenario on the loopback emulator), never hand-made rows."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+from sqlalchemy import select
+
+from service.api.app import create_app
+from service.geo.airspaces import load_registries
+from service.jobs import Poller
+from service.sim.clock import ScenarioClock
+from service.sim.emulator import create_emulator_app
+from service.sim.scenario import load_scenario
+from service.store.models import AlertRow, FlightRow
+
+POLL = timedelta(minutes=5)
+# figures that change only with the flights in the route's window (what the alert tracks)
+CORE = ("window_hours", "flights_seen", "avoiding", "share_avoiding", "median_extra_km",
+        "mean_extra_km", "diversions", "turn_backs", "disrupted_flights", "flights")  # fmt: skip
+
+
+def play(settings, sessions, on_poll) -> None:
+    """Poll the scenario every 5 minutes through the emulator; ``on_poll(at)`` after each."""
+    scenario = load_scenario("venezuela-2025-11")
+    clock = ScenarioClock(scenario.start, scenario.end)
+    cred, emu = "firwatch-test", "http://emulator"
+    app = create_emulator_app(scenario, clock, faa_client_id=cred, faa_client_secret=cred,
+                              opensky_client_id=cred, opensky_client_secret=cred)  # fmt: skip
+    feeds = settings.feeds.model_copy(deep=True)
+    feeds.opensky.base_url, feeds.adsbx.base_url, feeds.routes.base_url = f"{emu}/api", emu, emu
+    feeds.opensky.token_url = f"{emu}/auth/realms/opensky-network/protocol/openid-connect/token"
+    feeds.faa_notam.base_url = f"{emu}/notamapi/v1"
+    for feed in (feeds.opensky, feeds.faa_notam):
+        feed.client_id = feed.client_secret = SecretStr(cred)
+    run = settings.model_copy(update={"feeds": feeds})
+
+    async def main() -> None:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=emu) as http:
+            poller = Poller(run, sessions, http, *load_registries(settings.path(settings.seeds_dir)),
+                            clock=clock.now)  # fmt: skip
+            at = scenario.start
+            while at <= scenario.end:
+                clock.set(at)
+                await poller.poll_once()
+                on_poll(at)
+                at += POLL
+
+    asyncio.run(main())
+
+
+@pytest.fixture
+def api(settings, sessions):
+    settings = settings.model_copy(update={"api": settings.api.model_copy(update={"cache_s": 0})})
+    with TestClient(create_app(settings, start_scheduler=False)) as c:
+        yield c
+
+
+def test_route_figures_equal_the_route_disrupted_evidence(settings, sessions, api):
+    compared: list[str] = []
+
+    def check(at) -> None:
+        with sessions() as s:
+            updated = s.scalars(
+                select(AlertRow).where(
+                    AlertRow.type == "route.disrupted", AlertRow.updated_at == at
+                )
+            ).all()
+        for alert in updated:
+            route = api.get(f"/api/v1/routes/{alert.origin}-{alert.destination}").json()
+            evidence = {k: v for k, v in alert.evidence.items() if k != "reasons"}
+            figures = {k: route[k] for k in evidence}
+            assert figures == evidence, (alert.dedup_key, at)
+            compared.append(alert.dedup_key)
+
+    play(settings, sessions, check)
+    assert len(set(compared)) >= 5  # the scenario disrupts 7 watched routes
+    listed = {r["route"]: r for r in api.get("/api/v1/routes").json()}
+    with sessions() as s:
+        latest = {}
+        for a in s.scalars(select(AlertRow).where(AlertRow.type == "route.disrupted")):
+            key = f"{a.origin}-{a.destination}"
+            if key not in latest or a.updated_at > latest[key].updated_at:
+                latest[key] = a
+    for key, alert in latest.items():
+        if alert.status == "open":
+            assert {k: listed[key][k] for k in CORE} == {k: alert.evidence[k] for k in CORE}
+    skbo = listed["SKBO-TNCC"]
+    assert skbo["avoiding"] >= 2 and skbo["median_extra_km"] > 100
+
+
+def test_refresh_keeps_the_assessment(settings, sessions):
+    """A landed flight's row is written again by later reports; its reroute figures stay."""
+    play(settings, sessions, lambda at: None)
+    with sessions() as s:
+        landed = s.scalars(select(FlightRow).where(FlightRow.state == "landed")).all()
+        assessed = [f for f in landed if f.great_circle_km is not None]
+        rerouted = s.scalars(select(AlertRow).where(AlertRow.type == "flight.rerouted")).all()
+        rows = {f.id: f for f in landed}
+    assert len(assessed) >= 0.8 * len([f for f in landed if f.origin])
+    for alert in rerouted:
+        row = rows[alert.flight_id]
+        assert row.extra_distance_km == alert.extra_distance_km
+        assert row.evaluation["avoided"] == alert.evidence["avoided_airspaces"]
