@@ -8,7 +8,6 @@ in one transaction (see :mod:`service.ingest`).  Time is the data's time
 
 from __future__ import annotations
 
-import statistics
 from collections import OrderedDict, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -22,7 +21,7 @@ from shapely.geometry.base import BaseGeometry
 
 from service.config import Settings
 from service.detect.domestic import DomesticAddresses
-from service.detect.flights import FlightContext, evaluate_finished_flight
+from service.detect.flights import FlightContext, FlightHistory, evaluate_finished_flight
 from service.detect.reroute import RerouteAssessment
 from service.detect.routes import DISRUPTING, RouteDisruptionTracker, RouteFlight
 from service.detect.status import NOTAM_STATUS, NotamSignal, StatusTracker
@@ -48,6 +47,7 @@ NOTAM_COVER_MIN_FRACTION = 0.5
 ROUTE_CACHE_SIZE = 50_000
 USUAL_FLIGHTS = 50
 FAR_TRACK_POINTS = 10
+STATUS_LOG_KEEP = timedelta(days=3)
 
 
 @dataclass(slots=True)
@@ -114,6 +114,9 @@ class DetectionEngine:
             watched_airspaces=geometries,
             reroute_min_extra_km=det.reroute_min_extra_km,
             reroute_min_positions=det.reroute_min_positions,
+            reroute_alerts=det.reroute_alerts,
+            diversion_alerts=det.diversion_alerts,
+            reroute_usual_min_flights=det.reroute_usual_min_flights,
         )
         bbox = settings.feeds.opensky.bbox
         coverage = {
@@ -157,6 +160,12 @@ class DetectionEngine:
                 float(bounds[:, 3].max() + margin),
             )
         )
+        self.context = replace(self.context, region=self.storage_box)
+        # each watched airspace's status changes (data time, status), for "was it NORMAL
+        # while this flight flew?"; a few days are kept
+        self.status_log: dict[str, deque[tuple[datetime, str]]] = {
+            code: deque() for code in self.watched
+        }
         self.routes: OrderedDict[str, Route | None] = OrderedDict()
         # flown distance of each route's recent flights that avoided nothing (the usual way)
         self.usual_flown: dict[tuple[str, str], deque[float]] = {}
@@ -343,6 +352,7 @@ class DetectionEngine:
         for tracker in self.trackers.values():
             result.alerts.extend(tracker.evaluate(at))
             result.statuses.append(tracker)
+            self._log_status(tracker.airspace, at, tracker.status.value)
         result.alerts.extend(self.route_disruptions.evaluate(at))
         result.route_figures = dict(self.route_disruptions.latest)
         return result
@@ -446,19 +456,39 @@ class DetectionEngine:
                 flight.state = "lost"
         self._finish(flight, at, result)
 
+    def _log_status(self, code: str, at: datetime, status: str) -> None:
+        log = self.status_log[code]
+        if not log or log[-1][1] != status:
+            log.append((at, status))
+        while len(log) > 1 and at - log[1][0] > STATUS_LOG_KEEP:
+            log.popleft()  # the entry before the cut stays: the status in force then
+
+    def _worst_status(self, start: datetime, end: datetime) -> dict[str, str]:
+        """Each watched airspace's most severe status between ``start`` and ``end``."""
+        out: dict[str, str] = {}
+        for code, tracker in self.trackers.items():
+            log = self.status_log[code]
+            during = [s for i, (t, s) in enumerate(log)
+                      if t <= end and (t >= start or i + 1 == len(log) or log[i + 1][0] > start)]  # fmt: skip
+            during.append(tracker.status.value)
+            out[code] = max(during, key=lambda s: status_rank(AirspaceStatus(s)))
+        return out
+
     def _finish(self, flight: ActiveFlight, at: datetime, result: IngestResult) -> None:
         if flight.finalized:
             return
         statuses = {code: t.status.value for code, t in self.trackers.items()}
-        events, assessment = evaluate_finished_flight(flight, self.context, at, statuses)
+        usual = self.usual_flown.setdefault(
+            (flight.origin or "", flight.landed_at or ""), deque(maxlen=USUAL_FLIGHTS)
+        )
+        history = FlightHistory(
+            worst_status=self._worst_status(flight.first_seen, flight.landed_time or at),
+            usual_flown_km=tuple(usual),
+        )
+        events, assessment = evaluate_finished_flight(flight, self.context, at, statuses, history)
         flight.finalized = True
-        if assessment is not None and flight.origin and flight.landed_at:
-            route = (flight.origin, flight.landed_at)
-            usual = self.usual_flown.setdefault(route, deque(maxlen=USUAL_FLIGHTS))
-            if assessment.avoided:
-                events = [self._with_usual(e, usual, assessment.flown_km) for e in events]
-            else:
-                usual.append(assessment.flown_km)  # how this route is flown when nothing is avoided
+        if assessment is not None and flight.origin and flight.landed_at and not assessment.avoided:
+            usual.append(assessment.flown_km)  # how this route is flown when nothing is avoided
         result.alerts.extend(events)
         if flight.landed_at and flight.origin and flight.destination:
             case = next((e for e in events if e.type in DISRUPTING), None)
@@ -474,20 +504,6 @@ class DetectionEngine:
             )
         update = result.flights.setdefault(flight.id, FlightUpdate(flight))
         update.assessment = assessment
-
-    @staticmethod
-    def _with_usual(event: AlertEvent, usual: deque[float], flown_km: float) -> AlertEvent:
-        """Add the comparison with the same route's flights that did not avoid anything."""
-        if event.type != AlertType.FLIGHT_REROUTED or not usual:
-            return event
-        median = statistics.median(usual)
-        evidence = {
-            **event.evidence,
-            "usual_flown_km": round(median, 1),
-            "usual_flights": len(usual),
-            "extra_vs_usual_km": round(flown_km - median, 1),
-        }
-        return replace(event, evidence=evidence)
 
     def track_km(self, flight: ActiveFlight) -> float:
         pts = flight.airborne_points()

@@ -102,7 +102,7 @@ def test_refresh_keeps_the_assessment(settings, sessions):
         landed = s.scalars(select(FlightRow).where(FlightRow.state == "landed")).all()
         assessed = [f for f in landed if f.great_circle_km is not None]
         rerouted = s.scalars(select(AlertRow).where(AlertRow.type == "flight.rerouted")).all()
-        rows = {f.id: f for f in landed}
+        rows = {f.id: f for f in s.scalars(select(FlightRow))}
     assert len(assessed) >= 0.8 * len([f for f in landed if f.origin])
     for alert in rerouted:
         row = rows[alert.flight_id]
