@@ -22,6 +22,7 @@ from shapely.geometry.base import BaseGeometry
 from service.config import Settings
 from service.detect.domestic import DomesticAddresses
 from service.detect.flights import FlightContext, FlightHistory, evaluate_finished_flight
+from service.detect.landings import ApproachJudge, LandingVerdict
 from service.detect.reroute import RerouteAssessment
 from service.detect.routes import DISRUPTING, RouteDisruptionTracker, RouteFlight
 from service.detect.status import NOTAM_STATUS, NotamSignal, StatusTracker
@@ -40,7 +41,7 @@ from service.domain import (
 )
 from service.geo.airspaces import AirportRegistry, AirspaceRegistry
 from service.geo.classify import AirspaceClassifier
-from service.geo.geodesy import path_length_km
+from service.geo.geodesy import distance_km, path_length_km
 
 COVERAGE_MIN_FRACTION = 0.95
 NOTAM_COVER_MIN_FRACTION = 0.5
@@ -166,6 +167,7 @@ class DetectionEngine:
         self.status_log: dict[str, deque[tuple[datetime, str]]] = {
             code: deque() for code in self.watched
         }
+        self.approach = ApproachJudge(airports)
         self.routes: OrderedDict[str, Route | None] = OrderedDict()
         # flown distance of each route's recent flights that avoided nothing (the usual way)
         self.usual_flown: dict[tuple[str, str], deque[float]] = {}
@@ -313,10 +315,11 @@ class DetectionEngine:
                 flight.airborne_seen
                 and flight.landed_at is None
                 and position.on_ground
-                and (landed := self._airport_below(position))
+                and (verdict := self._landing(flight, on_ground=True))
             ):
-                flight.landed_at = landed
+                flight.landed_at = verdict.airport
                 flight.landed_time = position.observed_at
+                flight.landing_evidence = verdict.evidence
                 flight.state = "landed"
                 self._finish(flight, at, result)
             result.flights.setdefault(flight.id, FlightUpdate(flight))
@@ -443,18 +446,38 @@ class DetectionEngine:
         """End a flight that was not seen landing: a last low report near an
         airport counts as a landing there, anything else is a lost track."""
         if flight.landed_at is None:
-            last = flight.points[-1]
-            low = (last.altitude_ft or 0) <= self.settings.detection.landing_max_altitude_ft
-            landed = self._airport_near(last.lon, last.lat) if low else None
-            if landed and flight.airborne_seen:
+            verdict = self._landing(flight, on_ground=False) if flight.airborne_seen else None
+            if verdict is not None:
                 flight.landed_at, flight.landed_time, flight.state = (
-                    landed,
-                    last.observed_at,
+                    verdict.airport,
+                    flight.points[-1].observed_at,
                     "landed",
                 )
+                flight.landing_evidence = verdict.evidence
             else:
                 flight.state = "lost"
         self._finish(flight, at, result)
+
+    def _landing(self, flight: ActiveFlight, *, on_ground: bool) -> LandingVerdict | None:
+        """The airport a track ends at, from its approach (service.detect.landings)."""
+        det = self.settings.detection
+        verdict = self.approach.judge(
+            flight.points,
+            flight.destination,
+            landed=on_ground,
+            max_altitude_agl_ft=det.landing_max_altitude_ft,
+        )
+        if verdict is None:
+            return None
+        last = flight.points[-1]
+        near = distance_km(last.lon, last.lat, *self._airport_lonlat(verdict.airport))
+        if verdict.method != "inferred" and near > det.landing_radius_km:
+            return None
+        return verdict
+
+    def _airport_lonlat(self, code: str) -> tuple[float, float]:
+        airport = self.airports.get(code)
+        return airport.lon, airport.lat
 
     def _log_status(self, code: str, at: datetime, status: str) -> None:
         log = self.status_log[code]

@@ -132,7 +132,11 @@ def evaluate_finished_flight(
                 severity=Severity.WARNING,
                 dedup_key=f"flight.turned_back:{flight.id}",
                 title=f"{who} {route_txt} turned back and landed at {landed}",
-                evidence={"landed_at": landed, "landed_time": _iso(flight.landed_time)},
+                evidence={
+                    "landed_at": landed,
+                    "landed_time": _iso(flight.landed_time),
+                    "landing": flight.landing_evidence,
+                },
                 **_base(flight, at),
             )
         )
@@ -152,6 +156,7 @@ def evaluate_finished_flight(
                     "scheduled_destination": destination,
                     "landed_at": landed,
                     "landed_time": _iso(flight.landed_time),
+                    "landing": flight.landing_evidence,
                 },
                 **_base(flight, at),
             )

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from service.domain import Position, Route
-from service.geo.geodesy import path_length_km
+from service.geo.geodesy import distance_km, path_length_km
 
 
 @dataclass(slots=True)
@@ -52,6 +52,11 @@ class ActiveFlight:
     _km_cache: tuple[int, float, TrackPoint | None, TrackPoint | None] = field(
         default=(0, 0.0, None, None), repr=False
     )
+    rejected_in_a_row: int = 0  # consistent with one another, see TrackAssembler._reject
+    last_rejected: TrackPoint | None = field(default=None, repr=False)
+    rejected: int = 0  # reports dropped as frozen or physically impossible
+    # how the landing airport was decided (method, confidence, candidates): see landings.py
+    landing_evidence: dict | None = None
     # (data time, state) when its row was last written; see service.ingest.FLIGHT_REFRESH
     persisted: tuple[datetime, str] | None = field(default=None, repr=False)
 
@@ -104,6 +109,59 @@ class ActiveFlight:
         return km
 
 
+# A report that implies more than this ground speed from the flight's previous report is
+# a position spike (no airliner is that fast over the ground), and more than this climb or
+# descent rate an altitude spike; both are dropped before any judgement.
+MAX_GROUND_SPEED_KT = 750.0
+MAX_VERTICAL_FT_PER_MIN = 9_000.0
+# reports closer in time than this are not judged for speed (feeds round timestamps)
+MIN_JUDGED_INTERVAL_S = 5.0
+# after this many rejections in a row the flight's last accepted report is the suspect one
+MAX_REJECTED_IN_A_ROW = 3
+FROZEN_DEG = 1e-5  # about 1 m: an airborne aircraft that has not moved is a repeated report
+# a feed that loses an aircraft after touchdown may repeat one of its last airborne positions
+FROZEN_LOOKBACK = 6
+
+
+def implausible(previous: TrackPoint, point: TrackPoint) -> str | None:
+    """Why ``point`` cannot follow ``previous`` physically, or None when it can.
+
+    >>> from datetime import UTC
+    >>> t = datetime(2025, 11, 21, 12, tzinfo=UTC)
+    >>> a = TrackPoint(t, -66.0, 12.0, 35000.0, False)
+    >>> implausible(a, TrackPoint(t + timedelta(seconds=300), -66.0, 12.0, 12000.0, False))
+    'frozen'
+    >>> implausible(a, TrackPoint(t + timedelta(seconds=300), -60.0, 12.0, 35000.0, False))
+    'speed'
+    >>> implausible(a, TrackPoint(t + timedelta(seconds=300), -65.7, 12.0, 34000.0, False)) is None
+    True
+    """
+    seconds = (point.observed_at - previous.observed_at).total_seconds()
+    if seconds <= 0:
+        return None  # out of order: judged against its own neighbours when it was newest
+    if (
+        not point.on_ground
+        and seconds >= 30
+        and abs(point.lon - previous.lon) < FROZEN_DEG
+        and abs(point.lat - previous.lat) < FROZEN_DEG
+    ):
+        return "frozen"
+    if seconds < MIN_JUDGED_INTERVAL_S:
+        return None
+    km = distance_km(previous.lon, previous.lat, point.lon, point.lat)
+    if km / 1.852 / (seconds / 3600) > MAX_GROUND_SPEED_KT:
+        return "speed"
+    if (
+        point.altitude_ft is not None
+        and previous.altitude_ft is not None
+        and not point.on_ground
+        and not previous.on_ground
+        and abs(point.altitude_ft - previous.altitude_ft) / (seconds / 60) > MAX_VERTICAL_FT_PER_MIN
+    ):
+        return "vertical"
+    return None
+
+
 def flight_id(icao24: str, first_seen: datetime) -> str:
     """Deterministic id, so that replaying the same data yields the same flights.
 
@@ -145,9 +203,14 @@ class TrackAssembler:
     def add(
         self, position: Position, airspace: str | None
     ) -> tuple[ActiveFlight, ActiveFlight | None, bool]:
-        """Add one position; returns (its flight, a flight it ended or None, added?)."""
+        """Add one position; returns (its flight, a flight it ended or None, added?).
+
+        A frozen or physically impossible report (see :func:`implausible`) is not added
+        (``added`` False, counted on the flight as ``rejected``)."""
         ended: ActiveFlight | None = None
         flight = self._flights.get(position.icao24)
+        if flight is not None and flight.points and self._reject(flight, position):
+            return flight, None, False
         if flight is not None and self._starts_new_flight(flight, position):
             ended = flight
             flight = None
@@ -184,6 +247,30 @@ class TrackAssembler:
             if airspace:
                 flight.airspaces.add(airspace)
         return flight, ended, added
+
+    def _reject(self, flight: ActiveFlight, position: Position) -> bool:
+        last = flight.points[-1]
+        if position.observed_at - last.observed_at > self.gap:
+            return False  # a new flight: nothing to compare with
+        point = TrackPoint(position.observed_at, position.lon, position.lat,
+                           position.altitude_ft, position.on_ground)  # fmt: skip
+        if implausible(last, point) is None and not any(
+            implausible(p, point) == "frozen" for p in flight.points[-FROZEN_LOOKBACK:-1]
+        ):
+            flight.rejected_in_a_row, flight.last_rejected = 0, None
+            return False
+        # rejected reports that agree with one another (moving, plausible from one to the
+        # next) while all disagreeing with the last accepted one: that one was the spike
+        previous = flight.last_rejected
+        consistent = previous is not None and implausible(previous, point) is None
+        flight.rejected_in_a_row = flight.rejected_in_a_row + 1 if consistent else 1
+        flight.last_rejected = point
+        if flight.rejected_in_a_row > MAX_REJECTED_IN_A_ROW:
+            flight.points.pop()
+            flight.rejected_in_a_row, flight.last_rejected = 0, None
+            return False
+        flight.rejected += 1
+        return True
 
     def _starts_new_flight(self, flight: ActiveFlight, position: Position) -> bool:
         if position.observed_at - flight.last_seen > self.gap:
