@@ -20,13 +20,14 @@ from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
 from service.config import Settings
+from service.detect.crossings import entry_point, segments_crossing
 from service.detect.domestic import DomesticAddresses
 from service.detect.flights import FlightContext, FlightHistory, evaluate_finished_flight
 from service.detect.landings import ApproachJudge, LandingVerdict
 from service.detect.reroute import RerouteAssessment
 from service.detect.routes import DISRUPTING, RouteDisruptionTracker, RouteFlight
 from service.detect.status import NOTAM_STATUS, NotamSignal, StatusTracker
-from service.detect.tracks import ActiveFlight, TrackAssembler
+from service.detect.tracks import ActiveFlight, TrackAssembler, TrackPoint
 from service.domain import (
     AirspaceStatus,
     AlertEvent,
@@ -288,12 +289,24 @@ class DetectionEngine:
         first_idx = member.argmax(axis=0) if len(positions) else np.zeros(0, dtype=int)
         x0, y0, x1, y1 = self.storage_box
         in_region = (lons >= x0) & (lons <= x1) & (lats >= y0) & (lats <= y1)
+        crossed = self._crossed_between_reports(positions, lons, lats, inside_any)
+        crossed_any = crossed.any(axis=0) if len(positions) else np.zeros(0, dtype=bool)
 
         for i, position in enumerate(positions):
             airspace = self.watched[int(first_idx[i])] if inside_any[i] else None
             before = self.tracks.get(position.icao24)
-            was_inside = before is not None and airspace in before.airspaces
+            # outside now, but the straight path from its previous report crossed one
+            passed = (
+                self.watched[int(crossed[:, i].argmax())]
+                if crossed_any[i] and airspace is None
+                else None
+            )
+            was_inside = before is not None and (airspace or passed) in before.airspaces
+            previous = before.points[-1] if before is not None and before.points else None
             flight, ended, added = self.tracks.add(position, airspace)
+            if passed is not None and added and flight is before:
+                result.alerts.extend(self._passed_between(flight, passed, previous, position))
+                flight.airspaces.add(passed)
             entered = airspace is not None and (not was_inside or flight is not before)
             if (
                 added
@@ -386,6 +399,54 @@ class DetectionEngine:
                 }
             )
             result.alerts.extend(self.trackers[code].observe_traffic(at, foreign_n, domestic_n))
+
+    def _crossed_between_reports(
+        self, positions: list, lons: np.ndarray, lats: np.ndarray, inside_any: np.ndarray
+    ) -> np.ndarray:
+        """``[airspace, position]``: the segment from the aircraft's previous report crosses it."""
+        n = len(positions)
+        lon0, lat0 = np.zeros(n), np.zeros(n)
+        judge = np.zeros(n, dtype=bool)
+        for i, p in enumerate(positions):
+            flight = self.tracks.get(p.icao24)
+            if flight is None or not flight.points or inside_any[i]:
+                continue
+            last = flight.points[-1]
+            if (
+                last.observed_at < p.observed_at
+                and p.observed_at - last.observed_at <= self.tracks.gap
+            ):
+                lon0[i], lat0[i], judge[i] = last.lon, last.lat, True
+        geometries = [self.context.watched_airspaces[c] for c in self.watched]
+        return segments_crossing(geometries, lon0, lat0, lons, lats, judge)
+
+    def _passed_between(
+        self, flight: ActiveFlight, code: str, previous: TrackPoint | None, position
+    ) -> list[AlertEvent]:
+        """An entry found only on the path between two reports (entered and left between polls)."""
+        if previous is None or code in flight.airspaces:
+            return []
+        lon, lat, fraction = entry_point(self.context.watched_airspaces[code], previous.lon,
+                                         previous.lat, position.lon, position.lat)  # fmt: skip
+        at = previous.observed_at + (position.observed_at - previous.observed_at) * fraction
+        if self.domestic.is_domestic(code, flight.icao24) or position.on_ground:
+            return []
+        estimated = replace(position, lon=lon, lat=lat, observed_at=at)
+        events = self._incursion(flight, code, estimated)
+        return [
+            replace(
+                e,
+                evidence={
+                    **e.evidence,
+                    "between_reports": {
+                        "previous": [previous.lon, previous.lat, previous.observed_at.isoformat()],
+                        "next": [position.lon, position.lat, position.observed_at.isoformat()],
+                        "method": "straight path between two reports crosses the airspace",
+                    },
+                },
+            )
+            for e in events
+        ]
 
     def _on_watched_route(self, flight: ActiveFlight) -> bool:
         route = flight.route
