@@ -530,6 +530,7 @@ class DetectionEngine:
         )
         if verdict is None:
             return None
+        self.approach.confirmed(verdict)
         last = flight.points[-1]
         near = distance_km(last.lon, last.lat, *self._airport_lonlat(verdict.airport))
         if verdict.method != "inferred" and near > det.landing_radius_km:

@@ -9,11 +9,14 @@ approach to it must look like:
   the runway; the height above the airport's elevation divided by the distance to it must
   be near that (log-normal, a factor of ~2 either way is still plausible);
 - **alignment**: an aircraft on final flies at its runway, so the airport lies ahead on
-  its track; the cross-track distance of the airport from the line flown is penalised,
-  more so the closer and lower the aircraft is (far out it may still turn);
+  its track; an airport beside or behind it is penalised, strongly within a few km and
+  hardly at all 20 km out (downwind and base legs put the airport beside or behind);
 - **on-ground reports**: a report on the ground a few km from an airport settles it;
-- **the flight's known destination** (route look-up) is a prior worth a few km of
-  misalignment, not a verdict: a diversion flies a clearly different approach.
+- **the flight's known destination** (route look-up) is a prior (about ln 100: few flights
+  divert), not a verdict: a diversion flies a clearly different approach or lands;
+- **where flights here land**: ln(1 + landings seen at the airport on the ground or on a
+  short final), learned as data comes in, so a lost flight is not given to an airfield
+  nobody uses.
 
 The best candidate's share of the likelihood is the confidence, stated in the evidence.
 A flight lost while descending towards an airport (not climbing, below
@@ -37,10 +40,12 @@ from service.geo.geodesy import bearing_deg, distance_km, distances_km
 GLIDE_FT_PER_KM = 172.0  # a 3° approach path
 GLIDE_SIGMA = 0.7  # natural-log spread of height/distance around it
 SEARCH_KM = 60.0  # candidates within this distance of the last report
-XT_SIGMA_KM = 1.5  # cross-track spread on short final ...
-XT_SIGMA_PER_KM = 0.12  # ... growing with the distance still to fly (turns to come)
+ALIGN_WEIGHT = 4.0  # log-likelihood lost by an airport beside (×1) or behind (×2) ...
+ALIGN_SCALE_KM = 6.0  # ... an aircraft this close (falling off with distance)
 GROUND_SIGMA_KM = 2.0  # an on-ground report lies on the airfield
-DESTINATION_PRIOR = 3.0  # log-likelihood bonus of the planned destination
+# log-likelihood bonus of the planned destination: about ln(100), as roughly one flight in
+# a few hundred diverts; an on-ground report or a short final at another airport outweighs it
+DESTINATION_PRIOR = 4.6
 INFER_MAX_AGL_FT = 10_000.0  # a lost flight higher than this was not landing
 INFER_MIN_CONFIDENCE = 0.5
 MIN_DESCENT_FT = 200.0  # over the last reports, for "descending"
@@ -64,6 +69,14 @@ class ApproachJudge:
         self.lons = np.array([a.lon for a in listed], dtype=float)
         self.lats = np.array([a.lat for a in listed], dtype=float)
         self.elevations = np.array([a.elevation_ft for a in listed], dtype=float)
+        # landings seen on the ground or on a short final, per airport: where flights in
+        # this area land (a hub far more often than the business airport beside it)
+        self.landings: dict[str, int] = {}
+
+    def confirmed(self, verdict: LandingVerdict) -> None:
+        """Learn from a landing that needed no inference."""
+        if verdict.method != "inferred":
+            self.landings[verdict.airport] = self.landings.get(verdict.airport, 0) + 1
 
     def candidates(self, lon: float, lat: float, within_km: float) -> list[tuple[int, float]]:
         if not self.codes:
@@ -86,11 +99,13 @@ class ApproachJudge:
         otherwise the flight was lost and a landing is inferred only from a descent."""
         if not points:
             return None
-        last_time = points[-1].observed_at
-        recent = [p for p in points if (last_time - p.observed_at).total_seconds() <= RECENT_S]
-        ground = [p for p in recent if p.on_ground]
-        air = [p for p in recent if not p.on_ground and p.altitude_ft is not None]
-        anchor = ground[0] if ground else (air[-1] if air else recent[-1])
+        # garbage after touchdown removed first, then the approach's last RECENT_S
+        air = _approach([p for p in points if not p.on_ground and p.altitude_ft is not None])
+        end = air[-1].observed_at if air else points[-1].observed_at
+        air = [p for p in air if (end - p.observed_at).total_seconds() <= RECENT_S]
+        start = air[0].observed_at if air else end
+        ground = [p for p in points if p.on_ground and p.observed_at >= start]
+        anchor = ground[0] if ground else (air[-1] if air else points[-1])
         found = self.candidates(anchor.lon, anchor.lat, SEARCH_KM)
         if not found:
             return None
@@ -102,6 +117,10 @@ class ApproachJudge:
             if code == destination:
                 score += DESTINATION_PRIOR
                 parts["destination_prior"] = DESTINATION_PRIOR
+            seen = self.landings.get(code, 0)
+            if seen:
+                parts["landings_seen_prior"] = math.log1p(seen)
+                score += parts["landings_seen_prior"]
             scores[code], detail[code] = score, parts
         best = max(scores, key=scores.__getitem__)
         top = max(scores.values())
@@ -164,10 +183,23 @@ class ApproachJudge:
                     % 360
                     - 180
                 )
-                # behind the aircraft it must turn round: the whole distance is off its line
-                cross = d * abs(math.sin(off)) if abs(off) < math.pi / 2 else d
-                sigma = XT_SIGMA_KM + XT_SIGMA_PER_KM * d
-                parts["alignment"] = (
-                    parts.get("alignment", 0.0) - weight * 0.5 * (cross / sigma) ** 2
+                # close in, an aircraft flies at its runway; further out it may be on a
+                # downwind or base leg with the airport beside or behind it
+                proximity = math.exp(-d / ALIGN_SCALE_KM)
+                parts["alignment"] = parts.get("alignment", 0.0) - weight * proximity * (
+                    ALIGN_WEIGHT * (1 - math.cos(off))
                 )
         return sum(parts.values()), parts
+
+
+def _approach(air: list[TrackPoint]) -> list[TrackPoint]:
+    """The airborne reports up to the lowest one, when the later ones stay where it was
+    (within 10 km) but higher: a fix repeated after touchdown with a garbage altitude;
+    touchdown is where the approach was lowest."""
+    if len(air) < 2:
+        return air
+    low = min(range(len(air)), key=lambda k: air[k].altitude_ft)
+    tail = air[low + 1 :]
+    if tail and all(distance_km(p.lon, p.lat, air[low].lon, air[low].lat) <= 10.0 for p in tail):
+        return air[: low + 1]
+    return air

@@ -114,6 +114,10 @@ class ActiveFlight:
 # descent rate an altitude spike; both are dropped before any judgement.
 MAX_GROUND_SPEED_KT = 750.0
 MAX_VERTICAL_FT_PER_MIN = 9_000.0
+# nor climb or descend more than this plus this per km flown (an airliner's steepest
+# gradients are a few hundred ft per km): a garbage altitude on a slow or frozen fix
+MAX_HEIGHT_CHANGE_FT = 2_000.0
+MAX_GRADIENT_FT_PER_KM = 1_000.0
 # reports closer in time than this are not judged for speed (feeds round timestamps)
 MIN_JUDGED_INTERVAL_S = 5.0
 # after this many rejections in a row the flight's last accepted report is the suspect one
@@ -156,9 +160,12 @@ def implausible(previous: TrackPoint, point: TrackPoint) -> str | None:
         and previous.altitude_ft is not None
         and not point.on_ground
         and not previous.on_ground
-        and abs(point.altitude_ft - previous.altitude_ft) / (seconds / 60) > MAX_VERTICAL_FT_PER_MIN
     ):
-        return "vertical"
+        change = abs(point.altitude_ft - previous.altitude_ft)
+        if change / (seconds / 60) > MAX_VERTICAL_FT_PER_MIN:
+            return "vertical"
+        if change > MAX_HEIGHT_CHANGE_FT + MAX_GRADIENT_FT_PER_KM * km:
+            return "gradient"  # thousands of feet up or down while hardly moving
     return None
 
 
@@ -254,6 +261,12 @@ class TrackAssembler:
             return False  # a new flight: nothing to compare with
         point = TrackPoint(position.observed_at, position.lon, position.lat,
                            position.altitude_ft, position.on_ground)  # fmt: skip
+        if last.on_ground and not point.on_ground:
+            # airborne again: judged against the field, at about the lowest recent altitude
+            lows = [p.altitude_ft for p in flight.points[-FROZEN_LOOKBACK:]
+                    if not p.on_ground and p.altitude_ft is not None]  # fmt: skip
+            if lows:
+                last = TrackPoint(last.observed_at, last.lon, last.lat, min(lows), False)
         if implausible(last, point) is None and not any(
             implausible(p, point) == "frozen" for p in flight.points[-FROZEN_LOOKBACK:-1]
         ):
