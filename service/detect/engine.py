@@ -50,6 +50,7 @@ ROUTE_CACHE_SIZE = 50_000
 USUAL_FLIGHTS = 50
 FAR_TRACK_POINTS = 10
 STATUS_LOG_KEEP = timedelta(days=3)
+RETURN_MAX_KM = 60.0  # a flight back this close to its origin may be landing there
 
 
 @dataclass(slots=True)
@@ -527,6 +528,7 @@ class DetectionEngine:
             flight.destination,
             landed=on_ground,
             max_altitude_agl_ft=det.landing_max_altitude_ft,
+            returning_to=self._returning_to(flight),
         )
         if verdict is None:
             return None
@@ -536,6 +538,15 @@ class DetectionEngine:
         if verdict.method != "inferred" and near > det.landing_radius_km:
             return None
         return verdict
+
+    def _returning_to(self, flight: ActiveFlight) -> str | None:
+        """The origin, when the track went out and came back to within a third of the way."""
+        origin = flight.origin
+        if origin is None or origin not in self.airports or len(flight.points) < 3:
+            return None
+        lon, lat = self._airport_lonlat(origin)
+        away = [distance_km(lon, lat, p.lon, p.lat) for p in flight.points]
+        return origin if away[-1] <= RETURN_MAX_KM and away[-1] < max(away) / 3 else None
 
     def _airport_lonlat(self, code: str) -> tuple[float, float]:
         airport = self.airports.get(code)

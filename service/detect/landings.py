@@ -92,8 +92,12 @@ class ApproachJudge:
         *,
         landed: bool,
         max_altitude_agl_ft: float,
+        returning_to: str | None = None,
     ) -> LandingVerdict | None:
         """The landing airport for a track that ends, or None.
+
+        ``returning_to``: the origin of a flight whose track turned back towards it, which
+        then counts as its destination.
 
         ``landed``: the track ends on the ground (or the feed says it touched down);
         otherwise the flight was lost and a landing is inferred only from a descent."""
@@ -114,7 +118,7 @@ class ApproachJudge:
         for i, d_km in found:
             code = self.codes[i]
             score, parts = self._score(i, ground, air, d_km if ground else None)
-            if code == destination:
+            if code in (destination, returning_to):
                 score += DESTINATION_PRIOR
                 parts["destination_prior"] = DESTINATION_PRIOR
             seen = self.landings.get(code, 0)

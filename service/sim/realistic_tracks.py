@@ -245,7 +245,7 @@ class _Flyer:
             rate = min(turn_rate, math.degrees(9.81 * math.tan(math.radians(25)) / speed_ms))
             radius_km = speed_ms / math.radians(rate) / 1000
             if dist < max(0.4, gs * 1.852 / 3600 * STEP_S * 1.5) or (
-                dist < 1.2 * radius_km and abs(diff) > 100
+                dist < 2.5 * radius_km and abs(diff) > 90
             ):
                 k += 1  # reached, or passed abeam inside the turn circle: fly on to the next
                 continue
@@ -483,3 +483,90 @@ def build_world(
     near = [a for a in _iata_airports() if distance_km(hub.lon, hub.lat, a.lon, a.lat) <= 150]
     registry = AirportRegistry([*near, origin])
     return TerminalWorld(seed, hub, b.other, registry, area, "ZRA1", origin, flights)
+
+
+@dataclass
+class FirWorld:
+    """Long flights across a large airspace: before its warning on the great circle, after
+    it around the airspace on gradual turns (see :func:`build_fir_world`)."""
+
+    seed: int
+    airports: AirportRegistry
+    area: shapely.Polygon
+    area_code: str
+    warning_at: datetime
+    flights: list[FlightTruth]
+
+    routes = TerminalWorld.routes
+    snapshots = TerminalWorld.snapshots
+    _report = TerminalWorld._report
+
+
+def build_fir_world(seed: int, flights: int = 40) -> FirWorld:
+    """An irregular airspace 500–900 km across and flights between airports on opposite
+    sides; half depart before the warning (great circle), half after (around it, with a
+    margin, at cruise with bank-limited turns), with real-format reports."""
+    rng = np.random.default_rng(seed + 10_000)
+    b = _Builder(seed + 10_000)
+    airports = [a for a in _iata_airports() if abs(a.lat) < 50]
+    while True:
+        centre_ap = airports[int(rng.integers(len(airports)))]
+        centre = (centre_ap.lon, centre_ap.lat)
+        radius = float(rng.uniform(250, 450))
+        ring = [
+            _offset(*centre, bearing, radius * float(rng.uniform(0.7, 1.0)))
+            for bearing in np.linspace(0, 360, 9)[:-1]
+        ]
+        area = shapely.Polygon(ring)
+        around = [a for a in airports
+                  if 1.5 * radius <= distance_km(*centre, a.lon, a.lat) <= 2.5 * radius]  # fmt: skip
+        if len(around) >= 10:
+            break
+    keep_out = area.buffer(60 / KM_PER_DEG)
+    warning_at = START + timedelta(hours=6)
+    out: list[FlightTruth] = []
+    used: dict[str, Airport] = {}
+    while len(out) < flights:
+        o = around[int(rng.integers(len(around)))]
+        d = around[int(rng.integers(len(around)))]
+        gc = shapely.LineString([(o.lon, o.lat), (d.lon, d.lat)])
+        if (
+            o.icao == d.icao
+            or not gc.intersects(area)
+            or distance_km(o.lon, o.lat, d.lon, d.lat) < 2 * radius
+        ):
+            continue
+        after = len(out) >= flights // 2
+        t0 = (
+            START
+            + timedelta(minutes=float(rng.uniform(0, 300)))
+            + (timedelta(hours=6) if after else timedelta(0))
+        )
+        waypoints = [(d.lon, d.lat)]
+        if after:  # around the airspace: via the two hull corners on the shorter side
+            hull = list(keep_out.exterior.coords)[:-1]
+            side = np.sign(
+                [(d.lon - o.lon) * (y - o.lat) - (d.lat - o.lat) * (x - o.lon) for x, y in hull]
+            )
+            pick = 1 if (side > 0).sum() <= (side < 0).sum() else -1
+            corners = [p for p, sd in zip(hull, side, strict=True) if sd == pick]
+            corners.sort(key=lambda p: _plane_km(o.lon, o.lat, *p))
+            waypoints = [*corners, (d.lon, d.lat)]
+        cruise = float(rng.uniform(33000, 39000))
+
+        def law(remaining, elapsed, _alt, o=o, d=d, cruise=cruise):
+            alt = min(
+                cruise, o.elevation_ft + 2500 * elapsed / 60, d.elevation_ft + 175 * remaining
+            )
+            return alt, (250.0 if alt < 10000 else 460.0)
+
+        tr = b.flyer.fly(t0, (o.lon, o.lat), _bearing(o.lon, o.lat, *waypoints[0]), waypoints, law,
+                         turn_rate=3.0, ground_after=(d.elevation_ft, 1.8))  # fmt: skip
+        icao24, callsign = b._id("FIR")
+        touchdown = int(np.argmax(tr.ground))
+        extra = tr.length_km(touchdown) - distance_km(o.lon, o.lat, d.lon, d.lat)
+        rerouted = not shapely.intersects(area, shapely.LineString(np.c_[tr.lon, tr.lat]))
+        out.append(FlightTruth(icao24, callsign, "rerouted" if rerouted else "direct", o.icao,
+                               d.icao, d.icao, True, tr, extra_km=extra))  # fmt: skip
+        used[o.icao], used[d.icao] = o, d
+    return FirWorld(seed, AirportRegistry(list(used.values())), area, "ZFIR", warning_at, out)

@@ -129,22 +129,68 @@ def run_world(
         elif not t.area_entries and entered.get(t.icao24):
             out.false_entries += 1
         rerouted = by_type.get(AlertType.FLIGHT_REROUTED, {}).get(t.icao24)
-        if rerouted is not None and area_normal:
+        # a dog-leg is news while the area is not NORMAL, or once the route's usual path
+        # (enough of its flights flew direct before this one) is the direct one
+        direct_before = sum(
+            1 for o in world.flights
+            if o.kind == "inbound" and o.inbound_path == "direct"
+            and o.trajectory.end < t.trajectory.t0
+        )  # fmt: skip
+        expected = (
+            t.kind == "inbound"
+            and t.inbound_path == "usual"
+            and (notam or direct_before >= settings.detection.reroute_usual_min_flights)
+        )
+        if rerouted is not None and area_normal and not expected:
             out.rerouted_normal += 1
         if t.kind == "inbound":
-            expected = notam and t.inbound_path == "usual"
             out.reroute_truth += expected
             out.reroute_found += rerouted is not None
             if expected and rerouted is not None:
                 out.reroute_hits += 1
                 out.extra_errors.append(abs(rerouted.extra_distance_km - t.extra_km) / t.extra_km)
-        if t.kind == "diversion":
+        if t.kind == "diversion" and t.route_known:  # a diversion needs a known destination
             out.diversions += 1
             out.diversions_found += t.icao24 in by_type.get(AlertType.FLIGHT_DIVERTED, {})
         elif t.icao24 in by_type.get(AlertType.FLIGHT_DIVERTED, {}):
             out.false_diversions += 1
+            out.landing_wrong.append((t.callsign, t.landed_at, "false diversion"))
         if t.kind == "turn_back":
             out.turn_backs += 1
             out.turn_backs_found += t.icao24 in by_type.get(AlertType.FLIGHT_TURNED_BACK, {})
     out.rejected = sum(f.rejected for f in finished.values())
     return out
+
+
+def run_fir_world(world, settings: Settings, poll_s: float, phase_s: float = 0.0) -> dict[str, Any]:
+    """Reroutes around a large airspace (``build_fir_world``): precision and recall over
+    every flight whose great circle crosses it, and the extra-distance error."""
+    code = world.area_code
+    watch = settings.watch.model_copy(
+        update={"airspaces": [code], "airports": [], "domestic_addresses": {}}
+    )
+    det = settings.detection.model_copy(update={"expected_foreign": {}})
+    run = settings.model_copy(update={"watch": watch, "detection": det})
+    engine = DetectionEngine(run, AirspaceRegistry([Airspace(code, "test FIR", world.area)]),
+                             world.airports, [])  # fmt: skip
+    engine.set_routes(world.routes())
+    engine.set_notams([Notam(id="W-ZFIR", number="A0002/26", raw_text="", fir=code,
+                             valid_from=world.warning_at, text="EXERCISE CAUTION",
+                             classification=NotamClass.WARNING)])  # fmt: skip
+    found: dict[str, Any] = {}
+    for snapshot in world.snapshots(poll_s, phase_s):
+        for a in engine.ingest(snapshot).alerts:
+            if a.type == AlertType.FLIGHT_REROUTED:
+                found[a.icao24] = a
+    min_km = settings.detection.reroute_min_extra_km
+    truth = {f.icao24: f for f in world.flights if f.kind == "rerouted" and f.extra_km >= min_km}
+    hits = set(truth) & set(found)
+    errors = [abs(found[i].extra_distance_km - truth[i].extra_km) / truth[i].extra_km for i in hits]
+    return {
+        "seed": world.seed, "poll_s": poll_s, "crossing": len(world.flights),
+        "truth": len(truth), "found": len(found), "hits": len(hits),
+        "precision": round(len(hits) / len(found), 3) if found else None,
+        "recall": round(len(hits) / len(truth), 3) if truth else None,
+        "extra_error_median": round(statistics.median(errors), 4) if errors else None,
+        "extra_error_max": round(max(errors), 4) if errors else None,
+    }  # fmt: skip
