@@ -49,7 +49,8 @@ DESTINATION_PRIOR = 4.6
 INFER_MAX_AGL_FT = 10_000.0  # a lost flight higher than this was not landing
 INFER_MIN_CONFIDENCE = 0.5
 MIN_DESCENT_FT = 200.0  # over the last reports, for "descending"
-RECENT_S = 900.0  # reports this close to the last one describe the approach
+RECENT_S = 900.0
+OVER_FIELD_KM = 3.0  # reports this close to the last one describe the approach
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +106,8 @@ class ApproachJudge:
             return None
         # garbage after touchdown removed first, then the approach's last RECENT_S
         air = _approach([p for p in points if not p.on_ground and p.altitude_ft is not None])
+        while len(air) >= 2 and self._over_a_field_too_high(air[-1], air[:-1]):
+            air = air[:-1]
         end = air[-1].observed_at if air else points[-1].observed_at
         air = [p for p in air if (end - p.observed_at).total_seconds() <= RECENT_S]
         start = air[0].observed_at if air else end
@@ -160,6 +163,16 @@ class ApproachJudge:
                 return None
             method = "inferred"
         return LandingVerdict(best, confidence, method, {**evidence, "method": method})
+
+    def _over_a_field_too_high(self, p: TrackPoint, before: list[TrackPoint]) -> bool:
+        """A last report over an airfield, higher than the flight already was and too high to
+        land from (over 1000 ft plus 300 ft per km): a fix repeated after touchdown."""
+        if p.altitude_ft is None or p.altitude_ft <= min(q.altitude_ft for q in before):
+            return False
+        for i, d in self.candidates(p.lon, p.lat, OVER_FIELD_KM):
+            if p.altitude_ft - self.elevations[i] > 1000.0 + 300.0 * d:
+                return True
+        return False
 
     def _score(
         self,

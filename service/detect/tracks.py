@@ -115,9 +115,10 @@ class ActiveFlight:
 MAX_GROUND_SPEED_KT = 750.0
 MAX_VERTICAL_FT_PER_MIN = 9_000.0
 # nor climb or descend more than this plus this per km flown (an airliner's steepest
-# gradients are a few hundred ft per km): a garbage altitude on a slow or frozen fix
-MAX_HEIGHT_CHANGE_FT = 2_000.0
-MAX_GRADIENT_FT_PER_KM = 1_000.0
+# climb is about 500 ft per km, an emergency descent about 650): a garbage altitude on a
+# slow or frozen fix
+MAX_HEIGHT_CHANGE_FT = 1_500.0
+MAX_GRADIENT_FT_PER_KM = 700.0
 # reports closer in time than this are not judged for speed (feeds round timestamps)
 MIN_JUDGED_INTERVAL_S = 5.0
 # after this many rejections in a row the flight's last accepted report is the suspect one
