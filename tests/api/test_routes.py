@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from pydantic import SecretStr
 from sqlalchemy import select
 
 from service.api.app import create_app
@@ -19,6 +19,7 @@ from service.sim.clock import ScenarioClock
 from service.sim.emulator import create_emulator_app
 from service.sim.scenario import load_scenario
 from service.store.models import AlertRow, FlightRow
+from tests.support import CRED, scenario_settings
 
 POLL = timedelta(minutes=5)
 # figures that change only with the flights in the route's window (what the alert tracks)
@@ -30,16 +31,10 @@ def play(settings, sessions, on_poll) -> None:
     """Poll the scenario every 5 minutes through the emulator; ``on_poll(at)`` after each."""
     scenario = load_scenario("venezuela-2025-11")
     clock = ScenarioClock(scenario.start, scenario.end)
-    cred, emu = "firwatch-test", "http://emulator"
-    app = create_emulator_app(scenario, clock, faa_client_id=cred, faa_client_secret=cred,
-                              opensky_client_id=cred, opensky_client_secret=cred)  # fmt: skip
-    feeds = settings.feeds.model_copy(deep=True)
-    feeds.opensky.base_url, feeds.adsbx.base_url, feeds.routes.base_url = f"{emu}/api", emu, emu
-    feeds.opensky.token_url = f"{emu}/auth/realms/opensky-network/protocol/openid-connect/token"
-    feeds.faa_notam.base_url = f"{emu}/notamapi/v1"
-    for feed in (feeds.opensky, feeds.faa_notam):
-        feed.client_id = feed.client_secret = SecretStr(cred)
-    run = settings.model_copy(update={"feeds": feeds})
+    emu = "http://emulator"
+    app = create_emulator_app(scenario, clock, faa_client_id=CRED, faa_client_secret=CRED,
+                              opensky_client_id=CRED, opensky_client_secret=CRED)  # fmt: skip
+    run = scenario_settings(Path("unused"), emu, settings.database_url)
 
     async def main() -> None:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=emu) as http:
