@@ -58,6 +58,7 @@ RETURN_MAX_KM = 60.0  # a flight back this close to its origin may be landing th
 class FlightUpdate:
     flight: ActiveFlight
     assessment: RerouteAssessment | None = None
+    finished: bool = False  # detection judged the flight in this result (stored once)
 
 
 @dataclass(slots=True)
@@ -595,7 +596,7 @@ class DetectionEngine:
                 ),
             )
         update = result.flights.setdefault(flight.id, FlightUpdate(flight))
-        update.assessment = assessment
+        update.assessment, update.finished = assessment, True
 
     def track_km(self, flight: ActiveFlight) -> float:
         pts = flight.airborne_points()

@@ -3,51 +3,17 @@ poller and ingest (the bundled scenario on the loopback emulator), never hand-ma
 
 from __future__ import annotations
 
-import asyncio
-from datetime import timedelta
-from pathlib import Path
-
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from service.api.app import create_app
-from service.geo.airspaces import load_registries
-from service.jobs import Poller
-from service.sim.clock import ScenarioClock
-from service.sim.emulator import create_emulator_app
-from service.sim.scenario import load_scenario
 from service.store.models import AlertRow, FlightRow
-from tests.support import CRED, scenario_settings
+from tests.support import play_scenario_polls as play
 
-POLL = timedelta(minutes=5)
 # figures that change only with the flights in the route's window (what the alert tracks)
 CORE = ("window_hours", "flights_seen", "avoiding", "share_avoiding", "median_extra_km",
         "mean_extra_km", "diversions", "turn_backs", "disrupted_flights", "flights")  # fmt: skip
-
-
-def play(settings, sessions, on_poll) -> None:
-    """Poll the scenario every 5 minutes through the emulator; ``on_poll(at)`` after each."""
-    scenario = load_scenario("venezuela-2025-11")
-    clock = ScenarioClock(scenario.start, scenario.end)
-    emu = "http://emulator"
-    app = create_emulator_app(scenario, clock, faa_client_id=CRED, faa_client_secret=CRED,
-                              opensky_client_id=CRED, opensky_client_secret=CRED)  # fmt: skip
-    run = scenario_settings(Path("unused"), emu, settings.database_url)
-
-    async def main() -> None:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=emu) as http:
-            poller = Poller(run, sessions, http, *load_registries(settings.path(settings.seeds_dir)),
-                            clock=clock.now)  # fmt: skip
-            at = scenario.start
-            while at <= scenario.end:
-                clock.set(at)
-                await poller.poll_once()
-                on_poll(at)
-                at += POLL
-
-    asyncio.run(main())
 
 
 @pytest.fixture
