@@ -522,7 +522,8 @@ def build_fir_world(seed: int, flights: int = 40) -> FirWorld:
                   if 1.5 * radius <= distance_km(*centre, a.lon, a.lat) <= 2.5 * radius]  # fmt: skip
         if len(around) >= 10:
             break
-    keep_out = area.buffer(60 / KM_PER_DEG)
+    # the way around: the buffered hull with its vertices thinned to about 20 km apart
+    keep_out = area.buffer(60 / KM_PER_DEG).convex_hull.simplify(20 / KM_PER_DEG)
     warning_at = START + timedelta(hours=6)
     out: list[FlightTruth] = []
     used: dict[str, Airport] = {}
@@ -550,7 +551,11 @@ def build_fir_world(seed: int, flights: int = 40) -> FirWorld:
             )
             pick = 1 if (side > 0).sum() <= (side < 0).sum() else -1
             corners = [p for p, sd in zip(hull, side, strict=True) if sd == pick]
-            corners.sort(key=lambda p: _plane_km(o.lon, o.lat, *p))
+            # in order along the way (projection on origin → destination): the boundary,
+            # not a zig-zag between its vertices
+            corners.sort(
+                key=lambda p: (p[0] - o.lon) * (d.lon - o.lon) + (p[1] - o.lat) * (d.lat - o.lat)
+            )
             waypoints = [*corners, (d.lon, d.lat)]
         cruise = float(rng.uniform(33000, 39000))
 
