@@ -168,6 +168,15 @@ class DetectionEngine:
             code: deque() for code in self.watched
         }
         self.approach = ApproachJudge(airports)
+        # the watched airspaces' box widened by the longest path between two reports judged
+        # (flight_gap_minutes at 600 kt, at most 30 degrees)
+        reach = min(30.0, det.flight_gap_minutes / 60 * 600 * 1.852 / 111.0)
+        self.segment_box = (
+            float(bounds[:, 0].min() - reach),
+            float(bounds[:, 1].min() - reach),
+            float(bounds[:, 2].max() + reach),
+            float(bounds[:, 3].max() + reach),
+        )
         self.routes: OrderedDict[str, Route | None] = OrderedDict()
         # flown distance of each route's recent flights that avoided nothing (the usual way)
         self.usual_flown: dict[tuple[str, str], deque[float]] = {}
@@ -439,9 +448,14 @@ class DetectionEngine:
         n = len(positions)
         lon0, lat0 = np.zeros(n), np.zeros(n)
         judge = np.zeros(n, dtype=bool)
-        for i, p in enumerate(positions):
+        # only reports that could have come from inside a watched airspace's box since the
+        # aircraft's previous report (a global snapshot is mostly far away)
+        x0, y0, x1, y1 = self.segment_box
+        near = (lons >= x0) & (lons <= x1) & (lats >= y0) & (lats <= y1) & ~inside_any
+        for i in np.flatnonzero(near):
+            p = positions[i]
             flight = self.tracks.get(p.icao24)
-            if flight is None or not flight.points or inside_any[i]:
+            if flight is None or not flight.points:
                 continue
             last = flight.points[-1]
             if (

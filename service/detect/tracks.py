@@ -10,13 +10,14 @@ ended are handed back to the caller once and then forgotten.
 from __future__ import annotations
 
 import bisect
+import math
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from service.domain import Position, Route
-from service.geo.geodesy import distance_km, path_length_km
+from service.geo.geodesy import path_length_km
 
 
 @dataclass(slots=True)
@@ -144,16 +145,11 @@ def implausible(previous: TrackPoint, point: TrackPoint) -> str | None:
     seconds = (point.observed_at - previous.observed_at).total_seconds()
     if seconds <= 0:
         return None  # out of order: judged against its own neighbours when it was newest
-    if (
-        not point.on_ground
-        and seconds >= 30
-        and abs(point.lon - previous.lon) < FROZEN_DEG
-        and abs(point.lat - previous.lat) < FROZEN_DEG
-    ):
+    if _frozen(previous, point, seconds):
         return "frozen"
     if seconds < MIN_JUDGED_INTERVAL_S:
         return None
-    km = distance_km(previous.lon, previous.lat, point.lon, point.lat)
+    km = _plane_km(previous.lon, previous.lat, point.lon, point.lat)
     if km / 1.852 / (seconds / 3600) > MAX_GROUND_SPEED_KT:
         return "speed"
     if (
@@ -168,6 +164,36 @@ def implausible(previous: TrackPoint, point: TrackPoint) -> str | None:
         if change > MAX_HEIGHT_CHANGE_FT + MAX_GRADIENT_FT_PER_KM * km:
             return "gradient"  # thousands of feet up or down while hardly moving
     return None
+
+
+def _frozen(previous: TrackPoint, point: TrackPoint, seconds: float) -> bool:
+    return (
+        not point.on_ground
+        and seconds >= 30
+        and abs(point.lon - previous.lon) < FROZEN_DEG
+        and abs(point.lat - previous.lat) < FROZEN_DEG
+    )
+
+
+def _plane_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Equirectangular distance: called for every report, and a plausibility bound needs
+    no ellipsoid (within 0.5 % up to a few hundred km)."""
+    k = math.cos(math.radians((lat1 + lat2) / 2))
+    return math.hypot((lon2 - lon1) * k, lat2 - lat1) * 111.2
+
+
+def _clearly_plausible(last: TrackPoint, position: Position, seconds: float) -> bool:
+    """A cheap sufficient test (moved, slower than the limit even on the L1 distance, little
+    height change), so that only the rare doubtful report pays for :func:`implausible`."""
+    dlat, dlon = abs(position.lat - last.lat), abs(position.lon - last.lon)
+    if dlat < FROZEN_DEG and dlon < FROZEN_DEG and not position.on_ground:
+        return False
+    if (dlat + dlon) * 111.2 / 1.852 * 3600 / seconds > MAX_GROUND_SPEED_KT:
+        return False
+    if position.on_ground or position.altitude_ft is None or last.altitude_ft is None:
+        return True
+    change = abs(position.altitude_ft - last.altitude_ft)
+    return change <= MAX_HEIGHT_CHANGE_FT and change / (seconds / 60) <= MAX_VERTICAL_FT_PER_MIN
 
 
 def flight_id(icao24: str, first_seen: datetime) -> str:
@@ -191,6 +217,7 @@ class TrackAssembler:
         domestic: Callable[[str], bool] = lambda icao24: False,
     ):
         self.gap = gap
+        self._gap_s = gap.total_seconds()
         self.domestic = domestic
         self.landing_max_altitude_ft = landing_max_altitude_ft
         self.max_flights = max_flights
@@ -258,18 +285,29 @@ class TrackAssembler:
 
     def _reject(self, flight: ActiveFlight, position: Position) -> bool:
         last = flight.points[-1]
-        if position.observed_at - last.observed_at > self.gap:
+        seconds = (position.observed_at - last.observed_at).total_seconds()
+        if seconds > self._gap_s:
             return False  # a new flight: nothing to compare with
+        if (
+            seconds >= MIN_JUDGED_INTERVAL_S
+            and not last.on_ground
+            and flight.last_rejected is None
+            and _clearly_plausible(last, position, seconds)
+        ):
+            return False  # the usual case, decided without the full check
         point = TrackPoint(position.observed_at, position.lon, position.lat,
                            position.altitude_ft, position.on_ground)  # fmt: skip
+        landed = last.on_ground
         if last.on_ground and not point.on_ground:
             # airborne again: judged against the field, at about the lowest recent altitude
             lows = [p.altitude_ft for p in flight.points[-FROZEN_LOOKBACK:]
                     if not p.on_ground and p.altitude_ft is not None]  # fmt: skip
             if lows:
                 last = TrackPoint(last.observed_at, last.lon, last.lat, min(lows), False)
+        # after touchdown a feed may repeat one of the last airborne fixes, not only the last
+        lookback = flight.points[-FROZEN_LOOKBACK:-1] if landed else ()
         if implausible(last, point) is None and not any(
-            implausible(p, point) == "frozen" for p in flight.points[-FROZEN_LOOKBACK:-1]
+            _frozen(p, point, (point.observed_at - p.observed_at).total_seconds()) for p in lookback
         ):
             flight.rejected_in_a_row, flight.last_rejected = 0, None
             return False
