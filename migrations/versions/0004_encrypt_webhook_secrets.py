@@ -3,7 +3,7 @@
 The columns become TEXT (a token is about 2.5 times the secret's length) and every stored
 secret is encrypted with the current key.  Downgrade decrypts them back.
 
-Revision ID: 0004_i18
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-01
 """
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004_i18"
+revision: str = "0004"
 down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -4,8 +4,8 @@ A NOTAM that disappears from the source without a NOTAMC (withdrawn, or expired 
 early) must stop counting as in force; the time is stored so that a restart does not bring
 it back until the next full poll round.
 
-Revision ID: 0004_i17
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-01
 """
 
@@ -16,8 +16,8 @@ from alembic import op
 
 import service.store.models
 
-revision: str = "0004_i17"
-down_revision: str | None = "0003"
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
