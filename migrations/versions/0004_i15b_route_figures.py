@@ -1,7 +1,7 @@
 """route_figures: detection's latest figures per watched route, read by the API
 
 Revision ID: 0004_i15b
-Revises: 0004_i17, 0004_i18
+Revises: 0005
 Create Date: 2026-12-01
 """
 
@@ -14,9 +14,7 @@ from sqlalchemy.dialects import postgresql
 from service.store.models import UTCDateTime
 
 revision: str = "0004_i15b"
-# main holds two heads from 0003 (0004_i17, 0004_i18) until the integrator re-chains them;
-# this revision follows both, so the branch has one head (re-chain: down_revision = the head)
-down_revision: str | tuple[str, ...] | None = ("0004_i17", "0004_i18")
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
