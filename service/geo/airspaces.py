@@ -51,8 +51,17 @@ class AirspaceRegistry:
         shapely.prepare(self.geometries)
 
     @classmethod
+    def from_world(cls, path: Path) -> AirspaceRegistry:
+        """Every FIR of the world file (sectors unioned, invalid polygons repaired)."""
+        from service.geo.world import load_world_firs
+
+        return cls([Airspace(f.icao, f.name, f.geometry) for f in load_world_firs(path)])
+
+    @classmethod
     def from_geojson(cls, path: Path) -> AirspaceRegistry:
         data = json.loads(path.read_text(encoding="utf-8"))
+        if any("sector" in f["properties"] for f in data["features"]):
+            return cls.from_world(path)
         airspaces = []
         for feature in data["features"]:
             props = feature["properties"]
@@ -70,7 +79,7 @@ class AirspaceRegistry:
         try:
             return self._by_icao[icao]
         except KeyError:
-            raise KeyError(f"unknown airspace {icao!r}: not in seeds/firs.geojson") from None
+            raise KeyError(f"unknown airspace {icao!r}: not in the FIR data") from None
 
 
 class AirportRegistry:
@@ -78,9 +87,37 @@ class AirportRegistry:
 
     def __init__(self, airports: list[Airport]):
         self._by_icao = {a.icao: a for a in airports}
-        self._codes = np.array([a.icao for a in airports])
-        self._lons = np.array([a.lon for a in airports])
-        self._lats = np.array([a.lat for a in airports])
+        # sorted by latitude: a lookup measures distances only within its latitude band
+        ordered = sorted(self._by_icao.values(), key=lambda a: a.lat)
+        self._codes = np.array([a.icao for a in ordered])
+        self._lons = np.array([a.lon for a in ordered])
+        self._lats = np.array([a.lat for a in ordered])
+
+    @classmethod
+    def from_airportsdata(cls, extra_csv: Path | None = None) -> AirportRegistry:
+        """Airports worldwide from the ``airportsdata`` package (MIT): those with an IATA
+        code, i.e. with scheduled service (a landing strip next to an airport would take its
+        landings), plus the rows of ``extra_csv`` (same columns as ``airports.csv``), which win.
+        """
+        import airportsdata
+
+        rows = [
+            Airport(
+                icao=code,
+                iata=a["iata"],
+                name=a["name"],
+                city=a["city"],
+                country=a["country"],
+                lat=float(a["lat"]),
+                lon=float(a["lon"]),
+                elevation_ft=float(a["elevation"] or 0),
+            )
+            for code, a in airportsdata.load("ICAO").items()
+            if a["iata"]
+        ]
+        if extra_csv is not None and extra_csv.is_file():
+            rows.extend(cls.from_csv(extra_csv))
+        return cls(rows)
 
     @classmethod
     def from_csv(cls, path: Path) -> AirportRegistry:
@@ -116,18 +153,24 @@ class AirportRegistry:
 
     def nearest(self, lon: float, lat: float, within_km: float) -> tuple[str, float] | None:
         """The closest airport within ``within_km`` of a point, with its distance in km."""
-        if len(self._codes) == 0:
+        band_deg = within_km / 110.0 + 0.01  # a degree of latitude is at least 110.5 km
+        lo, hi = np.searchsorted(self._lats, [lat - band_deg, lat + band_deg])
+        if hi <= lo:
             return None
-        d = distances_km(
-            np.full(len(self._lons), lon), np.full(len(self._lats), lat), self._lons, self._lats
-        )
+        lons, lats = self._lons[lo:hi], self._lats[lo:hi]
+        d = distances_km(np.full(len(lons), lon), np.full(len(lats), lat), lons, lats)
         i = int(np.argmin(d))
-        return (str(self._codes[i]), float(d[i])) if d[i] <= within_km else None
+        return (str(self._codes[lo + i]), float(d[i])) if d[i] <= within_km else None
 
 
 def load_registries(seeds_dir: Path) -> tuple[AirspaceRegistry, AirportRegistry]:
-    """The FIR and airport registries from a seeds folder (``firs.geojson``, ``airports.csv``)."""
+    """The FIR and airport registries of a seeds folder: the world's FIRs
+    (``world/firs-world.geojson``, else ``firs.geojson``) and airports (``airportsdata``
+    with ``airports.csv`` on top)."""
+    world = seeds_dir / "world" / "firs-world.geojson"
     return (
-        AirspaceRegistry.from_geojson(seeds_dir / "firs.geojson"),
-        AirportRegistry.from_csv(seeds_dir / "airports.csv"),
+        AirspaceRegistry.from_world(world)
+        if world.is_file()
+        else AirspaceRegistry.from_geojson(seeds_dir / "firs.geojson"),
+        AirportRegistry.from_airportsdata(seeds_dir / "airports.csv"),
     )
