@@ -167,7 +167,9 @@ class OpenSkyClient(FeedClient):
         # no box (watch.airspaces: all): the global call, 4 credits like any box over 400 sq deg
         world = b is None or b.is_world
         params = (
-            {} if world else {"lamin": b.lamin, "lomin": b.lomin, "lamax": b.lamax, "lomax": b.lomax}
+            {}
+            if world
+            else {"lamin": b.lamin, "lomin": b.lomin, "lamax": b.lamax, "lomax": b.lomax}
         )
         url = self.settings.base_url.rstrip("/") + "/states/all"
         response, body = await self._get(url, params)

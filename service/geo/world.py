@@ -70,6 +70,8 @@ def load_world_firs(path: Path) -> list[FirFeature]:
             geometry = shapely.union_all(
                 [g for g in geometry.geoms if g.geom_type in ("Polygon", "MultiPolygon")]
             )
+        if geometry.geom_type == "Polygon":  # one type for every FIR, as published
+            geometry = shapely.MultiPolygon([geometry])
         p = props[code]
         out.append(FirFeature(code, p.get("name") or code, bool(p.get("oceanic")), geometry))
     return out
