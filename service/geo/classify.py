@@ -20,7 +20,6 @@ import shapely
 
 from service.geo.airspaces import AirspaceRegistry
 
-
 GRID_FROM_AIRSPACES = 40
 
 
