@@ -3,18 +3,19 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo demo-full test run lint format bench clean install dev
+.PHONY: demo demo-full test test-fast test-pg browsers lock run lint format bench clean install dev
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e .
+# Installs are constrained by the lock files (make lock), as the image is: same versions everywhere.
+$(VENV)/.installed: pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/pip install -q -c requirements.lock -e .
 	touch $@
 
-$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[dev]'
+$(VENV)/.dev-installed: pyproject.toml requirements-dev.lock | $(BIN)/python
+	$(BIN)/pip install -q -c requirements-dev.lock -e '.[dev]'
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
@@ -28,11 +29,32 @@ demo: install
 demo-full: install
 	$(BIN)/firwatch demo --until-done
 
-## make test: the whole suite on SQLite, then again on PostgreSQL (127.0.0.1:5432, a database
-## per run, created and dropped by the tests; FIRWATCH_TEST_PG_URL points elsewhere)
+## make test: the whole suite on SQLite, then the tests that touch the database (marker
+## `postgres`) again on PostgreSQL (127.0.0.1:5432, a database per run, created and dropped by
+## the tests; FIRWATCH_TEST_PG_URL points elsewhere). Needs PostgreSQL and Chromium (make browsers).
 test: dev
 	$(BIN)/pytest
-	FIRWATCH_TEST_DB=postgresql $(BIN)/pytest -q
+	$(MAKE) test-pg
+
+## make test-pg: only the PostgreSQL pass
+test-pg: dev
+	FIRWATCH_TEST_DB=postgresql $(BIN)/pytest -q -m "postgres and not needs_pg and not browser"
+
+## make test-fast: needs only Python: no PostgreSQL server, no browser
+test-fast: dev
+	$(BIN)/pytest -q -m "not needs_pg and not browser"
+
+## make browsers: Debian's chromium and chromedriver for the browser tests (root; CI calls it)
+browsers:
+	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || \
+	  (apt-get install -y -q chromium chromium-driver || \
+	   (apt-get update -q && apt-get install -y -q chromium chromium-driver))
+
+## make lock: re-pin requirements.lock (image, make install) and requirements-dev.lock (make dev, CI)
+lock: dev
+	$(BIN)/pip install -q uv
+	$(BIN)/uv pip compile -q pyproject.toml --python-version 3.11 -o requirements.lock
+	$(BIN)/uv pip compile -q pyproject.toml --extra dev --python-version 3.11 -o requirements-dev.lock
 
 ## make run: the service against the real feeds configured in config.yaml
 run: install

@@ -4,6 +4,12 @@
 at ``FIRWATCH_TEST_PG_URL``, default 127.0.0.1:5432/test as postgres): one database
 is created for the run, migrated once, emptied after each test and dropped at the
 end.  The default is a SQLite file per test.
+
+Tiers are derived, not hand-kept, so a new test lands in the right pass by itself:
+a test that uses ``database_url`` (directly or through ``settings``/``sessions``) is
+marked ``postgres`` and runs again in the PostgreSQL pass; one that uses
+``pg_database`` needs the PostgreSQL server in every pass and is marked ``needs_pg``.
+``browser`` (Chromium) and ``slow`` are set by the modules themselves.
 """
 
 from __future__ import annotations
@@ -44,6 +50,26 @@ def drop_pg_database(url: str) -> None:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        if "database_url" in names:
+            item.add_marker(pytest.mark.postgres)
+        if "pg_database" in names:
+            item.add_marker(pytest.mark.needs_pg)
+
+
+@pytest.fixture
+def pg_database() -> Iterator[str]:
+    """A PostgreSQL database of this test's own (not migrated), dropped afterwards: for tests
+    about PostgreSQL itself (replicas, outages, migrations), whatever ``FIRWATCH_TEST_DB`` says."""
+    url = create_pg_database()
+    try:
+        yield url
+    finally:
+        drop_pg_database(url)
 
 
 @pytest.fixture(scope="session")

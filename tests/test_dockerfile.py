@@ -73,6 +73,13 @@ def test_entrypoint_serves_and_healthcheck_passes(tmp_path):
     command = exec_form("ENTRYPOINT") + exec_form("CMD")
     assert command == ["firwatch", "serve"]
     binary = Path(sys.executable).parent / command[0]
+    # The image never migrates at start: the one-off job (compose's `migrate`) runs first.
+    assert env["FIRWATCH_AUTO_MIGRATE"] == "false"
+    migrate = subprocess.run(
+        [str(binary), "db", "upgrade"], env=env, cwd=tmp_path, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert migrate.returncode == 0, migrate.stderr
     proc = subprocess.Popen(
         [str(binary), *command[1:]], env=env, cwd=tmp_path,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -94,3 +101,38 @@ def test_entrypoint_serves_and_healthcheck_passes(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=15)
+
+
+def test_dependencies_are_locked_and_installed_before_the_code():
+    """Every runtime dependency is pinned in requirements.lock, which the image installs in a
+    layer of its own before any project file is copied (a code change keeps that layer)."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    lock = (ROOT / "requirements.lock").read_text(encoding="utf-8")
+    pinned = {
+        line.split("==")[0].strip().lower().replace("_", "-")
+        for line in lock.splitlines()
+        if "==" in line and not line.startswith("#")
+    }
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = {Requirement(d).name.lower().replace("_", "-") for d in project["dependencies"]}
+    assert wanted <= pinned, f"not in requirements.lock (run make lock): {sorted(wanted - pinned)}"
+    steps = [(w, r) for w, r in instructions() if w in ("COPY", "RUN", "FROM")]
+    lock_install = next(
+        i for i, (w, r) in enumerate(steps) if w == "RUN" and "requirements.lock" in r
+    )
+    first_code = next(i for i, (w, r) in enumerate(steps) if w == "COPY" and "service" in r)
+    assert lock_install < first_code
+    assert "--no-deps" in next(
+        r for w, r in steps[first_code:] if w == "RUN" and "pip install" in r
+    )
+    base = next(r for w, r in steps if w == "FROM")
+    assert re.fullmatch(r"python:\d+\.\d+\.\d+-slim-\w+(@sha256:[0-9a-f]{64})?", base), base
+
+
+def test_build_context_leaves_out_the_virtualenv_and_data():
+    ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
+    for entry in (".venv", ".git", "var", "tests"):
+        assert entry in ignored

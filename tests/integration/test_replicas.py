@@ -17,18 +17,16 @@ from service.sim.clock import ScenarioClock
 from service.sim.emulator import create_emulator_app
 from service.sim.scenario import load_scenario
 from service.store.db import make_engine, upgrade
-from tests.conftest import ROOT, create_pg_database, drop_pg_database
+from tests.conftest import ROOT
 from tests.support import ThreadedServer, free_port, serve_env, wait_for
 
 CRED = "replica-test"
 
 
 @pytest.fixture
-def pg_url():
-    url = create_pg_database()
-    upgrade(url)
-    yield url
-    drop_pg_database(url)
+def pg_url(pg_database: str) -> str:
+    upgrade(pg_database)
+    return pg_database
 
 
 def health(port: int) -> dict | None:

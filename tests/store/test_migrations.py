@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -12,17 +10,6 @@ from sqlalchemy.exc import IntegrityError
 
 from service.store.db import DatabaseNotMigrated, ensure_migrated, make_engine, upgrade
 from service.store.models import Base
-from tests.conftest import create_pg_database, drop_pg_database
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A database of its own for this test, created and dropped here."""
-    url = create_pg_database()
-    try:
-        yield url
-    finally:
-        drop_pg_database(url)
 
 
 def schema_diff(url: str) -> list:
@@ -45,10 +32,10 @@ def test_sqlite_migrations_match_models(tmp_path):
     assert schema_diff(url) == []
 
 
-def test_postgresql_migrations_match_models(pg_url):
-    upgrade(pg_url)
-    assert schema_diff(pg_url) == []
-    engine = make_engine(pg_url)
+def test_postgresql_migrations_match_models(pg_database):
+    upgrade(pg_database)
+    assert schema_diff(pg_database) == []
+    engine = make_engine(pg_database)
     with engine.connect() as conn:
         kind = conn.execute(
             text(
@@ -67,7 +54,9 @@ def test_auto_migrate_upgrades(tmp_path):
     engine.dispose()
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.needs_pg)]
+)
 def test_positions_dedup_key_migrates_both_ways(backend, tmp_path, request):
     """0003 moves de-duplication to (flight_id, observed_at); its downgrade restores the old key."""
     from alembic import command
@@ -77,7 +66,7 @@ def test_positions_dedup_key_migrates_both_ways(backend, tmp_path, request):
     url = (
         f"sqlite:///{tmp_path / 'p.db'}"
         if backend == "sqlite"
-        else request.getfixturevalue("pg_url")
+        else request.getfixturevalue("pg_database")
     )
     upgrade(url)
     engine = make_engine(url)
