@@ -122,6 +122,24 @@ class AirspaceClassifier:
                 out[i, near] = shapely.contains_xy(geometry, lons[near], lats[near])
         return out
 
+    def pairs(self, lons: np.ndarray, lats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(point index, airspace index)`` for every point inside an airspace, sorted by
+        point: the sparse form of :meth:`membership` (a global snapshot x 435 FIRs)."""
+        lons = np.asarray(lons, dtype=float)
+        lats = np.asarray(lats, dtype=float)
+        if self.grid is not None:
+            points, airspaces = self.grid.pairs(lons, lats)
+        else:
+            airspaces, points = np.nonzero(self.membership(lons, lats))
+        order = np.argsort(points, kind="stable")
+        return points[order], airspaces[order]
+
+    def first_index(self, pairs: tuple[np.ndarray, np.ndarray], n: int) -> np.ndarray:
+        """The first listed airspace of each of ``n`` points (``len(codes)`` when none)."""
+        first = np.full(n, len(self.codes), dtype=np.int64)
+        np.minimum.at(first, pairs[0], pairs[1])
+        return first
+
     def first_airspace(self, lons: np.ndarray, lats: np.ndarray) -> list[str | None]:
         """The first listed airspace containing each point, or None.
 
