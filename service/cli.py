@@ -451,13 +451,18 @@ def demo(
     port: Annotated[int, typer.Option(help="Port of the firwatch API")] = 8000,
     emulator_port: Annotated[int, typer.Option(help="Port of the feed emulator")] = 8900,
     speed: Annotated[float, typer.Option(help="Scenario seconds per wall-clock second")] = 480.0,
+    scenario: Annotated[
+        str, typer.Option(help="venezuela-2025-11 or mideast-2025-06")
+    ] = "venezuela-2025-11",
 ) -> None:
-    """Play the Venezuela 2025-11 scenario through the emulator and the real service."""
+    """Play a bundled scenario (Venezuela 2025-11 by default) through the emulator and the
+    real service."""
     from service.demo import run_demo
 
     try:
-        code = run_demo(until_done=until_done, port=port, emulator_port=emulator_port, speed=speed)
-    except ConfigError as exc:
+        code = run_demo(until_done=until_done, port=port, emulator_port=emulator_port,
+                        speed=speed, scenario=scenario)  # fmt: skip
+    except (ConfigError, ValueError) as exc:
         fail(str(exc))
     raise typer.Exit(code)
 

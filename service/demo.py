@@ -26,11 +26,18 @@ from service.sim.feed_urls import emulator_feeds
 
 SCENARIO = "venezuela-2025-11"
 DEMO_START = "2025-11-21T14:00:00Z"
+# where each scenario's demo starts (a few hours before its onset); default: its start
+DEMO_STARTS = {SCENARIO: DEMO_START, "mideast-2025-06": "2025-06-12T22:00:00Z"}
 DEMO_CREDENTIAL = "firwatch-demo"
 
 
 def demo_settings(
-    base: Path, port: int, emulator_port: int, db_path: Path, speed: float = 480.0
+    base: Path,
+    port: int,
+    emulator_port: int,
+    db_path: Path,
+    speed: float = 480.0,
+    scenario: str = SCENARIO,
 ) -> Settings:
     emu = f"http://127.0.0.1:{emulator_port}"
     # one poll per 8 scenario minutes whatever the speed: faster than that and the tracks get
@@ -53,13 +60,17 @@ def demo_settings(
         "webhooks": {"interval_s": 0.5, "allow_private_targets": True},
     }
     config = base / "config.yaml"
-    return load_settings(config if config.exists() else None, **overrides)
+    from service.sim.scenario import scenario_settings
+
+    settings = load_settings(config if config.exists() else None, **overrides)
+    return scenario_settings(scenario, settings)  # the scenario's region, routes and prior
 
 
-def start_emulator(port: int, speed: float) -> subprocess.Popen[bytes]:
+def start_emulator(port: int, speed: float, scenario: str = SCENARIO) -> subprocess.Popen[bytes]:
     cmd = [
-        sys.executable, "-m", "service.cli", "emulator", "--scenario", SCENARIO,
-        "--port", str(port), "--speed", str(speed), "--start", DEMO_START,
+        sys.executable, "-m", "service.cli", "emulator", "--scenario", scenario,
+        "--port", str(port), "--speed", str(speed),
+        *(["--start", DEMO_STARTS[scenario]] if scenario in DEMO_STARTS else []),
     ]  # fmt: skip
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
@@ -74,14 +85,20 @@ def wait_ready(url: str, timeout_s: float = 30.0) -> None:
     raise RuntimeError(f"{url} did not answer within {timeout_s:.0f} s")
 
 
-def run_demo(*, until_done: bool, port: int, emulator_port: int, speed: float) -> int:
+def run_demo(
+    *, until_done: bool, port: int, emulator_port: int, speed: float, scenario: str = SCENARIO
+) -> int:
+    from service.sim.scenario import load_scenario
+
+    load_scenario(scenario)  # an unknown name is a ValueError naming the known ones
     base = Path.cwd()
     db_path = base / "var" / "demo" / "firwatch.db"
     db_path.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
-    settings = demo_settings(base, port, emulator_port, db_path, speed)
-    emulator = start_emulator(emulator_port, speed)
+    settings = demo_settings(base, port, emulator_port, db_path, speed, scenario)
+    emulator = start_emulator(emulator_port, speed, scenario)
+    primary = settings.watch.airspaces[0]
     emu = f"http://127.0.0.1:{emulator_port}"
     try:
         try:
@@ -94,11 +111,11 @@ def run_demo(*, until_done: bool, port: int, emulator_port: int, speed: float) -
             )
             raise SystemExit(f"firwatch: emulator failed to start: {exc} {err[-500:]}") from None
         api = f"http://127.0.0.1:{port}"
-        print(f"firwatch demo: scenario {SCENARIO} at {speed:g}x, emulator {emu}")
+        print(f"firwatch demo: scenario {scenario} at {speed:g}x, emulator {emu}")
         print(f"  status page    {api}/")
         print(f"  API docs       {api}/docs")
         print(f"  alerts         {api}/api/v1/alerts")
-        print(f"  SVZM status    {api}/api/v1/airspaces/SVZM")
+        print(f"  {primary} status    {api}/api/v1/airspaces/{primary}")
         print(f"  scenario truth {emu}/_emulator/truth")
         print(
             "  (Ctrl-C to stop)" if not until_done else "  playing the whole scenario ...",
@@ -160,14 +177,15 @@ async def _watch(server: Any, emu: str, settings: Settings, *, stop_when_done: b
 async def _status_line(http: httpx.AsyncClient, settings: Settings) -> str:
     api = f"http://{settings.api.host}:{settings.api.port}/api/v1"
     try:
-        airspace = (await http.get(f"{api}/airspaces/SVZM")).json()
+        primary = settings.watch.airspaces[0]
+        airspace = (await http.get(f"{api}/airspaces/{primary}")).json()
         alerts = (await http.get(f"{api}/alerts", params={"limit": 500})).json()
     except (httpx.HTTPError, ValueError):
         return ""
     counts = Counter(a["type"] for a in alerts.get("items", []))
     evidence = airspace.get("evidence", {})
     return (
-        f"SVZM {airspace.get('status', '?')} "
+        f"{primary} {airspace.get('status', '?')} "
         f"(foreign {evidence.get('foreign_count')}, domestic {evidence.get('domestic_count')})  "
         f"alerts: {dict(counts)}"
     )
@@ -182,13 +200,14 @@ def print_summary(settings: Settings, truth: dict[str, Any]) -> int:
     engine = make_engine(settings.resolved_database_url)
     with make_sessionmaker(engine)() as session:
         alerts = list(session.scalars(select(AlertRow).order_by(AlertRow.id)))
-        status = session.get(AirspaceStatusRow, "SVZM")
+        primary = truth.get("airspace") or settings.watch.airspaces[0]
+        status = session.get(AirspaceStatusRow, primary)
     engine.dispose()
     print("\n=== firwatch demo summary ===")
     if status is not None:
         ev = status.evidence or {}
         print(
-            f"SVZM: {status.status} since {status.since:%Y-%m-%d %H:%MZ}; foreign {status.foreign_count} "
+            f"{primary}: {status.status} since {status.since:%Y-%m-%d %H:%MZ}; foreign {status.foreign_count} "
             f"vs baseline {status.baseline_foreign}; NOTAMs {ev.get('notam_ids')}"
         )
     by_type = Counter(a.type for a in alerts)

@@ -216,8 +216,12 @@ class _Builder:
             return
         if entry <= ONSET:
             # inside when the airspace closed: out by the shortest way it was flying anyway,
-            # unless that keeps it there long after the closure (then it is left out)
-            if exit_at <= ONSET + timedelta(minutes=60):
+            # unless that keeps it there long after the closure or takes it into Iran
+            # after Iran closed (then it is left out)
+            into_iran = gc.entry_time(self.primary)
+            if exit_at <= ONSET + timedelta(minutes=60) and (
+                into_iran is None or into_iran <= ONSET
+            ):
                 self.flights.append(gc)
             return
         if entry <= ONSET + REPLAN_AFTER_ONSET:

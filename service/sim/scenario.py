@@ -492,6 +492,8 @@ def scenario_settings(name: str, settings: Any) -> Any:
     from service.watch import derive_watch
 
     data = deep_merge(settings.model_dump(), mideast.SETTINGS)
+    if settings.watch.world:  # watch.airspaces: all stays all (the world view of the night)
+        data["watch"]["airspaces"] = "all"
     data["watch"]["domestic_addresses"] = {}
     data["watch"]["world"] = False
     feeds = data["feeds"]
