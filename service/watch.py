@@ -6,7 +6,8 @@ bundled world data this module derives, unless set explicitly:
 * ``feeds.opensky.bbox``: the airspaces' bounds plus ``watch.margin_deg`` (the whole Earth,
   i.e. the global ``/states/all``, for ``all``);
 * ``feeds.adsbx.points``: 250 NM circles on a hexagonal grid that cover the airspaces
-  (at most ``watch.max_adsb_points``; none for ``all``, which no set of circles covers);
+  (at most ``watch.max_adsb_points``; none for ``all``, which no set of circles covers, so
+  the ADS-B feed is switched off there);
 * ``feeds.faa_notam.locations``: each watched FIR plus KICZ, the FAA's international
   office that issues the US warnings for foreign FIRs (only KICZ for ``all``);
 * ``watch.domestic_addresses``: the address blocks of each FIR's state(s).
@@ -126,7 +127,10 @@ def derive_watch(settings: Settings) -> Settings:
             "feeds": feeds.model_copy(
                 update={
                     "opensky": opensky.model_copy(update={"bbox": bbox}),
-                    "adsbx": adsbx.model_copy(update={"points": points}),
+                    # no circle can cover the world: the ADS-B feed rests under "all"
+                    "adsbx": adsbx.model_copy(
+                        update={"points": points, "enabled": adsbx.enabled and bool(points)}
+                    ),
                     "faa_notam": faa.model_copy(update={"locations": locations}),
                 }
             ),

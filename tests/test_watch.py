@@ -68,7 +68,7 @@ def test_all_watches_every_fir_globally(monkeypatch):
     s = _fresh(monkeypatch, "all")
     assert s.watch.world and len(s.watch.airspaces) == len(WORLD.firs) > 400
     assert s.feeds.opensky.bbox.is_world
-    assert s.feeds.adsbx.points == []
+    assert s.feeds.adsbx.points == [] and not s.feeds.adsbx.enabled
     assert s.feeds.faa_notam.locations == ["KICZ"]
 
 

@@ -192,10 +192,23 @@ class DetectionEngine:
             except (ValueError, TypeError, AttributeError):
                 shape = None
             if shape is not None and not shape.is_empty:
+                if notam.fir != code and self._is_fir_boundary(notam.fir, shape):
+                    return 0.0  # a whole-FIR NOTAM: neighbours' slivers of overlap are not hit
+                x0, y0, x1, y1 = shape.bounds
+                g0, h0, g1, h1 = geometry.bounds
+                if x0 > g1 or x1 < g0 or y0 > h1 or y1 < h0:
+                    return 0.0  # far apart (every FIR is checked when the world is watched)
                 return float(
                     shapely.area(shapely.intersection(shape, geometry)) / shapely.area(geometry)
                 )
         return 1.0 if notam.fir == code or code in notam.locations else 0.0
+
+    def _is_fir_boundary(self, fir: str | None, shape: BaseGeometry) -> bool:
+        """Whether a NOTAM's geometry is its FIR's own boundary (a whole-FIR NOTAM)."""
+        if not fir or fir not in self.airspaces:
+            return False
+        own = self.airspaces.get(fir).geometry
+        return shape.bounds == own.bounds and abs(shape.area - own.area) <= 1e-9 * own.area
 
     def _active_notams(self, at: datetime) -> list[Notam]:
         from service.notam.lifecycle import active_set

@@ -318,8 +318,8 @@ def mideast_notams() -> list[dict[str, Any]]:
         items.append(_item(
             faa_id=f"NOTAM_1_7703{k:04d}", number=kicz, location="KICZ", fir=code,
             issued=published + timedelta(minutes=10), start=effective, end=until,
-            classification="INTL", text=warn, selection="QAFLP",
-            icao_text=f"{kicz} NOTAMN\nQ) {code}/QAFLP/IV/NBO/E/000/999/\n"
+            classification="INTL", text=warn, selection="QAFXX",
+            icao_text=f"{kicz} NOTAMN\nQ) {code}/QAFXX/IV/NBO/E/000/999/\n"
             f"A) {code} B) {effective:%y%m%d%H%M} C) {until:%y%m%d%H%M}\nE) {warn}",
         ))  # fmt: skip
     return items

@@ -494,6 +494,8 @@ def scenario_settings(name: str, settings: Any) -> Any:
     data = deep_merge(settings.model_dump(), mideast.SETTINGS)
     if settings.watch.world:  # watch.airspaces: all stays all (the world view of the night)
         data["watch"]["airspaces"] = "all"
+    # the scenario's prior replaces the config's (SVZM's has no place over the Middle East)
+    data["detection"]["expected_foreign"] = dict(mideast.SETTINGS["detection"]["expected_foreign"])
     data["watch"]["domestic_addresses"] = {}
     data["watch"]["world"] = False
     feeds = data["feeds"]
