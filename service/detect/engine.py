@@ -120,16 +120,18 @@ class DetectionEngine:
                 (p.lat, p.lon, p.radius_nm) for p in settings.feeds.adsbx.points
             ),
         }
-        # Which sources see the whole of each airspace: only those may count its traffic.
-        self.covering: dict[str, set[str]] = {
-            code: {
+        # Which source sees the whole of each airspace: only it counts its traffic. One
+        # source (the first that covers it: OpenSky, else ADS-B), because the status counts
+        # polls, and two feeds sampling the same minute are one observation, not two.
+        self.covering: dict[str, set[str]] = {}
+        for code, geom in geometries.items():
+            seeing = [
                 source
                 for source, area in coverage.items()
                 if shapely.area(shapely.intersection(area, geom)) / shapely.area(geom)
                 >= COVERAGE_MIN_FRACTION
-            }
-            for code, geom in geometries.items()
-        }
+            ]
+            self.covering[code] = set(seeing[:1])
         self.route_disruptions = RouteDisruptionTracker(
             frozenset(self.context.watched_routes),
             timedelta(hours=det.route_disruption_window_hours),

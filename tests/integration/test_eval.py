@@ -46,12 +46,13 @@ def test_eval_fails_below_threshold(monkeypatch, tmp_path):
     result = CliRunner().invoke(
         app,
         ["eval", "venezuela-2025-11", "--config", str(ROOT / "config.yaml"),
-         "--max-warning-polls", "0.2"],
+         "--max-onset-polls", "0.5"],
         env={"FIRWATCH_SEEDS_DIR": str(ROOT / "seeds")},
     )  # fmt: skip
-    # the status changes 0.4 polls after the warning's publication (the next poll)
+    # two polls at or below the collapse ratio (detection.enter_polls) put the flag one poll
+    # after the truth's collapse
     assert result.exit_code == 1, result.output
-    assert "below threshold: warning 0.4 polls, limit 0.2" in result.output
+    assert "below threshold: closure onset 1.0 polls, limit 0.5" in result.output
 
 
 @pytest.mark.parametrize("variant", ["outage", "partial", "reopening", "noisy"])
