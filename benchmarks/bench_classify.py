@@ -214,6 +214,10 @@ def world(hours: float) -> None:
         ingest_ms.append((time.perf_counter() - started) * 1e3)
         if k % 180 == 0:
             rss.append((k / 60, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+            print(f"  {k / 60:.0f} h: peak RSS {rss[-1][1]:.0f} MB, "
+                  f"{len(engine.tracks)} "
+                  f"flights in memory, ingest p50 {statistics.median(ingest_ms):.0f} ms",
+                  flush=True)  # fmt: skip
     print(f"{hours:g} simulated hours of global polling at 60 s ({polls} polls, engine only): "
           f"ingest p50 {statistics.median(ingest_ms):.0f} ms; peak RSS by hour "
           + ", ".join(f"{h:.0f} h {mb:.0f} MB" for h, mb in rss))  # fmt: skip
