@@ -1,5 +1,8 @@
 """The status page at ``/``: map, airspace status with evidence, live alerts, routes, traffic.
 
+With ``watch.airspaces: all`` it adds a world view: every FIR on the map coloured by its
+status, and a sortable table of the most disrupted (``/api/v1/airspaces/summary``).
+
 One self-contained HTML page (no CDN, no map tiles: it works offline) that reads the
 public API, so what a person sees is exactly what API clients get.  The map is SVG drawn
 from ``/api/v1/map``; alerts arrive live over ``/api/v1/alerts/stream``.
@@ -28,6 +31,10 @@ caption{text-align:left;font-weight:600;padding:.2rem 0}
 .land{fill:#f1eee4;stroke:#a9a391;vector-effect:non-scaling-stroke;stroke-width:.7}
 .fir{fill:none;stroke:#7a8896;vector-effect:non-scaling-stroke;stroke-width:1}
 .fir.watched{fill:rgba(176,0,32,.07);stroke:#b00020;stroke-width:2}
+.world .fir.watched{fill:none;stroke:#7a8896;stroke-width:1}
+#firs .fir.st-ADVISORY{fill:rgba(214,160,0,.5)}#firs .fir.st-RESTRICTED{fill:rgba(230,110,0,.6)}
+#firs .fir.st-CLOSED{fill:rgba(176,0,32,.65);stroke:#b00020;stroke-width:1.5}
+#world-table button{font:inherit;font-weight:600;background:none;border:0;padding:0;cursor:pointer}
 .ac-foreign{fill:#b00020}.ac-domestic{fill:#1f5fa8}.airport{fill:#000}
 .track{fill:none;stroke:#8a3ffc;vector-effect:non-scaling-stroke;stroke-width:2;opacity:.8}
 a:focus,button:focus,[tabindex]:focus{outline:3px solid #ffbf47}
@@ -48,6 +55,12 @@ small{color:#5a6470}.legend span{margin-right:1rem}
 <p><small>Data time <span id="data-time">–</span>. Map data: VAT-Spy FIR boundaries (CC BY-SA 4.0, simulation data, not for navigation); land: Natural Earth (public domain).</small></p>
 </section>
 <div>
+<section id="world" aria-labelledby="world-h" hidden style="margin-bottom:1rem"><h2 id="world-h">World</h2>
+<p id="world-counts" aria-live="polite"></p>
+<table id="world-table"><caption>Most disrupted FIRs (click a heading to sort)</caption>
+<thead><tr><th scope="col"><button data-key="airspace">FIR</button></th><th scope="col"><button data-key="status">Status</button></th>
+<th scope="col"><button data-key="since">Since (UTC)</button></th><th scope="col"><button data-key="traffic_ratio">Traffic vs baseline</button></th></tr></thead>
+<tbody id="world-rows"></tbody></table></section>
 <section aria-labelledby="status-h"><h2 id="status-h">Airspace status</h2><div id="airspaces" aria-live="polite"></div></section>
 <section aria-labelledby="traffic-h" style="margin-top:1rem"><h2 id="traffic-h">Traffic</h2>
 <div id="traffic-charts"></div></section>
@@ -90,7 +103,7 @@ async function drawMap() {
     const p = f.properties, g = f.geometry;
     if (p.kind === "fir" && !firsDrawn) {
       const polys = g.type === "Polygon" ? [g.coordinates] : g.coordinates;
-      for (const poly of polys) { const e = el("polygon", {points: ring(poly[0]), class: "fir" + (p.watched ? " watched" : "")}, firs);
+      for (const poly of polys) { const e = el("polygon", {points: ring(poly[0]), class: "fir" + (p.watched ? " watched" : ""), "data-icao": p.icao}, firs);
         el("title", {}, e).textContent = `${p.icao} ${p.name}`; }
     } else if (p.kind === "track") {
       const e = el("polyline", {points: ring(g.coordinates), class: "track"}, tracks);
@@ -116,8 +129,41 @@ async function drawMap() {
   document.getElementById("counts").textContent = `${foreign} foreign, ${domestic} domestic aircraft in view`;
   document.getElementById("data-time").textContent = utc(fc.data_time);
 }
+const RANK = {CLOSED: 0, RESTRICTED: 1, ADVISORY: 2, NORMAL: 3, UNKNOWN: 4};
+let worldRows = [], worldSort = {key: "status", dir: 1}, isWorld = false;
+function renderWorld() {
+  const {key, dir} = worldSort;
+  const value = r => key === "status" ? RANK[r.status] : (r[key] ?? Infinity);
+  const rows = worldRows.slice().sort((a, b) => (value(a) > value(b) ? 1 : value(a) < value(b) ? -1 : 0) * dir);
+  document.getElementById("world-rows").innerHTML = rows.map(r => `<tr data-icao="${esc(r.airspace)}"><th scope="row">${esc(r.airspace)} <small>${esc(r.name)}</small></th>
+    <td class="${esc(r.status)}">${esc(r.status)}</td><td>${esc(utc(r.since))}</td>
+    <td>${r.traffic_ratio == null ? "–" : Math.round(r.traffic_ratio * 100) + " %"}</td></tr>`).join("");
+}
+async function drawWorld() {
+  // every FIR watched (watch.airspaces: all): colour each by status, list the most disrupted
+  const summary = await (await fetch("/api/v1/airspaces/summary")).json();
+  isWorld = summary.world;
+  document.getElementById("world").hidden = !isWorld;
+  document.getElementById("map").classList.toggle("world", isWorld);
+  if (!isWorld) return;
+  const c = summary.counts;
+  document.getElementById("world-counts").textContent =
+    `${summary.watched} FIRs watched: ${c.CLOSED} closed, ${c.RESTRICTED} restricted, ${c.ADVISORY} advisory, ${c.NORMAL} normal`;
+  worldRows = summary.most_disrupted;
+  renderWorld();
+  const status = new Map(worldRows.map(r => [r.airspace, r.status]));
+  for (const poly of document.querySelectorAll("#firs polygon")) {
+    const st = status.get(poly.dataset.icao);
+    poly.classList.remove("st-ADVISORY", "st-RESTRICTED", "st-CLOSED");
+    if (st) poly.classList.add("st-" + st);
+  }
+}
+document.querySelector("#world-table thead").addEventListener("click", ev => {
+  const key = ev.target.dataset && ev.target.dataset.key; if (!key) return;
+  worldSort = {key, dir: worldSort.key === key ? -worldSort.dir : 1}; renderWorld();
+});
 async function drawStatus() {
-  const list = await (await fetch("/api/v1/airspaces")).json();
+  const list = await (await fetch(isWorld ? "/api/v1/airspaces?status=ADVISORY,RESTRICTED,CLOSED" : "/api/v1/airspaces")).json();
   document.getElementById("airspaces").innerHTML = list.map(s => {
     const ev = s.evidence || {};
     return `<p><strong>${esc(s.airspace)}</strong> ${esc(s.name)}: <span class="badge ${esc(s.status)}" data-airspace="${esc(s.airspace)}">${esc(s.status)}</span>
@@ -157,7 +203,7 @@ async function start() {
   } else {
     setInterval(async () => (await (await fetch("/api/v1/alerts?limit=50")).json()).items.slice().reverse().forEach(showAlert), 5000);
   }
-  const tick = async () => { try { await drawMap(); await drawStatus(); } catch (e) { console.error(e); } };
+  const tick = async () => { try { await drawMap(); await drawWorld(); await drawStatus(); } catch (e) { console.error(e); } };
   await tick(); setInterval(tick, 3000);
 }
 start();
