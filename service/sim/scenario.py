@@ -476,7 +476,7 @@ def load_scenario(name: str) -> Scenario:
     if name in mideast.VARIANTS:
         return mideast.load(name)
     if name not in VARIANTS:
-        known = ", ".join(sorted({*VARIANTS, *mideast.VARIANTS}))
+        known = ", ".join([*sorted(VARIANTS), *sorted(mideast.VARIANTS)])
         raise ValueError(f"unknown scenario {name!r}; known: {known}")
     return _build(name)
 

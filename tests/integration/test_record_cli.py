@@ -42,7 +42,13 @@ def feed_env(emu: str, db: str) -> dict[str, str]:
             },
         ),
     }
-    return as_environment(overrides)
+    # the example's two ADS-B circles (the derived ones are 7 requests a poll, more than a
+    # loaded 2-core machine keeps at 0.5 s, and the replayed polls would thin out)
+    points = [
+        {"lat": 12.2, "lon": -69.0, "radius_nm": 250},
+        {"lat": 8.0, "lon": -66.0, "radius_nm": 250},
+    ]
+    return {**as_environment(overrides), "FIRWATCH_FEEDS__ADSBX__POINTS": json.dumps(points)}
 
 
 def test_record_replay_eval_commands(tmp_path, monkeypatch):
