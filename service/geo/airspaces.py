@@ -49,6 +49,7 @@ class AirspaceRegistry:
         self.codes: list[str] = [a.icao for a in airspaces]
         self.geometries = np.array([a.geometry for a in airspaces], dtype=object)
         shapely.prepare(self.geometries)
+        self._patterns: tuple | None = None  # see named_in
 
     @classmethod
     def from_world(cls, path: Path) -> AirspaceRegistry:
@@ -74,6 +75,41 @@ class AirspaceRegistry:
 
     def __iter__(self):
         return iter(self._by_icao.values())
+
+    def named_in(self, text: str) -> str | None:
+        """The first FIR (in registry order) an upper-case text names: ``(SVZM)``,
+        ``SVZM FIR``, ``FIR SVZM`` or its name before ``FIR``/``FLIGHT INFORMATION REGION``.
+
+        Two patterns compiled once for all FIRs: one per FIR and text (870 for the world)
+        overflowed ``re``'s cache and made each NOTAM cost ~40 ms.
+
+        >>> reg = AirspaceRegistry.from_geojson(Path("seeds/firs.geojson"))
+        >>> reg.named_in("IN THE MAIQUETIA FLIGHT INFORMATION REGION (SVZM)")
+        'SVZM'
+        """
+        if self._patterns is None:
+            import re
+            import unicodedata
+
+            codes = "|".join(re.escape(c) for c in sorted(self.codes, key=len, reverse=True))
+            by_name = {}
+            for a in self._by_icao.values():
+                name = unicodedata.normalize("NFKD", a.name).encode("ascii", "ignore").decode()
+                if name:
+                    by_name.setdefault(name.upper(), a.icao)
+            names = "|".join(re.escape(n) for n in sorted(by_name, key=len, reverse=True))
+            self._patterns = (
+                re.compile(rf"\(({codes})\)|\b({codes})\s+FIR\b|\bFIR\s*\(?({codes})\b"),
+                re.compile(rf"\b({names})\s+(?:FIR|FLIGHT INFORMATION REGION)\b")
+                if names
+                else None,
+                by_name,
+            )
+        code_re, name_re, by_name = self._patterns
+        found = {g for m in code_re.finditer(text) for g in m.groups() if g}
+        if name_re is not None:
+            found |= {by_name[m.group(1)] for m in name_re.finditer(text)}
+        return next((c for c in self.codes if c in found), None)
 
     def get(self, icao: str) -> Airspace:
         try:
