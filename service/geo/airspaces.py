@@ -204,6 +204,15 @@ def load_registries(seeds_dir: Path) -> tuple[AirspaceRegistry, AirportRegistry]
     (``world/firs-world.geojson``, else ``firs.geojson``) and airports (``airportsdata``
     with ``airports.csv`` on top)."""
     world = seeds_dir / "world" / "firs-world.geojson"
+    if world.is_file():
+        from service.geo.world import load_world
+
+        # the settings' watch derivation has parsed the world already (cached per process)
+        firs = load_world(seeds_dir.resolve()).firs.values()
+        return (
+            AirspaceRegistry([Airspace(f.icao, f.name, f.geometry) for f in firs]),
+            AirportRegistry.from_airportsdata(seeds_dir / "airports.csv"),
+        )
     return (
         AirspaceRegistry.from_world(world)
         if world.is_file()
