@@ -12,10 +12,11 @@ import asyncio
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +26,9 @@ from service.config import Settings, deep_merge, load_settings
 from service.sim.feed_urls import emulator_feeds
 
 SCENARIO = "venezuela-2025-11"
+# where each scenario's demo starts by default (a few hours before its onset)
+DEMO_STARTS = {"mideast-2025-06": "2025-06-12T22:00:00Z"}
 DEMO_START = "2025-11-21T14:00:00Z"
-# where each scenario's demo starts (a few hours before its onset); default: its start
-DEMO_STARTS = {SCENARIO: DEMO_START, "mideast-2025-06": "2025-06-12T22:00:00Z"}
 DEMO_CREDENTIAL = "firwatch-demo"
 
 
@@ -66,186 +67,167 @@ def demo_settings(
     return scenario_settings(scenario, settings)  # the scenario's region, routes and prior
 
 
-def start_emulator(port: int, speed: float, scenario: str = SCENARIO) -> subprocess.Popen[bytes]:
+def start_emulator(
+    port: int, speed: float, start: str = DEMO_START, scenario: str = SCENARIO
+) -> subprocess.Popen[bytes]:
     cmd = [
         sys.executable, "-m", "service.cli", "emulator", "--scenario", scenario,
-        "--port", str(port), "--speed", str(speed),
-        *(["--start", DEMO_STARTS[scenario]] if scenario in DEMO_STARTS else []),
+        "--port", str(port), "--speed", str(speed), "--start", start,
     ]  # fmt: skip
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def wait_ready(url: str, timeout_s: float = 30.0) -> None:
+class DemoError(Exception):
+    """Why the demo cannot run, in one line."""
+
+
+def free_port() -> int:
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def port_for(port: int | None, option: str) -> int:
+    """``port`` when it is free on loopback (a taken one is refused: whatever answers there
+    is not ours), or any free port when none was given."""
+    if port is None:
+        return free_port()
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            raise DemoError(
+                f"port {port} on 127.0.0.1 is taken ({option}); free it, or leave {option} "
+                "out to use any free port"
+            ) from None
+    return port
+
+
+def wait_ready(
+    url: str,
+    process: subprocess.Popen[bytes],
+    stop: Any = lambda: False,
+    timeout_s: float = 30.0,
+) -> None:
+    """Until ``url`` answers 200 from ``process`` (never from a stranger: the process must
+    still be alive), it exits, ``stop()`` says so, or the time is up."""
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not stop():
+        if process.poll() is not None:
+            err = process.stderr.read().decode(errors="replace") if process.stderr else ""
+            last = err.strip().splitlines()[-1] if err.strip() else ""
+            raise DemoError(f"the emulator exited with code {process.returncode}: {last}")
         with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(url, timeout=1.0).status_code == 200:
+            if httpx.get(url, timeout=1.0).status_code == 200 and process.poll() is None:
                 return
         time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer within {timeout_s:.0f} s")
+    if not stop():
+        raise DemoError(f"the emulator did not answer at {url} within {timeout_s:.0f} s")
 
 
 def run_demo(
-    *, until_done: bool, port: int, emulator_port: int, speed: float, scenario: str = SCENARIO
+    *,
+    until_done: bool,
+    port: int | None,
+    emulator_port: int | None,
+    speed: float,
+    start: str | None = None,
+    scenario: str = SCENARIO,
 ) -> int:
+    """Exit codes: 0 done (or left with Ctrl-C/SIGTERM in the interactive demo), 1 the
+    scenario was not detected or the emulator died, 128+n stopped by signal n before the
+    end with --until-done.  Raises :class:`DemoError` for what stops it from starting."""
+    stopped: list[int] = []
+
+    def on_signal(signum: int, frame: Any) -> None:
+        stopped.append(signum)
+
+    # uvicorn runs its own handlers while serving and passes a signal on to these after its
+    # graceful shutdown; outside serving (start-up, summary) these end the demo as well
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return _run_demo(until_done, port, emulator_port, speed, start, stopped, scenario)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _run_demo(
+    until_done: bool,
+    port: int | None,
+    emulator_port: int | None,
+    speed: float,
+    start: str | None,
+    stopped: list[int],
+    scenario: str = SCENARIO,
+) -> int:
+    from service.demo_story import DemoStory
+
+    port = port_for(port, "--port")
+    emulator_port = port_for(emulator_port, "--emulator-port")
+    if port == emulator_port:
+        raise DemoError(f"--port and --emulator-port are both {port}")
+    base = Path.cwd()
     from service.sim.scenario import load_scenario
 
-    load_scenario(scenario)  # an unknown name is a ValueError naming the known ones
-    base = Path.cwd()
-    db_path = base / "var" / "demo" / "firwatch.db"
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
-    settings = demo_settings(base, port, emulator_port, db_path, speed, scenario)
-    emulator = start_emulator(emulator_port, speed, scenario)
-    primary = settings.watch.airspaces[0]
-    emu = f"http://127.0.0.1:{emulator_port}"
     try:
-        try:
-            wait_ready(f"{emu}/_emulator/clock")
-        except RuntimeError as exc:
-            err = (
-                emulator.stderr.read().decode()
-                if emulator.poll() is not None and emulator.stderr
-                else ""
-            )
-            raise SystemExit(f"firwatch: emulator failed to start: {exc} {err[-500:]}") from None
-        api = f"http://127.0.0.1:{port}"
-        print(f"firwatch demo: scenario {scenario} at {speed:g}x, emulator {emu}")
-        print(f"  status page    {api}/")
-        print(f"  API docs       {api}/docs")
-        print(f"  alerts         {api}/api/v1/alerts")
-        print(f"  {primary} status    {api}/api/v1/airspaces/{primary}")
-        print(f"  scenario truth {emu}/_emulator/truth")
-        print(
-            "  (Ctrl-C to stop)" if not until_done else "  playing the whole scenario ...",
-            flush=True,
-        )
-        asyncio.run(_serve(settings, emu, until_done))
-        truth = httpx.get(f"{emu}/_emulator/truth", timeout=10).json()
-        code = print_summary(settings, truth)
+        load_scenario(scenario)
+    except ValueError as exc:  # an unknown name: one line naming the known ones
+        raise DemoError(str(exc)) from None
+    start = start or DEMO_STARTS.get(scenario, DEMO_START)
+    # each demo its own database: a second demo never deletes the first one's live data
+    db_path = Path(tempfile.mkdtemp(prefix="firwatch-demo-")) / "firwatch.db"
+    settings = demo_settings(base, port, emulator_port, db_path, speed, scenario)
+    # paused until the API answers (DemoStory starts the clock): nothing happens unseen
+    emulator = start_emulator(emulator_port, 0.0, start, scenario)
+    emu = f"http://127.0.0.1:{emulator_port}"
+    story = DemoStory(settings, scenario=scenario, emulator_url=emu, speed=speed, start=start,
+                      until_done=until_done, alive=lambda: emulator.poll() is None)  # fmt: skip
+    story.quiet_logs()
+    try:
+        wait_ready(f"{emu}/_emulator/clock", emulator, stop=lambda: bool(stopped))
+        if stopped:
+            return 128 + stopped[0]
+        problem = story.start_problem(httpx.get(f"{emu}/_emulator/clock", timeout=5).json())
+        if problem:
+            raise DemoError(problem)
+        asyncio.run(_serve(settings, story))
+        if emulator.poll() is not None and not stopped:
+            story.stop_live()
+            print(f"firwatch: the emulator exited with code {emulator.returncode}; demo stopped",
+                  file=sys.stderr, flush=True)  # fmt: skip
+            return 1
+        done = bool(story.seen.clock.get("done"))
+        code = story.finish(stopped_by=None if done or not stopped else stopped[0])
+        if stopped and until_done:
+            print(f"firwatch: demo stopped by {signal.Signals(stopped[0]).name}", flush=True)
+            return 128 + stopped[0]
         # Ctrl-C before the end of the scenario is a normal way to leave the interactive demo
         return code if until_done else 0
     finally:
-        emulator.send_signal(signal.SIGINT)
-        try:
-            emulator.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            emulator.kill()
+        if emulator.poll() is None:
+            emulator.send_signal(signal.SIGINT)
+            try:
+                emulator.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                emulator.kill()
 
 
-async def _serve(settings: Settings, emu: str, until_done: bool) -> None:
+async def _serve(settings: Settings, story: Any) -> None:
     import uvicorn
 
     from service.api.app import create_app
 
     config = uvicorn.Config(
         create_app(settings), host=settings.api.host, port=settings.api.port,
-        log_level="warning", lifespan="on",
+        log_level="warning", lifespan="on", log_config=None,
     )  # fmt: skip
     server = uvicorn.Server(config)
-    watcher = asyncio.create_task(_watch(server, emu, settings, stop_when_done=until_done))
+    watcher = asyncio.create_task(story.run(server))
     try:
         await server.serve()
     finally:
-        if watcher is not None:
-            watcher.cancel()
-
-
-async def _watch(server: Any, emu: str, settings: Settings, *, stop_when_done: bool) -> None:
-    """Stop the server once the emulator's clock has reached the end of the scenario."""
-    async with httpx.AsyncClient(timeout=5) as http:
-        last = ""
-        while True:
-            await asyncio.sleep(2.0)
-            try:
-                clock = (await http.get(f"{emu}/_emulator/clock")).json()
-            except httpx.HTTPError:
-                continue
-            status = await _status_line(http, settings)
-            line = f"  scenario time {clock['now']}  {status}"
-            if line != last:
-                print(line, flush=True)
-                last = line
-            if clock.get("done") and stop_when_done:
-                # let the last polls and webhook deliveries land
-                await asyncio.sleep(3 * max(settings.feeds.opensky.interval_s, 1.0))
-                server.should_exit = True
-                return
-
-
-async def _status_line(http: httpx.AsyncClient, settings: Settings) -> str:
-    api = f"http://{settings.api.host}:{settings.api.port}/api/v1"
-    try:
-        primary = settings.watch.airspaces[0]
-        airspace = (await http.get(f"{api}/airspaces/{primary}")).json()
-        alerts = (await http.get(f"{api}/alerts", params={"limit": 500})).json()
-    except (httpx.HTTPError, ValueError):
-        return ""
-    counts = Counter(a["type"] for a in alerts.get("items", []))
-    evidence = airspace.get("evidence", {})
-    return (
-        f"{primary} {airspace.get('status', '?')} "
-        f"(foreign {evidence.get('foreign_count')}, domestic {evidence.get('domestic_count')})  "
-        f"alerts: {dict(counts)}"
-    )
-
-
-def print_summary(settings: Settings, truth: dict[str, Any]) -> int:
-    from sqlalchemy import select
-
-    from service.store.db import make_engine, make_sessionmaker
-    from service.store.models import AirspaceStatusRow, AlertRow
-
-    engine = make_engine(settings.resolved_database_url)
-    with make_sessionmaker(engine)() as session:
-        alerts = list(session.scalars(select(AlertRow).order_by(AlertRow.id)))
-        primary = truth.get("airspace") or settings.watch.airspaces[0]
-        status = session.get(AirspaceStatusRow, primary)
-    engine.dispose()
-    print("\n=== firwatch demo summary ===")
-    if status is not None:
-        ev = status.evidence or {}
-        print(
-            f"{primary}: {status.status} since {status.since:%Y-%m-%d %H:%MZ}; foreign {status.foreign_count} "
-            f"vs baseline {status.baseline_foreign}; NOTAMs {ev.get('notam_ids')}"
-        )
-    by_type = Counter(a.type for a in alerts)
-    print("alerts by type: " + ", ".join(f"{k} {v}" for k, v in sorted(by_type.items())))
-    for a in alerts:
-        if a.type == "airspace.status_changed":
-            print(f"  {a.opened_at:%H:%MZ} {a.title} [{a.status}]")
-    truth_by_cs = {f["callsign"]: f for f in truth.get("flights", [])}
-    print("reroutes (detected vs scenario truth):")
-    for a in alerts:
-        if a.type == "flight.rerouted":
-            t = truth_by_cs.get(a.callsign or "", {})
-            print(
-                f"  {a.callsign:<8} {a.origin}-{a.destination} +{a.extra_distance_km:.0f} km "
-                f"(truth +{t.get('extra_km', float('nan')):.0f} km, {t.get('behaviour', '?')})"
-            )
-    for a in alerts:
-        if a.type in ("flight.diverted", "flight.turned_back"):
-            print(f"  {a.type}: {a.title}")
-    end = truth.get("end", "")
-    expected = {
-        f["callsign"]
-        for f in truth.get("flights", [])
-        if f.get("behaviour") == "rerouted"
-        and f.get("watched_route")
-        and (f.get("extra_km") or 0) >= settings.detection.reroute_min_extra_km
-        and f.get("arrives_at", "") <= end
-    }
-    found = {a.callsign for a in alerts if a.type == "flight.rerouted"}
-    ok = (
-        bool(status and status.status in ("RESTRICTED", "CLOSED"))
-        and bool(found)
-        and any(a.type == "flight.diverted" for a in alerts)
-    )
-    print(
-        f"reroutes found {len(found & expected)} of {len(expected)} (rerouted watched flights "
-        f"that landed in the window, extra >= {settings.detection.reroute_min_extra_km:g} km); "
-        f"false reroute alerts {len(found - expected)}"
-    )
-    print("demo result: " + ("OK" if ok else "INCOMPLETE (see above)"))
-    return 0 if ok else 1
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await watcher

@@ -85,13 +85,6 @@ def _spread(flight_id: str) -> timedelta:
     return timedelta(seconds=zlib.crc32(flight_id.encode()) % 120)
 
 
-FLIGHT_COLUMNS = (
-    "great_circle_km",
-    "extra_distance_km",
-    "evaluation",
-)
-
-
 def _flight_values(engine: DetectionEngine, flight: ActiveFlight, assessment) -> dict[str, Any]:
     values: dict[str, Any] = {
         "icao24": flight.icao24,
@@ -140,10 +133,13 @@ def persist(session: Session, engine: DetectionEngine, result: IngestResult, now
             continue  # unchanged but for its newest position: refreshed every few minutes
         flight.persisted = (result.data_time, flight.state)
         values = {"id": flight_id, **_flight_values(engine, flight, update.assessment)}
-        for column in FLIGHT_COLUMNS:
-            values.setdefault(column, {} if column == "evaluation" else None)
         flights.append(values)
-    upsert(session, FlightRow.__table__, flights, keep=("first_seen",))
+    # a write without an assessment must not blank the one stored at landing (the routes
+    # table read "0 flew around" for rerouted flights): two shapes, two statements
+    assessed = [v for v in flights if "evaluation" in v]
+    upsert(session, FlightRow.__table__, assessed, keep=("first_seen",))
+    upsert(session, FlightRow.__table__, [v for v in flights if "evaluation" not in v],
+           keep=("first_seen",))  # fmt: skip
     for tracker in result.statuses:
         row = session.get(AirspaceStatusRow, tracker.airspace)
         counts = tracker.last_counts or (None, None)

@@ -10,12 +10,12 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from service.api.auth import require_read
-from service.api.charts import traffic_svg
+from service.api.charts import chart_events, traffic_svg
 from service.api.deps import SessionDep
 from service.api.problems import ProblemError, responses
 from service.api.schemas import AirspaceState
 from service.store.alerts import rfc3339
-from service.store.models import AirspaceStatusRow, TrafficSampleRow
+from service.store.models import AirspaceStatusRow, AlertRow, TrafficSampleRow
 
 router = APIRouter(
     prefix="/api/v1/airspaces",
@@ -69,10 +69,11 @@ def _state(request: Request, code: str, row: AirspaceStatusRow | None) -> dict[s
         return {
             "airspace": code,
             "name": airspace.name,
-            "status": "UNKNOWN" if not watched else "NORMAL",
+            # before the first poll that covers it nothing is known: never claim NORMAL
+            "status": "UNKNOWN",
             "since": None,
             "updated_at": None,
-            "evidence": {"note": "no observation yet" if watched else "not a watched airspace"},
+            "evidence": {"note": "no data yet" if watched else "not a watched airspace"},
         }
     evidence = dict(row.evidence or {})
     evidence.setdefault("foreign_count", row.foreign_count)
@@ -241,4 +242,12 @@ def get_traffic_svg(code: str, request: Request, session: SessionDep) -> Respons
     samples = [(t, f, d) for t, (f, d) in sorted(merged.items())]
     status = session.get(AirspaceStatusRow, code)
     baseline = status.baseline_foreign if status is not None else None
-    return Response(traffic_svg(code, samples, baseline), media_type="image/svg+xml")
+    events = chart_events(
+        session.scalars(
+            select(AlertRow).where(
+                AlertRow.airspace == code,
+                AlertRow.type.in_(("notam.active", "airspace.traffic_collapse")),
+            )
+        )
+    )
+    return Response(traffic_svg(code, samples, baseline, events), media_type="image/svg+xml")
