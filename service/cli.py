@@ -26,6 +26,8 @@ db_app = typer.Typer(no_args_is_help=True, help="Database schema management.")
 app.add_typer(db_app, name="db")
 keys_app = typer.Typer(no_args_is_help=True, help="API keys (stored hashed; shown once).")
 app.add_typer(keys_app, name="keys")
+notam_app = typer.Typer(no_args_is_help=True, help="NOTAM tools (no database, no network).")
+app.add_typer(notam_app, name="notam")
 
 ConfigOpt = Annotated[
     Path | None,
@@ -36,7 +38,9 @@ ConfigOpt = Annotated[
 
 
 def fail(message: str, code: int = 2) -> None:
-    typer.echo(f"firwatch: {message}", err=True)
+    from service.logs import redact
+
+    typer.echo(f"firwatch: {redact(message)}", err=True)
     raise typer.Exit(code)
 
 
@@ -103,11 +107,14 @@ def serve(
     settings = settings_or_exit(config)
     setup_logging(settings.log_level, settings.log_format)
     _check_database(settings)
+    if host:  # the bind address decides whether reads need a key: the flag's, not the file's
+        settings.api.host = host
     uvicorn.run(
         create_app(settings, role=role),
-        host=host or settings.api.host,
+        host=settings.api.host,
         port=port or settings.api.port,
         log_level=settings.log_level.lower(),
+        log_config=None,  # uvicorn's lines go through our (redacting) handler
     )
 
 
@@ -438,6 +445,25 @@ def eval_(
     raise typer.Exit(1 if problems else 0)
 
 
+@db_app.command("reencrypt-secrets")
+def db_reencrypt_secrets(config: ConfigOpt = None) -> None:
+    """Re-encrypt every webhook secret under the first key in FIRWATCH_SECRET_KEY (rotation)."""
+    from service.store.crypto import SecretKeyError, reencrypt_webhook_secrets
+    from service.store.db import make_engine, make_sessionmaker
+
+    settings = settings_or_exit(config)
+    _check_database(settings)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with make_sessionmaker(engine).begin() as session:
+            count = reencrypt_webhook_secrets(session)
+    except SecretKeyError as exc:
+        fail(str(exc))
+    finally:
+        engine.dispose()
+    typer.echo(f"re-encrypted {count} webhook secrets under the current key")
+
+
 @db_app.command("upgrade")
 def db_upgrade(config: ConfigOpt = None) -> None:
     """Apply Alembic migrations up to the latest revision."""
@@ -599,6 +625,46 @@ def alerts_table(rows: list[dict]) -> str:
         "  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1]
         for row in (header, *lines)
     )
+
+
+MAX_NOTAM_INPUT_BYTES = 5_000_000
+
+
+@notam_app.command("parse")
+def notam_parse(
+    file: Annotated[str, typer.Argument(help="NOTAM text file, or - for standard input")],
+    config: ConfigOpt = None,
+    year: Annotated[
+        int | None, typer.Option(help="Year for texts that give none (US plain text)")
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option(help="Exit 1 when any NOTAM has a problem (still prints it)")
+    ] = False,
+) -> None:
+    """Print the NOTAMs in FILE as GeoJSON: one feature per area, with id, Q-code, limits,
+    validity and problems in the properties. FIRs named in the text come from seeds."""
+    from service.geo.airspaces import AirspaceRegistry
+    from service.notam.features import parse_to_geojson, split_notams
+
+    settings = settings_or_exit(config)
+    try:
+        if file == "-":
+            raw = sys.stdin.buffer.read(MAX_NOTAM_INPUT_BYTES + 1)
+        else:
+            with open(file, "rb") as handle:
+                raw = handle.read(MAX_NOTAM_INPUT_BYTES + 1)
+    except OSError as exc:
+        fail(f"cannot read {file}: {exc.strerror or exc}")
+    if len(raw) > MAX_NOTAM_INPUT_BYTES:
+        fail(f"{file}: more than {MAX_NOTAM_INPUT_BYTES} bytes of NOTAM text")
+    text = raw.decode("utf-8", errors="replace")
+    if not split_notams(text):
+        fail(f"{file}: no NOTAM text")
+    airspaces = AirspaceRegistry.from_geojson(settings.path(settings.seeds_dir) / "firs.geojson")
+    collection = parse_to_geojson(text, airspaces, year_hint=year)
+    typer.echo(json.dumps(collection, indent=2, ensure_ascii=False))
+    if strict and any(f["properties"]["problems"] for f in collection["features"]):
+        raise typer.Exit(1)
 
 
 def main() -> None:

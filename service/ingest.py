@@ -190,6 +190,7 @@ def save_notams(session: Session, notams: Sequence[Notam], fetched_at: datetime)
             "problems": list(notam.problems),
             "issued_at": notam.issued_at,
             "fetched_at": fetched_at,
+            "withdrawn_at": notam.withdrawn_at,
         }
         row = session.get(NotamRow, notam.id)
         if row is None:
@@ -200,6 +201,15 @@ def save_notams(session: Session, notams: Sequence[Notam], fetched_at: datetime)
                 setattr(row, key, value)
     session.flush()
     return new
+
+
+def mark_notams_withdrawn(session: Session, withdrawn: Sequence[Notam]) -> None:
+    """Record that the source stopped publishing these NOTAMs (their last fetch stays as it was)."""
+    for notam in withdrawn:
+        row = session.get(NotamRow, notam.id)
+        if row is not None:
+            row.withdrawn_at = notam.withdrawn_at
+    session.flush()
 
 
 def record_feed_health(
@@ -361,4 +371,5 @@ def notam_from_row(row: NotamRow) -> Notam:
         source_classification=row.source_classification,
         issued_at=row.issued_at,
         problems=tuple(row.problems or ()),
+        withdrawn_at=row.withdrawn_at,
     )

@@ -5,15 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import select
 
 from service.api.auth import require_read
 from service.api.charts import chart_events, traffic_svg
 from service.api.deps import SessionDep
+from service.api.geojson import GeoJSONResponse, fir_geojson
+from service.api.params import TimeQuery, UtcTime
 from service.api.problems import ProblemError, responses
-from service.api.schemas import AirspaceState
+from service.api.schemas import AirspaceState, Feature, TrafficSeries
 from service.store.alerts import rfc3339
 from service.store.models import AirspaceStatusRow, AlertRow, TrafficSampleRow
 
@@ -24,7 +26,9 @@ router = APIRouter(
     responses=responses(401, 429),
 )
 
-Code = Annotated[str, Query(pattern="^[A-Za-z]{4}$")]
+Code = Annotated[
+    str, Path(pattern="^[A-Za-z]{4}$", description="FIR ICAO code, e.g. SVZM", examples=["SVZM"])
+]
 STATUSES = ("CLOSED", "RESTRICTED", "ADVISORY", "NORMAL", "UNKNOWN")
 SUMMARY_TOP = 20
 
@@ -108,8 +112,9 @@ def list_airspaces(
         ),
     ] = None,
 ) -> Response:
-    """The watched airspaces and their current status (with ``watch.airspaces: all``, every
-    FIR of the world; ``?status=RESTRICTED,CLOSED`` keeps the disrupted ones)."""
+    """The watched airspaces and their current status, with the evidence behind it (with
+    ``watch.airspaces: all``, every FIR of the world; ``?status=RESTRICTED,CLOSED`` keeps the
+    disrupted ones)."""
     wanted = _statuses(status)
 
     def build() -> list[dict]:
@@ -167,33 +172,38 @@ def summary(request: Request, session: SessionDep) -> Response:
 
 
 @router.get("/{code}", response_model=AirspaceState, responses=responses(404))
-def get_airspace(code: str, request: Request, session: SessionDep) -> Response:
+def get_airspace(code: Code, request: Request, session: SessionDep) -> Response:
+    """One FIR's status (any FIR in the seeds; unwatched ones are UNKNOWN)."""
     code = _known(request, code)
     return request.app.state.cache.respond(
         request, lambda: _state(request, code, session.get(AirspaceStatusRow, code))
     )
 
 
-@router.get("/{code}/geometry", responses=responses(404))
-def get_geometry(code: str, request: Request) -> dict:
-    """The boundary as a GeoJSON Feature (lon/lat)."""
+@router.get(
+    "/{code}/geometry",
+    response_class=GeoJSONResponse,
+    responses={200: {"model": Feature, "description": "A GeoJSON Feature"}, **responses(404)},
+)
+def get_geometry(code: Code, request: Request) -> GeoJSONResponse:
+    """The boundary as a GeoJSON Feature (lon/lat, counter-clockwise outer rings)."""
     code = _known(request, code)
     airspace = request.app.state.airspaces.get(code)
-    return {
+    return GeoJSONResponse({
         "type": "Feature",
         "id": code,
         "properties": {"icao": code, "name": airspace.name},
-        "geometry": airspace.geojson(),
-    }
+        "geometry": fir_geojson(request.app.state, code),
+    })  # fmt: skip
 
 
-@router.get("/{code}/traffic", responses=responses(404, 422))
+@router.get("/{code}/traffic", response_model=TrafficSeries, responses=responses(404))
 def get_traffic(
-    code: str,
+    code: Code,
     request: Request,
     session: SessionDep,
-    since: datetime | None = None,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    since: Annotated[UtcTime | None, TimeQuery("Samples at or after this data time.")] = None,
+    limit: Annotated[int, Query(ge=1, le=5000, description="Most samples returned")] = 500,
 ) -> dict:
     """Foreign and domestic airborne counts per poll, newest first."""
     code = _known(request, code)
@@ -204,8 +214,6 @@ def get_traffic(
         .limit(limit)
     )
     if since is not None:
-        if since.tzinfo is None:
-            raise ProblemError(422, "since needs a time zone")
         stmt = stmt.where(TrafficSampleRow.observed_at >= since)
     return {
         "airspace": code,
@@ -223,10 +231,13 @@ def get_traffic(
 
 @router.get(
     "/{code}/traffic.svg",
-    responses={200: {"content": {"image/svg+xml": {}}}, **responses(404)},
+    responses={
+        200: {"content": {"image/svg+xml": {"schema": {"type": "string"}}}, "description": "SVG"},
+        **responses(404),
+    },
     response_class=Response,
 )
-def get_traffic_svg(code: str, request: Request, session: SessionDep) -> Response:
+def get_traffic_svg(code: Code, request: Request, session: SessionDep) -> Response:
     """Foreign and domestic aircraft inside the FIR over time, with the baseline, as SVG."""
     code = _known(request, code)
     rows = session.scalars(
@@ -250,4 +261,7 @@ def get_traffic_svg(code: str, request: Request, session: SessionDep) -> Respons
             )
         )
     )
-    return Response(traffic_svg(code, samples, baseline, events), media_type="image/svg+xml")
+    return Response(
+        traffic_svg(code, samples, baseline, events), media_type="image/svg+xml",
+        headers={"Cache-Control": "no-cache"},
+    )  # fmt: skip
