@@ -530,10 +530,16 @@ def demo(
     speed: Annotated[float, typer.Option(help="Scenario seconds per wall-clock second")] = 480.0,
     start: Annotated[
         str | None,
-        typer.Option(help="Scenario time to start at (RFC 3339; default 2025-11-21T14:00:00Z)"),
+        typer.Option(
+            help="Scenario time to start at (RFC 3339; default: a few hours before its onset)"
+        ),
     ] = None,
+    scenario: Annotated[
+        str, typer.Option(help="venezuela-2025-11 (default) or mideast-2025-06")
+    ] = "venezuela-2025-11",
 ) -> None:
-    """Play the Venezuela 2025-11 scenario through the emulator and the real service.
+    """Play a bundled scenario (Venezuela 2025-11 by default) through the emulator and the
+    real service.
 
     Exit codes: 0 done; 1 the scenario was not detected, or the emulator died; 2 a port
     given is taken; 130/143 stopped by SIGINT/SIGTERM before the end with --until-done.
@@ -547,7 +553,12 @@ def demo(
         fail(f"--speed must be above 0, not {speed:g}")
     try:
         code = run_demo(
-            until_done=until_done, port=port, emulator_port=emulator_port, speed=speed, start=start
+            until_done=until_done,
+            port=port,
+            emulator_port=emulator_port,
+            speed=speed,
+            start=start,
+            scenario=scenario,
         )
     except (ConfigError, DemoError) as exc:
         fail(str(exc))

@@ -53,6 +53,11 @@ class BBox(BaseModel):
     def area_sq_deg(self) -> float:
         return (self.lamax - self.lamin) * (self.lomax - self.lomin)
 
+    @property
+    def is_world(self) -> bool:
+        """The whole Earth: OpenSky's global ``/states/all`` without a box."""
+        return (self.lamin, self.lomin, self.lamax, self.lomax) == (-90.0, -180.0, 90.0, 180.0)
+
 
 class OpenSkySettings(BaseModel):
     enabled: bool = True
@@ -62,7 +67,8 @@ class OpenSkySettings(BaseModel):
     )
     interval_s: PositiveSeconds = 60.0
     timeout_s: PositiveSeconds = 20.0
-    bbox: BBox = BBox(lamin=-10.0, lomin=-85.0, lamax=27.0, lomax=-50.0)
+    # None: derived from watch.airspaces (their bounds plus watch.margin_deg; see service/watch.py)
+    bbox: BBox | None = None
     credit_budget: bool = True
     client_id: SecretStr | None = None
     client_secret: SecretStr | None = None
@@ -79,9 +85,8 @@ class AdsbxSettings(BaseModel):
     base_url: str = "https://api.adsb.lol"
     interval_s: PositiveSeconds = 60.0
     timeout_s: PositiveSeconds = 20.0
-    points: list[PointQuery] = Field(
-        default_factory=lambda: [PointQuery(lat=12.2, lon=-69.0, radius_nm=250)]
-    )
+    # empty: circles covering watch.airspaces are derived (service/watch.py)
+    points: list[PointQuery] = Field(default_factory=list)
 
 
 class FaaNotamSettings(BaseModel):
@@ -89,7 +94,8 @@ class FaaNotamSettings(BaseModel):
     base_url: str = "https://external-api.faa.gov/notamapi/v1"
     interval_s: PositiveSeconds = 300.0
     timeout_s: PositiveSeconds = 30.0
-    locations: list[str] = Field(default_factory=lambda: ["SVZM"])
+    # empty: the watched FIRs and the FAA's international office (KICZ) are derived
+    locations: list[str] = Field(default_factory=list)
     page_size: int = Field(default=200, ge=1, le=1000)
     client_id: SecretStr | None = None
     client_secret: SecretStr | None = None
@@ -112,14 +118,21 @@ class FeedsSettings(BaseModel):
 
 
 class WatchSettings(BaseModel):
-    airspaces: list[str] = Field(default_factory=lambda: ["SVZM"], min_length=1)
-    airports: list[str] = Field(default_factory=lambda: ["TNCA", "TNCC", "TNCB"])
+    # FIR codes (any in seeds/world/firs-world.geojson) or "all"; everything else about
+    # the region (OpenSky box, ADS-B circles, NOTAM locations, domestic blocks) is derived
+    # from these in service/watch.py unless set explicitly
+    airspaces: list[str] | Literal["all"] = Field(default_factory=list)
+    airports: list[str] = Field(default_factory=list)
     routes_file: str = "seeds/watched_routes.yaml"
+    # degrees added around the watched airspaces' bounds for the derived OpenSky box
+    margin_deg: float = Field(default=10.0, ge=0, le=90)
+    # most derived ADS-B circles (each one request per poll)
+    max_adsb_points: int = Field(default=12, ge=1, le=100)
     # airspace -> ICAO 24-bit address blocks of its state ("0D8000-0DFFFF"): those aircraft
-    # are domestic there, every other one foreign
-    domestic_addresses: dict[str, list[str]] = Field(
-        default_factory=lambda: {"SVZM": ["0D8000-0DFFFF"]}
-    )
+    # are domestic there, every other one foreign; derived from the FIR's state(s) when absent
+    domestic_addresses: dict[str, list[str]] = Field(default_factory=dict)
+    # set by the derivation: watch.airspaces was "all" (every FIR of the world data)
+    world: bool = False
 
     @field_validator("domestic_addresses")
     @classmethod
@@ -129,7 +142,29 @@ class WatchSettings(BaseModel):
                 parse_block(block)
         return {code.strip().upper(): blocks for code, blocks in value.items()}
 
-    @field_validator("airspaces", "airports")
+    @field_validator("airspaces", mode="before")
+    @classmethod
+    def _all(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().lower() == "all":
+            return "all"
+        if isinstance(value, list) and [str(v).strip().lower() for v in value] == ["all"]:
+            return "all"
+        return value
+
+    @field_validator("airspaces")
+    @classmethod
+    def _fir_codes(cls, values: list[str] | str) -> list[str] | str:
+        if values == "all":
+            return values
+        out = []
+        for value in values:
+            code = value.strip().upper()
+            if not 3 <= len(code) <= 4 or not code.isalnum():
+                raise ValueError(f"{value!r} is not a FIR code (e.g. SVZM, OIIX) or 'all'")
+            out.append(code)
+        return out
+
+    @field_validator("airports")
     @classmethod
     def _icao(cls, values: list[str]) -> list[str]:
         out = []
@@ -148,7 +183,7 @@ class DetectionSettings(BaseModel):
     landing_radius_km: float = Field(default=15.0, gt=0)
     landing_max_altitude_ft: float = Field(default=2000.0, ge=0)
     # traffic model (service/detect/traffic_model.py); every duration in minutes
-    expected_foreign: dict[str, float] = Field(default_factory=lambda: {"SVZM": 8.0})
+    expected_foreign: dict[str, float] = Field(default_factory=dict)
     expected_domestic: dict[str, float] = Field(default_factory=dict)
     dwell_minutes: float = Field(default=45.0, gt=0)
     baseline_prior_strength: float = Field(default=1.0, gt=0)
@@ -376,7 +411,12 @@ def load_settings(path: str | os.PathLike[str] | None = None, **overrides: Any) 
             f"seeds_dir: {seeds} has no firs.geojson (run from the firwatch directory, "
             f"or set FIRWATCH_CONFIG or FIRWATCH_SEEDS_DIR)"
         )
-    return settings
+    from service.watch import WatchError, derive_watch
+
+    try:
+        return derive_watch(settings)
+    except WatchError as exc:
+        raise ConfigError(str(exc)) from exc
 
 
 # FIRWATCH_* variables that are not settings: read by the CLI, the emulator, the tests and

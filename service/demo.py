@@ -26,12 +26,19 @@ from service.config import Settings, deep_merge, load_settings
 from service.sim.feed_urls import emulator_feeds
 
 SCENARIO = "venezuela-2025-11"
+# where each scenario's demo starts by default (a few hours before its onset)
+DEMO_STARTS = {"mideast-2025-06": "2025-06-12T22:00:00Z"}
 DEMO_START = "2025-11-21T14:00:00Z"
 DEMO_CREDENTIAL = "firwatch-demo"
 
 
 def demo_settings(
-    base: Path, port: int, emulator_port: int, db_path: Path, speed: float = 480.0
+    base: Path,
+    port: int,
+    emulator_port: int,
+    db_path: Path,
+    speed: float = 480.0,
+    scenario: str = SCENARIO,
 ) -> Settings:
     emu = f"http://127.0.0.1:{emulator_port}"
     # one poll per 8 scenario minutes whatever the speed: faster than that and the tracks get
@@ -54,12 +61,17 @@ def demo_settings(
         "webhooks": {"interval_s": 0.5, "allow_private_targets": True},
     }
     config = base / "config.yaml"
-    return load_settings(config if config.exists() else None, **overrides)
+    from service.sim.scenario import scenario_settings
+
+    settings = load_settings(config if config.exists() else None, **overrides)
+    return scenario_settings(scenario, settings)  # the scenario's region, routes and prior
 
 
-def start_emulator(port: int, speed: float, start: str = DEMO_START) -> subprocess.Popen[bytes]:
+def start_emulator(
+    port: int, speed: float, start: str = DEMO_START, scenario: str = SCENARIO
+) -> subprocess.Popen[bytes]:
     cmd = [
-        sys.executable, "-m", "service.cli", "emulator", "--scenario", SCENARIO,
+        sys.executable, "-m", "service.cli", "emulator", "--scenario", scenario,
         "--port", str(port), "--speed", str(speed), "--start", start,
     ]  # fmt: skip
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -121,6 +133,7 @@ def run_demo(
     emulator_port: int | None,
     speed: float,
     start: str | None = None,
+    scenario: str = SCENARIO,
 ) -> int:
     """Exit codes: 0 done (or left with Ctrl-C/SIGTERM in the interactive demo), 1 the
     scenario was not detected or the emulator died, 128+n stopped by signal n before the
@@ -134,7 +147,7 @@ def run_demo(
     # graceful shutdown; outside serving (start-up, summary) these end the demo as well
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        return _run_demo(until_done, port, emulator_port, speed, start, stopped)
+        return _run_demo(until_done, port, emulator_port, speed, start, stopped, scenario)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
@@ -147,6 +160,7 @@ def _run_demo(
     speed: float,
     start: str | None,
     stopped: list[int],
+    scenario: str = SCENARIO,
 ) -> int:
     from service.demo_story import DemoStory
 
@@ -155,14 +169,20 @@ def _run_demo(
     if port == emulator_port:
         raise DemoError(f"--port and --emulator-port are both {port}")
     base = Path.cwd()
-    start = start or DEMO_START
+    from service.sim.scenario import load_scenario
+
+    try:
+        load_scenario(scenario)
+    except ValueError as exc:  # an unknown name: one line naming the known ones
+        raise DemoError(str(exc)) from None
+    start = start or DEMO_STARTS.get(scenario, DEMO_START)
     # each demo its own database: a second demo never deletes the first one's live data
     db_path = Path(tempfile.mkdtemp(prefix="firwatch-demo-")) / "firwatch.db"
-    settings = demo_settings(base, port, emulator_port, db_path, speed)
+    settings = demo_settings(base, port, emulator_port, db_path, speed, scenario)
     # paused until the API answers (DemoStory starts the clock): nothing happens unseen
-    emulator = start_emulator(emulator_port, 0.0, start)
+    emulator = start_emulator(emulator_port, 0.0, start, scenario)
     emu = f"http://127.0.0.1:{emulator_port}"
-    story = DemoStory(settings, scenario=SCENARIO, emulator_url=emu, speed=speed, start=start,
+    story = DemoStory(settings, scenario=scenario, emulator_url=emu, speed=speed, start=start,
                       until_done=until_done, alive=lambda: emulator.poll() is None)  # fmt: skip
     story.quiet_logs()
     try:

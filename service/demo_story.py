@@ -203,6 +203,7 @@ class DemoStory:
     ) -> None:
         self.settings = settings
         self.scenario = scenario
+        self.primary = settings.watch.airspaces[0]  # the airspace the status line follows
         self.emu = emulator_url
         self.api = f"http://{settings.api.host}:{settings.api.port}"
         self.speed = speed
@@ -260,7 +261,7 @@ class DemoStory:
         c.print(f"  status page    {api}/")
         c.print(f"  API docs       {api}/docs")
         c.print(f"  alerts         {api}/api/v1/alerts")
-        c.print(f"  SVZM status    {api}/api/v1/airspaces/SVZM")
+        c.print(f"  {self.primary} status    {api}/api/v1/airspaces/{self.primary}")
         c.print(f"  scenario truth {self.emu}/_emulator/truth")
         c.print(f"  admin key      {key}  (this demo's database only)")
         c.print(
@@ -353,7 +354,7 @@ class DemoStory:
                 self.seen.alerts[alert["id"]] = alert
                 self.print_alert(change, alert)
         with contextlib.suppress(httpx.HTTPError, ValueError):
-            answer = await http.get(f"{self.api}/api/v1/airspaces/SVZM")
+            answer = await http.get(f"{self.api}/api/v1/airspaces/{self.primary}")
             if answer.status_code == 200:
                 self.seen.airspace = answer.json()
         self.show_status()
@@ -381,12 +382,12 @@ class DemoStory:
         ev = airspace.get("evidence") or {}
         if airspace.get("since"):
             svzm = (
-                f"SVZM {airspace.get('status')} "
+                f"{self.primary} {airspace.get('status')} "
                 f"(foreign {count(ev.get('foreign_count'))}/{count(ev.get('baseline_foreign'))} "
                 f"expected, domestic {count(ev.get('domestic_count'))})"
             )
         else:
-            svzm = "SVZM: no data yet"
+            svzm = f"{self.primary}: no data yet"
         states = Counter(a["status"] for a in self.seen.alerts.values())
         return (
             f"⏵ scenario {hhmm(now)}{share} │ {svzm} │ alerts {states['open']} open, "

@@ -43,7 +43,7 @@ def _stored(settings: Settings) -> tuple[list[Any], Any]:
     try:
         with make_sessionmaker(engine)() as session:
             alerts = list(session.scalars(select(AlertRow).order_by(AlertRow.id)))
-            status = session.get(AirspaceStatusRow, "SVZM")
+            status = session.get(AirspaceStatusRow, settings.watch.airspaces[0])
             session.expunge_all()
     finally:
         engine.dispose()
@@ -76,11 +76,11 @@ def print_summary(story: DemoStory, reached: str | None) -> int:
         ev = dict(status.evidence or {})
         ev.setdefault("status", status.status)
         c.print(
-            f"SVZM {status.status} since {status.since:%H:%MZ} — {status_source(ev)}; "
+            f"{story.primary} {status.status} since {status.since:%H:%MZ} — {status_source(ev)}; "
             f"NOTAMs {', '.join(ev.get('notam_ids') or []) or 'none'}"
         )
     else:
-        c.print("SVZM: no data yet (no poll finished before the end)")
+        c.print(f"{story.primary}: no data yet (no poll finished before the end)")
     by_type = Counter(a.type for a in alerts)
     parts = [
         f"{n} {PLURAL.get(t, (t, t))[n != 1]}"

@@ -404,7 +404,10 @@ async def evaluate(
     scenario_poll: timedelta = POLL,
 ) -> Score:
     from service.replay import replay
+    from service.sim.scenario import scenario_settings
 
+    if not Path(target).is_file():
+        settings = scenario_settings(target, settings)  # the scenario's region and routes
     with tempfile.TemporaryDirectory(prefix="firwatch-eval-") as tmp:
         url = f"sqlite:///{Path(tmp) / 'eval.db'}"
         upgrade(url)

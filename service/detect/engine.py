@@ -125,16 +125,18 @@ class DetectionEngine:
                 (p.lat, p.lon, p.radius_nm) for p in settings.feeds.adsbx.points
             ),
         }
-        # Which sources see the whole of each airspace: only those may count its traffic.
-        self.covering: dict[str, set[str]] = {
-            code: {
+        # Which source sees the whole of each airspace: only it counts its traffic. One
+        # source (the first that covers it: OpenSky, else ADS-B), because the status counts
+        # polls, and two feeds sampling the same minute are one observation, not two.
+        self.covering: dict[str, set[str]] = {}
+        for code, geom in geometries.items():
+            seeing = [
                 source
                 for source, area in coverage.items()
                 if shapely.area(shapely.intersection(area, geom)) / shapely.area(geom)
                 >= COVERAGE_MIN_FRACTION
-            }
-            for code, geom in geometries.items()
-        }
+            ]
+            self.covering[code] = set(seeing[:1])
         self._covered_by_area: dict[Any, frozenset[str]] = {}
         self.route_disruptions = RouteDisruptionTracker(
             frozenset(self.context.watched_routes),
@@ -214,10 +216,23 @@ class DetectionEngine:
             except (ValueError, TypeError, AttributeError):
                 shape = None
             if shape is not None and not shape.is_empty:
+                if notam.fir != code and self._is_fir_boundary(notam.fir, shape):
+                    return 0.0  # a whole-FIR NOTAM: neighbours' slivers of overlap are not hit
+                x0, y0, x1, y1 = shape.bounds
+                g0, h0, g1, h1 = geometry.bounds
+                if x0 > g1 or x1 < g0 or y0 > h1 or y1 < h0:
+                    return 0.0  # far apart (every FIR is checked when the world is watched)
                 return float(
                     shapely.area(shapely.intersection(shape, geometry)) / shapely.area(geometry)
                 )
         return 1.0 if notam.fir == code or code in notam.locations else 0.0
+
+    def _is_fir_boundary(self, fir: str | None, shape: BaseGeometry) -> bool:
+        """Whether a NOTAM's geometry is its FIR's own boundary (a whole-FIR NOTAM)."""
+        if not fir or fir not in self.airspaces:
+            return False
+        own = self.airspaces.get(fir).geometry
+        return shape.bounds == own.bounds and abs(shape.area - own.area) <= 1e-9 * own.area
 
     def _active_notams(self, at: datetime) -> list[Notam]:
         from service.notam.lifecycle import active_set
@@ -293,9 +308,10 @@ class DetectionEngine:
         positions = sorted(snapshot.positions, key=lambda p: p.observed_at)
         lons = np.fromiter((p.lon for p in positions), dtype=float, count=len(positions))
         lats = np.fromiter((p.lat for p in positions), dtype=float, count=len(positions))
-        member = self.classifier.membership(lons, lats)
-        inside_any = member.any(axis=0) if len(positions) else np.zeros(0, dtype=bool)
-        first_idx = member.argmax(axis=0) if len(positions) else np.zeros(0, dtype=int)
+        # (position, airspace) pairs: sparse, as a global snapshot meets all 435 FIRs
+        member = self.classifier.pairs(lons, lats)
+        first_idx = self.classifier.first_index(member, len(positions))
+        inside_any = first_idx < len(self.watched)
         x0, y0, x1, y1 = self.storage_box
         in_region = (lons >= x0) & (lons <= x1) & (lats >= y0) & (lats <= y1)
         crossed = self._crossed_between_reports(positions, lons, lats, inside_any)
@@ -404,6 +420,11 @@ class DetectionEngine:
                 if shapely.area(shapely.intersection(area, geom)) / shapely.area(geom)
                 >= COVERAGE_MIN_FRACTION
             )
+            # one source per airspace (see self.covering): the ADS-B circles that cover an
+            # airspace OpenSky's box covers too do not sample the same minute a second time
+            cached = frozenset(
+                c for c in cached if not self.covering.get(c) or snapshot.source in self.covering[c]
+            )
             if len(self._covered_by_area) > 256:  # areas come from requests: keep it bounded
                 self._covered_by_area.clear()
             self._covered_by_area[key] = cached
@@ -413,7 +434,7 @@ class DetectionEngine:
         self,
         source: str,
         at: datetime,
-        member: np.ndarray,
+        member: tuple[np.ndarray, np.ndarray],
         positions: list,
         result: IngestResult,
         covered: frozenset[str],
@@ -425,6 +446,14 @@ class DetectionEngine:
             (int(p.icao24, 16) for p in positions), dtype=np.int64, count=len(positions)
         )
         icao = [p.icao24 for p in positions]
+        # (position, airspace) pairs of airborne reports, grouped by airspace: sparse, so a
+        # global snapshot against every FIR stays linear
+        points, rows = member
+        keep = airborne[points] if len(points) else np.zeros(0, dtype=bool)
+        order = np.argsort(rows[keep], kind="stable")
+        points, rows = points[keep][order], rows[keep][order]
+        bounds = np.searchsorted(rows, np.arange(len(self.watched) + 1))
+        airborne_ids = len({icao[j] for j in np.flatnonzero(airborne)})
         for i, code in enumerate(self.watched):
             if code not in covered:
                 continue  # this feed does not see the whole airspace: no claim about it
@@ -432,11 +461,11 @@ class DetectionEngine:
             if tracker.source not in (None, source):
                 continue  # one feed per airspace, so two feeds' polls are not mixed
             tracker.source = source
-            domestic = self.domestic.mask(code, addresses)
-            inside = member[i] & airborne if len(positions) else np.zeros(0, dtype=bool)
-            foreign_ids = {icao[j] for j in np.flatnonzero(inside & ~domestic)}
-            domestic_ids = {icao[j] for j in np.flatnonzero(inside & domestic)}
-            outside = len({icao[j] for j in np.flatnonzero(airborne & ~member[i])})
+            inside = points[bounds[i] : bounds[i + 1]]
+            domestic = self.domestic.mask(code, addresses[inside])
+            foreign_ids = {icao[j] for j in inside[~domestic]}
+            domestic_ids = {icao[j] for j in inside[domestic]}
+            outside = airborne_ids - len(foreign_ids) - len(domestic_ids)
             events = tracker.observe_traffic(at, foreign_ids, domestic_ids, outside)
             sample = tracker.last_sample
             assert sample is not None

@@ -285,7 +285,7 @@ class OpenSkyClient(FeedClient):
         if not self.settings.credit_budget or remaining is None or self._last_call is None:
             return
         b = self.settings.bbox
-        cost = area_cost(b.lamin, b.lomin, b.lamax, b.lomax)
+        cost = 4 if b is None else area_cost(b.lamin, b.lomin, b.lamax, b.lomax)
         now = self.clock()
         midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
         seconds_left = (midnight - now).total_seconds()
@@ -307,14 +307,22 @@ class OpenSkyClient(FeedClient):
     async def _fetch(self) -> Snapshot:
         self.budget_check()
         b = self.settings.bbox
-        params = {"lamin": b.lamin, "lomin": b.lomin, "lamax": b.lamax, "lomax": b.lomax}
+        # no box (watch.airspaces: all): the global call, 4 credits like any box over 400 sq deg
+        world = b is None or b.is_world
+        params = (
+            {}
+            if world
+            else {"lamin": b.lamin, "lomin": b.lomin, "lamax": b.lamax, "lomax": b.lomax}
+        )
         url = self.settings.base_url.rstrip("/") + "/states/all"
         response, body = await self._get(url, params)
         self._last_call = self.clock().timestamp()  # the budget runs on the feed's clock
         remaining = response.headers.get("x-rate-limit-remaining")
         if remaining is not None and remaining.strip().lstrip("-").isdigit():
             self.stats.credits_remaining = int(remaining)
-        return self._snapshot(body, (b.lomin, b.lamin, b.lomax, b.lamax))
+        return self._snapshot(
+            body, (-180.0, -90.0, 180.0, 90.0) if world else (b.lomin, b.lamin, b.lomax, b.lamax)
+        )
 
     async def _get(self, url: str, params: dict[str, Any]) -> tuple[httpx.Response, Any]:
         headers = await self._bearer()

@@ -89,17 +89,7 @@ def _fir_reference(text: str, airspaces: AirspaceRegistry | None) -> str | None:
     """The FIR a text names: ``(SVZM)``, ``SVZM FIR`` or its name (``MAIQUETIA ... REGION``)."""
     if airspaces is None:
         return None
-    upper = text.upper()
-    for airspace in airspaces:
-        code = airspace.icao
-        if re.search(rf"\({code}\)|\b{code}\s+FIR\b|\bFIR\s*\(?{code}\b", upper):
-            return code
-        name = unicodedata.normalize("NFKD", airspace.name).encode("ascii", "ignore").decode()
-        if name and re.search(
-            rf"\b{re.escape(name.upper())}\s+(FIR|FLIGHT INFORMATION REGION)\b", upper
-        ):
-            return code
-    return None
+    return airspaces.named_in(text.upper())
 
 
 def fir_lookup(airspaces: AirspaceRegistry | None):

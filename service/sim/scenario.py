@@ -154,6 +154,7 @@ class Scenario:
     cancelled: list[dict[str, Any]] = field(default_factory=list)
     variant: Variant = field(default_factory=lambda: Variant(NAME))
     airspace: str = "SVZM"
+    warning_notam: str = WARNING_NOTAM
     closure_onset: datetime | None = None
     # first time each foreign flight is inside the airspace (data time)
     entries: dict[str, datetime] = field(default_factory=dict)
@@ -182,7 +183,7 @@ class Scenario:
     def warning_published_at(self) -> datetime | None:
         return next(
             (n["_visible_from"] for n in self.notams
-             if n["properties"]["coreNOTAMData"]["notam"]["number"] == WARNING_NOTAM),
+             if n["properties"]["coreNOTAMData"]["notam"]["number"] == self.warning_notam),
             None,
         )  # fmt: skip
 
@@ -216,7 +217,7 @@ class Scenario:
             # the warning's effective time (item B); it was published 25 minutes later
             "onset": self.onset.isoformat() if self.variant.warning else None,
             "warning": {
-                "notam": WARNING_NOTAM,
+                "notam": self.warning_notam,
                 "effective_from": self.onset.isoformat(),
                 "published_at": published.isoformat(),
             }
@@ -470,11 +471,45 @@ def _build(name: str) -> Scenario:
 
 
 def load_scenario(name: str) -> Scenario:
-    from service.sim import variants  # generated adversarial scenarios (adv-<kind>-<seed>)
+    from service.sim import (
+        mideast,  # other regions register here
+        variants,  # generated adversarial scenarios (adv-<kind>-<seed>)
+    )
 
     if variants.is_adversarial(name):
         return variants.as_scenario(name)
+    if name in mideast.VARIANTS:
+        return mideast.load(name)
     if name not in VARIANTS:
-        known = ", ".join(sorted(VARIANTS))
+        known = ", ".join([*sorted(VARIANTS), *sorted(mideast.VARIANTS)])
         raise ValueError(f"unknown scenario {name!r}; known: {known}")
     return _build(name)
+
+
+def scenario_settings(name: str, settings: Any) -> Any:
+    """``settings`` as a user watching the scenario's region would write them: the
+    scenario's airspaces, routes and prior, with the feeds' region derived again."""
+    from service.sim import mideast
+
+    if name not in mideast.VARIANTS:
+        return settings
+    from service.config import deep_merge
+    from service.watch import derive_watch
+
+    data = deep_merge(settings.model_dump(), mideast.SETTINGS)
+    if settings.watch.world:  # watch.airspaces: all stays all (the world view of the night)
+        data["watch"]["airspaces"] = "all"
+    # the scenario's prior replaces the config's (SVZM's has no place over the Middle East)
+    data["detection"]["expected_foreign"] = dict(mideast.SETTINGS["detection"]["expected_foreign"])
+    data["watch"]["domestic_addresses"] = {}
+    data["watch"]["world"] = False
+    feeds = data["feeds"]
+    feeds["opensky"]["bbox"], feeds["adsbx"]["points"], feeds["faa_notam"]["locations"] = (
+        None,
+        [],
+        [],
+    )
+    for feed in ("opensky", "faa_notam"):  # secrets survive the round trip
+        for key in ("client_id", "client_secret"):
+            feeds[feed][key] = getattr(getattr(settings.feeds, feed), key)
+    return derive_watch(type(settings).model_validate(data))

@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 
-from service.config import OpenSkySettings
+from service.config import BBox, OpenSkySettings
 from service.feeds.base import FeedError
 from service.feeds.opensky import OpenSkyClient
 from tests.feeds.conftest import CLOCK, Recorded
@@ -17,6 +17,8 @@ ROW = ["4b1814", "SWR12A  ", "Switzerland", 1763747000, 1763747000, -66.5, 10.6,
 
 
 def settings(**kw) -> OpenSkySettings:
+    # the box is derived from watch.airspaces in a full config; here the Caribbean one
+    kw.setdefault("bbox", BBox(lamin=-10.0, lomin=-85.0, lamax=27.0, lomax=-50.0))
     return OpenSkySettings(
         base_url="http://feed.test/api", token_url="http://feed.test/token", **kw
     )

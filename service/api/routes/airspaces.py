@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic import BaseModel
 from sqlalchemy import select
 
 from service.api.auth import require_read
@@ -28,6 +29,41 @@ router = APIRouter(
 Code = Annotated[
     str, Path(pattern="^[A-Za-z]{4}$", description="FIR ICAO code, e.g. SVZM", examples=["SVZM"])
 ]
+STATUSES = ("CLOSED", "RESTRICTED", "ADVISORY", "NORMAL", "UNKNOWN")
+SUMMARY_TOP = 20
+
+
+class DisruptedAirspace(BaseModel):
+    airspace: str
+    name: str
+    status: str
+    since: str | None
+    foreign_count: int | None
+    baseline_foreign: float | None
+    # observed foreign aircraft / expected (None without a baseline)
+    traffic_ratio: float | None
+
+
+class WorldSummary(BaseModel):
+    """How many watched airspaces are in each status, and the most disrupted first."""
+
+    watched: int
+    world: bool
+    counts: dict[str, int]
+    updated_at: str | None
+    most_disrupted: list[DisruptedAirspace]
+
+
+def _statuses(text: str | None) -> set[str] | None:
+    if text is None:
+        return None
+    wanted = {s.strip().upper() for s in text.split(",") if s.strip()}
+    unknown = sorted(wanted - set(STATUSES))
+    if unknown or not wanted:
+        raise ProblemError(
+            422, f"status must be a comma-separated list of {', '.join(STATUSES)}; got {text!r}"
+        )
+    return wanted
 
 
 def _state(request: Request, code: str, row: AirspaceStatusRow | None) -> dict[str, Any]:
@@ -60,17 +96,77 @@ def _state(request: Request, code: str, row: AirspaceStatusRow | None) -> dict[s
 def _known(request: Request, code: str) -> str:
     code = code.upper()
     if code not in request.app.state.airspaces:
-        raise ProblemError(404, f"unknown airspace {code}: not in seeds/firs.geojson")
+        raise ProblemError(404, f"unknown airspace {code}: not in the FIR data")
     return code
 
 
-@router.get("", response_model=list[AirspaceState])
-def list_airspaces(request: Request, session: SessionDep) -> Response:
-    """The watched airspaces and their current status, with the evidence behind it."""
+@router.get("", response_model=list[AirspaceState], responses=responses(422))
+def list_airspaces(
+    request: Request,
+    session: SessionDep,
+    status: Annotated[
+        str | None,
+        Query(
+            description="only airspaces in these statuses (comma-separated)",
+            examples=["RESTRICTED,CLOSED"],
+        ),
+    ] = None,
+) -> Response:
+    """The watched airspaces and their current status, with the evidence behind it (with
+    ``watch.airspaces: all``, every FIR of the world; ``?status=RESTRICTED,CLOSED`` keeps the
+    disrupted ones)."""
+    wanted = _statuses(status)
 
     def build() -> list[dict]:
         rows = {r.airspace: r for r in session.scalars(select(AirspaceStatusRow))}
-        return [_state(request, c, rows.get(c)) for c in request.app.state.settings.watch.airspaces]
+        states = [
+            _state(request, c, rows.get(c)) for c in request.app.state.settings.watch.airspaces
+        ]
+        return [s for s in states if wanted is None or s["status"] in wanted]
+
+    return request.app.state.cache.respond(request, build)
+
+
+@router.get("/summary", response_model=WorldSummary)
+def summary(request: Request, session: SessionDep) -> Response:
+    """A compact summary of every watched airspace: counts per status, and the most disrupted
+    (CLOSED before RESTRICTED before ADVISORY, then by the lowest traffic ratio)."""
+    settings = request.app.state.settings
+
+    def build() -> dict:
+        watched = settings.watch.airspaces
+        rows = {r.airspace: r for r in session.scalars(select(AirspaceStatusRow))}
+        counts = dict.fromkeys(STATUSES, 0)
+        disrupted = []
+        for code in watched:
+            row = rows.get(code)
+            status = row.status if row is not None else "NORMAL"
+            counts[status] = counts.get(status, 0) + 1
+            if row is None or status == "NORMAL":
+                continue
+            baseline = row.baseline_foreign
+            ratio = (
+                round(row.foreign_count / baseline, 3)
+                if baseline and row.foreign_count is not None
+                else None
+            )
+            disrupted.append({
+                "airspace": code, "name": request.app.state.airspaces.get(code).name,
+                "status": status, "since": rfc3339(row.since),
+                "foreign_count": row.foreign_count, "baseline_foreign": baseline,
+                "traffic_ratio": ratio,
+            })  # fmt: skip
+        disrupted.sort(
+            key=lambda d: (STATUSES.index(d["status"]), d["traffic_ratio"] or 0.0, d["airspace"])
+        )
+        updated = [r.updated_at for c, r in rows.items() if r.updated_at is not None]
+        return {
+            "watched": len(watched),
+            "world": bool(settings.watch.world),
+            "counts": counts,
+            "updated_at": rfc3339(max(updated)) if updated else None,
+            "most_disrupted": disrupted[:SUMMARY_TOP],
+        }
 
     return request.app.state.cache.respond(request, build)
 

@@ -121,10 +121,14 @@ def map_features(request: Request, session: SessionDep) -> GeoJSONResponse:
     state = request.app.state
     watched = set(state.settings.watch.airspaces)
     domestic = DomesticAddresses(state.settings.watch.domestic_addresses)
+    west, south, east, north = view_bbox(state)
+    # the world has 435 FIRs: only those the view shows
     features: list[dict[str, Any]] = [
         {"type": "Feature", "geometry": fir_geojson(state, a.icao),
          "properties": {"kind": "fir", "icao": a.icao, "name": a.name, "watched": a.icao in watched}}
         for a in state.airspaces
+        if a.geometry.bounds[0] <= east and a.geometry.bounds[2] >= west
+        and a.geometry.bounds[1] <= north and a.geometry.bounds[3] >= south
     ]  # fmt: skip
     for code in state.settings.watch.airports:
         if code in state.airports:

@@ -147,8 +147,44 @@ async function drawFeeds() {
   }).join("") : `<li>no poll has finished yet</li>`;
 }
 
+// ---- world view (watch.airspaces: all) ------------------------------------------------------
+const RANK = {CLOSED: 0, RESTRICTED: 1, ADVISORY: 2, NORMAL: 3, UNKNOWN: 4};
+let worldRows = [], worldSort = {key: "status", dir: 1}, isWorld = false;
+function renderWorld() {
+  const {key, dir} = worldSort;
+  const value = r => key === "status" ? RANK[r.status] : (r[key] ?? Infinity);
+  const rows = worldRows.slice().sort((a, b) => (value(a) > value(b) ? 1 : value(a) < value(b) ? -1 : 0) * dir);
+  $("world-rows").innerHTML = rows.map(r => `<tr data-icao="${esc(r.airspace)}"><th scope="row">${esc(r.airspace)} <small>${esc(r.name)}</small></th>
+    <td class="${esc(r.status)}">${esc(r.status)}</td><td>${esc(r.since ? when(r.since) : "–")}</td>
+    <td>${r.traffic_ratio == null ? "–" : Math.round(r.traffic_ratio * 100) + " %"}</td></tr>`).join("");
+}
+async function drawWorld() {
+  // every FIR watched: colour each by status, list the most disrupted
+  const summary = await getJSON("/api/v1/airspaces/summary");
+  isWorld = summary.world;
+  $("world").hidden = !isWorld;
+  $("map").classList.toggle("world", isWorld);
+  if (!isWorld) return;
+  const c = summary.counts;
+  $("world-counts").textContent =
+    `${summary.watched} FIRs watched: ${c.CLOSED} closed, ${c.RESTRICTED} restricted, ${c.ADVISORY} advisory, ${c.NORMAL} normal`;
+  worldRows = summary.most_disrupted;
+  renderWorld();
+  const status = new Map(worldRows.map(r => [r.airspace, r.status]));
+  for (const poly of document.querySelectorAll("#firs polygon")) {
+    const st = status.get(poly.dataset.icao);
+    poly.classList.remove("st-ADVISORY", "st-RESTRICTED", "st-CLOSED");
+    if (st) poly.classList.add("st-" + st);
+  }
+}
+document.querySelector("#world-table thead").addEventListener("click", ev => {
+  const key = ev.target.dataset && ev.target.dataset.key; if (!key) return;
+  worldSort = {key, dir: worldSort.key === key ? -worldSort.dir : 1}; renderWorld();
+});
+
 async function drawStatus() {
-  const list = await getJSON("/api/v1/airspaces");
+  // with every FIR watched, only the disrupted ones get a card and a chart
+  const list = await getJSON(isWorld ? "/api/v1/airspaces?status=ADVISORY,RESTRICTED,CLOSED" : "/api/v1/airspaces");
   $("airspaces").innerHTML = list.map(s => {
     const ev = s.evidence || {};
     const head = `<strong>${esc(s.airspace)}</strong> ${esc(s.name)}:`;
@@ -245,7 +281,7 @@ async function drawMap() {
     if (p.kind === "fir" && !firsDrawn) {
       const polys = g.type === "Polygon" ? [g.coordinates] : g.coordinates;
       for (const poly of polys) {
-        const e = el("polygon", {points: ring(poly[0]), class: "fir" + (p.watched ? " watched" : "")}, firs);
+        const e = el("polygon", {points: ring(poly[0]), class: "fir" + (p.watched ? " watched" : ""), "data-icao": p.icao}, firs);
         el("title", {}, e).textContent = `${p.icao} ${p.name}`;
       }
     } else if (p.kind === "track") {
@@ -275,7 +311,7 @@ async function drawMap() {
 
 // ---- start ---------------------------------------------------------------------------------
 async function tick() {
-  for (const step of [drawFeeds, drawMap, async () => drawCharts(await drawStatus()), drawRoutes]) {
+  for (const step of [drawFeeds, drawMap, drawWorld, async () => drawCharts(await drawStatus()), drawRoutes]) {
     try { await step(); } catch (e) { console.error(e); }
   }
 }
