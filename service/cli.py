@@ -11,7 +11,7 @@ import contextlib
 import json
 import signal
 import sys
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -38,6 +38,19 @@ ConfigOpt = Annotated[
 def fail(message: str, code: int = 2) -> None:
     typer.echo(f"firwatch: {message}", err=True)
     raise typer.Exit(code)
+
+
+def utc_option(option: str, text: str | None) -> datetime | None:
+    """An RFC 3339 option value with its zone, or one line and exit 2 (every time option)."""
+    if text is None:
+        return None
+    try:
+        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        fail(f"{option} {text!r} is not an RFC 3339 timestamp")
+    if at.tzinfo is None:
+        fail(f"{option} needs a time zone, e.g. 2025-11-21T14:00:00Z")
+    return at.astimezone(UTC)
 
 
 def settings_or_exit(config: Path | None, **overrides) -> Settings:
@@ -391,10 +404,25 @@ def db_upgrade(config: ConfigOpt = None) -> None:
 
     settings = settings_or_exit(config)
     try:
+        before = _revision(settings.resolved_database_url)
         upgrade(settings.resolved_database_url)
+        after = _revision(settings.resolved_database_url)
     except Exception as exc:
         fail(f"migration failed on {settings.database_url}: {str(exc).splitlines()[0]}", 1)
-    typer.echo(f"database {settings.database_url} is at the latest revision")
+    if before == after:
+        typer.echo(f"database already at the latest revision ({after}); nothing to do")
+    else:
+        typer.echo(f"database upgraded from revision {before or 'none (empty)'} to {after}")
+
+
+def _revision(url: str) -> str | None:
+    from service.store.db import make_engine, migration_state
+
+    engine = make_engine(url)
+    try:
+        return migration_state(engine)[0]
+    finally:
+        engine.dispose()
 
 
 @app.command()
@@ -408,14 +436,7 @@ def emulator(
     """Serve the feed emulator (OpenSky, ADSBx v2, adsb.lol routes, FAA NOTAM) on loopback."""
     from service.sim.emulator import run_emulator
 
-    start_at = None
-    if start is not None:
-        try:
-            start_at = datetime.fromisoformat(start.replace("Z", "+00:00"))
-        except ValueError:
-            fail(f"--start {start!r} is not an RFC 3339 timestamp")
-        if start_at.tzinfo is None:
-            fail("--start needs a time zone, e.g. 2025-11-21T14:00:00Z")
+    start_at = utc_option("--start", start)
     try:
         run_emulator(scenario, host=host, port=port, speed=speed, start=start_at)
     except ValueError as exc:
@@ -455,24 +476,22 @@ def alerts(
     """Print stored alerts."""
     from sqlalchemy import select
 
+    from service.domain import AlertType
     from service.store.alerts import alert_to_dict
     from service.store.db import make_engine, make_sessionmaker
     from service.store.models import AlertRow
 
     if fmt not in {"json", "table"}:
         fail("--format must be json or table")
+    if type_ is not None and type_ not in set(AlertType):
+        fail(f"--type {type_!r} is not an alert type; one of: {', '.join(AlertType)}")
     settings = settings_or_exit(config)
     _check_database(settings)
     stmt = select(AlertRow).order_by(AlertRow.id)
     if type_:
         stmt = stmt.where(AlertRow.type == type_)
-    if since:
-        try:
-            since_at = datetime.fromisoformat(since.replace("Z", "+00:00"))
-        except ValueError:
-            fail(f"--since {since!r} is not an RFC 3339 timestamp")
-        if since_at.tzinfo is None:
-            fail("--since needs a time zone, e.g. 2025-11-21T00:00:00Z")
+    since_at = utc_option("--since", since)
+    if since_at is not None:
         stmt = stmt.where(AlertRow.opened_at >= since_at)
     engine = make_engine(settings.resolved_database_url)
     with make_sessionmaker(engine)() as session:
@@ -481,11 +500,33 @@ def alerts(
     if fmt == "json":
         typer.echo(json.dumps(rows, indent=2, default=str))
         return
+    typer.echo(alerts_table(rows))
+
+
+def alerts_table(rows: list[dict]) -> str:
+    """A table a person can scan: a header, when each alert happened (data time, UTC) and when
+    it last changed, newest last as stored.
+
+    >>> print(alerts_table([]))
+    no alerts
+    """
+    if not rows:
+        return "no alerts"
+    header = ("ID", "OPENED (UTC)", "UPDATED (UTC)", "STATUS", "SEVERITY", "TYPE", "TITLE")
+
+    def when(value: str | None) -> str:
+        return value.replace("T", " ")[:16] if value else "-"
+
+    lines = []
     for r in rows:
         extra = f" +{r['extra_distance_km']:.0f} km" if r.get("extra_distance_km") else ""
-        typer.echo(
-            f"{r['id']:>5} {r['status']:<8} {r['severity']:<8} {r['type']:<32} {r['title']}{extra}"
-        )
+        lines.append((str(r["id"]), when(r["opened_at"]), when(r["resolved_at"] or r["updated_at"]),
+                      r["status"], r["severity"], r["type"], r["title"] + extra))  # fmt: skip
+    widths = [max(len(row[i]) for row in (header, *lines)) for i in range(len(header) - 1)]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1]
+        for row in (header, *lines)
+    )
 
 
 def main() -> None:

@@ -336,6 +336,7 @@ def load_settings(path: str | os.PathLike[str] | None = None, **overrides: Any) 
     elif explicit:
         raise ConfigError(f"{config_path}: config file not found")
     data = deep_merge(data, overrides)
+    check_environment(os.environ)
     try:
         settings = Settings(**data)
     except ValidationError as exc:
@@ -349,3 +350,50 @@ def load_settings(path: str | os.PathLike[str] | None = None, **overrides: Any) 
             f"or set FIRWATCH_CONFIG or FIRWATCH_SEEDS_DIR)"
         )
     return settings
+
+
+# FIRWATCH_* variables that are not settings: read by the CLI, the emulator and the tests.
+OTHER_VARIABLES = ("FIRWATCH_CONFIG", "FIRWATCH_TEST_", "FIRWATCH_EMULATOR_")
+
+
+def setting_paths(model: type[BaseModel] | None = None, prefix: str = "FIRWATCH_") -> list[str]:
+    """Every environment name a setting answers to: each field, and the fields below a nested
+    model (``X | None`` included), so both ``FIRWATCH_API`` (JSON) and ``FIRWATCH_API__PORT`` count."""
+    import typing
+
+    names = []
+    for field, info in (model or Settings).model_fields.items():
+        name = f"{prefix}{field.upper()}"
+        names.append(name)
+        for kind in (info.annotation, *typing.get_args(info.annotation)):
+            if isinstance(kind, type) and issubclass(kind, BaseModel):
+                names.extend(setting_paths(kind, name + "__"))
+            elif kind is dict or typing.get_origin(kind) is dict:
+                names.append(name + "__*")  # a mapping takes any key below it
+    return names
+
+
+def check_environment(environ: Any) -> None:
+    """A misspelled ``FIRWATCH_*`` variable is refused like an unknown YAML key, with the
+    nearest real name, instead of being silently ignored (pydantic-settings drops it).
+
+    >>> check_environment({"FIRWATCH_API__PORT": "1"})
+    >>> check_environment({"FIRWATCH_API__PROT": "1"})
+    Traceback (most recent call last):
+    ...
+    service.config.ConfigError: FIRWATCH_API__PROT: no such setting (did you mean FIRWATCH_API__PORT?)
+    """
+    import difflib
+
+    paths = setting_paths()
+    known = [k for k in paths if not k.endswith("*")]
+    mappings = tuple(k[:-1] for k in paths if k.endswith("*"))
+    for name in sorted(environ):
+        upper = name.upper()
+        if not upper.startswith("FIRWATCH_") or upper.startswith(OTHER_VARIABLES):
+            continue
+        if upper in known or upper.startswith(mappings):
+            continue
+        near = difflib.get_close_matches(upper, known, n=1, cutoff=0.6)
+        hint = f" (did you mean {near[0]}?)" if near else ""
+        raise ConfigError(f"{name}: no such setting{hint}")

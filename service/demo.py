@@ -21,7 +21,8 @@ from typing import Any
 
 import httpx
 
-from service.config import Settings, load_settings
+from service.config import Settings, deep_merge, load_settings
+from service.sim.feed_urls import emulator_feeds
 
 SCENARIO = "venezuela-2025-11"
 DEMO_START = "2025-11-21T14:00:00Z"
@@ -40,24 +41,15 @@ def demo_settings(
         "auto_migrate": True,
         "log_level": os.environ.get("FIRWATCH_LOG_LEVEL", "WARNING"),
         "api": {"host": "127.0.0.1", "port": port},
-        "feeds": {
-            "opensky": {
-                "base_url": f"{emu}/api",
-                "token_url": f"{emu}/auth/realms/opensky-network/protocol/openid-connect/token",
-                "interval_s": poll_s,
-                "credit_budget": False,  # scenario time runs 480x: the day's credits are the emulator's
-                "client_id": DEMO_CREDENTIAL,
-                "client_secret": DEMO_CREDENTIAL,
+        "feeds": deep_merge(
+            emulator_feeds(emu, DEMO_CREDENTIAL),
+            {
+                # scenario time runs 480x: the day's credits are the emulator's
+                "opensky": {"interval_s": poll_s, "credit_budget": False},
+                "adsbx": {"interval_s": poll_s},
+                "faa_notam": {"interval_s": 2 * poll_s},
             },
-            "adsbx": {"base_url": emu, "interval_s": poll_s},
-            "faa_notam": {
-                "base_url": f"{emu}/notamapi/v1",
-                "interval_s": 2 * poll_s,
-                "client_id": DEMO_CREDENTIAL,
-                "client_secret": DEMO_CREDENTIAL,
-            },
-            "routes": {"base_url": emu},
-        },
+        ),
         "webhooks": {"interval_s": 0.5, "allow_private_targets": True},
     }
     config = base / "config.yaml"

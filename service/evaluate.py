@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from pydantic import SecretStr
 from sqlalchemy import select
 
-from service.config import Settings
+from service.config import Settings, deep_merge
 from service.geo.airspaces import load_registries
+from service.sim.feed_urls import emulator_feeds
 from service.store.db import make_engine, make_sessionmaker, upgrade
 from service.store.models import AlertRow
 
@@ -357,12 +357,9 @@ async def play_scenario(
     app = create_emulator_app(scenario, clock, faa_client_id=cred, faa_client_secret=cred,
                               opensky_client_id=cred, opensky_client_secret=cred)  # fmt: skip
     emu = "http://emulator"
-    feeds = settings.feeds.model_copy(deep=True)
-    feeds.opensky.base_url, feeds.adsbx.base_url, feeds.routes.base_url = f"{emu}/api", emu, emu
-    feeds.opensky.token_url = f"{emu}/auth/realms/opensky-network/protocol/openid-connect/token"
-    feeds.faa_notam.base_url = f"{emu}/notamapi/v1"
-    for feed in (feeds.opensky, feeds.faa_notam):
-        feed.client_id = feed.client_secret = SecretStr(cred)
+    feeds = type(settings.feeds).model_validate(
+        deep_merge(settings.feeds.model_dump(), emulator_feeds(emu, cred))
+    )
     run_settings = settings.model_copy(update={"feeds": feeds, "database_url": url})
     seeds = settings.path(settings.seeds_dir)
     engine = make_engine(url)

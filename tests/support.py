@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -170,24 +171,35 @@ def serve_env(
     """Environment for a `firwatch serve` process polling the loopback emulator fast."""
     import os
 
+    from service.sim.feed_urls import as_environment, emulator_feeds
     from tests.conftest import ROOT
 
-    token = f"{emulator_url}/auth/realms/opensky-network/protocol/openid-connect/token"
     return {
         **os.environ,
         "FIRWATCH_DATABASE_URL": database_url,
         "FIRWATCH_SEEDS_DIR": str(ROOT / "seeds"),
         "FIRWATCH_LOG_LEVEL": "ERROR",
         "FIRWATCH_LEADER_CHECK_S": "0.5",
-        "FIRWATCH_FEEDS__OPENSKY__BASE_URL": f"{emulator_url}/api",
-        "FIRWATCH_FEEDS__OPENSKY__TOKEN_URL": token,
-        "FIRWATCH_FEEDS__OPENSKY__CLIENT_ID": credential,
-        "FIRWATCH_FEEDS__OPENSKY__CLIENT_SECRET": credential,
+        **as_environment({"feeds": emulator_feeds(emulator_url, credential)}),
         "FIRWATCH_FEEDS__OPENSKY__CREDIT_BUDGET": "false",
-        "FIRWATCH_FEEDS__ADSBX__BASE_URL": emulator_url,
-        "FIRWATCH_FEEDS__FAA_NOTAM__BASE_URL": f"{emulator_url}/notamapi/v1",
-        "FIRWATCH_FEEDS__FAA_NOTAM__CLIENT_ID": credential,
-        "FIRWATCH_FEEDS__FAA_NOTAM__CLIENT_SECRET": credential,
-        "FIRWATCH_FEEDS__ROUTES__BASE_URL": emulator_url,
         **extra,
     }
+
+
+CRED = "firwatch-test"
+
+
+def scenario_settings(tmp_path: Path, emu: str, database_url: str | None = None):
+    """Settings for an in-process run against the emulator at ``emu`` (the project's config)."""
+    from service.config import load_settings
+    from service.sim.feed_urls import emulator_feeds
+    from tests.conftest import ROOT
+
+    return load_settings(
+        ROOT / "config.yaml",
+        database_url=database_url or f"sqlite:///{tmp_path / 'firwatch.db'}",
+        seeds_dir=str(ROOT / "seeds"),
+        feeds=emulator_feeds(emu, CRED),
+        webhooks={"allow_private_targets": True},
+        watch={"routes_file": str(ROOT / "seeds" / "watched_routes.yaml")},
+    )

@@ -43,9 +43,17 @@ def test_unmigrated_database_is_refused(env):
     one_line_error(runner.invoke(app, ["alerts"]), "firwatch db upgrade")
 
 
+def test_misspelled_environment_variable_names_the_real_one(env, monkeypatch):
+    monkeypatch.setenv("FIRWATCH_API__PROT", "8001")
+    one_line_error(runner.invoke(app, ["alerts"]), "FIRWATCH_API__PROT", "FIRWATCH_API__PORT")
+
+
 def test_upgrade_then_alerts_json(env):
     result = runner.invoke(app, ["db", "upgrade"])
     assert result.exit_code == 0, result.output
+    assert "upgraded from revision none" in result.output
+    again = runner.invoke(app, ["db", "upgrade"])
+    assert again.exit_code == 0 and "already at the latest revision" in again.output
     from service.store.db import make_engine, make_sessionmaker
 
     engine = make_engine(f"sqlite:///{env / 'cli.db'}")
@@ -67,7 +75,11 @@ def test_upgrade_then_alerts_json(env):
     alerts = json.loads(result.output)
     assert alerts[0]["type"] == "flight.diverted" and alerts[0]["actual_destination"] == "TNCA"
     table = runner.invoke(app, ["alerts", "--type", "flight.rerouted"])
-    assert table.exit_code == 0 and table.output.strip() == ""
+    assert table.exit_code == 0 and table.output.strip() == "no alerts"
+    table = runner.invoke(app, ["alerts"]).output.splitlines()
+    assert table[0].split()[:4] == ["ID", "OPENED", "(UTC)", "UPDATED"]
+    assert "2025-11-21 20:00" in table[1] and "KLM1 diverted" in table[1]
+    one_line_error(runner.invoke(app, ["alerts", "--type", "flight.bogus"]), "flight.rerouted")
     one_line_error(runner.invoke(app, ["alerts", "--since", "yesterday"]), "--since")
     one_line_error(runner.invoke(app, ["alerts", "--format", "xml"]), "--format")
 

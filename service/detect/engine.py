@@ -28,6 +28,7 @@ from service.detect.routes import DISRUPTING, RouteDisruptionTracker, RouteFligh
 from service.detect.status import NOTAM_STATUS, NotamSignal, StatusTracker
 from service.detect.tracks import ActiveFlight, TrackAssembler
 from service.domain import (
+    KM_PER_NM,
     AirspaceStatus,
     AlertEvent,
     AlertType,
@@ -41,7 +42,7 @@ from service.domain import (
 )
 from service.geo.airspaces import AirportRegistry, AirspaceRegistry
 from service.geo.classify import AirspaceClassifier
-from service.geo.geodesy import path_length_km
+from service.geo.geodesy import geodesic_circle, path_length_km
 
 COVERAGE_MIN_FRACTION = 0.95
 NOTAM_COVER_MIN_FRACTION = 0.5
@@ -68,13 +69,8 @@ class IngestResult:
 
 
 def circle_coverage(points: Iterable[tuple[float, float, float]]) -> BaseGeometry:
-    """Union of (lat, lon, radius NM) circles as a lon/lat polygon (approximate, for coverage)."""
-    circles = []
-    for lat, lon, radius_nm in points:
-        deg_lat = radius_nm / 60.0
-        deg_lon = deg_lat / max(np.cos(np.radians(lat)), 0.05)
-        circle = shapely.affinity.scale(shapely.Point(lon, lat).buffer(1.0, 64), deg_lon, deg_lat)
-        circles.append(circle)
+    """Union of (lat, lon, radius NM) circles as a lon/lat polygon (geodesic, for coverage)."""
+    circles = [geodesic_circle(lon, lat, radius_nm * KM_PER_NM) for lat, lon, radius_nm in points]
     return shapely.union_all(circles) if circles else shapely.Polygon()
 
 

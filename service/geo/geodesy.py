@@ -94,3 +94,27 @@ def bearing_deg(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     """
     azimuth, _, _ = _GEOD.inv(lon1, lat1, lon2, lat2)
     return float(azimuth) % 360.0
+
+
+def geodesic_circle(lon: float, lat: float, radius_km: float, vertices: int = 64):
+    """The points within ``radius_km`` of (lon, lat) on the ellipsoid, as a lon/lat polygon.
+
+    Coverage circles (an ADS-B point query's radius) must hold the same ground distance at any
+    latitude; scaling a degree circle by cos(latitude) drifts away from that toward the poles.
+
+    >>> c = geodesic_circle(-66.9, 10.6, 250.0)
+    >>> lon, lat = c.exterior.coords[0]
+    >>> round(distance_km(-66.9, 10.6, lon, lat), 3)
+    250.0
+    """
+    from shapely import Polygon
+
+    azimuths = np.linspace(0.0, 360.0, vertices, endpoint=False)
+    lons, lats, _ = _GEOD.fwd(
+        np.full(vertices, lon),
+        np.full(vertices, lat),
+        azimuths,
+        np.full(vertices, radius_km * 1000.0),
+    )
+    ring = list(zip(np.asarray(lons), np.asarray(lats), strict=True))
+    return Polygon(ring[::-1])  # azimuths turn clockwise: reversed, the ring is counter-clockwise

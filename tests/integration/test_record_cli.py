@@ -16,35 +16,33 @@ import pytest
 from typer.testing import CliRunner
 
 from service.cli import app
+from service.config import deep_merge
 from service.sim.clock import ScenarioClock
 from service.sim.emulator import create_emulator_app
+from service.sim.feed_urls import as_environment, emulator_feeds
 from service.sim.scenario import load_scenario
 from tests.conftest import ROOT
-from tests.integration.test_venezuela_scenario import CRED
-from tests.support import ThreadedServer
+from tests.support import CRED, ThreadedServer
 
 SPEED = 600.0  # 0.5 s of polling = 5 scenario minutes
 
 
 def feed_env(emu: str, db: str) -> dict[str, str]:
-    interval = str(300 / SPEED)
-    return {
-        "FIRWATCH_DATABASE_URL": db,
-        "FIRWATCH_SEEDS_DIR": str(ROOT / "seeds"),
-        "FIRWATCH_FEEDS__OPENSKY__BASE_URL": f"{emu}/api",
-        "FIRWATCH_FEEDS__OPENSKY__TOKEN_URL": f"{emu}/auth/realms/opensky-network/protocol/openid-connect/token",
-        "FIRWATCH_FEEDS__OPENSKY__INTERVAL_S": interval,
-        "FIRWATCH_FEEDS__OPENSKY__CREDIT_BUDGET": "false",
-        "FIRWATCH_FEEDS__OPENSKY__CLIENT_ID": CRED,
-        "FIRWATCH_FEEDS__OPENSKY__CLIENT_SECRET": CRED,
-        "FIRWATCH_FEEDS__ADSBX__BASE_URL": emu,
-        "FIRWATCH_FEEDS__ADSBX__INTERVAL_S": interval,
-        "FIRWATCH_FEEDS__FAA_NOTAM__BASE_URL": f"{emu}/notamapi/v1",
-        "FIRWATCH_FEEDS__FAA_NOTAM__INTERVAL_S": interval,
-        "FIRWATCH_FEEDS__FAA_NOTAM__CLIENT_ID": CRED,
-        "FIRWATCH_FEEDS__FAA_NOTAM__CLIENT_SECRET": CRED,
-        "FIRWATCH_FEEDS__ROUTES__BASE_URL": emu,
+    """The README's exports: every feed at the emulator, a poll every 5 scenario minutes."""
+    interval = 300 / SPEED
+    overrides = {
+        "database_url": db,
+        "seeds_dir": str(ROOT / "seeds"),
+        "feeds": deep_merge(
+            emulator_feeds(emu, CRED),
+            {
+                "opensky": {"interval_s": interval, "credit_budget": False},
+                "adsbx": {"interval_s": interval},
+                "faa_notam": {"interval_s": interval},
+            },
+        ),
     }
+    return as_environment(overrides)
 
 
 def test_record_replay_eval_commands(tmp_path, monkeypatch):

@@ -16,8 +16,7 @@ from service.sim.emulator import create_emulator_app
 from service.sim.scenario import load_scenario
 from service.store.db import make_engine, make_sessionmaker, upgrade
 from service.store.models import AlertRow
-from tests.integration.test_venezuela_scenario import CRED, scenario_settings
-from tests.support import ThreadedServer
+from tests.support import CRED, ThreadedServer, scenario_settings
 
 
 def alert_keys(url: str) -> dict[str, str]:

@@ -17,43 +17,16 @@ from standardwebhooks import Webhook
 
 from service.api.app import create_app
 from service.api.auth import create_key
-from service.config import load_settings
 from service.geo.airspaces import AirportRegistry, AirspaceRegistry
 from service.jobs import Poller, make_webhook_client
 from service.sim.clock import ScenarioClock
 from service.sim.emulator import create_emulator_app
 from service.sim.scenario import load_scenario
 from service.store.db import make_engine, make_sessionmaker, upgrade
-from tests.support import ThreadedServer
+from tests.support import CRED, ThreadedServer, scenario_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 STEP = timedelta(minutes=5)
-CRED = "firwatch-test"
-
-
-def scenario_settings(tmp_path: Path, emu: str, database_url: str | None = None):
-    return load_settings(
-        ROOT / "config.yaml",
-        database_url=database_url or f"sqlite:///{tmp_path / 'firwatch.db'}",
-        seeds_dir=str(ROOT / "seeds"),
-        feeds={
-            "opensky": {
-                "base_url": f"{emu}/api",
-                "token_url": f"{emu}/auth/realms/opensky-network/protocol/openid-connect/token",
-                "client_id": CRED,
-                "client_secret": CRED,
-            },
-            "adsbx": {"base_url": emu},
-            "faa_notam": {
-                "base_url": f"{emu}/notamapi/v1",
-                "client_id": CRED,
-                "client_secret": CRED,
-            },
-            "routes": {"base_url": emu},
-        },
-        webhooks={"allow_private_targets": True},
-        watch={"routes_file": str(ROOT / "seeds" / "watched_routes.yaml")},
-    )
 
 
 @pytest.fixture(scope="module")

@@ -23,8 +23,7 @@ from service.sim.emulator import create_emulator_app
 from service.sim.scenario import load_scenario
 from service.store.db import upgrade
 from tests.conftest import ROOT
-from tests.integration.test_venezuela_scenario import CRED, scenario_settings
-from tests.support import ThreadedServer, wait_for
+from tests.support import CRED, ThreadedServer, scenario_settings, wait_for
 
 CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 OUTPUT = ROOT / "test-output"
