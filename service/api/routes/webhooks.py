@@ -120,13 +120,14 @@ def get_webhook(webhook_id: str, session: SessionDep) -> dict:
 @router.patch("/{webhook_id}", response_model=Webhook, responses=responses(404, 422))
 def update_webhook(webhook_id: str, body: WebhookUpdate, session: SessionDep) -> dict:
     row = _hook(session, webhook_id)
+    was_enabled = row.enabled
     changes = body.model_dump(mode="json", exclude_unset=True)
     for key, value in changes.items():
         if key == "filters" and value is not None:
             value = {k: v for k, v in value.items() if v is not None}
         setattr(row, key, value)
     now = datetime.now(UTC)
-    if changes.get("enabled"):
+    if changes.get("enabled") and not was_enabled:
         queue.resume(session, row, now)  # its waiting messages go out, oldest first
     row.updated_at = now
     session.commit()
