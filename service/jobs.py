@@ -6,9 +6,9 @@ fetch is recorded in feed health and never propagates: the scheduler must
 survive any feed.  Nor does a database outage: each poll's write goes through
 :class:`~service.pending_writes.PendingWrites` (held and written in order when
 the database is back), and every job logs an outage once when it starts and
-once when it ends (:mod:`service.outage`).  The APScheduler 3.x ``AsyncIOScheduler`` runs one job per
-feed at its own interval with ``max_instances=1`` and coalescing, so a slow
-feed never piles up runs.
+once when it ends (:mod:`service.outage`).  The APScheduler 3.x
+``AsyncIOScheduler`` runs one job per feed at its own interval with
+``max_instances=1`` and coalescing, so a slow feed never piles up runs.
 """
 
 from __future__ import annotations

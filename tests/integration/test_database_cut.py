@@ -34,6 +34,7 @@ from tests.integration.scenario_runs import run_steps, scenario_times, stored_fa
 from tests.integration.test_venezuela_scenario import CRED, scenario_settings
 from tests.support import Receiver, TcpProxy, ThreadedServer
 
+pytestmark = pytest.mark.slow  # two scenario runs
 CUT_S = float(os.environ.get("FIRWATCH_OUTAGE_TEST_S", "20"))
 START = datetime(2025, 11, 21, 17, 30, tzinfo=UTC)
 END = datetime(2025, 11, 21, 23, 30, tzinfo=UTC)

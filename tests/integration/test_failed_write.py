@@ -23,6 +23,7 @@ from tests.integration.scenario_runs import run_steps, scenario_times, stored_fa
 from tests.integration.test_venezuela_scenario import CRED, scenario_settings
 from tests.support import ThreadedServer
 
+pytestmark = pytest.mark.slow  # two scenario runs
 START = datetime(2025, 11, 21, 17, 0, tzinfo=UTC)
 END = datetime(2025, 11, 21, 21, 0, tzinfo=UTC)
 STEP = timedelta(minutes=3)
