@@ -57,6 +57,7 @@ CRED = "chaos"
 START = datetime(2025, 11, 21, 17, 30, tzinfo=UTC)
 END = datetime(2025, 11, 22, 0, 30, tzinfo=UTC)
 FLIGHT_ID = re.compile(r"([0-9a-f]{6})-\d{8}T\d{6}Z")
+WHEN = re.compile(r":\d{8}T\d{4,6}Z")
 
 
 @dataclass
@@ -146,8 +147,18 @@ class Replicas:
 
 
 def normalised(dedup_key: str) -> str:
-    """A flight's id depends on when a poll first saw it; its ICAO address does not."""
-    return FLIGHT_ID.sub(r"\1", dedup_key)
+    """A flight's id depends on when a poll first saw it, a status change's key on the poll
+    that saw it: the ICAO address and the airspace, route or status do not."""
+    return WHEN.sub("", FLIGHT_ID.sub(r"\1", dedup_key))
+
+
+def truth_reroutes(scenario) -> set[str]:
+    """The scenario's rerouted flights that land before the run ends (ICAO addresses)."""
+    return {
+        f["icao24"]
+        for f in scenario.truth()["flights"]
+        if f["behaviour"] == "rerouted" and datetime.fromisoformat(f["arrives_at"]) <= END
+    }
 
 
 def run(args: argparse.Namespace, faults: bool, workdir: Path) -> dict:
@@ -306,6 +317,8 @@ def run(args: argparse.Namespace, faults: bool, workdir: Path) -> dict:
         posts_per_id=round(sum(accepted.values()) / max(1, len(accepted)), 2),
         bad_signatures=receiver.bad_signatures,
         alerts={normalised(a.dedup_key) for a in alerts if a.type != "webhook.disabled"},
+        reroutes={a.icao24 for a in alerts if a.type == "flight.rerouted"},
+        truth_reroutes=truth_reroutes(scenario),
     )
     return figures
 
@@ -331,7 +344,10 @@ def main() -> None:
             f"{figures['duplicate_ids']} duplicate ids, {figures['posts_per_id']} POSTs accepted "
             f"per id ({figures['posts']} POSTs in all), {figures['bad_signatures']} bad "
             f"signatures, drained {figures['drain_s']} s after the scenario, "
-            f"{figures['tracebacks']} tracebacks in the logs"
+            f"{figures['tracebacks']} tracebacks in the logs; flight.rerouted: "
+            f"{len(figures['reroutes'] & figures['truth_reroutes'])} of "
+            f"{len(figures['truth_reroutes'])} rerouted flights in the scenario's truth, "
+            f"{len(figures['reroutes'] - figures['truth_reroutes'])} others"
         )
     if reference is not None:
         missing = sorted(reference["alerts"] - chaos["alerts"])

@@ -89,6 +89,14 @@ def test_database_outage_and_reconnect(pg_url, tmp_path):
             wait_for(lambda: polls(port) > before + 10, 30, "the held polls written")
             assert get(port, "/health/ready").status_code == 200
             time.sleep(1)  # every job has had a round against the database since
+            metrics = get(port, "/metrics").text
+            for job in ("poll_opensky", "deliver_webhooks"):
+                assert f'firwatch_database_outages_total{{job="{job}"}} 1.0' in metrics
+                assert f'firwatch_database_unreachable{{job="{job}"}} 0.0' in metrics
+            seconds = re.search(
+                r'firwatch_database_outage_seconds_total\{job="poll_opensky"\} ([\d.]+)', metrics
+            )
+            assert seconds and float(seconds[1]) >= 5.0
         finally:
             proc.terminate()
             proc.wait(timeout=10)
