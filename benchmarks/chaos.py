@@ -228,7 +228,8 @@ def run(args: argparse.Namespace, faults: bool, workdir: Path) -> dict:
                 for port in victims:
                     replicas.start(port)
 
-            if faults:
+            chosen = set(args.faults.split(",")) if faults else set()
+            if "kills" in chosen:
                 at(10)
                 leader = replicas.leader()
                 note(f"SIGKILL leader :{leader}")
@@ -242,12 +243,14 @@ def run(args: argparse.Namespace, faults: bool, workdir: Path) -> dict:
                 other = next(p for p in ports if p != leader)
                 note(f"SIGKILL two replicas at once: leader :{leader} and :{other}")
                 kill_and_restart([leader, other])
+            if "cut" in chosen:
                 at(60)
                 note(f"database cut for {args.cut_s:g} s")
                 proxy.drop()
                 at(60 + args.cut_s)
                 proxy.restore()
                 note("database back")
+            if "receiver" in chosen:
                 at(90)
                 note(f"receiver down for {args.receiver_outage_s:g} s")
                 hook.__exit__(None, None, None)
@@ -261,8 +264,11 @@ def run(args: argparse.Namespace, faults: bool, workdir: Path) -> dict:
                                headers={"X-API-Key": key}, timeout=10)  # fmt: skip
                 note(f"receiver back; subscription was {'disabled' if not state['enabled'] else 'on'}"
                      f"; resumed with {r.json().get('messages')} waiting")  # fmt: skip
+            if "flaky" in chosen:
+                at(90 + args.receiver_outage_s)
                 receiver.flaky = True
                 note("receiver flaky: 15 % 500, 10 % 5 s stall, 7 % dropped")
+            if "kills" in chosen:
                 at(90 + args.receiver_outage_s + 20)
                 leader = replicas.leader()
                 note(f"SIGKILL leader :{leader}")
@@ -331,6 +337,10 @@ def main() -> None:
     parser.add_argument("--receiver-outage-s", type=float, default=60.0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-reference", action="store_true")
+    parser.add_argument(
+        "--faults", default="kills,cut,receiver,flaky",
+        help="comma-separated subset of kills, cut, receiver, flaky",
+    )  # fmt: skip
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="firwatch-chaos-") as tmp:
         reference = None if args.no_reference else run(args, False, Path(tmp))
