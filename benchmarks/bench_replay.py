@@ -1,87 +1,136 @@
-"""Replay: a recorded stretch of the SVZM region at a 10 s poll interval, replayed as fast as it goes.
+"""Replay end to end: a global recording (12,000 states a poll, no bbox) from file to alerts
+committed, per poll, next to ``json.loads`` of the same body measured in the same run.
 
-Records two scenario hours (17:00–19:00Z, across the warning) through the loopback emulator
-with OpenSky and ADSBx polled every 10 s and NOTAMs every 10 min, then replays the file
-into a fresh SQLite database and prints the speed as a multiple of real time.
+The recording is what another tool might write for a global watch: one OpenSky poll
+without parameters every 10 s, aircraft moving between polls, and the routeset answers
+for every callsign.  ``firwatch replay``'s own function replays it into a fresh SQLite
+database: reading the file, decoding, parsing, route look-ups, classification, tracks,
+detection, the commit of every poll.
+Usage: python benchmarks/bench_replay.py [--polls 360] [--states 12000]
+(360 polls = the issue's one-hour global recording; the default 60 keeps a run short.)
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import json
+import statistics
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
+import numpy as np
 
 from service.config import load_settings
-from service.domain import FeedName
-from service.geo.airspaces import AirportRegistry, AirspaceRegistry
-from service.jobs import Poller
-from service.replay import JsonlRecorder, replay
-from service.sim.clock import ScenarioClock
-from service.sim.emulator import create_emulator_app
-from service.sim.scenario import load_scenario
+from service.geo.airspaces import load_registries
+from service.replay import replay
+from service.runtime import tune_gc
 from service.store.db import make_engine, make_sessionmaker, upgrade
 
 ROOT = Path(__file__).resolve().parents[1]
-START = datetime(2025, 11, 21, 17, 0, tzinfo=UTC)
-HOURS = 2.0
+T0 = datetime(2025, 11, 21, 12, 0, tzinfo=UTC)
 
 
-async def main() -> None:
-    scenario = load_scenario("venezuela-2025-11")
-    clock = ScenarioClock(scenario.start, scenario.end)
-    # authenticated: 4,000 credits a day, as a production deployment would have
-    app = create_emulator_app(
-        scenario, clock, opensky_client_id="bench", opensky_client_secret="bench"
-    )
-    tmp = Path(tempfile.mkdtemp())
-    settings = load_settings(
-        ROOT / "config.yaml", database_url=f"sqlite:///{tmp / 'record.db'}",
-        seeds_dir=str(ROOT / "seeds"),
-        watch={"routes_file": str(ROOT / "seeds" / "watched_routes.yaml")},
-        feeds={"opensky": {"base_url": "http://emu/api", "client_id": "bench", "client_secret": "bench",
-                           "token_url": "http://emu/auth/realms/opensky-network/protocol/openid-connect/token"},
-               "adsbx": {"base_url": "http://emu"},
-               "faa_notam": {"base_url": "http://emu/notamapi/v1"}, "routes": {"base_url": "http://emu"}},
-    )  # fmt: skip
-    seeds = ROOT / "seeds"
-    airspaces = AirspaceRegistry.from_geojson(seeds / "firs.geojson")
-    airports = AirportRegistry.from_csv(seeds / "airports.csv")
-    upgrade(settings.resolved_database_url)
-    engine = make_engine(settings.resolved_database_url)
-    recording = tmp / "stretch.jsonl"
-    steps = int(HOURS * 360)
-    with recording.open("w") as handle:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app), base_url="http://emu"
-        ) as http:
-            poller = Poller(settings, make_sessionmaker(engine), http, airspaces, airports,
-                            recorder=JsonlRecorder(handle), clock=clock.now)  # fmt: skip
-            for k in range(steps):
-                clock.set(START + timedelta(seconds=10 * k))
-                if k % 60 == 0:
-                    await poller.poll_notams()
-                await poller.poll_positions(FeedName.OPENSKY.value)
-                await poller.poll_positions(FeedName.ADSBX.value)
-    engine.dispose()
-    size_mb = recording.stat().st_size / 1e6
+def write_recording(path: Path, polls: int, n: int) -> str:
+    """The recording, and the text of one poll's body (for the json.loads reference)."""
+    rng = np.random.default_rng(3)
+    lons = rng.uniform(-180, 180, n)
+    lats = np.degrees(np.arcsin(rng.uniform(-0.95, 0.95, n)))
+    heading = rng.uniform(0, 2 * np.pi, n)
+    hexes = [f"{a:06x}" for a in rng.choice(0xFFFFFF, n, replace=False)]
+    callsigns = [f"TST{i:05d}" for i in range(n)]
+    body_text = ""
+    with path.open("w", encoding="utf-8") as handle:
+        for k in range(polls):
+            at = T0 + timedelta(seconds=10 * k)
+            t = int(at.timestamp())
+            step = 0.02 * k  # ~2 km per 10 s
+            x = (lons + step * np.sin(heading) + 180) % 360 - 180
+            y = np.clip(lats + step * np.cos(heading), -85, 85)
+            states = [
+                [hexes[i], callsigns[i].ljust(8), "X", t, t, round(float(x[i]), 4),
+                 round(float(y[i]), 4), 10000.0, False, 230.0, 90.0, 0.0, None, 10050.0,
+                 "2000", False, 0]
+                for i in range(n)
+            ]  # fmt: skip
+            body_text = json.dumps({"time": t, "states": states}, separators=(",", ":"))
+            fetched = at.strftime("%Y-%m-%dT%H:%M:%SZ")
+            handle.write(
+                f'{{"source":"opensky","fetched_at":"{fetched}","request":{{"method":"GET",'
+                f'"url":"https://opensky-network.org/api/states/all","params":{{}}}},'
+                f'"status":200,"headers":{{"content-type":"application/json"}},'
+                f'"body":{body_text}}}\n'
+            )
+            if k == 0:  # the first poll's route look-ups, 100 callsigns a request
+                for start in range(0, n, 100):
+                    chunk = callsigns[start : start + 100]
+                    planes = [{"callsign": c, "lat": 0.0, "lng": 0.0} for c in chunk]
+                    answers = [{"callsign": c, "airport_codes": "unknown", "_airports": []}
+                               for c in chunk]  # fmt: skip
+                    handle.write(json.dumps({
+                        "source": "routes", "fetched_at": fetched,
+                        "request": {"method": "POST", "url": "https://api.adsb.lol/api/0/routeset",
+                                    "json": {"planes": planes}},
+                        "status": 200, "headers": {}, "body": answers}) + "\n")  # fmt: skip
+    return body_text
+
+
+def json_loads_ms(text: str, repeats: int = 7) -> tuple[float, float]:
+    """Median (CPU, wall) milliseconds of json.loads of the body."""
+    cpu, wall = [], []
+    for _ in range(repeats):
+        started, started_cpu = time.perf_counter(), time.process_time()
+        json.loads(text)
+        cpu.append((time.process_time() - started_cpu) * 1000)
+        wall.append((time.perf_counter() - started) * 1000)
+    return statistics.median(cpu), statistics.median(wall)
+
+
+async def main(polls: int, n: int) -> None:
+    tune_gc()  # as the firwatch command does
+    with tempfile.TemporaryDirectory(prefix="bench-replay-") as tmp:
+        await measure(Path(tmp), polls, n)
+
+
+async def measure(tmp: Path, polls: int, n: int) -> None:
+    recording = tmp / "global.jsonl"
+    body = write_recording(recording, polls, n)
     url = f"sqlite:///{tmp / 'replay.db'}"
     upgrade(url)
+    settings = load_settings(ROOT / "config.yaml", database_url=url, seeds_dir=str(ROOT / "seeds"),
+                             watch={"routes_file": str(ROOT / "seeds" / "watched_routes.yaml")})  # fmt: skip
+    registries = load_registries(ROOT / "seeds")
     engine = make_engine(url)
-    started = time.perf_counter()
-    report = await replay(recording, settings, make_sessionmaker(engine), airspaces, airports)
-    seconds = time.perf_counter() - started
+    before = json_loads_ms(body)
+    started, started_cpu = time.perf_counter(), time.process_time()
+    report = await replay(recording, settings, make_sessionmaker(engine), *registries)
+    seconds, cpu_s = time.perf_counter() - started, time.process_time() - started_cpu
+    after = json_loads_ms(body)
+    ref_cpu, ref_wall = min(before[0], after[0]), min(before[1], after[1])
     engine.dispose()
-    print(f"recording: {HOURS:g} h of the SVZM region at 10 s ({report.rounds} poll rounds, "
-          f"{size_mb:.0f} MB JSONL, {report.positions:,} positions)")  # fmt: skip
+    opensky = report.sources["opensky"]
+    assert opensky.used == polls and report.failed_rounds == 0 and not report.skipped, report
+    per_poll_ms, per_poll_cpu_ms = seconds * 1000 / polls, cpu_s * 1000 / polls
+    size_mb = recording.stat().st_size / 1e6
+    print(f"recording: {polls} global polls x {n:,} states, no bbox ({size_mb:.0f} MB JSONL), "
+          f"{report.sources['routes'].used} routeset answers")  # fmt: skip
+    print(f"replay end to end (file -> alerts committed): {seconds:.1f} s wall, {cpu_s:.1f} s "
+          f"CPU; per poll {per_poll_ms:.0f} ms wall, {per_poll_cpu_ms:.0f} ms CPU; every poll "
+          f"ingested ({opensky.used}/{polls})")  # fmt: skip
+    print(f"json.loads of one poll's body ({len(body) / 1e6:.1f} MB): {ref_wall:.1f} ms wall, "
+          f"{ref_cpu:.1f} ms CPU")  # fmt: skip
+    # CPU time is the fair measure on a shared machine (wall time includes other processes)
     print(
-        f"replay: {seconds:.1f} s wall = {HOURS * 3600 / seconds:.0f}x real time, "
-        f"{report.alerts} alert changes, {report.failed_rounds} failed rounds"
+        f"ratio: {per_poll_cpu_ms / ref_cpu:.1f}x json.loads per poll in CPU time "
+        f"({per_poll_ms / ref_wall:.1f}x wall; target <= 4x)"
     )
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--polls", type=int, default=60)
+    parser.add_argument("--states", type=int, default=12_000)
+    args = parser.parse_args()
+    asyncio.run(main(args.polls, args.states))

@@ -61,6 +61,18 @@ def settings_or_exit(config: Path | None, **overrides) -> Settings:
         raise  # unreachable, for type checkers
 
 
+def exit_on_signals() -> None:
+    """SIGINT and SIGTERM end a server command with exit code 128+n: at once before the
+    server runs, and after its graceful shutdown while it runs (uvicorn handles the signal
+    first, then passes it on to these handlers)."""
+
+    def handler(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, handler)
+
+
 def setup_logging(level: str, fmt: str = "text") -> None:
     from service.logs import setup_logging as configure
 
@@ -87,6 +99,7 @@ def serve(
 
     if role not in ("all", "api", "scheduler"):
         fail(f"--role must be all, api or scheduler, not {role!r}")
+    exit_on_signals()
     settings = settings_or_exit(config)
     setup_logging(settings.log_level, settings.log_format)
     _check_database(settings)
@@ -243,9 +256,17 @@ def replay(
     db: Annotated[
         str | None, typer.Option("--db", help="Database URL (default from config)")
     ] = None,
+    max_skipped: Annotated[
+        int,
+        typer.Option(min=0, help="Fail (exit 3) when more lines than this cannot be used at all"),
+    ] = 0,
     config: ConfigOpt = None,
 ) -> None:
-    """Drive ingest and detection from a recording, with the clock taken from its fetched_at."""
+    """Drive ingest and detection from a recording, with the clock taken from its fetched_at.
+
+    Exit codes: 0 replayed; 1 nothing usable in the file; 3 more unusable lines than
+    --max-skipped; 130/143 stopped by SIGINT/SIGTERM (what was replayed is kept).
+    """
     from service.geo.airspaces import load_registries
     from service.replay import replay as run_replay
     from service.store.db import make_engine, make_sessionmaker
@@ -254,10 +275,11 @@ def replay(
         fail(f"{file}: no such file")
     overrides = {"database_url": db} if db else {}
     settings = settings_or_exit(config, **overrides)
-    setup_logging("WARNING")
+    setup_logging("ERROR")  # each failed poll is in the summary, not a warning per poll
     _check_database(settings)
     seeds = settings.path(settings.seeds_dir)
     engine = make_engine(settings.resolved_database_url)
+    stopped: list[int] = []
     with typer.progressbar(length=1, label="replaying", file=sys.stderr) as bar:
         last = [0]
 
@@ -266,22 +288,30 @@ def replay(
             bar.update(done - last[0])
             last[0] = done
 
-        report = asyncio.run(
-            run_replay(
+        async def run():
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stopped.append, signum)
+            return await run_replay(
                 file,
                 settings,
                 make_sessionmaker(engine),
                 *load_registries(seeds),
                 progress=progress,
+                stop=lambda: bool(stopped),
             )
-        )
+
+        report = asyncio.run(run())
     engine.dispose()
-    typer.echo(
-        f"replayed {report.rounds} poll rounds ({report.failed_rounds} failed), "
-        f"{report.positions} positions, {report.alerts} alert changes; "
-        f"{report.route_records} routes; skipped lines: {report.invalid_json} invalid JSON, "
-        f"{report.unknown_source} unknown source, {report.malformed} malformed"
-    )
+    for line in report.summary():
+        typer.echo(line)
+    if stopped:
+        typer.echo(f"firwatch: replay stopped by {signal.Signals(stopped[0]).name}", err=True)
+        raise typer.Exit(128 + stopped[0])
+    if report.used == 0:
+        fail(f"{file}: nothing in it could be replayed", 1)
+    if len(report.skipped) > max_skipped:
+        fail(f"{len(report.skipped)} line(s) could not be used (--max-skipped {max_skipped})", 3)
 
 
 def _sessions(settings: Settings):
@@ -437,6 +467,7 @@ def emulator(
     from service.sim.emulator import run_emulator
 
     start_at = utc_option("--start", start)
+    exit_on_signals()
     try:
         run_emulator(scenario, host=host, port=port, speed=speed, start=start_at)
     except ValueError as exc:
@@ -448,16 +479,24 @@ def demo(
     until_done: Annotated[
         bool, typer.Option("--until-done", help="Play the whole scenario, print a summary, exit")
     ] = False,
-    port: Annotated[int, typer.Option(help="Port of the firwatch API")] = 8000,
-    emulator_port: Annotated[int, typer.Option(help="Port of the feed emulator")] = 8900,
+    port: Annotated[
+        int | None, typer.Option(help="Port of the firwatch API (default: any free port)")
+    ] = None,
+    emulator_port: Annotated[
+        int | None, typer.Option(help="Port of the feed emulator (default: any free port)")
+    ] = None,
     speed: Annotated[float, typer.Option(help="Scenario seconds per wall-clock second")] = 480.0,
 ) -> None:
-    """Play the Venezuela 2025-11 scenario through the emulator and the real service."""
-    from service.demo import run_demo
+    """Play the Venezuela 2025-11 scenario through the emulator and the real service.
+
+    Exit codes: 0 done; 1 the scenario was not detected, or the emulator died; 2 a port
+    given is taken; 130/143 stopped by SIGINT/SIGTERM before the end with --until-done.
+    """
+    from service.demo import DemoError, run_demo
 
     try:
         code = run_demo(until_done=until_done, port=port, emulator_port=emulator_port, speed=speed)
-    except ConfigError as exc:
+    except (ConfigError, DemoError) as exc:
         fail(str(exc))
     raise typer.Exit(code)
 

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -64,17 +65,85 @@ def start_emulator(port: int, speed: float) -> subprocess.Popen[bytes]:
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def wait_ready(url: str, timeout_s: float = 30.0) -> None:
+class DemoError(Exception):
+    """Why the demo cannot run, in one line."""
+
+
+def free_port() -> int:
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def port_for(port: int | None, option: str) -> int:
+    """``port`` when it is free on loopback (a taken one is refused: whatever answers there
+    is not ours), or any free port when none was given."""
+    if port is None:
+        return free_port()
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            raise DemoError(
+                f"port {port} on 127.0.0.1 is taken ({option}); free it, or leave {option} "
+                "out to use any free port"
+            ) from None
+    return port
+
+
+def wait_ready(
+    url: str,
+    process: subprocess.Popen[bytes],
+    stop: Any = lambda: False,
+    timeout_s: float = 30.0,
+) -> None:
+    """Until ``url`` answers 200 from ``process`` (never from a stranger: the process must
+    still be alive), it exits, ``stop()`` says so, or the time is up."""
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not stop():
+        if process.poll() is not None:
+            err = process.stderr.read().decode(errors="replace") if process.stderr else ""
+            last = err.strip().splitlines()[-1] if err.strip() else ""
+            raise DemoError(f"the emulator exited with code {process.returncode}: {last}")
         with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(url, timeout=1.0).status_code == 200:
+            if httpx.get(url, timeout=1.0).status_code == 200 and process.poll() is None:
                 return
         time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer within {timeout_s:.0f} s")
+    if not stop():
+        raise DemoError(f"the emulator did not answer at {url} within {timeout_s:.0f} s")
 
 
-def run_demo(*, until_done: bool, port: int, emulator_port: int, speed: float) -> int:
+def run_demo(*, until_done: bool, port: int | None, emulator_port: int | None, speed: float) -> int:
+    """Exit codes: 0 done (or left with Ctrl-C/SIGTERM in the interactive demo), 1 the
+    scenario was not detected or the emulator died, 128+n stopped by signal n before the
+    end with --until-done.  Raises :class:`DemoError` for what stops it from starting."""
+    stopped: list[int] = []
+
+    def on_signal(signum: int, frame: Any) -> None:
+        stopped.append(signum)
+
+    # uvicorn runs its own handlers while serving and passes a signal on to these after its
+    # graceful shutdown; outside serving (start-up, summary) these end the demo as well
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return _run_demo(until_done, port, emulator_port, speed, stopped)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _run_demo(
+    until_done: bool,
+    port: int | None,
+    emulator_port: int | None,
+    speed: float,
+    stopped: list[int],
+) -> int:
+    port = port_for(port, "--port")
+    emulator_port = port_for(emulator_port, "--emulator-port")
+    if port == emulator_port:
+        raise DemoError(f"--port and --emulator-port are both {port}")
     base = Path.cwd()
     db_path = base / "var" / "demo" / "firwatch.db"
     db_path.parent.mkdir(parents=True, exist_ok=True)
@@ -84,15 +153,9 @@ def run_demo(*, until_done: bool, port: int, emulator_port: int, speed: float) -
     emulator = start_emulator(emulator_port, speed)
     emu = f"http://127.0.0.1:{emulator_port}"
     try:
-        try:
-            wait_ready(f"{emu}/_emulator/clock")
-        except RuntimeError as exc:
-            err = (
-                emulator.stderr.read().decode()
-                if emulator.poll() is not None and emulator.stderr
-                else ""
-            )
-            raise SystemExit(f"firwatch: emulator failed to start: {exc} {err[-500:]}") from None
+        wait_ready(f"{emu}/_emulator/clock", emulator, stop=lambda: bool(stopped))
+        if stopped:
+            return 128 + stopped[0]
         api = f"http://127.0.0.1:{port}"
         print(f"firwatch demo: scenario {SCENARIO} at {speed:g}x, emulator {emu}")
         print(f"  status page    {api}/")
@@ -104,20 +167,33 @@ def run_demo(*, until_done: bool, port: int, emulator_port: int, speed: float) -
             "  (Ctrl-C to stop)" if not until_done else "  playing the whole scenario ...",
             flush=True,
         )
-        asyncio.run(_serve(settings, emu, until_done))
-        truth = httpx.get(f"{emu}/_emulator/truth", timeout=10).json()
+        asyncio.run(_serve(settings, emu, until_done, emulator))
+        if stopped and until_done:
+            print(f"firwatch: demo stopped by {signal.Signals(stopped[0]).name}", flush=True)
+            return 128 + stopped[0]
+        if emulator.poll() is not None and not stopped:
+            print(f"firwatch: the emulator exited with code {emulator.returncode}; demo stopped",
+                  file=sys.stderr, flush=True)  # fmt: skip
+            return 1
+        try:
+            truth = httpx.get(f"{emu}/_emulator/truth", timeout=10).json()
+        except httpx.HTTPError:  # Ctrl-C reaches the emulator too (same process group)
+            truth = {}
         code = print_summary(settings, truth)
         # Ctrl-C before the end of the scenario is a normal way to leave the interactive demo
         return code if until_done else 0
     finally:
-        emulator.send_signal(signal.SIGINT)
-        try:
-            emulator.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            emulator.kill()
+        if emulator.poll() is None:
+            emulator.send_signal(signal.SIGINT)
+            try:
+                emulator.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                emulator.kill()
 
 
-async def _serve(settings: Settings, emu: str, until_done: bool) -> None:
+async def _serve(
+    settings: Settings, emu: str, until_done: bool, emulator: subprocess.Popen[bytes]
+) -> None:
     import uvicorn
 
     from service.api.app import create_app
@@ -127,7 +203,9 @@ async def _serve(settings: Settings, emu: str, until_done: bool) -> None:
         log_level="warning", lifespan="on",
     )  # fmt: skip
     server = uvicorn.Server(config)
-    watcher = asyncio.create_task(_watch(server, emu, settings, stop_when_done=until_done))
+    watcher = asyncio.create_task(
+        _watch(server, emu, settings, emulator, stop_when_done=until_done)
+    )
     try:
         await server.serve()
     finally:
@@ -135,12 +213,27 @@ async def _serve(settings: Settings, emu: str, until_done: bool) -> None:
             watcher.cancel()
 
 
-async def _watch(server: Any, emu: str, settings: Settings, *, stop_when_done: bool) -> None:
-    """Stop the server once the emulator's clock has reached the end of the scenario."""
+async def _watch(
+    server: Any,
+    emu: str,
+    settings: Settings,
+    emulator: subprocess.Popen[bytes],
+    *,
+    stop_when_done: bool,
+) -> None:
+    """Stop the server once the emulator's clock has reached the end of the scenario, or
+    at once when the emulator process has died (nothing else may answer in its place)."""
     async with httpx.AsyncClient(timeout=5) as http:
         last = ""
+        tick = 0
         while True:
-            await asyncio.sleep(2.0)
+            await asyncio.sleep(0.25)
+            if emulator.poll() is not None:
+                server.should_exit = True
+                return
+            tick += 1
+            if tick % 8:
+                continue
             try:
                 clock = (await http.get(f"{emu}/_emulator/clock")).json()
             except httpx.HTTPError:

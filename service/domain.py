@@ -180,6 +180,8 @@ class Snapshot:
     rejected: int = 0
     complete: bool = True
     bbox: tuple[float, float, float, float] | None = None  # lomin, lamin, lomax, lamax
+    # the circles a point query covered: (lat, lon, radius_nm) each
+    circles: tuple[tuple[float, float, float], ...] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fetched_at", ensure_utc(self.fetched_at))

@@ -334,7 +334,10 @@ def score(
     out.warning_effective = _at(warning.get("effective_from"))
     if out.warning_published and out.warning_effective and here:
         first = min(a.opened_at for a in here)
-        out.warning_polls = (first - out.warning_published) / poll
+        # a recording that began after the publication is timed from its own first poll:
+        # nothing before it could have been seen
+        seen_from = max(out.warning_published, window[0]) if window else out.warning_published
+        out.warning_polls = (first - seen_from) / poll
         out.warning_effective_polls = (first - out.warning_effective) / poll
     return out
 

@@ -161,6 +161,12 @@ class Poller:
         except Exception as exc:  # a bug in a parser must not kill the scheduler
             log.exception("unexpected error polling %s", feed)
             return await self._failed(feed, exc)
+        return await self.ingest_positions(snapshot, client)
+
+    async def ingest_positions(self, snapshot: Snapshot, client: Any = None) -> PollReport:
+        """Routes, detection and the commit of one snapshot (a fetched one, or one that a
+        replay built from a recorded exchange)."""
+        feed = snapshot.source
         if self.settings.feeds.routes.enabled or self.local_routes:
             await self._resolve_routes(snapshot)
         try:
@@ -232,6 +238,11 @@ class Poller:
         except Exception as exc:
             log.exception("unexpected error polling %s", feed)
             return await self._failed(feed, exc)
+        return await self.ingest_notams(items)
+
+    async def ingest_notams(self, items: list[dict[str, Any]]) -> PollReport:
+        """NOTAM items (fetched, or replayed from a recording) into detection and the store."""
+        feed = FeedName.FAA_NOTAM.value
         notams = [notam_from_faa_item(item, self.airspaces) for item in items]
         write = PendingWrite(
             FeedHealth(feed, self.clock(), rejected=self.faa.stats.rejected_last), notams=notams

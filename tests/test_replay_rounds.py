@@ -3,24 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from datetime import UTC, datetime, timedelta
 
 from service.jobs import PollScheduler
+from service.recording_format import Exchange, number_or_text
 from service.replay import poll_rounds
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+LINE = itertools.count(1)
 
 
-def rec(source: str, seconds: float, path: str, status: int = 200, **params) -> dict:
-    return {
-        "source": source, "_at": T0 + timedelta(seconds=seconds), "_path": path,
-        "request": {"params": params}, "status": status,
-    }  # fmt: skip
+def rec(source: str, seconds: float, path: str, status: int = 200, **params) -> Exchange:
+    return Exchange(
+        line_no=next(LINE), offset=0, length=0, source=source,
+        fetched_at=T0 + timedelta(seconds=seconds), method="GET", path=path,
+        params={k: number_or_text(v) for k, v in params.items()}, status=status, error=None,
+        headers={},
+    )  # fmt: skip
 
 
-def names(rounds: list[list[dict]]) -> list[str]:
-    return [",".join(f"{r['source']}@{r['_at'].second}" for r in group) for group in rounds]
+def names(rounds: list[list[Exchange]]) -> list[str]:
+    return [",".join(f"{r.source}@{r.fetched_at.second}" for r in group) for group in rounds]
 
 
 def test_interleaved_feeds_stay_whole_polls():
@@ -51,6 +56,16 @@ def test_a_retry_belongs_to_its_poll_and_a_gap_ends_one():
         rec("opensky", 80, "/api/states/all", status=503, lamin=-10),  # 40 s later: next poll
     ]
     assert names(poll_rounds(records)) == ["opensky@0,opensky@1", "opensky@40", "opensky@20"]
+
+
+def test_parameters_compare_as_numbers():
+    """A box written as integers by one tool and as floats by another is the same request:
+    asking it again after a success begins the next poll."""
+    records = [
+        rec("opensky", 0, "/api/states/all", lamin=-10, lomin=-85, lamax=27, lomax=-50),
+        rec("opensky", 5, "/api/states/all", lamin="-10.0", lomin=-85.0, lamax="27", lomax=-50),
+    ]
+    assert names(poll_rounds(records)) == ["opensky@0", "opensky@5"]
 
 
 async def test_stop_lets_a_running_poll_finish():

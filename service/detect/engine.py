@@ -126,6 +126,7 @@ class DetectionEngine:
             }
             for code, geom in geometries.items()
         }
+        self._covered_by_area: dict[Any, frozenset[str]] = {}
         self.route_disruptions = RouteDisruptionTracker(
             frozenset(self.context.watched_routes),
             timedelta(hours=det.route_disruption_window_hours),
@@ -333,15 +334,48 @@ class DetectionEngine:
 
         if snapshot.complete:
             self.route_disruptions.covered(at)
-            self._count_traffic(snapshot.source, at, member, positions, result)
+            covered = self.covered_airspaces(snapshot)
+            self._count_traffic(snapshot.source, at, member, positions, result, covered)
         for tracker in self.trackers.values():
             result.alerts.extend(tracker.evaluate(at))
             result.statuses.append(tracker)
         result.alerts.extend(self.route_disruptions.evaluate(at))
         return result
 
+    def covered_airspaces(self, snapshot: Snapshot) -> frozenset[str]:
+        """The watched airspaces this snapshot saw whole: from the area its own request covered
+        (a box, circles), so a replayed poll of another box or a global poll counts as it did
+        live; a snapshot that does not say falls back to the configured feed's area."""
+        if snapshot.bbox is None and not snapshot.circles:
+            return frozenset(
+                c for c, sources in self.covering.items() if snapshot.source in sources
+            )
+        key = (snapshot.bbox, snapshot.circles)
+        cached = self._covered_by_area.get(key)
+        if cached is None:
+            areas = [circle_coverage(snapshot.circles or ())]
+            if snapshot.bbox is not None:
+                areas.append(box(*snapshot.bbox))
+            area = shapely.union_all(areas)
+            cached = frozenset(
+                code
+                for code, geom in self.context.watched_airspaces.items()
+                if shapely.area(shapely.intersection(area, geom)) / shapely.area(geom)
+                >= COVERAGE_MIN_FRACTION
+            )
+            if len(self._covered_by_area) > 256:  # areas come from requests: keep it bounded
+                self._covered_by_area.clear()
+            self._covered_by_area[key] = cached
+        return cached
+
     def _count_traffic(
-        self, source: str, at: datetime, member: np.ndarray, positions: list, result: IngestResult
+        self,
+        source: str,
+        at: datetime,
+        member: np.ndarray,
+        positions: list,
+        result: IngestResult,
+        covered: frozenset[str],
     ) -> None:
         airborne = np.fromiter(
             (not p.on_ground for p in positions), dtype=bool, count=len(positions)
@@ -350,7 +384,7 @@ class DetectionEngine:
             (int(p.icao24, 16) for p in positions), dtype=np.int64, count=len(positions)
         )
         for i, code in enumerate(self.watched):
-            if source not in self.covering[code]:
+            if code not in covered:
                 continue  # this feed does not see the whole airspace: no claim about it
             domestic = self.domestic.mask(code, addresses)
             inside = member[i] & airborne if len(positions) else np.zeros(0, dtype=bool)

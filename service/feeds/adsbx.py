@@ -14,7 +14,7 @@ import math
 from typing import Any
 
 from service.domain import FeedName, Position, Snapshot, from_unix
-from service.feeds.base import FeedClient, FeedError, request_json
+from service.feeds.base import FeedClient, FeedError, FeedStats, request_json
 
 log = logging.getLogger("firwatch.feeds.adsbx")
 
@@ -73,6 +73,100 @@ def parse_aircraft(obj: Any, now_s: float) -> Position | None:
     )
 
 
+Circle = tuple[float, float, float]  # lat, lon, radius_nm
+
+
+def point_circle(path: str) -> Circle | None:
+    """The circle of a point query's path (``/v2/point/{lat}/{lon}/{radius}`` or the
+    ``/v2/lat/{lat}/lon/{lon}/dist/{radius}`` alias); None for any other query.
+
+    >>> point_circle("/v2/point/12.2/-69/250"), point_circle("/v2/lat/8/lon/-66.5/dist/100")
+    ((12.2, -69.0, 250.0), (8.0, -66.5, 100.0))
+    >>> point_circle("/v2/mil") is None
+    True
+    """
+    parts = path.rstrip("/").split("/")
+    for marker, offsets in (("point", (1, 2, 3)), ("lat", (1, 3, 5))):
+        if marker in parts:
+            i = parts.index(marker)
+            try:
+                return tuple(float(parts[i + k]) for k in offsets)  # type: ignore[return-value]
+            except (ValueError, IndexError):
+                return None
+    return None
+
+
+def snapshot_from_points(
+    answers: list[tuple[Circle | None, Any]],
+    errors: list[str],
+    stats: FeedStats | None = None,
+) -> Snapshot:
+    """The bodies of one poll's point queries → one Snapshot (the parser of live polls and
+    replay alike).  An aircraft in several circles keeps its freshest report; a query that
+    failed (``errors``) or an answer that is not a jv2 envelope makes the snapshot incomplete.
+    """
+    merged: dict[str, Position] = {}
+    rejected = skipped = 0
+    newest: float | None = None
+    circles: list[Circle] = []
+    queries = len(answers) + len(errors)
+    errors = list(errors)
+    for circle, body in answers:
+        now_ms = body.get("now") if isinstance(body, dict) else None
+        aircraft = body.get("ac", body.get("aircraft")) if isinstance(body, dict) else None
+        if (
+            isinstance(now_ms, bool)
+            or not isinstance(now_ms, int | float)
+            or not math.isfinite(now_ms)
+            or not isinstance(aircraft, list)
+        ):
+            errors.append(f"{FEED}: response lacks a numeric 'now' and an 'ac' list")
+            continue
+        now_s = now_ms / 1000.0
+        newest = now_s if newest is None else max(newest, now_s)
+        if circle is not None:
+            circles.append(circle)
+        for obj in aircraft:
+            try:
+                position = parse_aircraft(obj, now_s)
+            except (ValueError, TypeError, OverflowError, OSError) as exc:
+                rejected += 1
+                log.debug("rejected aircraft %r: %s", obj, exc)
+                continue
+            if position is None:
+                skipped += 1
+                continue
+            known = merged.get(position.icao24)
+            if known is None or position.observed_at > known.observed_at:
+                merged[position.icao24] = position
+    if newest is None:
+        raise FeedError(FEED, f"every query failed: {errors[0] if errors else 'no points'}")
+    try:
+        fetched_at = from_unix(newest)
+    except (ValueError, OverflowError, OSError):
+        raise FeedError(FEED, f"'now' {newest!r} is not a Unix time") from None
+    if stats is not None:
+        stats.rejected_last = rejected
+        stats.rejected_total += rejected
+        stats.skipped_last = skipped
+    if errors:
+        log.warning("adsbx: %d of %d queries failed: %s", len(errors), queries, errors[0])
+    bbox = None
+    if len(circles) < len(answers) and merged:  # a query other than a circle: what it returned
+        lons = [p.lon for p in merged.values()]
+        lats = [p.lat for p in merged.values()]
+        bbox = (min(lons), min(lats), max(lons), max(lats))
+    return Snapshot(
+        source=FEED,
+        fetched_at=fetched_at,
+        positions=tuple(merged.values()),
+        rejected=rejected,
+        complete=not errors,
+        bbox=bbox,
+        circles=tuple(circles),
+    )
+
+
 class AdsbxClient(FeedClient):
     feed = FEED
 
@@ -80,9 +174,7 @@ class AdsbxClient(FeedClient):
         return await self.guarded(self._fetch)
 
     async def _fetch(self) -> Snapshot:
-        merged: dict[str, Position] = {}
-        rejected = skipped = failed = 0
-        newest: float | None = None
+        answers: list[tuple[Circle | None, Any]] = []
         errors: list[str] = []
         for point in self.settings.points:
             url = (
@@ -94,42 +186,8 @@ class AdsbxClient(FeedClient):
                     self.http, FEED, "GET", url, stats=self.stats, clock=self.clock,
                     timeout=self.settings.timeout_s, recorder=self.recorder,
                 )  # fmt: skip
-                now_ms = body.get("now") if isinstance(body, dict) else None
-                aircraft = body.get("ac", body.get("aircraft")) if isinstance(body, dict) else None
-                if not isinstance(now_ms, int | float) or not isinstance(aircraft, list):
-                    raise FeedError(FEED, "response lacks a numeric 'now' and an 'ac' list")
             except FeedError as exc:
-                failed += 1
                 errors.append(str(exc))
                 continue
-            now_s = now_ms / 1000.0
-            newest = now_s if newest is None else max(newest, now_s)
-            for obj in aircraft:
-                try:
-                    position = parse_aircraft(obj, now_s)
-                except (ValueError, TypeError) as exc:
-                    rejected += 1
-                    log.debug("rejected aircraft %r: %s", obj, exc)
-                    continue
-                if position is None:
-                    skipped += 1
-                    continue
-                known = merged.get(position.icao24)
-                if known is None or position.observed_at > known.observed_at:
-                    merged[position.icao24] = position
-        if newest is None:
-            raise FeedError(FEED, f"every query failed: {errors[0] if errors else 'no points'}")
-        self.stats.rejected_last = rejected
-        self.stats.rejected_total += rejected
-        self.stats.skipped_last = skipped
-        if failed:
-            log.warning(
-                "adsbx: %d of %d queries failed: %s", failed, len(self.settings.points), errors[0]
-            )
-        return Snapshot(
-            source=FEED,
-            fetched_at=from_unix(newest),
-            positions=tuple(merged.values()),
-            rejected=rejected,
-            complete=failed == 0,
-        )
+            answers.append(((point.lat, point.lon, float(int(point.radius_nm))), body))
+        return snapshot_from_points(answers, errors, self.stats)

@@ -7,6 +7,7 @@ scheduler logs it, records it in feed health and carries on.
 
 from __future__ import annotations
 
+import json as stdlib_json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 import httpx
+import msgspec
 
 log = logging.getLogger("firwatch.feeds")
 
@@ -58,8 +60,13 @@ def retry_after(response: httpx.Response) -> float | None:
     >>> retry_after(httpx.Response(429)) is None
     True
     """
+    return retry_after_from(response.headers)
+
+
+def retry_after_from(headers: Any) -> float | None:
+    """:func:`retry_after` for any mapping of lower-case (or case-insensitive) headers."""
     for name in ("x-rate-limit-retry-after-seconds", "retry-after"):
-        value = response.headers.get(name)
+        value = headers.get(name)
         if value:
             try:
                 return max(0.0, float(value))
@@ -81,6 +88,52 @@ def _body_for_record(response: httpx.Response) -> Any:
     return response.text
 
 
+def decode_json(content: bytes) -> Any:
+    """A JSON body: msgspec's decoder (about twice json.loads' speed), falling back to the
+    standard library for what only it reads (``NaN``, which a broken upstream sends and whose
+    rows the parsers then reject one by one).
+
+    >>> decode_json(b'{"time": 1, "states": null}')
+    {'time': 1, 'states': None}
+    >>> decode_json(b'[NaN]')
+    [nan]
+    """
+    try:
+        return msgspec.json.decode(content)
+    except msgspec.DecodeError:
+        return stdlib_json.loads(content)
+
+
+def status_error(feed: str, status: int, headers: Any, text: str) -> FeedError | None:
+    """The error an HTTP status means for a feed (None for a success); shared by live
+    requests and replay, so a recorded 503 or 429 is the same data gap it was live.
+
+    >>> str(status_error("opensky", 503, {}, "Service Unavailable"))
+    'opensky: HTTP 503: Service Unavailable'
+    >>> status_error("opensky", 429, {"retry-after": "30"}, "").retry_after_s
+    30.0
+    """
+    if status == 429:
+        wait = retry_after_from(headers)
+        return FeedError(
+            feed,
+            "rate limited (429)" + (f", retry after {wait:g} s" if wait is not None else ""),
+            status=429,
+            retry_after_s=wait,
+        )
+    if status >= 400:
+        snippet = text[:120].replace("\n", " ")
+        return FeedError(feed, f"HTTP {status}: {snippet}", status=status)
+    return None
+
+
+def _request_record(method: str, url: str, params: Any, json: Any) -> dict[str, Any]:
+    request: dict[str, Any] = {"method": method, "url": url, "params": params or {}}
+    if json is not None:
+        request["json"] = json
+    return request
+
+
 async def request_json(
     http: httpx.AsyncClient,
     feed: str,
@@ -96,51 +149,52 @@ async def request_json(
     data: dict[str, str] | None = None,
     recorder: Recorder | None = None,
     record: bool = True,
+    decode: Callable[[bytes], Any] = decode_json,
 ) -> tuple[httpx.Response, Any]:
-    """One HTTP exchange returning the parsed JSON body; every failure is a :class:`FeedError`."""
+    """One HTTP exchange returning the parsed JSON body; every failure is a :class:`FeedError`.
+
+    Timeouts and transport errors are recorded too (``error`` instead of ``status``): a
+    replay must see the same data gap the live run had.
+    """
     stats.requests += 1
     try:
         response = await http.request(
             method, url, params=params, headers=headers, json=json, data=data, timeout=timeout
         )
-    except httpx.TimeoutException:
-        return _fail(stats, FeedError(feed, f"timed out after {timeout:g} s ({url})"))
     except httpx.HTTPError as exc:
-        return _fail(stats, FeedError(feed, f"{type(exc).__name__}: {exc or 'transport error'}"))
+        timed_out = isinstance(exc, httpx.TimeoutException)
+        reason = (
+            f"timed out after {timeout:g} s ({url})"
+            if timed_out
+            else f"{type(exc).__name__}: {exc or 'transport error'}"
+        )
+        if recorder is not None and record:
+            recorder(
+                {
+                    "source": feed,
+                    "fetched_at": rfc3339(clock()),
+                    "request": _request_record(method, url, params, json),
+                    "error": "timeout" if timed_out else reason,
+                }
+            )
+        return _fail(stats, FeedError(feed, reason))
     stats.last_status = response.status_code
     if recorder is not None and record:
-        request: dict[str, Any] = {"method": method, "url": url, "params": params or {}}
-        if json is not None:
-            request["json"] = json
         recorder(
             {
                 "source": feed,
                 "fetched_at": rfc3339(clock()),
-                "request": request,
+                "request": _request_record(method, url, params, json),
                 "status": response.status_code,
                 "headers": {k.lower(): v for k, v in response.headers.items()},
                 "body": _body_for_record(response),
             }
         )
-    if response.status_code == 429:
-        wait = retry_after(response)
-        return _fail(
-            stats,
-            FeedError(
-                feed,
-                "rate limited (429)" + (f", retry after {wait:g} s" if wait is not None else ""),
-                status=429,
-                retry_after_s=wait,
-            ),
-        )
-    if response.status_code >= 400:
-        snippet = response.text[:120].replace("\n", " ")
-        return _fail(
-            stats,
-            FeedError(feed, f"HTTP {response.status_code}: {snippet}", status=response.status_code),
-        )
+    error = status_error(feed, response.status_code, response.headers, response.text)
+    if error is not None:
+        return _fail(stats, error)
     try:
-        body = response.json()
+        body = decode(response.content)
     except ValueError:
         return _fail(stats, FeedError(feed, "response body is not valid JSON"))
     stats.last_error = None
@@ -237,7 +291,9 @@ class FeedClient:
         self.clock = clock
         self.recorder = recorder
         self.stats = FeedStats()
-        self.backoff = Backoff(self.feed)
+        # the breaker's pauses run on the client's clock: the wall clock live, the data clock
+        # wherever time is simulated, so a pause lasts the same stretch of data either way
+        self.backoff = Backoff(self.feed, now=lambda: self.clock().timestamp())
 
     async def guarded(self, call: Callable[[], Any]) -> Any:
         """Run one fetch behind the breaker: refused while open, and its outcome recorded."""

@@ -16,9 +16,10 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import msgspec
 
 from service.domain import FeedName, Position, Snapshot, from_unix
-from service.feeds.base import FeedClient, FeedError, request_json
+from service.feeds.base import FeedClient, FeedError, FeedStats, decode_json, request_json
 
 log = logging.getLogger("firwatch.feeds.opensky")
 
@@ -26,6 +27,7 @@ FEED = FeedName.OPENSKY.value
 M_TO_FT = 3.28084
 MS_TO_KT = 1.943844
 TOKEN_EARLY_S = 30.0
+WORLD = (-180.0, -90.0, 180.0, 90.0)  # lomin, lamin, lomax, lamax: a poll without a box
 
 
 _NUMBER_TYPES = frozenset((int, float))  # by exact type: bool is an int but not a number here
@@ -79,6 +81,147 @@ def parse_state(row: Any) -> Position | None:
         ground_speed_kt=speed * MS_TO_KT if speed is not None else None,
         track_deg=track,
         source=FEED,
+    )
+
+
+class StateRow(msgspec.Struct, array_like=True):
+    """One state vector as msgspec decodes it: types checked in C, 17 or more columns."""
+
+    icao24: str
+    callsign: str | None
+    origin_country: Any
+    time_position: float | None
+    last_contact: float | None
+    longitude: float | None
+    latitude: float | None
+    baro_altitude: float | None
+    on_ground: bool
+    velocity: float | None
+    true_track: float | None
+    vertical_rate: Any
+    sensors: Any
+    geo_altitude: float | None
+    squawk: Any
+    spi: Any
+    position_source: Any
+
+
+class StatesBody(msgspec.Struct):
+    time: float
+    states: list[StateRow] | None = None
+
+
+_STATES = msgspec.json.Decoder(StatesBody)
+
+
+def decode_states(content: bytes) -> Any:
+    """A ``/states/all`` body: typed (every row checked in one C pass) when every row is
+    well formed, else the generic decode whose rows :func:`parse_state` judges one by one.
+
+    >>> decode_states(b'{"time": 5, "states": null}')
+    StatesBody(time=5.0, states=None)
+    >>> decode_states(b'{"time": 5, "states": [["abc", true]]}')["states"]
+    [['abc', True]]
+    """
+    try:
+        return _STATES.decode(content)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return decode_json(content)
+
+
+def _typed_positions(rows: list[StateRow]) -> tuple[list[Position], int, int]:
+    """Rows whose types msgspec already checked → positions; (positions, rejected, skipped).
+
+    The per-row work is what is left after decoding: units, ranges, the observation time
+    (shared by most rows of a snapshot, so converted once per distinct second).  Numbers
+    are finite here: msgspec refuses out-of-range numbers, and ``NaN`` is not JSON (a body
+    with either takes the generic path).
+    """
+    positions: list[Position] = []
+    rejected = skipped = 0
+    times: dict[float, Any] = {}
+    for row in rows:
+        lon, lat = row.longitude, row.latitude
+        if lon is None or lat is None:
+            skipped += 1
+            continue
+        seen = row.time_position or row.last_contact
+        altitude_m = row.baro_altitude
+        if altitude_m is None:
+            altitude_m = row.geo_altitude
+        speed = row.velocity
+        if seen is None:
+            rejected += 1
+            continue
+        observed = times.get(seen)
+        try:
+            if observed is None:
+                observed = times[seen] = from_unix(seen)
+            positions.append(
+                Position(
+                    icao24=row.icao24,
+                    callsign=row.callsign,
+                    observed_at=observed,
+                    lon=lon,
+                    lat=lat,
+                    altitude_ft=altitude_m * M_TO_FT if altitude_m is not None else None,
+                    on_ground=row.on_ground,
+                    ground_speed_kt=speed * MS_TO_KT if speed is not None else None,
+                    track_deg=row.true_track,
+                    source=FEED,
+                )
+            )
+        except (ValueError, OverflowError, OSError) as exc:
+            rejected += 1
+            log.debug("rejected state %r: %s", row, exc)
+    return positions, rejected, skipped
+
+
+def snapshot_from_states(
+    body: Any, bbox: tuple[float, float, float, float] | None, stats: FeedStats | None = None
+) -> Snapshot:
+    """A ``/states/all`` answer → Snapshot; the one parser of live polls and replay.
+
+    ``bbox`` (lomin, lamin, lomax, lamax) is the area the request covered; ``None`` means
+    the request had no box, i.e. the whole world.
+    """
+    if isinstance(body, StatesBody):
+        data_time, rows = body.time, body.states or []
+        positions, rejected, skipped = _typed_positions(rows)
+    else:
+        if not isinstance(body, dict) or type(body.get("time")) not in _NUMBER_TYPES:
+            raise FeedError(FEED, "response is not an object with a numeric 'time'")
+        data_time, rows = body["time"], body.get("states") or []
+        if not isinstance(rows, list):
+            raise FeedError(FEED, "'states' is neither a list nor null")
+        positions, rejected, skipped = [], 0, 0
+        for row in rows:
+            try:
+                position = parse_state(row)
+            except (ValueError, TypeError, OverflowError, OSError) as exc:
+                rejected += 1
+                log.debug("rejected state %r: %s", row, exc)
+                continue
+            if position is None:
+                skipped += 1
+            else:
+                positions.append(position)
+    try:
+        fetched_at = from_unix(data_time)
+    except (ValueError, OverflowError, OSError):
+        raise FeedError(FEED, f"'time' {data_time!r} is not a Unix time") from None
+    if stats is not None:
+        stats.rejected_last = rejected
+        stats.rejected_total += rejected
+        stats.skipped_last = skipped
+    if rejected:
+        log.warning("opensky: %d malformed state vectors rejected", rejected)
+    return Snapshot(
+        source=FEED,
+        fetched_at=fetched_at,
+        positions=tuple(positions),
+        rejected=rejected,
+        bbox=bbox if bbox is not None else WORLD,
     )
 
 
@@ -153,7 +296,7 @@ class OpenSkyClient(FeedClient):
         if seconds_left / self.settings.interval_s * cost <= remaining:
             return
         gap = seconds_left / calls_left
-        since = time.monotonic() - self._last_call
+        since = now.timestamp() - self._last_call
         if since < gap:
             raise FeedError(
                 FEED,
@@ -167,7 +310,7 @@ class OpenSkyClient(FeedClient):
         params = {"lamin": b.lamin, "lomin": b.lomin, "lamax": b.lamax, "lomax": b.lomax}
         url = self.settings.base_url.rstrip("/") + "/states/all"
         response, body = await self._get(url, params)
-        self._last_call = time.monotonic()
+        self._last_call = self.clock().timestamp()  # the budget runs on the feed's clock
         remaining = response.headers.get("x-rate-limit-remaining")
         if remaining is not None and remaining.strip().lstrip("-").isdigit():
             self.stats.credits_remaining = int(remaining)
@@ -180,41 +323,16 @@ class OpenSkyClient(FeedClient):
             "recorder": self.recorder, "params": params,
         }  # fmt: skip
         try:
-            return await request_json(self.http, FEED, "GET", url, headers=headers, **common)
+            return await request_json(
+                self.http, FEED, "GET", url, headers=headers, decode=decode_states, **common
+            )
         except FeedError as exc:
             if exc.status != 401 or not self.authenticated:
                 raise
         headers = await self._bearer(refresh=True)  # expired or revoked token: once more
-        return await request_json(self.http, FEED, "GET", url, headers=headers, **common)
+        return await request_json(
+            self.http, FEED, "GET", url, headers=headers, decode=decode_states, **common
+        )
 
     def _snapshot(self, body: Any, bbox: tuple[float, float, float, float]) -> Snapshot:
-        if not isinstance(body, dict) or not isinstance(body.get("time"), int | float):
-            raise FeedError(FEED, "response is not an object with a numeric 'time'")
-        rows = body.get("states") or []
-        if not isinstance(rows, list):
-            raise FeedError(FEED, "'states' is neither a list nor null")
-        positions: list[Position] = []
-        rejected = skipped = 0
-        for row in rows:
-            try:
-                position = parse_state(row)
-            except (ValueError, TypeError) as exc:
-                rejected += 1
-                log.debug("rejected state %r: %s", row, exc)
-                continue
-            if position is None:
-                skipped += 1
-            else:
-                positions.append(position)
-        self.stats.rejected_last = rejected
-        self.stats.rejected_total += rejected
-        self.stats.skipped_last = skipped
-        if rejected:
-            log.warning("opensky: %d malformed state vectors rejected", rejected)
-        return Snapshot(
-            source=FEED,
-            fetched_at=from_unix(body["time"]),
-            positions=tuple(positions),
-            rejected=rejected,
-            bbox=bbox,
-        )
+        return snapshot_from_states(body, bbox, self.stats)

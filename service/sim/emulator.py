@@ -23,6 +23,8 @@ from typing import Annotated, Any
 
 import uvicorn
 from fastapi import FastAPI, Form, Header, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel
 
@@ -120,6 +122,18 @@ def create_emulator_app(
     faults = Faults()
     app.state.faults = faults
 
+    @app.exception_handler(RequestValidationError)
+    async def bad_parameters(request: Request, exc: RequestValidationError) -> Response:
+        """A malformed parameter: OpenSky (a Java server) answers 400 with a short text, the
+        FAA API 400 with a JSON error; adsb.lol is FastAPI and answers 422 as FastAPI does."""
+        where = ", ".join(".".join(str(p) for p in e.get("loc", ())) for e in exc.errors())
+        if request.url.path.startswith("/api/states/"):
+            return Response(f"Bad Request: invalid parameter ({where})", 400,
+                            media_type="text/plain")  # fmt: skip
+        if request.url.path.startswith("/notamapi/"):
+            return JSONResponse({"error": f"Invalid request parameter: {where}"}, 400)
+        return JSONResponse({"detail": jsonable_encoder(exc.errors())}, 422)
+
     @app.middleware("http")
     async def network_faults(request: Request, call_next):
         """Timeouts, resets, 5xx, 429, 401, broken bodies: what real feeds do now and then."""
@@ -192,7 +206,9 @@ def create_emulator_app(
         lomin: float | None = None,
         lamax: float | None = None,
         lomax: float | None = None,
-        extended: int = 0,
+        extended: bool = False,  # OpenSky takes 1 or true (python-opensky sends "true")
+        time_: Annotated[int | None, Query(alias="time")] = None,
+        icao24: Annotated[list[str] | None, Query()] = None,
         authorization: Annotated[str | None, Header()] = None,
     ) -> Response:
         bucket = "anonymous"
@@ -218,10 +234,17 @@ def create_emulator_app(
             )
         step = 10 if bucket == "anonymous" else 5
         at_s = int(now.timestamp()) // step * step
+        if time_ and bucket != "anonymous":  # anonymous users always get the latest data
+            if time_ < at_s - 3600:
+                return Response("Bad Request: time is more than an hour in the past", 400)
+            at_s = min(at_s, time_ // step * step)
         at = datetime.fromtimestamp(at_s, now.tzinfo)
         rows = []
+        wanted = {h.strip().lower() for h in icao24 or []}
         for flight, s in scenario.states_at(at):
             if None not in box and not (lamin <= s["lat"] <= lamax and lomin <= s["lon"] <= lomax):  # type: ignore[operator]
+                continue
+            if wanted and flight.icao24 not in wanted:
                 continue
             speed = s["speed_kt"] / KT_PER_MS if s["speed_kt"] is not None else None
             row = [

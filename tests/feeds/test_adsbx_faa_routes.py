@@ -154,3 +154,22 @@ async def test_faa_429_waits_for_retry_after():
     with pytest.raises(FeedError, match="rate limited for another"):
         await c.fetch()
     assert len(calls) == 1
+
+
+async def test_routes_ask_each_callsign_once_whatever_the_spelling():
+    """12,000 planes of a global poll, some callsigns repeated or differently padded: every
+    distinct callsign asked exactly once, with the first plane's position, 100 a request."""
+    asked: list[dict] = []
+
+    def handler(request):
+        planes = json.loads(request.content)["planes"]
+        asked.extend(planes)
+        return httpx.Response(200, json=[{"callsign": p["callsign"], "airport_codes": "unknown",
+                                          "_airports": []} for p in planes])  # fmt: skip
+
+    c = RouteClient(RoutesSettings(), mock(handler), CLOCK)
+    planes = [(f"TST{i % 9000:05d}" + " " * (i % 3), float(i), 0.0) for i in range(12_000)]
+    routes = await c.lookup(planes)
+    callsigns = [p["callsign"] for p in asked]
+    assert len(callsigns) == len(set(callsigns)) == 9000 == len(routes)
+    assert asked[0] == {"callsign": "TST00000", "lat": 0.0, "lng": 0.0}  # the first plane's

@@ -134,3 +134,36 @@ async def test_timeout_is_a_feed_error():
     with pytest.raises(FeedError, match="timed out"):
         await c.fetch()
     assert c.stats.failures == 1
+
+
+async def test_breaker_and_budget_run_on_the_clients_clock():
+    """A rate limit and the credit budget are spans of the feed's clock (the data clock in
+    replay and simulations), not of the machine's: when that clock moves on, polls resume."""
+    from datetime import timedelta
+
+    now = [CLOCK()]
+    remaining = [400]
+
+    def handler(request):
+        if len(calls) == 1:
+            calls.append(429)
+            return httpx.Response(429, headers={"X-Rate-Limit-Retry-After-Seconds": "600"})
+        calls.append(200)
+        remaining[0] -= 4
+        return httpx.Response(200, json={"time": 1763748000, "states": [ROW]},
+                              headers={"X-Rate-Limit-Remaining": str(remaining[0])})  # fmt: skip
+
+    calls: list[int] = [0]
+    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    c = OpenSkyClient(settings(interval_s=60), http, lambda: now[0])
+    with pytest.raises(FeedError, match="rate limited \\(429\\)"):
+        await c.fetch()
+    with pytest.raises(FeedError, match="rate limited for another 600 s"):
+        await c.fetch()
+    now[0] += timedelta(seconds=601)
+    await c.fetch()  # 6 h to midnight at 60 s needs 1,440 credits: calls get spaced out
+    with pytest.raises(FeedError, match="credit budget"):
+        await c.fetch()
+    now[0] += timedelta(seconds=300)
+    await c.fetch()
+    assert calls == [0, 429, 200, 200]

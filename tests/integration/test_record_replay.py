@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from service.geo.airspaces import AirportRegistry, AirspaceRegistry
 from service.jobs import Poller
-from service.replay import JsonlRecorder, read_recording, replay
+from service.recording_format import scan
+from service.replay import JsonlRecorder, replay
 from service.sim.clock import ScenarioClock
 from service.sim.emulator import create_emulator_app
 from service.sim.scenario import load_scenario
@@ -77,10 +78,11 @@ async def test_record_then_replay_twice(tmp_path, database_url):
         recording, replay_settings, make_sessionmaker(engine), airspaces, airports
     )
     engine.dispose()
-    assert first.invalid_json == 1 and first.unknown_source == 1
+    n = len(lines)
+    assert first.skipped == [(n + 1, "invalid JSON"), (n + 2, "unknown source 'radar'")]
     assert first.failed_rounds == 0 and second.failed_rounds == 0
     assert first.rounds == second.rounds > 100
     assert alert_keys(replay_url) == after_first  # no duplicates from the second replay
     # the replayed day raises the same alerts as the live one
     assert set(after_first) == set(live)
-    assert read_recording(recording).routes
+    assert scan(recording).routes
