@@ -161,20 +161,21 @@ class Poller:
         except Exception as exc:  # a bug in a parser must not kill the scheduler
             log.exception("unexpected error polling %s", feed)
             return await self._failed(feed, exc)
-        return await self.ingest_positions(snapshot, client)
-
-    async def ingest_positions(self, snapshot: Snapshot, client: Any = None) -> PollReport:
-        """Routes, detection and the commit of one snapshot (a fetched one, or one that a
-        replay built from a recorded exchange)."""
-        feed = snapshot.source
-        if self.settings.feeds.routes.enabled or self.local_routes:
-            await self._resolve_routes(snapshot)
         try:
-            async with self._lock:
-                report = await asyncio.to_thread(self._ingest_snapshot, snapshot, client)
+            return await self.ingest_positions(snapshot, client)
         except Exception as exc:  # a bug in detection must not kill the scheduler either
             log.exception("unexpected error ingesting a %s snapshot", feed)
             return PollReport(feed=feed, ok=False, error=f"ingest failed: {first_line(exc)}")
+
+    async def ingest_positions(self, snapshot: Snapshot, client: Any = None) -> PollReport:
+        """Routes, detection and the commit of one snapshot (a fetched one, or one that a
+        replay built from a recorded exchange).  A bug in detection raises: the scheduled
+        poll logs it, a replay reports it for its round."""
+        feed = snapshot.source
+        if self.settings.feeds.routes.enabled or self.local_routes:
+            await self._resolve_routes(snapshot)
+        async with self._lock:
+            report = await asyncio.to_thread(self._ingest_snapshot, snapshot, client)
         log.info(
             "poll %s: %d positions, %d rejected, %d alerts, data time %s%s",
             feed,
