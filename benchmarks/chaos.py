@@ -245,11 +245,15 @@ def run(args: argparse.Namespace, faults: bool, workdir: Path) -> dict:
                 kill_and_restart([leader, other])
             if "cut" in chosen:
                 at(60)
-                note(f"database cut for {args.cut_s:g} s")
+                before = replicas.leader()
+                note(f"database cut for {args.cut_s:g} s (leader :{before})")
                 proxy.drop()
                 at(60 + args.cut_s)
                 proxy.restore()
-                note("database back")
+                time.sleep(3)
+                after = replicas.leader()
+                figures["leader_kept_through_cut"] = after == before
+                note(f"database back; leader :{after}")
             if "receiver" in chosen:
                 at(90)
                 note(f"receiver down for {args.receiver_outage_s:g} s")
