@@ -3,7 +3,7 @@ goes on, the results are held and written in order when the database is back, an
 ends with exactly the alerts of a run without the cut.  Every job logs the outage twice
 (when it starts, when it ends with its length), raises nothing, and /metrics counts it.
 
-The cut lasts ``FIRWATCH_OUTAGE_TEST_S`` seconds of wall time (default 20; 60 for the
+The cut lasts ``OUTAGE_TEST_S`` seconds of wall time (default 20; 60 for the
 issue's figure), while the scenario clock goes on stepping so the cut holds back alert
 changes: the closure's onset falls inside it.
 """
@@ -35,7 +35,7 @@ from tests.integration.test_venezuela_scenario import CRED, scenario_settings
 from tests.support import Receiver, TcpProxy, ThreadedServer
 
 pytestmark = pytest.mark.slow  # two scenario runs
-CUT_S = float(os.environ.get("FIRWATCH_OUTAGE_TEST_S", "20"))
+CUT_S = float(os.environ.get("OUTAGE_TEST_S", "20"))
 START = datetime(2025, 11, 21, 17, 30, tzinfo=UTC)
 END = datetime(2025, 11, 21, 23, 30, tzinfo=UTC)
 STEP = timedelta(minutes=4)
@@ -82,7 +82,7 @@ def scenario():
 
 async def test_database_cut_in_real_time(pg_database, scenario, tmp_path, caplog):
     caplog.set_level(logging.INFO, logger="firwatch")
-    rng = random.Random(int(os.environ.get("FIRWATCH_OUTAGE_TEST_SEED", "5")))
+    rng = random.Random(int(os.environ.get("OUTAGE_TEST_SEED", "5")))
     first = rng.randint(6, 12)  # from about the NOTAM and the closure ...
     last = first + rng.randint(25, 35)  # ... over two hours of status changes and reroutes
     reference_url = create_pg_database()
