@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.detect.engine import DetectionEngine, IngestResult
 from service.domain import Notam
-from service.ingest import persist, record_feed_health, save_notams
+from service.ingest import mark_notams_withdrawn, persist, record_feed_health, save_notams
 from service.outage import OutageLog, is_outage
 from service.store.alerts import save_alert_events
 
@@ -73,6 +73,7 @@ class PendingWrite:
     result: IngestResult | None = None
     engine: DetectionEngine | None = None
     notams: Sequence[Notam] = ()
+    withdrawn: Sequence[Notam] = ()  # NOTAMs the source stopped publishing
     new_notams: int = 0
     failures: int = 0
     _marks: dict[str, Any] = field(default_factory=dict)
@@ -90,6 +91,8 @@ class PendingWrite:
             alerts = persist(session, self.engine, self.result, now)
         if self.notams:
             self.new_notams = save_notams(session, self.notams, self.health.at)
+        if self.withdrawn:
+            mark_notams_withdrawn(session, self.withdrawn)
         self.health.write(session)
         return alerts
 

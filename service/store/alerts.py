@@ -159,7 +159,10 @@ def webhook_matches(hook: WebhookRow, alert: AlertRow) -> bool:
 
 def webhook_payload(alert: AlertRow, now: datetime, data: dict[str, Any] | None = None) -> str:
     """The exact body that is signed and sent (kept verbatim so retries are identical)."""
-    body = {"type": alert.type, "timestamp": rfc3339(now), "data": data or alert_to_dict(alert)}
+    data = data or alert_to_dict(alert)
+    # event: what happened to the alert (a reopening is sent as alert.opened); type: what kind
+    event = "alert.resolved" if data["status"] == AlertStatus.RESOLVED.value else "alert.opened"
+    body = {"type": alert.type, "event": event, "timestamp": rfc3339(now), "data": data}
     return json.dumps(body, separators=(",", ":"), sort_keys=True)
 
 

@@ -240,12 +240,9 @@ def disabled_notice(
         observed_at=at,
         title=title,
         resolved=reason is None,
-        evidence={
-            "webhook_id": hook.id,
-            "url": hook.url,
-            "reason": reason,
-            "pending_messages": waiting,
-        },
+        # no URL: the alert reaches read-scope users and other subscribers, and a webhook URL
+        # can carry a capability token (admins look it up by webhook_id)
+        evidence={"webhook_id": hook.id, "reason": reason, "pending_messages": waiting},
     )
 
 
