@@ -3,9 +3,12 @@
 :class:`Poller` owns the feed clients and the detection engine; each method is
 one thin job: fetch, detect, persist in one transaction, log counts.  A failed
 fetch is recorded in feed health and never propagates: the scheduler must
-survive any feed.  The APScheduler 3.x ``AsyncIOScheduler`` runs one job per
-feed at its own interval with ``max_instances=1`` and coalescing, so a slow
-feed never piles up runs.
+survive any feed.  Nor does a database outage: each poll's write goes through
+:class:`~service.pending_writes.PendingWrites` (held and written in order when
+the database is back), and every job logs an outage once when it starts and
+once when it ends (:mod:`service.outage`).  The APScheduler 3.x
+``AsyncIOScheduler`` runs one job per feed at its own interval with
+``max_instances=1`` and coalescing, so a slow feed never piles up runs.
 """
 
 from __future__ import annotations
@@ -35,18 +38,14 @@ from service.feeds.opensky import OpenSkyClient
 from service.feeds.routes import RouteClient
 from service.geo.airspaces import AirportRegistry, AirspaceRegistry
 from service.housekeeping import RetentionReport, apply_retention
-from service.ingest import (
-    mark_notams_withdrawn,
-    persist,
-    record_feed_health,
-    restore_engine,
-    save_notams,
-)
+from service.ingest import restore_engine
 from service.leader import LeaderElector
 from service.metrics import Metrics
 from service.notam.faa import notam_from_faa_item
 from service.notam.lifecycle import Withdrawals
 from service.notam.problems import count_problems
+from service.outage import OutageLog, first_line, is_outage
+from service.pending_writes import FeedHealth, PendingWrite, PendingWrites
 from service.seeds import load_local_routes, load_route_schedules, load_watched_routes
 from service.webhooks.delivery import deliver_due
 
@@ -113,6 +112,8 @@ class Poller:
         local = settings.feeds.routes.local_file
         self.local_routes = load_local_routes(settings.path(local)) if local else {}
         self._lock = asyncio.Lock()
+        self.writes = PendingWrites(sessions, clock, metrics)
+        self.outages: dict[str, OutageLog] = {}
         if restore:  # a replay starts from its own first record instead
             with sessions() as session:
                 restore_engine(session, self.engine)
@@ -129,6 +130,18 @@ class Poller:
         report = await self._poll_notams()
         self._observe(report, time.perf_counter() - started)
         return report
+
+    def outage(self, job: str) -> OutageLog:
+        """The job's outage log (one line when the database goes, one when it is back)."""
+        if job not in self.outages:
+            self.outages[job] = OutageLog(job, self.metrics, logger=log)
+        return self.outages[job]
+
+    async def flush_writes(self) -> int:
+        """Try the held writes now (a leader stepping down, a command exiting); how many wait."""
+        async with self._lock:
+            await asyncio.to_thread(self.writes.flush, self.outage("poll"))
+        return len(self.writes)
 
     def _observe(self, report: PollReport, seconds: float) -> None:
         if self.metrics is None:
@@ -153,23 +166,29 @@ class Poller:
         except Exception as exc:  # a bug in a parser must not kill the scheduler
             log.exception("unexpected error polling %s", feed)
             return await self._failed(feed, exc)
-        return await self.ingest_positions(snapshot, client)
+        try:
+            return await self.ingest_positions(snapshot, client)
+        except Exception as exc:  # a bug in detection must not kill the scheduler either
+            log.exception("unexpected error ingesting a %s snapshot", feed)
+            return PollReport(feed=feed, ok=False, error=f"ingest failed: {first_line(exc)}")
 
     async def ingest_positions(self, snapshot: Snapshot, client: Any = None) -> PollReport:
         """Routes, detection and the commit of one snapshot (a fetched one, or one that a
-        replay built from a recorded exchange)."""
+        replay built from a recorded exchange).  A bug in detection raises: the scheduled
+        poll logs it, a replay reports it for its round."""
         feed = snapshot.source
         if self.settings.feeds.routes.enabled or self.local_routes:
             await self._resolve_routes(snapshot)
         async with self._lock:
             report = await asyncio.to_thread(self._ingest_snapshot, snapshot, client)
         log.info(
-            "poll %s: %d positions, %d rejected, %d alerts, data time %s",
+            "poll %s: %d positions, %d rejected, %d alerts, data time %s%s",
             feed,
             report.positions,
             report.rejected,
             report.alerts,
             snapshot.fetched_at.isoformat(),
+            f", {len(self.writes)} write(s) held for the database" if self.writes else "",
         )
         return report
 
@@ -194,18 +213,18 @@ class Poller:
             self.engine.set_routes(routes)
 
     def _ingest_snapshot(self, snapshot: Snapshot, client: Any) -> PollReport:
+        """Detect, then store the result in order behind any writes still held (an outage)."""
         result = self.engine.ingest(snapshot)
         stats = getattr(client, "stats", None)
-        with self.sessions.begin() as session:
-            alerts = persist(session, self.engine, result, self.clock())
-            record_feed_health(
-                session,
-                snapshot.source,
-                self.clock(),
-                rejected=snapshot.rejected,
-                credits_remaining=getattr(stats, "credits_remaining", None),
-                error=None if snapshot.complete else "partial snapshot: some queries failed",
-            )
+        health = FeedHealth(
+            snapshot.source,
+            self.clock(),
+            rejected=snapshot.rejected,
+            credits_remaining=getattr(stats, "credits_remaining", None),
+            error=None if snapshot.complete else "partial snapshot: some queries failed",
+        )
+        self.writes.add(PendingWrite(health, result=result, engine=self.engine))
+        alerts = self.writes.flush(self.outage(f"poll_{snapshot.source}"))
         return PollReport(
             feed=snapshot.source,
             ok=True,
@@ -238,6 +257,9 @@ class Poller:
         """
         feed = FeedName.FAA_NOTAM.value
         notams = [notam_from_faa_item(item, self.airspaces) for item in items]
+        write = PendingWrite(
+            FeedHealth(feed, self.clock(), rejected=self.faa.stats.rejected_last), notams=notams
+        )
         async with self._lock:
             self.engine.set_notams(notams)
             withdrawn: list[Notam] = []
@@ -248,17 +270,10 @@ class Poller:
                 self.engine.set_notams(withdrawn)
             if self.metrics is not None:
                 count_problems(self.metrics.notam_problems, self.engine.notams.values())
-
-            def write() -> int:
-                with self.sessions.begin() as session:
-                    new = save_notams(session, notams, self.clock())
-                    mark_notams_withdrawn(session, withdrawn)
-                    record_feed_health(
-                        session, feed, self.clock(), rejected=self.faa.stats.rejected_last
-                    )
-                    return new
-
-            new = await asyncio.to_thread(write)
+            write.withdrawn = withdrawn
+            self.writes.add(write)
+            await asyncio.to_thread(self.writes.flush, self.outage(f"poll_{feed}"))
+        new = write.new_notams
         log.info(
             "poll %s: %d NOTAMs (%d new, %d withdrawn)", feed, len(notams), new, len(withdrawn)
         )
@@ -272,24 +287,26 @@ class Poller:
     async def _failed(self, feed: str, exc: Exception) -> PollReport:
         reason = str(exc) or type(exc).__name__
         log.warning("poll %s failed: %s", feed, reason)
-
-        def write() -> None:
-            with self.sessions.begin() as session:
-                record_feed_health(session, feed, self.clock(), error=reason)
-
-        await asyncio.to_thread(write)
+        async with self._lock:
+            self.writes.add(PendingWrite(FeedHealth(feed, self.clock(), error=reason)))
+            await asyncio.to_thread(self.writes.flush, self.outage(f"poll_{feed}"))
         return PollReport(feed=feed, ok=False, error=reason)
 
     async def deliver_webhooks(self) -> Any:
         if self.webhook_http is None:
             return None
+        outage = self.outage("deliver_webhooks")
         try:
             report = await deliver_due(
                 self.sessions, self.webhook_http, self.clock(), self.settings.webhooks
             )
-        except Exception:
-            log.exception("webhook delivery round failed")
+        except Exception as exc:
+            if is_outage(exc):
+                outage.failed(exc)  # one line per outage, not a traceback per round
+            else:
+                log.exception("webhook delivery round failed")
             return None
+        outage.ok()
         if self.metrics is not None:
             self.metrics.deliveries.labels("delivered").inc(report.delivered)
             self.metrics.deliveries.labels("retry").inc(report.failed)
@@ -297,13 +314,19 @@ class Poller:
         return report
 
     async def housekeeping(self) -> RetentionReport | None:
+        outage = self.outage("housekeeping")
         try:
-            return await asyncio.to_thread(
+            report = await asyncio.to_thread(
                 apply_retention, self.sessions, self.engine.data_time, self.settings.retention
             )
-        except Exception:
-            log.exception("housekeeping failed")
+        except Exception as exc:
+            if is_outage(exc):
+                outage.failed(exc)
+            else:
+                log.exception("housekeeping failed")
             return None
+        outage.ok()
+        return report
 
     async def poll_once(self) -> list[PollReport]:
         """One round of every enabled feed (NOTAMs first: they are the earliest signal)."""
@@ -315,6 +338,10 @@ class Poller:
             reports.append(await self.poll_positions(FeedName.OPENSKY))
         if feeds.adsbx.enabled:
             reports.append(await self.poll_positions(FeedName.ADSBX))
+        if await self.flush_writes():  # a one-shot round cannot hold writes for later
+            for report in reports:
+                report.ok = False
+                report.error = f"database unreachable: {len(self.writes)} write(s) not stored"
         await self.deliver_webhooks()
         return reports
 
@@ -449,23 +476,53 @@ async def start_scheduler(state: Any, role: str = "all") -> None:
 
 
 async def _lead(state: Any) -> None:
+    """Compete for leadership; while leader, poll.  A database outage does not stop polling.
+
+    The leader's lock lives on a database session, so an outage takes the lock with it.
+    The leader then keeps polling (its writes wait in memory) and retries the lock often;
+    when the database answers again it takes the lock back and writes what it held, or,
+    if another replica got there first, writes what it held and stands down.  A standby
+    that saw the database down waits one more round before competing, which gives the
+    leader holding unwritten results the first try.
+    """
     interval = state.settings.leader_check_s
+    outage = OutageLog("leader_election", getattr(state, "metrics", None), logger=log)
+    saw_outage = False
     while True:
+        pause = interval
         try:
+            elector = state.elector
             if state.scheduler is None:
-                if await asyncio.to_thread(state.elector.try_acquire):
+                if saw_outage:  # the leader holding unwritten results goes first
+                    saw_outage = not await asyncio.to_thread(elector.probe)
+                elif await asyncio.to_thread(elector.try_acquire):
                     # a fresh poller restores what the previous leader stored
                     state.poller = await asyncio.to_thread(_make_poller, state)
                     state.scheduler = build_scheduler(state.poller, delivery=False)
                     state.scheduler.start()
                     log.info("leader: polling %s", [j.id for j in state.scheduler.get_jobs()])
-            elif not await asyncio.to_thread(state.elector.still_leader):
-                # another replica may be polling already: finish the round in hand, start no more
-                await state.scheduler.stop()
-                state.scheduler = None
+                else:
+                    saw_outage = elector.unreachable is not None
+                if elector.unreachable is not None:
+                    outage.failed(elector.unreachable)
+                else:
+                    outage.ok()
+            elif not await asyncio.to_thread(elector.still_leader):
+                if await asyncio.to_thread(elector.try_acquire):
+                    outage.ok("leader lock taken back; polling went on")
+                elif elector.unreachable is not None:
+                    outage.failed(elector.unreachable)  # keep polling, writes held
+                    pause = interval / 4
+                else:
+                    # another replica leads now: store what we held, finish the round in
+                    # hand, start no more
+                    held = await state.poller.flush_writes()
+                    await state.scheduler.stop()
+                    state.scheduler = None
+                    outage.ok(f"another replica leads; standing by ({held} write(s) unstored)")
         except Exception:  # leadership must survive any one bad round
             log.exception("leader election round failed")
-        await asyncio.sleep(interval)
+        await asyncio.sleep(pause)
 
 
 async def stop_scheduler(state: Any) -> None:

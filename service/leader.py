@@ -25,6 +25,8 @@ class LeaderElector:
         self.key = key
         self._conn: Connection | None = None
         self.single_process = engine.dialect.name != "postgresql"
+        # why the last try_acquire/probe could not reach the database (None: it could)
+        self.unreachable: BaseException | None = None
 
     @property
     def is_leader(self) -> bool:
@@ -35,9 +37,10 @@ class LeaderElector:
             return True
         try:
             conn = self.engine.connect()
-        except Exception as exc:
-            log.warning("leader election: database unreachable: %s", str(exc).splitlines()[0])
+        except Exception as exc:  # the caller logs an outage once, not every round
+            self.unreachable = exc
             return False
+        self.unreachable = None
         try:
             got = bool(
                 conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key}).scalar()
@@ -64,9 +67,20 @@ class LeaderElector:
             self._conn.commit()
             return True
         except Exception:
-            log.warning("lost the database session holding the leader lock: stepping down")
+            log.warning("lost the database session holding the leader lock")
             self._drop()
             return False
+
+    def probe(self) -> bool:
+        """Whether the database answers at all (sets :attr:`unreachable`)."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:
+            self.unreachable = exc
+            return False
+        self.unreachable = None
+        return True
 
     def release(self) -> None:
         if self._conn is None:

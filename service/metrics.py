@@ -42,6 +42,27 @@ class Metrics:
         self.outbox_pending = Gauge(
             "firwatch_webhook_outbox_pending", "Webhook messages waiting for delivery", registry=r
         )
+        # riding through a database outage (service/outage.py, service/pending_writes.py)
+        self.db_outages = Counter(
+            "firwatch_database_outages", "Database outages seen by a job", ["job"], registry=r
+        )
+        self.db_outage_seconds = Counter(
+            "firwatch_database_outage_seconds", "Seconds a job could not reach the database",
+            ["job"], registry=r,
+        )  # fmt: skip
+        self.db_unreachable = Gauge(
+            "firwatch_database_unreachable", "1 while a job cannot reach the database", ["job"],
+            registry=r,
+        )  # fmt: skip
+        self.pending_writes = Gauge(
+            "firwatch_pending_writes", "Poll results held in memory until the database is back",
+            registry=r,
+        )  # fmt: skip
+        self.writes_dropped = Counter(
+            "firwatch_pending_write_losses",
+            "What a bounded or failing write buffer gave up (positions|write)", ["what"],
+            registry=r,
+        )  # fmt: skip
         self.notam_problems = Gauge(
             "firwatch_notam_problems",
             "NOTAMs held whose parse has a problem, by problem code (e.g. geometry.outside_qline)",

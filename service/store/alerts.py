@@ -85,7 +85,9 @@ def save_alert_events(
 ) -> list[AlertRow]:
     """Open, update or resolve alerts; returns the rows that opened or resolved."""
     changed: list[AlertRow] = []
-    changes: list[tuple[AlertRow, str]] = []
+    # (row, change, the alert as it stood right after this change): an alert that opens and
+    # resolves in one batch sends an "open" message and a "resolved" one, not two "resolved"
+    changes: list[tuple[AlertRow, str, dict[str, Any]]] = []
     for event in events:
         row = session.scalar(select(AlertRow).where(AlertRow.dedup_key == event.dedup_key))
         if row is None:
@@ -101,7 +103,7 @@ def save_alert_events(
             _apply(row, event)
             session.add(row)
             changed.append(row)
-            changes.append((row, "opened"))
+            changes.append((row, "opened", alert_to_dict(row)))
         elif row.status == AlertStatus.OPEN.value:
             if event.resolved:
                 row.status = AlertStatus.RESOLVED.value
@@ -109,7 +111,7 @@ def save_alert_events(
                 row.updated_at = now
                 row.observed_at = event.observed_at
                 changed.append(row)
-                changes.append((row, "resolved"))
+                changes.append((row, "resolved", alert_to_dict(row)))
             elif event.observed_at >= row.observed_at and event.evidence != row.evidence:
                 _apply(row, event)
                 row.updated_at = now
@@ -124,16 +126,24 @@ def save_alert_events(
             row.updated_at = now
             _apply(row, event)
             changed.append(row)
-            changes.append((row, "reopened"))
+            changes.append((row, "reopened", alert_to_dict(row)))
     if changed:
         session.flush()
-        session.add_all(AlertChangeRow(alert_id=r.id, change=c, at=now) for r, c in changes)
-        enqueue_deliveries(session, changed, now)
+        session.add_all(AlertChangeRow(alert_id=r.id, change=c, at=now) for r, c, _ in changes)
+        for row, _, data in changes:
+            data["id"] = row.id  # assigned by the flush for new alerts
+        enqueue_deliveries(session, [(row, data) for row, _, data in changes], now)
     return changed
 
 
 def webhook_matches(hook: WebhookRow, alert: AlertRow) -> bool:
-    """Whether a subscription wants this alert (types, airspaces, routes, minimum severity)."""
+    """Whether a subscription wants this alert (types, airspaces, routes, minimum severity).
+
+    A subscription's own ``webhook.disabled`` notice is not sent to it: it cannot be told
+    while switched off, and its queue waiting for it says the same once it is back.
+    """
+    if alert.type == "webhook.disabled" and (alert.evidence or {}).get("webhook_id") == hook.id:
+        return False
     if hook.event_types and alert.type not in hook.event_types:
         return False
     filters = hook.filters or {}
@@ -147,23 +157,28 @@ def webhook_matches(hook: WebhookRow, alert: AlertRow) -> bool:
     )
 
 
-def webhook_payload(alert: AlertRow, now: datetime) -> str:
+def webhook_payload(alert: AlertRow, now: datetime, data: dict[str, Any] | None = None) -> str:
     """The exact body that is signed and sent (kept verbatim so retries are identical)."""
+    data = data or alert_to_dict(alert)
     # event: what happened to the alert (a reopening is sent as alert.opened); type: what kind
-    event = "alert.resolved" if alert.status == AlertStatus.RESOLVED.value else "alert.opened"
-    body = {
-        "type": alert.type,
-        "event": event,
-        "timestamp": rfc3339(now),
-        "data": alert_to_dict(alert),
-    }
+    event = "alert.resolved" if data["status"] == AlertStatus.RESOLVED.value else "alert.opened"
+    body = {"type": alert.type, "event": event, "timestamp": rfc3339(now), "data": data}
     return json.dumps(body, separators=(",", ":"), sort_keys=True)
 
 
-def enqueue_deliveries(session: Session, alerts: Sequence[AlertRow], now: datetime) -> int:
-    hooks = session.scalars(select(WebhookRow).where(WebhookRow.enabled.is_(True))).all()
+def enqueue_deliveries(
+    session: Session, alerts: Sequence[AlertRow | tuple[AlertRow, dict[str, Any]]], now: datetime
+) -> int:
+    """Queue one message per (change, matching subscription), disabled ones included.
+
+    A disabled or paused subscription keeps collecting its messages: they wait, in order,
+    until it is resumed, or until an admin discards them explicitly
+    (:mod:`service.webhooks.queue`).
+    """
+    hooks = session.scalars(select(WebhookRow)).all()
     count = 0
-    for alert in alerts:
+    for item in alerts:
+        alert, data = item if isinstance(item, tuple) else (item, None)
         for hook in hooks:
             if not webhook_matches(hook, alert):
                 continue
@@ -173,7 +188,7 @@ def enqueue_deliveries(session: Session, alerts: Sequence[AlertRow], now: dateti
                     webhook_id=hook.id,
                     alert_id=alert.id,
                     event_type=alert.type,
-                    payload=webhook_payload(alert, now),
+                    payload=webhook_payload(alert, now, data),
                     status="pending",
                     attempts=0,
                     next_attempt_at=now,

@@ -37,6 +37,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
+    if "connect_timeout" not in parsed.query:
+        # a database behind a dead network must fail a connect in seconds, not the OS's two
+        # minutes: polls hold their writes meanwhile (service/pending_writes.py)
+        kwargs.setdefault("connect_args", {"connect_timeout": 5})
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 

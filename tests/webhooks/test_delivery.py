@@ -90,18 +90,19 @@ async def test_410_disables_subscription(sessions, settings):
         subscribe(sessions, f"{server.url}/hook")
         raise_alerts(sessions, 2)
         await drain(sessions, settings, datetime.now(UTC), 3)
-    assert len(app.requests) == 1  # the second message is cancelled, not sent
+    assert len(app.requests) == 1  # the second message waits for a resume, not sent
     with sessions() as s:
         hook = s.get(WebhookRow, "wh_test")
         assert hook.enabled is False and "410" in hook.disabled_reason
         assert sorted(r.status for r in s.scalars(select(WebhookDeliveryRow))) == [
-            "cancelled",
             "dead",
+            "pending",
         ]
         # the webhook.disabled notice: an alert operators see in the API and the stream
         notice = s.scalar(select(AlertRow).where(AlertRow.type == "webhook.disabled"))
         assert notice.status == "open" and notice.evidence["webhook_id"] == "wh_test"
         assert "410" in notice.title and "410" in notice.evidence["reason"]
+        assert notice.evidence["pending_messages"] == 1 and "1 message(s) wait" in notice.title
 
 
 async def test_dead_letter_after_last_attempt(sessions, settings):

@@ -10,9 +10,10 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic import BaseModel
 from sqlalchemy import select
 
-from service.api.auth import require_admin
+from service.api.auth import AdminAccess, require_admin
 from service.api.deps import SessionDep, SettingsDep
 from service.api.pagination import CURSOR_DOC, decode_time_cursor, next_link
 from service.api.problems import ProblemError, responses
@@ -24,9 +25,9 @@ from service.api.schemas import (
     WebhookUpdate,
     WebhookWithSecret,
 )
-from service.store.alerts import new_message_id, rfc3339, save_alert_events
+from service.store.alerts import new_message_id, rfc3339
 from service.store.models import WebhookDeliveryRow, WebhookRow
-from service.webhooks.delivery import disabled_notice
+from service.webhooks import queue
 from service.webhooks.signing import new_secret
 from service.webhooks.ssrf import refusal
 
@@ -163,6 +164,7 @@ def update_webhook(
 ) -> dict:
     """Change some fields (absent ones stay); enabling again resets the failure count."""
     row = _hook(session, webhook_id)
+    was_enabled = row.enabled
     changes = body.model_dump(mode="json", exclude_unset=True)
     if "url" in changes:
         check_url(changes["url"], settings.webhooks.allow_private_targets)
@@ -172,10 +174,8 @@ def update_webhook(
             value = {k: v for k, v in value.items() if v is not None}
         setattr(row, key, value)
     now = datetime.now(UTC)
-    if changes.get("enabled"):
-        row.disabled_reason = None
-        row.consecutive_failures = 0
-        save_alert_events(session, [disabled_notice(row, now, None)], now)  # resolves the notice
+    if changes.get("enabled") and not was_enabled:
+        queue.resume(session, row, now)  # its waiting messages go out, oldest first
     row.updated_at = now
     session.commit()
     return webhook_to_dict(row)
@@ -285,3 +285,30 @@ def send_test(webhook_id: WebhookId, session: SessionDep) -> dict:
     session.add(delivery)
     session.commit()
     return delivery_to_dict(delivery)
+
+
+class QueueAction(BaseModel):
+    """The outcome of resuming a subscription or discarding its queue."""
+
+    webhook: Webhook
+    messages: int  # resumed: messages waiting to go out; discarded: messages cancelled
+
+
+@router.post("/{webhook_id}/resume", response_model=QueueAction, responses=responses(404))
+def resume_webhook(webhook_id: WebhookId, session: SessionDep) -> dict:
+    """Enable a disabled or paused subscription; its waiting messages go out, oldest first."""
+    row = _hook(session, webhook_id)
+    waiting = queue.resume(session, row, datetime.now(UTC))
+    session.commit()
+    return {"webhook": webhook_to_dict(row), "messages": waiting}
+
+
+@router.post("/{webhook_id}/discard", response_model=QueueAction, responses=responses(404))
+def discard_queue(webhook_id: WebhookId, session: SessionDep, key: AdminAccess) -> dict:
+    """Cancel every message waiting for this subscription: the only way queued messages are
+    dropped.  Each keeps its row, marked with who discarded it and when."""
+    row = _hook(session, webhook_id)
+    by = f"API key {key.id} ({key.name})" if key is not None else "admin"
+    count = queue.discard(session, row, datetime.now(UTC), by)
+    session.commit()
+    return {"webhook": webhook_to_dict(row), "messages": count}
