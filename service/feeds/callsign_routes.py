@@ -1,16 +1,21 @@
 """Callsign → scheduled route from adsb.lol's routeset (``POST /api/0/routeset``).
 
 Look-ups are batched (at most 100 planes a request, the server's limit) and
-cached per callsign like adsb.lol does itself: known routes for ``cache_s``,
+cached per callsign like adsb.lol does itself: known routes for ``feeds.routes.cache_s``,
 unknown ones for a minute, so a callsign is asked about once per TTL rather
-than on every poll.
+than on every poll.  :class:`CallsignRouteCache` is the one cache of answers: the
+client fills it and the detection engine reads it, so an answer expires for both at
+once, on the client's clock (the data clock wherever time is simulated).
 """
 
 from __future__ import annotations
 
 import math
-import time
+import threading
+from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
+
+from cachetools import TLRUCache
 
 from service.domain import FeedName, Route
 from service.feeds.base import FeedClient, request_json
@@ -18,6 +23,65 @@ from service.feeds.base import FeedClient, request_json
 FEED = FeedName.ROUTES.value
 CHUNK = 100
 UNKNOWN_TTL_S = 60.0
+MAX_CALLSIGNS = 50_000
+_UNASKED: Any = object()
+
+
+class CallsignRouteCache(MutableMapping[str, "Route | None"]):
+    """Callsign → route (None: the source does not know it), each answer for its own TTL:
+    ``known_ttl_s`` for a route, ``unknown_ttl_s`` for an unknown callsign.
+
+    ``timer`` gives seconds on the clock the TTLs run on.  A ``cachetools.TLRUCache`` (the
+    TTL cache with a time-to-use per item) behind a lock: the poller writes from the event
+    loop while detection reads from its worker thread.
+
+    >>> now = [0.0]
+    >>> cache = CallsignRouteCache(known_ttl_s=1200, timer=lambda: now[0])
+    >>> cache["KLM1"] = Route("KLM1", "EHAM", "TNCC"); cache["X1"] = None
+    >>> now[0] = 61.0; "KLM1" in cache, "X1" in cache
+    (True, False)
+    >>> now[0] = 1200.0; "KLM1" in cache
+    False
+    """
+
+    def __init__(
+        self,
+        *,
+        known_ttl_s: float,
+        unknown_ttl_s: float = UNKNOWN_TTL_S,
+        timer: Callable[[], float],
+        maxsize: int = MAX_CALLSIGNS,
+    ):
+        def expires(_key: str, route: Route | None, now: float) -> float:
+            return now + (known_ttl_s if route is not None else unknown_ttl_s)
+
+        self._cache: TLRUCache[str, Route | None] = TLRUCache(maxsize, expires, timer=timer)
+        self._lock = threading.Lock()
+
+    def __getitem__(self, callsign: str) -> Route | None:
+        with self._lock:
+            return self._cache[callsign]
+
+    def __setitem__(self, callsign: str, route: Route | None) -> None:
+        with self._lock:
+            self._cache[callsign] = route
+
+    def __delitem__(self, callsign: str) -> None:
+        with self._lock:
+            del self._cache[callsign]
+
+    def __contains__(self, callsign: object) -> bool:
+        with self._lock:
+            return callsign in self._cache
+
+    def __iter__(self) -> Iterator[str]:
+        with self._lock:
+            return iter(list(self._cache))
+
+    def __len__(self) -> int:
+        with self._lock:
+            self._cache.expire()
+            return len(self._cache)
 
 
 def _leg_distance(lat: float, lon: float, a: dict[str, Any], b: dict[str, Any]) -> float:
@@ -70,19 +134,21 @@ class RouteClient(FeedClient):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self._cache: dict[str, tuple[float, Route | None]] = {}
+        self.cache = CallsignRouteCache(
+            known_ttl_s=self.settings.cache_s, timer=lambda: self.clock().timestamp()
+        )
 
     async def lookup(self, planes: list[tuple[str, float, float]]) -> dict[str, Route | None]:
-        now = time.monotonic()
+        """Routes of the planes' callsigns: cached answers, the rest asked in chunks."""
         out: dict[str, Route | None] = {}
         # callsign -> (callsign, lat, lon) of its first plane: a dict keeps this linear (a set
         # rebuilt per callsign made a first global poll of 12,000 callsigns take 5.8 s)
         pending: dict[str, tuple[str, float, float]] = {}
         for callsign, lat, lon in planes:
             key = callsign.strip().upper()
-            cached = self._cache.get(key)
-            if cached is not None and cached[0] > now:
-                out[key] = cached[1]
+            cached = self.cache.get(key, _UNASKED)
+            if cached is not _UNASKED:
+                out[key] = cached
             elif key and key not in pending:
                 pending[key] = (key, lat, lon)
         wanted = list(pending.values())
@@ -102,7 +168,6 @@ class RouteClient(FeedClient):
             for callsign, lat, lon in chunk:
                 found = by_callsign.get(callsign)
                 route = route_from_answer(found, lat, lon) if found else None
-                ttl = self.settings.cache_s if route else UNKNOWN_TTL_S
-                self._cache[callsign] = (now + ttl, route)
+                self.cache[callsign] = route
                 out[callsign] = route
         return out
