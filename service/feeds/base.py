@@ -7,8 +7,10 @@ scheduler logs it, records it in feed health and carries on.
 
 from __future__ import annotations
 
+import enum
 import json as stdlib_json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -207,7 +209,15 @@ def _fail(stats: FeedStats, error: FeedError):
     raise error
 
 
-class Backoff:
+class BreakerState(enum.Enum):
+    """Whether a feed's circuit breaker lets requests through, and why not."""
+
+    CLOSED = "closed"  # requests go out
+    OPEN = "open"  # paused after failures in a row
+    RATE_LIMITED = "rate_limited"  # paused for as long as the server said
+
+
+class CircuitBreaker:
     """A per-feed circuit breaker: while open, no request is made.
 
     It opens for the time a server named (``Retry-After``, OpenSky's
@@ -215,12 +225,12 @@ class Backoff:
     for an exponentially growing pause (``base_s`` doubling up to ``max_s``), so a dead
     feed is not hammered and a rate limit is not burned through; one success closes it.
 
-    >>> b = Backoff("opensky", threshold=2, base_s=10, now=lambda: 100.0)
+    >>> b = CircuitBreaker("opensky", threshold=2, base_s=10, now=lambda: 100.0)
     >>> b.failure(FeedError("opensky", "HTTP 503", status=503)); b.check()
-    >>> b.failure(FeedError("opensky", "HTTP 503", status=503)); b.open_for()
-    10.0
-    >>> b.success(); b.open_for()
-    0.0
+    >>> b.failure(FeedError("opensky", "HTTP 503", status=503)); b.open_for(), b.state.name
+    (10.0, 'OPEN')
+    >>> b.success(); b.open_for(), b.state.name
+    (0.0, 'CLOSED')
     """
 
     def __init__(
@@ -232,8 +242,6 @@ class Backoff:
         max_s: float = 600.0,
         now: Callable[[], float] | None = None,
     ):
-        import time
-
         self.feed = feed
         self.threshold = threshold
         self.base_s = base_s
@@ -241,16 +249,21 @@ class Backoff:
         self.now = now or time.monotonic
         self.failures = 0
         self._open_until = 0.0
-        self._rate_limited = False
+        self._opened = BreakerState.OPEN  # why it is (or was last) open
+
+    @property
+    def state(self) -> BreakerState:
+        return self._opened if self.open_for() > 0 else BreakerState.CLOSED
 
     def open_for(self) -> float:
         return max(0.0, self._open_until - self.now())
 
     def check(self) -> None:
+        """Raise :class:`FeedError` while open: the request is not made."""
         wait = self.open_for()
         if wait <= 0:
             return
-        if self._rate_limited:
+        if self._opened == BreakerState.RATE_LIMITED:
             raise FeedError(self.feed, f"rate limited for another {wait:.0f} s", status=429)
         raise FeedError(
             self.feed, f"paused for another {wait:.0f} s after {self.failures} failures in a row"
@@ -259,15 +272,15 @@ class Backoff:
     def success(self) -> None:
         self.failures = 0
         self._open_until = 0.0
-        self._rate_limited = False
+        self._opened = BreakerState.OPEN
 
     def failure(self, error: FeedError) -> None:
         self.failures += 1
         if error.status == 429:
-            self._rate_limited = True
+            self._opened = BreakerState.RATE_LIMITED
             self._open_until = self.now() + (error.retry_after_s or 60.0)
         elif self.failures >= self.threshold:
-            self._rate_limited = False
+            self._opened = BreakerState.OPEN
             pause = self.base_s * 2 ** (self.failures - self.threshold)
             self._open_until = self.now() + min(self.max_s, pause)
 
@@ -293,15 +306,15 @@ class FeedClient:
         self.stats = FeedStats()
         # the breaker's pauses run on the client's clock: the wall clock live, the data clock
         # wherever time is simulated, so a pause lasts the same stretch of data either way
-        self.backoff = Backoff(self.feed, now=lambda: self.clock().timestamp())
+        self.breaker = CircuitBreaker(self.feed, now=lambda: self.clock().timestamp())
 
     async def guarded(self, call: Callable[[], Any]) -> Any:
         """Run one fetch behind the breaker: refused while open, and its outcome recorded."""
-        self.backoff.check()
+        self.breaker.check()
         try:
             result = await call()
         except FeedError as exc:
-            self.backoff.failure(exc)
+            self.breaker.failure(exc)
             raise
-        self.backoff.success()
+        self.breaker.success()
         return result

@@ -25,7 +25,7 @@ from shapely.geometry.base import BaseGeometry
 from service.geo.airspaces import AirportRegistry, AirspaceRegistry
 from service.geo.geodesy import distance_km
 from service.seeds import load_watched_routes
-from service.sim.flightplan import Avoider, FlightPlan, path_km
+from service.sim.flightplan import Avoider, FlightBehaviour, FlightPlan, path_km
 from service.sim.notams import scenario_notams
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
@@ -196,7 +196,7 @@ class Scenario:
                 "domestic": f.domestic,
                 "departs_at": f.departs_at.isoformat(),
                 "arrives_at": f.arrives_at.isoformat(),
-                "behaviour": f.behaviour,
+                "behaviour": f.behaviour.value,
                 "watched_route": (f.origin, f.destination) in self.watched,
                 "extra_km": f.extra_km,
                 "actual_destination": f.landing,
@@ -262,7 +262,7 @@ class _Builder:
         departs: datetime,
         waypoints: list[tuple[float, float]] | None = None,
         landing: str | None = None,
-        behaviour: str = "normal",
+        behaviour: FlightBehaviour = FlightBehaviour.NORMAL,
     ) -> FlightPlan:
         o, d = self.airports.get(origin), self.airports.get(destination)
         landing = landing or destination
@@ -277,7 +277,7 @@ class _Builder:
             waypoints=path, speed_kmh=DOMESTIC_KMH if domestic else FOREIGN_KMH,
             cruise_ft=float(AIRLINES[airline][2]), origin_elev_ft=o.elevation_ft,
             landing_elev_ft=l_ap.elevation_ft, behaviour=behaviour,
-            extra_km=extra if behaviour == "rerouted" else (0.0 if landing == destination else extra),
+            extra_km=extra if behaviour == FlightBehaviour.REROUTED else (0.0 if landing == destination else extra),
         )  # fmt: skip
 
     def exit_time(self, plan: FlightPlan) -> datetime | None:
@@ -312,7 +312,9 @@ class _Builder:
                 return
             path = self.avoider.path(gc.waypoints[0], gc.waypoints[-1])
             self.flights.append(
-                self.plan(origin, destination, airline, departs, path, behaviour="rerouted")
+                self.plan(
+                    origin, destination, airline, departs, path, behaviour=FlightBehaviour.REROUTED
+                )
             )
             return
         entry = gc.entry_time(self.svzm)
@@ -335,7 +337,9 @@ class _Builder:
                 return
             path = [gc.waypoints[0], p, *self.avoider.path(p, gc.waypoints[-1])[1:]]
             self.flights.append(
-                self.plan(origin, destination, airline, departs, path, behaviour="rerouted")
+                self.plan(
+                    origin, destination, airline, departs, path, behaviour=FlightBehaviour.REROUTED
+                )
             )
 
     def closure_onset(self, flights: list[FlightPlan]) -> datetime | None:
@@ -356,7 +360,7 @@ class _Builder:
             "callsign": gc.callsign, "icao24": gc.icao24, "origin": gc.origin,
             "destination": gc.destination, "domestic": gc.domestic,
             "departs_at": gc.departs_at.isoformat(), "arrives_at": gc.arrives_at.isoformat(),
-            "behaviour": "cancelled", "watched_route": False, "extra_km": None,
+            "behaviour": FlightBehaviour.CANCELLED.value, "watched_route": False, "extra_km": None,
             "actual_destination": None, "path": [],
         }  # fmt: skip
 
@@ -392,7 +396,7 @@ class _Builder:
                 departs,
                 [o, turn, o],
                 landing=origin,
-                behaviour="turned_back",
+                behaviour=FlightBehaviour.TURNED_BACK,
             )
         )
         origin, destination, airline, departs, landing = DIVERSION
@@ -400,7 +404,13 @@ class _Builder:
         path = self.avoider.path((o.lon, o.lat), (land.lon, land.lat))
         self.flights.append(
             self.plan(
-                origin, destination, airline, departs, path, landing=landing, behaviour="diverted"
+                origin,
+                destination,
+                airline,
+                departs,
+                path,
+                landing=landing,
+                behaviour=FlightBehaviour.DIVERTED,
             )
         )
 
@@ -452,7 +462,7 @@ def _build(name: str) -> Scenario:
     builder = _Builder(variant)
     flights = builder.build()
     for f in flights:
-        if f.behaviour in ("turned_back", "diverted"):
+        if f.behaviour in (FlightBehaviour.TURNED_BACK, FlightBehaviour.DIVERTED):
             f.extra_km = None
     return Scenario(
         name=name, start=START, end=END, onset=ONSET, flights=flights,
