@@ -38,18 +38,33 @@ def traffic_svg(
             f'<text x="{PAD}" y="{HEIGHT // 2}" font-size="12">no samples yet</text></svg>'
         )
         return "".join(parts)
-    t0, t1 = samples[0][0].timestamp(), samples[-1][0].timestamp()
-    top = max([max(f, d) for _, f, d in samples] + [baseline or 0, 1]) * 1.15
-    span = max(t1 - t0, 1.0)
+    scale = _Scale(samples, baseline)
+    parts += _lines(samples, baseline, scale) + _labels(samples, baseline, scale)
+    return "".join(parts)
 
-    def x(t: datetime) -> float:
-        return PAD + (t.timestamp() - t0) / span * (WIDTH - 2 * PAD)
 
-    def y(v: float) -> float:
-        return HEIGHT - PAD - v / top * (HEIGHT - 2 * PAD)
+class _Scale:
+    """Data → pixel coordinates: time across, aircraft counts up (15 % headroom)."""
 
+    def __init__(self, samples: list[tuple[datetime, int, int]], baseline: float | None):
+        self.t0 = samples[0][0].timestamp()
+        self.span = max(samples[-1][0].timestamp() - self.t0, 1.0)
+        self.top = max([max(f, d) for _, f, d in samples] + [baseline or 0, 1]) * 1.15
+
+    def x(self, t: datetime) -> float:
+        return PAD + (t.timestamp() - self.t0) / self.span * (WIDTH - 2 * PAD)
+
+    def y(self, v: float) -> float:
+        return HEIGHT - PAD - v / self.top * (HEIGHT - 2 * PAD)
+
+
+def _lines(
+    samples: list[tuple[datetime, int, int]], baseline: float | None, scale: _Scale
+) -> list[str]:
+    """The axis, the foreign and domestic polylines and the dashed baseline."""
+    x, y = scale.x, scale.y
     axis = HEIGHT - PAD
-    parts.append(f'<line x1="{PAD}" y1="{axis}" x2="{WIDTH - PAD}" y2="{axis}" stroke="#999"/>')
+    parts = [f'<line x1="{PAD}" y1="{axis}" x2="{WIDTH - PAD}" y2="{axis}" stroke="#999"/>']
     for label, value_at, colour in (("foreign", 1, "#b00020"), ("domestic", 2, "#1f5fa8")):
         points = " ".join(f"{x(s[0]):.1f},{y(s[value_at]):.1f}" for s in samples)
         parts.append(
@@ -60,22 +75,28 @@ def traffic_svg(
             f'<line x1="{PAD}" y1="{y(baseline):.1f}" x2="{WIDTH - PAD}" y2="{y(baseline):.1f}" '
             f'stroke="#555" stroke-dasharray="4 3"><title>baseline {baseline:g}</title></line>'
         )
+    return parts
+
+
+def _labels(
+    samples: list[tuple[datetime, int, int]], baseline: float | None, scale: _Scale
+) -> list[str]:
+    """Legend, first and last sample times, the top count; closes the SVG."""
     legend = [
         ("foreign", "#b00020"),
         ("domestic", "#1f5fa8"),
         (f"baseline {baseline:g}" if baseline is not None else "no baseline", "#555"),
     ]
-    for i, (label, colour) in enumerate(legend):
-        parts.append(
-            f'<text x="{WIDTH - PAD - 220 + i * 75}" y="16" font-size="11" fill="{colour}">{escape(label)}</text>'
-        )
+    parts = [
+        f'<text x="{WIDTH - PAD - 220 + i * 75}" y="16" font-size="11" fill="{colour}">{escape(label)}</text>'
+        for i, (label, colour) in enumerate(legend)
+    ]
     parts.append(
         f'<text x="{PAD}" y="{HEIGHT - 10}" font-size="10">{samples[0][0]:%Y-%m-%d %H:%MZ}</text>'
     )
     parts.append(
         f'<text x="{WIDTH - PAD - 90}" y="{HEIGHT - 10}" font-size="10">{samples[-1][0]:%Y-%m-%d %H:%MZ}</text>'
     )
-    parts.append(
-        f'<text x="4" y="{y(top / 1.15):.0f}" font-size="10">{top / 1.15:.0f}</text></svg>'
-    )
-    return "".join(parts)
+    top = scale.top / 1.15
+    parts.append(f'<text x="4" y="{scale.y(top):.0f}" font-size="10">{top:.0f}</text></svg>')
+    return parts

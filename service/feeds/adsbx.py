@@ -96,6 +96,28 @@ def point_circle(path: str) -> Circle | None:
     return None
 
 
+def _merge_aircraft(
+    aircraft: list[Any], now_s: float, merged: dict[str, Position]
+) -> tuple[int, int]:
+    """One answer's ``ac`` objects into ``merged`` (an aircraft keeps its freshest report);
+    returns (rejected, skipped)."""
+    rejected = skipped = 0
+    for obj in aircraft:
+        try:
+            position = parse_aircraft(obj, now_s)
+        except (ValueError, TypeError, OverflowError, OSError) as exc:
+            rejected += 1
+            log.debug("rejected aircraft %r: %s", obj, exc)
+            continue
+        if position is None:
+            skipped += 1
+            continue
+        known = merged.get(position.icao24)
+        if known is None or position.observed_at > known.observed_at:
+            merged[position.icao24] = position
+    return rejected, skipped
+
+
 def snapshot_from_points(
     answers: list[tuple[Circle | None, Any]],
     errors: list[str],
@@ -126,19 +148,9 @@ def snapshot_from_points(
         newest = now_s if newest is None else max(newest, now_s)
         if circle is not None:
             circles.append(circle)
-        for obj in aircraft:
-            try:
-                position = parse_aircraft(obj, now_s)
-            except (ValueError, TypeError, OverflowError, OSError) as exc:
-                rejected += 1
-                log.debug("rejected aircraft %r: %s", obj, exc)
-                continue
-            if position is None:
-                skipped += 1
-                continue
-            known = merged.get(position.icao24)
-            if known is None or position.observed_at > known.observed_at:
-                merged[position.icao24] = position
+        answer_rejected, answer_skipped = _merge_aircraft(aircraft, now_s, merged)
+        rejected += answer_rejected
+        skipped += answer_skipped
     if newest is None:
         raise FeedError(FEED, f"every query failed: {errors[0] if errors else 'no points'}")
     try:

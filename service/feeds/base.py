@@ -129,11 +129,15 @@ def status_error(feed: str, status: int, headers: Any, text: str) -> FeedError |
     return None
 
 
-def _request_record(method: str, url: str, params: Any, json: Any) -> dict[str, Any]:
+def _exchange_record(
+    feed: str, clock: Clock, method: str, url: str, params: Any, json: Any, outcome: dict[str, Any]
+) -> dict[str, Any]:
+    """One recording line: the feed, when, the request, then its outcome (an answer's
+    status, headers and body, or the error that stood for one)."""
     request: dict[str, Any] = {"method": method, "url": url, "params": params or {}}
     if json is not None:
         request["json"] = json
-    return request
+    return {"source": feed, "fetched_at": rfc3339(clock()), "request": request, **outcome}
 
 
 async def request_json(
@@ -171,27 +175,17 @@ async def request_json(
             else f"{type(exc).__name__}: {exc or 'transport error'}"
         )
         if recorder is not None and record:
-            recorder(
-                {
-                    "source": feed,
-                    "fetched_at": rfc3339(clock()),
-                    "request": _request_record(method, url, params, json),
-                    "error": "timeout" if timed_out else reason,
-                }
-            )
+            recorder(_exchange_record(feed, clock, method, url, params, json,
+                                      {"error": "timeout" if timed_out else reason}))  # fmt: skip
         return _fail(stats, FeedError(feed, reason))
     stats.last_status = response.status_code
     if recorder is not None and record:
-        recorder(
-            {
-                "source": feed,
-                "fetched_at": rfc3339(clock()),
-                "request": _request_record(method, url, params, json),
-                "status": response.status_code,
-                "headers": {k.lower(): v for k, v in response.headers.items()},
-                "body": _body_for_record(response),
-            }
-        )
+        outcome = {
+            "status": response.status_code,
+            "headers": {k.lower(): v for k, v in response.headers.items()},
+            "body": _body_for_record(response),
+        }
+        recorder(_exchange_record(feed, clock, method, url, params, json, outcome))
     error = status_error(feed, response.status_code, response.headers, response.text)
     if error is not None:
         return _fail(stats, error)

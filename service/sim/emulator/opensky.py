@@ -84,25 +84,7 @@ def opensky_router(
     router = APIRouter()
     credits = Credits()
 
-    @router.post(TOKEN_PATH)
-    def token(
-        grant_type: Annotated[str, Form()] = "",
-        client_id: Annotated[str, Form()] = "",
-        client_secret: Annotated[str, Form()] = "",
-    ) -> JSONResponse:
-        if grant_type != "client_credentials":
-            return JSONResponse({"error": "unsupported_grant_type"}, status_code=400)
-        if expected_id is None or (client_id, client_secret) != (expected_id, expected_secret):
-            return JSONResponse(
-                {"error": "invalid_client", "error_description": "Invalid client credentials"},
-                status_code=401,
-            )
-        value = secrets.token_urlsafe(32)
-        state.tokens[value] = time.monotonic() + TOKEN_LIFETIME_S
-        return JSONResponse(
-            {"access_token": value, "expires_in": TOKEN_LIFETIME_S, "refresh_expires_in": 0,
-             "token_type": "Bearer", "not-before-policy": 0, "scope": "profile email"}
-        )  # fmt: skip
+    _add_token_endpoint(router, state, expected_id, expected_secret)
 
     @router.get("/api/states/all")
     def states_all(
@@ -139,13 +121,38 @@ def opensky_router(
                 return Response("Bad Request: time is more than an hour in the past", 400)
             at_s = min(at_s, time_ // tier.step_s * tier.step_s)
         rows = _state_rows(state, at_s, box, {h.strip().lower() for h in icao24 or []}, extended)
-        text = json.dumps(
-            {"time": at_s, "states": rows or None}, allow_nan=True
-        )  # NaN: as a broken upstream
+        # allow_nan: a NaN fault sends what a broken upstream sends
+        text = json.dumps({"time": at_s, "states": rows or None}, allow_nan=True)
         return Response(text, media_type="application/json",
                         headers={"X-Rate-Limit-Remaining": str(remaining)})  # fmt: skip
 
     return router
+
+
+def _add_token_endpoint(
+    router: APIRouter, state: EmulatorState, expected_id: str | None, expected_secret: str | None
+) -> None:
+    """OAuth2 client credentials (a Keycloak realm): a bearer token for 30 minutes."""
+
+    @router.post(TOKEN_PATH)
+    def token(
+        grant_type: Annotated[str, Form()] = "",
+        client_id: Annotated[str, Form()] = "",
+        client_secret: Annotated[str, Form()] = "",
+    ) -> JSONResponse:
+        if grant_type != "client_credentials":
+            return JSONResponse({"error": "unsupported_grant_type"}, status_code=400)
+        if expected_id is None or (client_id, client_secret) != (expected_id, expected_secret):
+            return JSONResponse(
+                {"error": "invalid_client", "error_description": "Invalid client credentials"},
+                status_code=401,
+            )
+        value = secrets.token_urlsafe(32)
+        state.tokens[value] = time.monotonic() + TOKEN_LIFETIME_S
+        return JSONResponse(
+            {"access_token": value, "expires_in": TOKEN_LIFETIME_S, "refresh_expires_in": 0,
+             "token_type": "Bearer", "not-before-policy": 0, "scope": "profile email"}
+        )  # fmt: skip
 
 
 def _caller(state: EmulatorState, authorization: str | None) -> tuple[str, Tier] | None:
