@@ -11,17 +11,20 @@ import enum
 import json as stdlib_json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import msgspec
 
+from service.domain import from_unix
+
 log = logging.getLogger("firwatch.feeds")
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 Recorder = Callable[[dict[str, Any]], None]
 
 
@@ -52,6 +55,58 @@ class FeedStats:
     credits_remaining: int | None = None
     last_status: int | None = None
     last_error: str | None = None
+
+    def count_rejected(self, rejected: int, skipped: int | None = None) -> None:
+        """One answer's tally: malformed records rejected and (position feeds) records
+        without a position skipped."""
+        self.rejected_last = rejected
+        self.rejected_total += rejected
+        if skipped is not None:
+            self.skipped_last = skipped
+
+
+RECORD_ERRORS = (ValueError, TypeError, OverflowError, OSError)  # what a malformed record raises
+
+
+def parse_each(
+    records: Iterable[Any], parse: Callable[[Any], T | None], what: str
+) -> tuple[list[T], int, int]:
+    """Each record parsed on its own: (parsed, rejected, skipped).  A record the parser
+    refuses is rejected (logged at debug) and one it maps to None is skipped, so one bad
+    record never costs the rest of the answer.
+
+    >>> parse_each(["1", "x", ""], lambda r: int(r) if r else None, "number")
+    ([1], 1, 1)
+    """
+    parsed: list[T] = []
+    rejected = skipped = 0
+    for record in records:
+        try:
+            value = parse(record)
+        except RECORD_ERRORS as exc:
+            rejected += 1
+            log.debug("rejected %s %r: %s", what, record, exc)
+            continue
+        if value is None:
+            skipped += 1
+        else:
+            parsed.append(value)
+    return parsed, rejected, skipped
+
+
+def data_time(feed: str, seconds: Any, field: str) -> datetime:
+    """A feed's data time (Unix seconds in ``field``) as aware UTC; FeedError if it is none.
+
+    >>> data_time("opensky", 1763747000, "time").isoformat()
+    '2025-11-21T17:43:20+00:00'
+    >>> data_time("adsbx", 1e20, "now")
+    Traceback (most recent call last):
+    service.feeds.base.FeedError: adsbx: 'now' 1e+20 is not a Unix time
+    """
+    try:
+        return from_unix(seconds)
+    except (ValueError, OverflowError, OSError):
+        raise FeedError(feed, f"'{field}' {seconds!r} is not a Unix time") from None
 
 
 def retry_after(response: httpx.Response) -> float | None:

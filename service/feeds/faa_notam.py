@@ -119,8 +119,7 @@ class FaaNotamClient(FeedClient):
                 if updated and (self._high_water is None or updated > self._high_water):
                     self._high_water = updated
         self._rounds += 1
-        self.stats.rejected_last = rejected
-        self.stats.rejected_total += rejected
+        self.stats.count_rejected(rejected)
         if rejected:
             log.warning("faa_notam: %d items without coreNOTAMData.notam.id rejected", rejected)
         return list(items.values())
