@@ -163,7 +163,9 @@ class DetectionEngine:
 
     # -- routes ---------------------------------------------------------------------
     def unknown_callsigns(self, snapshot: Snapshot) -> list[tuple[str, float, float]]:
-        """Callsigns in ``snapshot`` whose route has not been looked up yet."""
+        """Callsigns in ``snapshot`` whose route is not cached (never looked up, or expired)."""
+        if hasattr(self.routes, "expire"):
+            self.routes.expire()  # the route cache drops what is older than its TTL
         seen: dict[str, tuple[str, float, float]] = {}
         for p in snapshot.positions:
             if p.callsign and p.callsign not in self.routes and p.callsign not in seen:

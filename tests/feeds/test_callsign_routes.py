@@ -1,5 +1,5 @@
-"""One callsign-route cache: an answer lives for ``feeds.routes.cache_s`` (unknown callsigns
-for a minute) on the data clock, for the route client and the detection engine alike."""
+"""One callsign-route cache: an answer (a route or "unknown") lives for
+``feeds.routes.cache_s`` on the data clock, for the route client and the detection engine alike."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 from service.config import RoutesSettings
 from service.domain import Position, Snapshot
-from service.feeds.callsign_routes import UNKNOWN_TTL_S, RouteClient
+from service.feeds.callsign_routes import RouteClient
 from service.geo.airspaces import AirportRegistry, AirspaceRegistry
 from service.jobs import Poller
 from tests.conftest import ROOT
@@ -61,12 +61,10 @@ async def test_an_answer_expires_after_cache_s_on_the_data_clock(seed):
         return sorted(asked)
 
     assert await ask_at(0) == ["KLM7", "XYZ1"]
-    assert await ask_at(UNKNOWN_TTL_S * rng.uniform(0.1, 0.99)) == []  # both cached
-    assert await ask_at(UNKNOWN_TTL_S + 1) == ["XYZ1"]  # the unknown one after a minute
-    # the known one lives cache_s of data time from its answer at 0 (the unknown one keeps
-    # expiring a minute after each answer)
-    assert "KLM7" not in await ask_at(cache_s - 1)
-    assert "KLM7" in await ask_at(cache_s + 1)
+    assert await ask_at(cache_s * rng.uniform(0.01, 0.99)) == []  # both cached
+    assert await ask_at(cache_s - 1) == []
+    assert await ask_at(cache_s + 1) == ["KLM7", "XYZ1"]  # known or not, asked again
+    assert await ask_at(cache_s + 2) == []  # and cached again from then on
 
 
 async def test_the_engine_reads_the_clients_cache(settings, sessions):
@@ -89,7 +87,7 @@ async def test_the_engine_reads_the_clients_cache(settings, sessions):
         clock.now = T0 + timedelta(seconds=599)
         assert poller.engine.unknown_callsigns(snapshot()) == []
         clock.now = T0 + timedelta(seconds=601)
-        assert "KLM7" not in poller.engine.routes
         assert [c for c, _, _ in poller.engine.unknown_callsigns(snapshot())] == ["KLM7"]
+        assert "KLM7" not in poller.engine.routes
         await poller._resolve_routes(snapshot())
         assert asked == ["KLM7", "KLM7"]
