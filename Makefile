@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo demo-full test test-fast test-pg browsers lock run lint format bench clean install dev
+.PHONY: demo demo-full test test-fast test-pg test-contract browsers lock run lint format bench clean install dev
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,11 +38,17 @@ test: dev
 
 ## make test-pg: only the PostgreSQL pass
 test-pg: dev
-	FIRWATCH_TEST_DB=postgresql $(BIN)/pytest -q -m "postgres and not needs_pg and not browser"
+	FIRWATCH_TEST_DB=postgresql $(BIN)/pytest -q -m "postgres and not needs_pg and not browser and not slow"
 
 ## make test-fast: needs only Python: no PostgreSQL server, no browser
 test-fast: dev
 	$(BIN)/pytest -q -m "not needs_pg and not browser"
+
+## make test-contract: schemathesis at 150 examples per operation (all checks and phases, admin
+## key), on SQLite then PostgreSQL; CI runs it after make test
+test-contract: dev
+	FIRWATCH_SCHEMATHESIS_EXAMPLES=150 FIRWATCH_SCHEMATHESIS_TIMEOUT_S=1500 $(BIN)/pytest -q tests/api/test_schemathesis.py
+	FIRWATCH_TEST_DB=postgresql FIRWATCH_SCHEMATHESIS_EXAMPLES=150 FIRWATCH_SCHEMATHESIS_TIMEOUT_S=1500 $(BIN)/pytest -q tests/api/test_schemathesis.py
 
 ## make browsers: Debian's chromium and chromedriver for the browser tests (root; CI calls it)
 browsers:

@@ -26,6 +26,8 @@ db_app = typer.Typer(no_args_is_help=True, help="Database schema management.")
 app.add_typer(db_app, name="db")
 keys_app = typer.Typer(no_args_is_help=True, help="API keys (stored hashed; shown once).")
 app.add_typer(keys_app, name="keys")
+notam_app = typer.Typer(no_args_is_help=True, help="NOTAM tools (no database, no network).")
+app.add_typer(notam_app, name="notam")
 
 ConfigOpt = Annotated[
     Path | None,
@@ -36,7 +38,9 @@ ConfigOpt = Annotated[
 
 
 def fail(message: str, code: int = 2) -> None:
-    typer.echo(f"firwatch: {message}", err=True)
+    from service.logs import redact
+
+    typer.echo(f"firwatch: {redact(message)}", err=True)
     raise typer.Exit(code)
 
 
@@ -103,11 +107,14 @@ def serve(
     settings = settings_or_exit(config)
     setup_logging(settings.log_level, settings.log_format)
     _check_database(settings)
+    if host:  # the bind address decides whether reads need a key: the flag's, not the file's
+        settings.api.host = host
     uvicorn.run(
         create_app(settings, role=role),
-        host=host or settings.api.host,
+        host=settings.api.host,
         port=port or settings.api.port,
         log_level=settings.log_level.lower(),
+        log_config=None,  # uvicorn's lines go through our (redacting) handler
     )
 
 
@@ -197,6 +204,9 @@ def record(
     duration: Annotated[
         str | None, typer.Option(help="Stop after this long (e.g. 30m, 2h); default: until Ctrl-C")
     ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log every poll (default: warnings only)")
+    ] = False,
     config: ConfigOpt = None,
 ) -> None:
     """Poll as the scheduler does and append every HTTP exchange to a JSONL recording."""
@@ -205,7 +215,11 @@ def record(
     except ValueError as exc:
         fail(str(exc))
     settings = settings_or_exit(config)
-    setup_logging(settings.log_level, settings.log_format)
+    # quiet by default: a recording is read afterwards, its polls need not scroll past
+    setup_logging(settings.log_level if verbose else "WARNING", settings.log_format)
+    from service.log_filters import SkippedRuns
+
+    skipped = SkippedRuns() if verbose else SkippedRuns().install()
     _check_database(settings)
     try:
         handle = out.open("a", encoding="utf-8")
@@ -217,6 +231,8 @@ def record(
         recorder = JsonlRecorder(handle)
         asyncio.run(_record(settings, recorder, seconds))
     typer.echo(f"recorded {recorder.count} exchanges to {out}")
+    if skipped.count:
+        typer.echo(f"({skipped.count} polls skipped: the previous one was still running)", err=True)
 
 
 async def _record(settings: Settings, recorder, seconds: float | None) -> None:
@@ -279,8 +295,10 @@ def replay(
     _check_database(settings)
     seeds = settings.path(settings.seeds_dir)
     engine = make_engine(settings.resolved_database_url)
+    from service.progress import progress_bar
+
     stopped: list[int] = []
-    with typer.progressbar(length=1, label="replaying", file=sys.stderr) as bar:
+    with progress_bar("replaying") as bar:
         last = [0]
 
         def progress(done: int, total: int) -> None:
@@ -427,6 +445,25 @@ def eval_(
     raise typer.Exit(1 if problems else 0)
 
 
+@db_app.command("reencrypt-secrets")
+def db_reencrypt_secrets(config: ConfigOpt = None) -> None:
+    """Re-encrypt every webhook secret under the first key in FIRWATCH_SECRET_KEY (rotation)."""
+    from service.store.crypto import SecretKeyError, reencrypt_webhook_secrets
+    from service.store.db import make_engine, make_sessionmaker
+
+    settings = settings_or_exit(config)
+    _check_database(settings)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with make_sessionmaker(engine).begin() as session:
+            count = reencrypt_webhook_secrets(session)
+    except SecretKeyError as exc:
+        fail(str(exc))
+    finally:
+        engine.dispose()
+    typer.echo(f"re-encrypted {count} webhook secrets under the current key")
+
+
 @db_app.command("upgrade")
 def db_upgrade(config: ConfigOpt = None) -> None:
     """Apply Alembic migrations up to the latest revision."""
@@ -486,6 +523,10 @@ def demo(
         int | None, typer.Option(help="Port of the feed emulator (default: any free port)")
     ] = None,
     speed: Annotated[float, typer.Option(help="Scenario seconds per wall-clock second")] = 480.0,
+    start: Annotated[
+        str | None,
+        typer.Option(help="Scenario time to start at (RFC 3339; default 2025-11-21T14:00:00Z)"),
+    ] = None,
 ) -> None:
     """Play the Venezuela 2025-11 scenario through the emulator and the real service.
 
@@ -494,8 +535,15 @@ def demo(
     """
     from service.demo import DemoError, run_demo
 
+    start_at = utc_option("--start", start)
+    if start_at is not None:
+        start = start_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if speed <= 0:
+        fail(f"--speed must be above 0, not {speed:g}")
     try:
-        code = run_demo(until_done=until_done, port=port, emulator_port=emulator_port, speed=speed)
+        code = run_demo(
+            until_done=until_done, port=port, emulator_port=emulator_port, speed=speed, start=start
+        )
     except (ConfigError, DemoError) as exc:
         fail(str(exc))
     raise typer.Exit(code)
@@ -566,6 +614,46 @@ def alerts_table(rows: list[dict]) -> str:
         "  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1]
         for row in (header, *lines)
     )
+
+
+MAX_NOTAM_INPUT_BYTES = 5_000_000
+
+
+@notam_app.command("parse")
+def notam_parse(
+    file: Annotated[str, typer.Argument(help="NOTAM text file, or - for standard input")],
+    config: ConfigOpt = None,
+    year: Annotated[
+        int | None, typer.Option(help="Year for texts that give none (US plain text)")
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option(help="Exit 1 when any NOTAM has a problem (still prints it)")
+    ] = False,
+) -> None:
+    """Print the NOTAMs in FILE as GeoJSON: one feature per area, with id, Q-code, limits,
+    validity and problems in the properties. FIRs named in the text come from seeds."""
+    from service.geo.airspaces import AirspaceRegistry
+    from service.notam.features import parse_to_geojson, split_notams
+
+    settings = settings_or_exit(config)
+    try:
+        if file == "-":
+            raw = sys.stdin.buffer.read(MAX_NOTAM_INPUT_BYTES + 1)
+        else:
+            with open(file, "rb") as handle:
+                raw = handle.read(MAX_NOTAM_INPUT_BYTES + 1)
+    except OSError as exc:
+        fail(f"cannot read {file}: {exc.strerror or exc}")
+    if len(raw) > MAX_NOTAM_INPUT_BYTES:
+        fail(f"{file}: more than {MAX_NOTAM_INPUT_BYTES} bytes of NOTAM text")
+    text = raw.decode("utf-8", errors="replace")
+    if not split_notams(text):
+        fail(f"{file}: no NOTAM text")
+    airspaces = AirspaceRegistry.from_geojson(settings.path(settings.seeds_dir) / "firs.geojson")
+    collection = parse_to_geojson(text, airspaces, year_hint=year)
+    typer.echo(json.dumps(collection, indent=2, ensure_ascii=False))
+    if strict and any(f["properties"]["problems"] for f in collection["features"]):
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -162,6 +162,8 @@ class DetectionSettings(BaseModel):
     route_disruption_min_flights: int = Field(default=2, ge=1)
     route_service_window_hours: float = Field(default=6.0, gt=0)
     route_service_min_expected: float = Field(default=1.5, gt=0)
+    notam_est_grace_hours: float = Field(default=12.0, ge=0)
+    notam_withdrawal_grace_minutes: float = Field(default=60.0, ge=0)
 
     @model_validator(mode="after")
     def _ratios(self) -> DetectionSettings:
@@ -352,8 +354,15 @@ def load_settings(path: str | os.PathLike[str] | None = None, **overrides: Any) 
     return settings
 
 
-# FIRWATCH_* variables that are not settings: read by the CLI, the emulator and the tests.
-OTHER_VARIABLES = ("FIRWATCH_CONFIG", "FIRWATCH_TEST_", "FIRWATCH_EMULATOR_")
+# FIRWATCH_* variables that are not settings: read by the CLI, the emulator, the tests and
+# store/crypto.py (FIRWATCH_SECRET_KEY[_FILE]: kept out of settings so it is never dumped).
+OTHER_VARIABLES = (
+    "FIRWATCH_CONFIG",
+    "FIRWATCH_TEST_",
+    "FIRWATCH_EMULATOR_",
+    "FIRWATCH_SECRET_KEY",
+    "FIRWATCH_SCHEMATHESIS_",
+)
 
 
 def setting_paths(model: type[BaseModel] | None = None, prefix: str = "FIRWATCH_") -> list[str]:

@@ -15,8 +15,8 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -57,10 +57,10 @@ def demo_settings(
     return load_settings(config if config.exists() else None, **overrides)
 
 
-def start_emulator(port: int, speed: float) -> subprocess.Popen[bytes]:
+def start_emulator(port: int, speed: float, start: str = DEMO_START) -> subprocess.Popen[bytes]:
     cmd = [
         sys.executable, "-m", "service.cli", "emulator", "--scenario", SCENARIO,
-        "--port", str(port), "--speed", str(speed), "--start", DEMO_START,
+        "--port", str(port), "--speed", str(speed), "--start", start,
     ]  # fmt: skip
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
@@ -114,7 +114,14 @@ def wait_ready(
         raise DemoError(f"the emulator did not answer at {url} within {timeout_s:.0f} s")
 
 
-def run_demo(*, until_done: bool, port: int | None, emulator_port: int | None, speed: float) -> int:
+def run_demo(
+    *,
+    until_done: bool,
+    port: int | None,
+    emulator_port: int | None,
+    speed: float,
+    start: str | None = None,
+) -> int:
     """Exit codes: 0 done (or left with Ctrl-C/SIGTERM in the interactive demo), 1 the
     scenario was not detected or the emulator died, 128+n stopped by signal n before the
     end with --until-done.  Raises :class:`DemoError` for what stops it from starting."""
@@ -127,7 +134,7 @@ def run_demo(*, until_done: bool, port: int | None, emulator_port: int | None, s
     # graceful shutdown; outside serving (start-up, summary) these end the demo as well
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        return _run_demo(until_done, port, emulator_port, speed, stopped)
+        return _run_demo(until_done, port, emulator_port, speed, start, stopped)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
@@ -138,48 +145,44 @@ def _run_demo(
     port: int | None,
     emulator_port: int | None,
     speed: float,
+    start: str | None,
     stopped: list[int],
 ) -> int:
+    from service.demo_story import DemoStory
+
     port = port_for(port, "--port")
     emulator_port = port_for(emulator_port, "--emulator-port")
     if port == emulator_port:
         raise DemoError(f"--port and --emulator-port are both {port}")
     base = Path.cwd()
-    db_path = base / "var" / "demo" / "firwatch.db"
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    start = start or DEMO_START
+    # each demo its own database: a second demo never deletes the first one's live data
+    db_path = Path(tempfile.mkdtemp(prefix="firwatch-demo-")) / "firwatch.db"
     settings = demo_settings(base, port, emulator_port, db_path, speed)
-    emulator = start_emulator(emulator_port, speed)
+    # paused until the API answers (DemoStory starts the clock): nothing happens unseen
+    emulator = start_emulator(emulator_port, 0.0, start)
     emu = f"http://127.0.0.1:{emulator_port}"
+    story = DemoStory(settings, scenario=SCENARIO, emulator_url=emu, speed=speed, start=start,
+                      until_done=until_done, alive=lambda: emulator.poll() is None)  # fmt: skip
+    story.quiet_logs()
     try:
         wait_ready(f"{emu}/_emulator/clock", emulator, stop=lambda: bool(stopped))
         if stopped:
             return 128 + stopped[0]
-        api = f"http://127.0.0.1:{port}"
-        print(f"firwatch demo: scenario {SCENARIO} at {speed:g}x, emulator {emu}")
-        print(f"  status page    {api}/")
-        print(f"  API docs       {api}/docs")
-        print(f"  alerts         {api}/api/v1/alerts")
-        print(f"  SVZM status    {api}/api/v1/airspaces/SVZM")
-        print(f"  scenario truth {emu}/_emulator/truth")
-        print(
-            "  (Ctrl-C to stop)" if not until_done else "  playing the whole scenario ...",
-            flush=True,
-        )
-        asyncio.run(_serve(settings, emu, until_done, emulator))
-        if stopped and until_done:
-            print(f"firwatch: demo stopped by {signal.Signals(stopped[0]).name}", flush=True)
-            return 128 + stopped[0]
+        problem = story.start_problem(httpx.get(f"{emu}/_emulator/clock", timeout=5).json())
+        if problem:
+            raise DemoError(problem)
+        asyncio.run(_serve(settings, story))
         if emulator.poll() is not None and not stopped:
+            story.stop_live()
             print(f"firwatch: the emulator exited with code {emulator.returncode}; demo stopped",
                   file=sys.stderr, flush=True)  # fmt: skip
             return 1
-        try:
-            truth = httpx.get(f"{emu}/_emulator/truth", timeout=10).json()
-        except httpx.HTTPError:  # Ctrl-C reaches the emulator too (same process group)
-            truth = {}
-        code = print_summary(settings, truth)
+        done = bool(story.seen.clock.get("done"))
+        code = story.finish(stopped_by=None if done or not stopped else stopped[0])
+        if stopped and until_done:
+            print(f"firwatch: demo stopped by {signal.Signals(stopped[0]).name}", flush=True)
+            return 128 + stopped[0]
         # Ctrl-C before the end of the scenario is a normal way to leave the interactive demo
         return code if until_done else 0
     finally:
@@ -191,135 +194,20 @@ def _run_demo(
                 emulator.kill()
 
 
-async def _serve(
-    settings: Settings, emu: str, until_done: bool, emulator: subprocess.Popen[bytes]
-) -> None:
+async def _serve(settings: Settings, story: Any) -> None:
     import uvicorn
 
     from service.api.app import create_app
 
     config = uvicorn.Config(
         create_app(settings), host=settings.api.host, port=settings.api.port,
-        log_level="warning", lifespan="on",
+        log_level="warning", lifespan="on", log_config=None,
     )  # fmt: skip
     server = uvicorn.Server(config)
-    watcher = asyncio.create_task(
-        _watch(server, emu, settings, emulator, stop_when_done=until_done)
-    )
+    watcher = asyncio.create_task(story.run(server))
     try:
         await server.serve()
     finally:
-        if watcher is not None:
-            watcher.cancel()
-
-
-async def _watch(
-    server: Any,
-    emu: str,
-    settings: Settings,
-    emulator: subprocess.Popen[bytes],
-    *,
-    stop_when_done: bool,
-) -> None:
-    """Stop the server once the emulator's clock has reached the end of the scenario, or
-    at once when the emulator process has died (nothing else may answer in its place)."""
-    async with httpx.AsyncClient(timeout=5) as http:
-        last = ""
-        tick = 0
-        while True:
-            await asyncio.sleep(0.25)
-            if emulator.poll() is not None:
-                server.should_exit = True
-                return
-            tick += 1
-            if tick % 8:
-                continue
-            try:
-                clock = (await http.get(f"{emu}/_emulator/clock")).json()
-            except httpx.HTTPError:
-                continue
-            status = await _status_line(http, settings)
-            line = f"  scenario time {clock['now']}  {status}"
-            if line != last:
-                print(line, flush=True)
-                last = line
-            if clock.get("done") and stop_when_done:
-                # let the last polls and webhook deliveries land
-                await asyncio.sleep(3 * max(settings.feeds.opensky.interval_s, 1.0))
-                server.should_exit = True
-                return
-
-
-async def _status_line(http: httpx.AsyncClient, settings: Settings) -> str:
-    api = f"http://{settings.api.host}:{settings.api.port}/api/v1"
-    try:
-        airspace = (await http.get(f"{api}/airspaces/SVZM")).json()
-        alerts = (await http.get(f"{api}/alerts", params={"limit": 500})).json()
-    except (httpx.HTTPError, ValueError):
-        return ""
-    counts = Counter(a["type"] for a in alerts.get("items", []))
-    evidence = airspace.get("evidence", {})
-    return (
-        f"SVZM {airspace.get('status', '?')} "
-        f"(foreign {evidence.get('foreign_count')}, domestic {evidence.get('domestic_count')})  "
-        f"alerts: {dict(counts)}"
-    )
-
-
-def print_summary(settings: Settings, truth: dict[str, Any]) -> int:
-    from sqlalchemy import select
-
-    from service.store.db import make_engine, make_sessionmaker
-    from service.store.models import AirspaceStatusRow, AlertRow
-
-    engine = make_engine(settings.resolved_database_url)
-    with make_sessionmaker(engine)() as session:
-        alerts = list(session.scalars(select(AlertRow).order_by(AlertRow.id)))
-        status = session.get(AirspaceStatusRow, "SVZM")
-    engine.dispose()
-    print("\n=== firwatch demo summary ===")
-    if status is not None:
-        ev = status.evidence or {}
-        print(
-            f"SVZM: {status.status} since {status.since:%Y-%m-%d %H:%MZ}; foreign {status.foreign_count} "
-            f"vs baseline {status.baseline_foreign}; NOTAMs {ev.get('notam_ids')}"
-        )
-    by_type = Counter(a.type for a in alerts)
-    print("alerts by type: " + ", ".join(f"{k} {v}" for k, v in sorted(by_type.items())))
-    for a in alerts:
-        if a.type == "airspace.status_changed":
-            print(f"  {a.opened_at:%H:%MZ} {a.title} [{a.status}]")
-    truth_by_cs = {f["callsign"]: f for f in truth.get("flights", [])}
-    print("reroutes (detected vs scenario truth):")
-    for a in alerts:
-        if a.type == "flight.rerouted":
-            t = truth_by_cs.get(a.callsign or "", {})
-            print(
-                f"  {a.callsign:<8} {a.origin}-{a.destination} +{a.extra_distance_km:.0f} km "
-                f"(truth +{t.get('extra_km', float('nan')):.0f} km, {t.get('behaviour', '?')})"
-            )
-    for a in alerts:
-        if a.type in ("flight.diverted", "flight.turned_back"):
-            print(f"  {a.type}: {a.title}")
-    end = truth.get("end", "")
-    expected = {
-        f["callsign"]
-        for f in truth.get("flights", [])
-        if f.get("behaviour") == "rerouted"
-        and f.get("watched_route")
-        and (f.get("extra_km") or 0) >= settings.detection.reroute_min_extra_km
-        and f.get("arrives_at", "") <= end
-    }
-    found = {a.callsign for a in alerts if a.type == "flight.rerouted"}
-    ok = (
-        bool(status and status.status in ("RESTRICTED", "CLOSED"))
-        and bool(found)
-        and any(a.type == "flight.diverted" for a in alerts)
-    )
-    print(
-        f"reroutes found {len(found & expected)} of {len(expected)} (rerouted watched flights "
-        f"that landed in the window, extra >= {settings.detection.reroute_min_extra_km:g} km); "
-        f"false reroute alerts {len(found - expected)}"
-    )
-    print("demo result: " + ("OK" if ok else "INCOMPLETE (see above)"))
-    return 0 if ok else 1
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await watcher

@@ -244,6 +244,10 @@ class Notam:
     source_classification: str | None = None  # FAA INTL/DOM/FDC/...
     issued_at: datetime | None = None
     problems: tuple[str, ...] = ()
+    # each area item E describes: {"label", "kind", "geometry"}; not stored, shown by the parser
+    areas: tuple[dict[str, Any], ...] = ()
+    # when the source stopped publishing it without a cancellation (see notam.lifecycle)
+    withdrawn_at: datetime | None = None
 
     def active_at(self, when: datetime) -> bool:
         """Whether the NOTAM is in force at ``when`` (schedule D not applied).

@@ -85,13 +85,6 @@ def _spread(flight_id: str) -> timedelta:
     return timedelta(seconds=zlib.crc32(flight_id.encode()) % 120)
 
 
-FLIGHT_COLUMNS = (
-    "great_circle_km",
-    "extra_distance_km",
-    "evaluation",
-)
-
-
 def _flight_values(engine: DetectionEngine, flight: ActiveFlight, assessment) -> dict[str, Any]:
     values: dict[str, Any] = {
         "icao24": flight.icao24,
@@ -140,10 +133,13 @@ def persist(session: Session, engine: DetectionEngine, result: IngestResult, now
             continue  # unchanged but for its newest position: refreshed every few minutes
         flight.persisted = (result.data_time, flight.state)
         values = {"id": flight_id, **_flight_values(engine, flight, update.assessment)}
-        for column in FLIGHT_COLUMNS:
-            values.setdefault(column, {} if column == "evaluation" else None)
         flights.append(values)
-    upsert(session, FlightRow.__table__, flights, keep=("first_seen",))
+    # a write without an assessment must not blank the one stored at landing (the routes
+    # table read "0 flew around" for rerouted flights): two shapes, two statements
+    assessed = [v for v in flights if "evaluation" in v]
+    upsert(session, FlightRow.__table__, assessed, keep=("first_seen",))
+    upsert(session, FlightRow.__table__, [v for v in flights if "evaluation" not in v],
+           keep=("first_seen",))  # fmt: skip
     for tracker in result.statuses:
         row = session.get(AirspaceStatusRow, tracker.airspace)
         counts = tracker.last_counts or (None, None)
@@ -194,6 +190,7 @@ def save_notams(session: Session, notams: Sequence[Notam], fetched_at: datetime)
             "problems": list(notam.problems),
             "issued_at": notam.issued_at,
             "fetched_at": fetched_at,
+            "withdrawn_at": notam.withdrawn_at,
         }
         row = session.get(NotamRow, notam.id)
         if row is None:
@@ -204,6 +201,15 @@ def save_notams(session: Session, notams: Sequence[Notam], fetched_at: datetime)
                 setattr(row, key, value)
     session.flush()
     return new
+
+
+def mark_notams_withdrawn(session: Session, withdrawn: Sequence[Notam]) -> None:
+    """Record that the source stopped publishing these NOTAMs (their last fetch stays as it was)."""
+    for notam in withdrawn:
+        row = session.get(NotamRow, notam.id)
+        if row is not None:
+            row.withdrawn_at = notam.withdrawn_at
+    session.flush()
 
 
 def record_feed_health(
@@ -365,4 +371,5 @@ def notam_from_row(row: NotamRow) -> Notam:
         source_classification=row.source_classification,
         issued_at=row.issued_at,
         problems=tuple(row.problems or ()),
+        withdrawn_at=row.withdrawn_at,
     )

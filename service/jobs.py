@@ -18,7 +18,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.config import Settings
 from service.detect.engine import DetectionEngine
-from service.domain import FeedName, Route, Snapshot
+from service.domain import FeedName, Notam, Route, Snapshot
 from service.feeds.adsbx import AdsbxClient
 from service.feeds.base import FeedError
 from service.feeds.callsign_routes import RouteClient
@@ -35,10 +35,18 @@ from service.feeds.faa_notam import FaaNotamClient
 from service.feeds.opensky import OpenSkyClient
 from service.geo.airspaces import AirportRegistry, AirspaceRegistry
 from service.housekeeping import RetentionReport, apply_retention
-from service.ingest import persist, record_feed_health, restore_engine, save_notams
+from service.ingest import (
+    mark_notams_withdrawn,
+    persist,
+    record_feed_health,
+    restore_engine,
+    save_notams,
+)
 from service.leader import LeaderElector
 from service.metrics import Metrics
 from service.notam.faa import notam_from_faa_item
+from service.notam.lifecycle import Withdrawals
+from service.notam.problems import count_problems
 from service.seeds import load_local_routes, load_route_schedules, load_watched_routes
 from service.webhooks.delivery import deliver_due
 
@@ -91,6 +99,9 @@ class Poller:
         self.opensky = OpenSkyClient(feeds.opensky, http, clock, recorder=recorder)
         self.adsbx = AdsbxClient(feeds.adsbx, http, clock, recorder=recorder)
         self.faa = FaaNotamClient(feeds.faa_notam, http, clock, recorder=recorder)
+        self.withdrawals = Withdrawals(
+            timedelta(minutes=settings.detection.notam_withdrawal_grace_minutes)
+        )
         self.routes = RouteClient(feeds.routes, http, clock, recorder=recorder)
         self.engine = DetectionEngine(
             settings,
@@ -215,30 +226,48 @@ class Poller:
         except Exception as exc:
             log.exception("unexpected error polling %s", feed)
             return await self._failed(feed, exc)
-        return await self.ingest_notams(items)
+        full = self.faa.last_round_ids if self.faa.last_round_full else None
+        return await self.ingest_notams(items, full)
 
-    async def ingest_notams(self, items: list[dict[str, Any]]) -> PollReport:
-        """NOTAM items (fetched, or replayed from a recording) into detection and the store."""
+    async def ingest_notams(
+        self, items: list[dict[str, Any]], full_round: dict[str, set[str]] | None = None
+    ) -> PollReport:
+        """NOTAM items (fetched, or replayed from a recording) into detection and the store.
+
+        ``full_round`` (location → ids it returned) when the round asked for everything, not
+        only what changed: only then can a NOTAM's absence mean it was withdrawn.
+        """
         feed = FeedName.FAA_NOTAM.value
         notams = [notam_from_faa_item(item, self.airspaces) for item in items]
         async with self._lock:
             self.engine.set_notams(notams)
+            withdrawn: list[Notam] = []
+            if full_round is not None:
+                withdrawn = self.withdrawals.full_round(
+                    self.clock(), full_round, list(self.engine.notams.values())
+                )
+                self.engine.set_notams(withdrawn)
+            if self.metrics is not None:
+                count_problems(self.metrics.notam_problems, self.engine.notams.values())
 
             def write() -> int:
                 with self.sessions.begin() as session:
                     new = save_notams(session, notams, self.clock())
+                    mark_notams_withdrawn(session, withdrawn)
                     record_feed_health(
                         session, feed, self.clock(), rejected=self.faa.stats.rejected_last
                     )
                     return new
 
             new = await asyncio.to_thread(write)
-        log.info("poll %s: %d NOTAMs (%d new)", feed, len(notams), new)
+        log.info(
+            "poll %s: %d NOTAMs (%d new, %d withdrawn)", feed, len(notams), new, len(withdrawn)
+        )
         return PollReport(
             feed=feed,
             ok=True,
             rejected=self.faa.stats.rejected_last,
-            extra={"notams": len(notams), "new": new},
+            extra={"notams": len(notams), "new": new, "withdrawn": len(withdrawn)},
         )
 
     async def _failed(self, feed: str, exc: Exception) -> PollReport:

@@ -42,6 +42,18 @@ class Metrics:
         self.outbox_pending = Gauge(
             "firwatch_webhook_outbox_pending", "Webhook messages waiting for delivery", registry=r
         )
+        self.notam_problems = Gauge(
+            "firwatch_notam_problems",
+            "NOTAMs held whose parse has a problem, by problem code (e.g. geometry.outside_qline)",
+            ["code"],
+            registry=r,
+        )
+        self.notam_parse_problems = Counter(
+            "firwatch_notam_parse_problems",
+            "Problems found by POST /api/v1/notams/parse, by problem code",
+            ["code"],
+            registry=r,
+        )
         self.scheduler_leader = Gauge(
             "firwatch_scheduler_leader", "1 when this process runs the feed scheduler", registry=r
         )

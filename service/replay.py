@@ -292,6 +292,10 @@ async def _replay_round(
     else:
         items: dict[str, dict[str, Any]] = {}
         rejected = 0
+        # a round that asked for everything (no lastUpdatedDate): absence can mean withdrawal
+        returned: dict[str, set[str]] | None = (
+            {} if not any("lastUpdatedDate" in e.params for e in group) else None
+        )
         for exchange in group:
             try:
                 body = _body(handle, exchange, decode_json)
@@ -303,12 +307,17 @@ async def _replay_round(
                 continue
             counts.used += 1
             used += 1
+            location = str(exchange.params.get("icaoLocation") or "")
+            if returned is not None and location:
+                returned.setdefault(location, set())
             for item in body["items"]:
                 key = item_id(item)
                 if key is None:
                     rejected += 1
                 else:
                     items[key] = item
+                    if returned is not None and location:
+                        returned[location].add(key)
         if used and errors and group[-1].failed:
             # a NOTAM round that ended in a failure was abandoned there (firwatch's client
             # stops at the first failed page): live, none of its items were used
@@ -317,7 +326,8 @@ async def _replay_round(
             used = 0
         if used:
             poller.faa.stats.rejected_last = rejected
-            _count(report, await poller.ingest_notams(list(items.values())))
+            whole = returned if returned and not errors else None
+            _count(report, await poller.ingest_notams(list(items.values()), whole))
     if not used:
         report.failed_rounds += 1
         reason = errors[0].removeprefix(f"{source}: ") if errors else "no data"

@@ -14,10 +14,10 @@ import httpx
 from fastapi import FastAPI
 
 from service import jobs
-from service.api import problems
+from service.api import docs, problems
 from service.api.auth import RateLimiter
 from service.api.cache import CachedResponses, ResponseCache
-from service.api.middleware import BodyLimit, RequestId
+from service.api.middleware import Guard, RequestId, SecurityHeaders
 from service.api.routes import (
     airspaces,
     alerts,
@@ -39,9 +39,15 @@ DESCRIPTION = """
 firwatch watches flight-tracking feeds (OpenSky, ADS-B Exchange v2 APIs) and FAA NOTAMs
 for airspace closures, traffic collapse, reroutes, diversions and turn-backs.
 
-* Timestamps are RFC 3339 in UTC; distances carry their unit (`_km`, `_nm`, `_ft`);
-  geometries are GeoJSON (lon/lat).
-* Errors are RFC 9457 problem details (`application/problem+json`) with a stable `type`.
+* Timestamps are RFC 3339 in UTC, always ending in `Z`. Fields named for what happened
+  (`opened_at`, `observed_at`, `since`, `valid_from`...) are **data time**, the time in the
+  feeds; `updated_at`, `created_at`, `fetched_at` and delivery times are **wall time**.
+* Distances carry their unit (`_km`, `_nm`, `_ft`); geometries are GeoJSON (lon/lat,
+  `application/geo+json`, counter-clockwise outer rings per RFC 7946).
+* Errors are RFC 9457 problem details (`application/problem+json`) with a stable `type`:
+  400 for a malformed or unknown parameter, 422 for a body that breaks the model's rules.
+* Keys: `X-API-Key: fw_<id>_<secret>` or `Authorization: Bearer fw_<id>_<secret>`. Changes
+  need the `admin` scope; reads need a `read` key unless the service listens on loopback.
 * Lists are paginated with opaque cursors: follow `next` until it is null.
 * Webhooks are signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`,
   `webhook-signature`).
@@ -76,15 +82,20 @@ def create_app(settings: Settings, *, start_scheduler: bool = True, role: str = 
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     problems.install(app)
+    docs.install(app)
 
     # per app, not per lifespan: the middleware below holds them
     app.state.rate_limiter = RateLimiter(settings.api.rate_limit_per_minute)
     app.state.cache = ResponseCache(settings.api.cache_s)
-    app.add_middleware(BodyLimit, max_bytes=settings.api.max_body_bytes)
-    app.add_middleware(CachedResponses, cache=app.state.cache, limiter=app.state.rate_limiter)
+    # outermost last: RequestId -> SecurityHeaders -> Guard (auth, limits, body) -> cache -> app
+    app.add_middleware(CachedResponses, cache=app.state.cache)
+    app.add_middleware(Guard, max_bytes=settings.api.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestId)
 
     # stream before alerts: /alerts/stream must not be read as /alerts/{alert_id}

@@ -13,14 +13,14 @@ import hmac
 import secrets
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import Depends, Request
-from sqlalchemy.orm import Session
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.datastructures import Headers
 
-from service.api.deps import SessionDep
 from service.api.problems import ProblemError
 from service.store.models import ApiKeyRow
 
@@ -108,44 +108,111 @@ class RateLimiter:
             return (1.0 - tokens) / rate
 
 
-def _authorize(request: Request, session: Session, scope: str | None) -> ApiKeyRow | None:
-    key = presented_key(request.headers)
-    row = lookup_key(session, key) if key else None
-    if key and row is None:
+SCOPE_KEY = "firwatch.api_key"  # the authenticated key row (None: anonymous read)
+SCOPE_CHECKED = "firwatch.authenticated"
+LAST_USED_EVERY = timedelta(minutes=1)
+
+api_key_header = APIKeyHeader(
+    name="X-API-Key", scheme_name="ApiKeyHeader", auto_error=False,
+    description="An API key (`fw_<id>_<secret>`) from `firwatch keys create`.",
+)  # fmt: skip
+bearer = HTTPBearer(
+    scheme_name="BearerKey", auto_error=False,
+    description="The same API key as `Authorization: Bearer fw_<id>_<secret>`.",
+)  # fmt: skip
+
+
+def _unauthorized(detail: str, kind: str) -> ProblemError:
+    return ProblemError(
+        401, detail, kind=kind, headers={"WWW-Authenticate": 'Bearer realm="firwatch"'}
+    )
+
+
+def _limit(limiter: RateLimiter | None, client: str) -> None:
+    wait = limiter.check(client) if limiter is not None else None
+    if wait is not None:
         raise ProblemError(
-            401, "the API key is unknown or revoked", kind="invalid-api-key",
-            headers={"WWW-Authenticate": 'Bearer realm="firwatch"'},
+            429, f"rate limit of {limiter.per_minute} requests a minute exceeded",
+            headers={"Retry-After": str(max(1, round(wait)))},
         )  # fmt: skip
-    limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
-    if limiter is not None:
-        host = request.client.host if request.client else None
-        wait = limiter.check(limiter_client(row.id if row else None, host))
-        if wait is not None:
+
+
+def authenticate(
+    sessions: sessionmaker[Session],
+    headers: Headers,
+    host: str | None,
+    need: str | None,
+    limiter: RateLimiter | None,
+) -> ApiKeyRow | None:
+    """The one authentication path: the presented key's row (None when anonymous and allowed).
+
+    A wrong key is counted against the caller's address before it is refused, so guessing
+    keys is rate-limited like everything else.  ``need`` is the scope the route requires
+    (None: reads are open, but a key presented must still be valid).
+    """
+    key = presented_key(headers)
+    with sessions() as session:
+        row = lookup_key(session, key) if key else None
+        if key and row is None:
+            _limit(limiter, limiter_client(None, host))
+            raise _unauthorized("the API key is unknown or revoked", "invalid-api-key")
+        _limit(limiter, limiter_client(row.id if row else None, host))
+        if need is None:
+            return row
+        if row is None:
+            raise _unauthorized(
+                f"this request needs an API key with the {need} scope (X-API-Key header)",
+                "api-key-required",
+            )
+        if need not in row.scopes and "admin" not in row.scopes:
             raise ProblemError(
-                429, f"rate limit of {limiter.per_minute} requests a minute exceeded",
-                headers={"Retry-After": str(max(1, round(wait)))},
-            )  # fmt: skip
-    if scope is None:
+                403, f"the API key lacks the {need} scope", kind="insufficient-scope"
+            )
+        now = datetime.now(UTC)
+        if row.last_used_at is None or now - row.last_used_at > LAST_USED_EVERY:
+            row.last_used_at = now
+            session.commit()
         return row
-    if row is None:
-        raise ProblemError(
-            401, f"this request needs an API key with the {scope} scope (X-API-Key header)",
-            kind="api-key-required", headers={"WWW-Authenticate": 'Bearer realm="firwatch"'},
-        )  # fmt: skip
-    if scope not in row.scopes and "admin" not in row.scopes:
-        raise ProblemError(403, f"the API key lacks the {scope} scope", kind="insufficient-scope")
-    row.last_used_at = datetime.now(UTC)
-    session.commit()
+
+
+def key_is_valid(session: Session, kid: str) -> bool:
+    """Whether the key with this id still exists and is not revoked (open streams re-check)."""
+    row = session.get(ApiKeyRow, kid)
+    return row is not None and row.revoked_at is None
+
+
+def is_admin(row: ApiKeyRow | None) -> bool:
+    return row is not None and "admin" in row.scopes
+
+
+def _checked(request: Request, need: str) -> ApiKeyRow | None:
+    """The key the ``Guard`` middleware authenticated (or authenticate now, without it)."""
+    if request.scope.get(SCOPE_CHECKED):
+        return request.scope.get(SCOPE_KEY)
+    state = request.app.state
+    if need == "read" and not state.settings.api.reads_need_key():
+        need = None
+    host = request.client.host if request.client else None
+    row = authenticate(state.sessionmaker, request.headers, host, need, state.rate_limiter)
+    request.scope[SCOPE_KEY] = row
+    request.scope[SCOPE_CHECKED] = True
     return row
 
 
-def require_read(request: Request, session: SessionDep) -> ApiKeyRow | None:
-    settings = request.app.state.settings
-    return _authorize(request, session, "read" if settings.api.reads_need_key() else None)
+def require_read(
+    request: Request,
+    _header: Annotated[str | None, Security(api_key_header)] = None,
+    _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)] = None,
+) -> ApiKeyRow | None:
+    return _checked(request, "read")
 
 
-def require_admin(request: Request, session: SessionDep) -> ApiKeyRow | None:
-    return _authorize(request, session, "admin")
+def require_admin(
+    request: Request,
+    _header: Annotated[str | None, Security(api_key_header)] = None,
+    _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)] = None,
+) -> ApiKeyRow | None:
+    return _checked(request, "admin")
 
 
 ReadAccess = Annotated[ApiKeyRow | None, Depends(require_read)]

@@ -65,6 +65,7 @@ class ProblemError(Exception):
     """Raise from a route to answer with a problem of a specific type."""
 
     def __init__(self, status: int, detail: str, *, kind: str | None = None, headers=None):
+        super().__init__(detail)
         self.status = status
         self.detail = detail
         self.kind = kind or TYPES.get(status, "error")
@@ -92,7 +93,7 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
-_TITLES = {
+TITLES = {
     400: "Bad request",
     401: "Unauthorized",
     403: "Forbidden",
@@ -111,29 +112,41 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
         return problem_response(
-            request, exc.status, _TITLES.get(exc.status, "Error"), exc.detail,
+            request, exc.status, TITLES.get(exc.status, "Error"), exc.detail,
             kind=exc.kind, headers=exc.headers,
         )  # fmt: skip
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else None
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:  # Starlette names only the first route's methods
+            from service.api.routing import allowed_methods
+
+            allowed = allowed_methods(request.app, request.scope)
+            headers = {**(headers or {}), "Allow": ", ".join(allowed)}
         return problem_response(
-            request, exc.status_code, _TITLES.get(exc.status_code, "Error"), detail,
-            headers=getattr(exc, "headers", None),
+            request, exc.status_code, TITLES.get(exc.status_code, "Error"), detail,
+            headers=headers,
         )  # fmt: skip
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        """A malformed parameter (query, path, header) is a 400; a body that parses but breaks
+        the model's rules is a 422."""
         errors = [
-            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")),
+             "type": str(e.get("type", ""))}
             for e in exc.errors()
-        ]
+        ]  # fmt: skip
         first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
-        where = ".".join(str(p) for p in first["loc"])
+        where = ".".join(first["loc"])
+        in_body = any(e["loc"][:1] == ["body"] for e in errors)
+        status = 422 if in_body else 400
         return problem_response(
-            request, 422, "Invalid request", f"{where}: {first['msg']}", errors=errors
-        )
+            request, status, TITLES[status], f"{where}: {first['msg']}",
+            kind="validation-error" if in_body else "invalid-parameter", errors=errors,
+        )  # fmt: skip
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -146,7 +159,7 @@ def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {
         code: {
             "model": Problem,
-            "description": _TITLES.get(code, "Error"),
+            "description": TITLES.get(code, "Error"),
             "content": {MEDIA_TYPE: {}},
         }
         for code in codes

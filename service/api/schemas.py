@@ -6,9 +6,9 @@ field name; geometries are GeoJSON (lon/lat).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from service.domain import AlertType, Severity
 
@@ -104,6 +104,32 @@ class AirspaceState(BaseModel):
     since: str | None
     updated_at: str | None
     evidence: dict[str, Any]
+
+
+class TrafficSample(BaseModel):
+    observed_at: str = Field(description="Data time of the poll (RFC 3339, Z)")
+    source: str = Field(description="The feed that saw it")
+    foreign_count: int
+    domestic_count: int
+
+
+class TrafficSeries(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "airspace": "SVZM",
+                    "items": [
+                        {"observed_at": "2025-11-22T04:00:00Z", "source": "opensky",
+                         "foreign_count": 0, "domestic_count": 5}
+                    ],
+                }
+            ]
+        }
+    )  # fmt: skip
+
+    airspace: str
+    items: list[TrafficSample]
 
 
 class Flight(BaseModel):
@@ -215,8 +241,12 @@ class Notam(BaseModel):
     problems: list[str]
     issued_at: str | None
     fetched_at: str
+    withdrawn_at: str | None = Field(
+        default=None, description="When the source stopped publishing it (no longer in force)"
+    )
     active: bool | None = Field(
-        default=None, description="Whether in force at `active_at` (or now)"
+        default=None,
+        description="Whether in force at `active_at`, else at data time (the newest position's time)",
     )
 
 
@@ -224,20 +254,30 @@ class NotamPage(Page):
     items: list[Notam]
 
 
+Icao = Annotated[str, Field(pattern="^[A-Z]{4}$")]
+RouteCode = Annotated[str, Field(pattern="^[A-Z]{4}-[A-Z]{4}$")]
+# no NUL (PostgreSQL text cannot store it) and no other control characters but tab/newline
+PlainText = Annotated[str, Field(max_length=500, pattern="^[^\\x00-\\x08\\x0b-\\x1f\\x7f]*$")]
+WebhookUrl = Annotated[AnyHttpUrl, Field(description="http(s) URL the service POSTs to")]
+
+
 class WebhookFilters(BaseModel):
     model_config = ConfigDict(
+        extra="forbid",
         json_schema_extra={
             "examples": [
                 {"airspaces": ["SVZM"], "routes": ["EHAM-TNCC"], "min_severity": "warning"}
             ]
-        }
+        },
     )
 
-    airspaces: list[str] = Field(default_factory=list, description="Only alerts on these airspaces")
-    routes: list[str] = Field(
-        default_factory=list, description='Only these routes, e.g. "EHAM-TNCC"'
+    airspaces: list[Icao] = Field(
+        default_factory=list, max_length=100, description="Only alerts on these airspaces"
     )
-    min_severity: Severity | None = None
+    routes: list[RouteCode] = Field(
+        default_factory=list, max_length=100, description='Only these routes, e.g. "EHAM-TNCC"'
+    )
+    min_severity: Severity | None = Field(default=None, description="Only this severity or worse")
 
 
 class WebhookCreate(BaseModel):
@@ -255,11 +295,13 @@ class WebhookCreate(BaseModel):
         },
     )
 
-    url: AnyHttpUrl
-    event_types: list[AlertType] = Field(default_factory=list, description="Empty = every type")
+    url: WebhookUrl
+    event_types: list[AlertType] = Field(
+        default_factory=list, max_length=20, description="Empty = every type"
+    )
     filters: WebhookFilters = Field(default_factory=WebhookFilters)
-    description: str = Field(default="", max_length=500)
-    enabled: bool = True
+    description: PlainText = Field(default="", description="Free text for operators")
+    enabled: StrictBool = Field(default=True, description="Whether messages are sent")
 
 
 class WebhookUpdate(BaseModel):
@@ -268,11 +310,21 @@ class WebhookUpdate(BaseModel):
         json_schema_extra={"examples": [{"enabled": False}, {"event_types": ["flight.diverted"]}]},
     )
 
-    url: AnyHttpUrl | None = None
-    event_types: list[AlertType] | None = None
-    filters: WebhookFilters | None = None
-    description: str | None = Field(default=None, max_length=500)
-    enabled: bool | None = None
+    # every field optional, none nullable: an absent field is left as it is
+    url: WebhookUrl = None  # type: ignore[assignment]
+    event_types: list[AlertType] = Field(default=None, max_length=20)  # type: ignore[assignment]
+    filters: WebhookFilters = None  # type: ignore[assignment]
+    description: PlainText = None  # type: ignore[assignment]
+    enabled: StrictBool = None  # type: ignore[assignment]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nulls(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            nulls = sorted(k for k, v in data.items() if v is None)
+            if nulls:
+                raise ValueError(f"{', '.join(nulls)} cannot be null: leave a field out to keep it")
+        return data
 
 
 class Webhook(BaseModel):
@@ -403,3 +455,85 @@ class Health(BaseModel):
     database: str
     scheduler: str
     feeds: dict[str, FeedHealth]
+
+
+class Geometry(BaseModel):
+    """A GeoJSON geometry (RFC 7946): lon/lat, counter-clockwise outer rings."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"type": "LineString", "coordinates": [[-66.99, 10.6], [-68.96, 12.19]]}]
+        }
+    )
+
+    type: Literal[
+        "Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon",
+        "GeometryCollection",
+    ]  # fmt: skip
+    coordinates: list[Any] = Field(
+        default=None, description="Positions [lon, lat] (absent on a GeometryCollection)"
+    )  # type: ignore[assignment]
+    geometries: list[dict[str, Any]] = Field(
+        default=None, description="Member geometries (GeometryCollection only)"
+    )  # type: ignore[assignment]
+
+
+class Feature(BaseModel):
+    """A GeoJSON Feature."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "Feature",
+                    "id": "SVZM",
+                    "geometry": {
+                        "type": "Polygon",
+                        "coordinates": [[[-70, 10], [-60, 10], [-60, 15], [-70, 10]]],
+                    },
+                    "properties": {"icao": "SVZM", "name": "Maiquetia"},
+                }
+            ]
+        }
+    )
+
+    type: Literal["Feature"]
+    id: str | int = Field(default=None, description="The feature's id, when it has one")  # type: ignore[assignment]
+    bbox: list[float] = Field(default=None, description="west, south, east, north")  # type: ignore[assignment]
+    geometry: Geometry | None
+    properties: dict[str, Any] | None
+
+
+class FeatureCollection(BaseModel):
+    """A GeoJSON FeatureCollection, with the data time of its newest position."""
+
+    type: Literal["FeatureCollection"]
+    bbox: list[float] = Field(default=None, description="The view: west, south, east, north")  # type: ignore[assignment]
+    features: list[Feature]
+    data_time: str | None = Field(
+        default=None, description="Data time of the newest position drawn (RFC 3339, Z)"
+    )
+
+
+class Live(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "alive"}]})
+
+    status: Literal["alive"]
+
+
+class Ready(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "status": "ready",
+                    "checks": {"database": "ok", "migrations": "ok", "scheduler": "leader"},
+                }
+            ]
+        }
+    )
+
+    status: Literal["ready", "not ready"]
+    checks: dict[str, str] = Field(
+        description="database (ok or the error), migrations (ok or which revision), scheduler"
+    )

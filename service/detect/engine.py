@@ -197,7 +197,8 @@ class DetectionEngine:
     def _active_notams(self, at: datetime) -> list[Notam]:
         from service.notam.lifecycle import active_set
 
-        return active_set(self.notams.values(), at)
+        grace = timedelta(hours=self.settings.detection.notam_est_grace_hours)
+        return active_set(self.notams.values(), at, grace)
 
     def _notam_events(self, at: datetime) -> list[AlertEvent]:
         active = self._active_notams(at)

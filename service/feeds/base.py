@@ -109,11 +109,21 @@ def data_time(feed: str, seconds: Any, field: str) -> datetime:
         raise FeedError(feed, f"'{field}' {seconds!r} is not a Unix time") from None
 
 
+# The longest a feed's Retry-After is honoured: one hour.  A server asking for more (71,622 s
+# was seen) would otherwise silence the feed for a day; past the cap the poll tries again.
+RETRY_AFTER_CAP_S = 3600.0
+
+
 def retry_after(response: httpx.Response) -> float | None:
-    """Seconds to wait from ``X-Rate-Limit-Retry-After-Seconds`` (OpenSky) or ``Retry-After``.
+    """Seconds to wait from ``X-Rate-Limit-Retry-After-Seconds`` (OpenSky) or ``Retry-After``,
+    capped at ``RETRY_AFTER_CAP_S``.
 
     >>> retry_after(httpx.Response(429, headers={"Retry-After": "30"}))
     30.0
+    >>> retry_after(httpx.Response(429, headers={"Retry-After": "71622"}))
+    3600.0
+    >>> retry_after(httpx.Response(429, headers={"Retry-After": "nan"})) is None
+    True
     >>> retry_after(httpx.Response(429)) is None
     True
     """
@@ -126,9 +136,11 @@ def retry_after_from(headers: Any) -> float | None:
         value = headers.get(name)
         if value:
             try:
-                return max(0.0, float(value))
+                seconds = float(value)
             except ValueError:
                 continue
+            if seconds == seconds:  # not NaN
+                return min(RETRY_AFTER_CAP_S, max(0.0, seconds))
     return None
 
 

@@ -59,6 +59,9 @@ class FaaNotamClient(FeedClient):
         self.full_every = full_every
         self._rounds = 0
         self._high_water: datetime | None = None
+        # the last round: whether it was full, and the ids each location returned (lifecycle)
+        self.last_round_full = False
+        self.last_round_ids: dict[str, set[str]] = {}
 
     def _headers(self) -> dict[str, str]:
         s = self.settings
@@ -108,17 +111,21 @@ class FaaNotamClient(FeedClient):
             extra["lastUpdatedDate"] = since.strftime("%Y-%m-%dT%H:%M:%SZ")
         items: dict[str, dict[str, Any]] = {}
         rejected = 0
+        returned: dict[str, set[str]] = {}
         for location in self.settings.locations:
+            returned[location] = set()
             for item in await self._pages({"icaoLocation": location, **extra}):
                 key = item_id(item)
                 if key is None:
                     rejected += 1
                     continue
                 items[key] = item
+                returned[location].add(key)
                 updated = _updated(item)
                 if updated and (self._high_water is None or updated > self._high_water):
                     self._high_water = updated
         self._rounds += 1
+        self.last_round_full, self.last_round_ids = full, returned
         self.stats.count_rejected(rejected)
         if rejected:
             log.warning("faa_notam: %d items without coreNOTAMData.notam.id rejected", rejected)

@@ -73,5 +73,8 @@ def land_within(
     (antimeridian-touching) world polygons to be valid.
     """
     clipped = shapely.clip_by_rect(land(seeds_dir), *bbox)
-    simple = shapely.set_precision(shapely.simplify(clipped, tolerance_deg), 0.001)
+    # pointwise: rounding only, no overlay, so the invalid world polygons never raise
+    simple = shapely.set_precision(
+        shapely.simplify(clipped, tolerance_deg), 0.001, mode="pointwise"
+    )
     return shapely.geometry.mapping(simple)

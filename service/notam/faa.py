@@ -18,8 +18,10 @@ from typing import Any
 
 from service.domain import Notam, NotamClass, ensure_utc
 from service.geo.airspaces import AirspaceRegistry
-from service.notam.geometry import geometry_from_text, limits_to_band, qline_circle
-from service.notam.parser import US_INTL, parse_notam
+from service.notam.geometry import limits_to_band, qline_circle, read_geometry
+from service.notam.parser import US_INTL, area_dicts, fir_lookup, parse_notam
+from service.notam.problems import Problem as P
+from service.notam.problems import ProblemCode as C
 from service.notam.qcodes import classify
 
 WHOLE_FIR_SUBJECTS = ("QAF",)
@@ -76,7 +78,9 @@ def _item_circle(core: dict[str, Any]) -> tuple[float, float, float] | None:
 def _broken(item: Any, problem: str) -> Notam:
     raw = str(item)[:2000]
     digest = hashlib.sha256(raw.encode()).hexdigest()[:16]
-    return Notam(id=f"FAA_BAD_{digest}", number="", raw_text=raw, problems=(problem,))
+    return Notam(
+        id=f"FAA_BAD_{digest}", number="", raw_text=raw, problems=(P(C.FAA_ITEM, problem),)
+    )
 
 
 def notam_from_faa_item(item: dict[str, Any], airspaces: AirspaceRegistry | None) -> Notam:
@@ -94,7 +98,7 @@ def notam_from_faa_item(item: dict[str, Any], airspaces: AirspaceRegistry | None
     >>> n.id, n.number, n.fir, n.classification.value, n.valid_from.isoformat()
     ('NOTAM_1_1', 'A0012/25', 'SVZM', 'warning', '2025-11-21T17:43:00+00:00')
     >>> notam_from_faa_item({"properties": None}, None).problems
-    ('FAA item without properties.coreNOTAMData.notam.id',)
+    ('faa.item: FAA item without properties.coreNOTAMData.notam.id',)
     """
     try:
         data = item["properties"]["coreNOTAMData"]
@@ -127,8 +131,12 @@ def _from_core(
         notam = parse_notam(
             header + text, airspaces=airspaces, notam_id=faa_id, year_hint=year_hint
         )
-        notam = replace(notam, problems=tuple(p for p in notam.problems if "format" not in p))
-    problems = [p for p in notam.problems if not p.startswith("no FIR")]
+        notam = replace(
+            notam,
+            problems=tuple(p for p in notam.problems if P.from_text(p).code is not C.FORMAT),
+        )
+    problems = [P.from_text(p) for p in notam.problems]
+    problems = [p for p in problems if p.code is not C.NO_FIR]
 
     fir = _str(core, "affectedFIR") or notam.fir
     qcode = _str(core, "selectionCode") or notam.qcode
@@ -137,14 +145,14 @@ def _from_core(
     valid_from = notam.valid_from or _time(core.get("effectiveStart"))
     valid_to = notam.valid_to or (None if permanent else _time(end))
     if valid_from is None:
-        problems.append("no start of validity (effectiveStart)")
+        problems.append(P(C.START_MISSING, "no start of validity (effectiveStart)"))
     elif notam.valid_from is None:  # the item's field filled what the text lacked
-        problems = [p for p in problems if not p.startswith(("no start of validity", "no item B"))]
+        problems = [p for p in problems if p.code is not C.START_MISSING]
     lower = notam.lower or _str(core, "lowerLimit") or _flight_level(_str(core, "minimumFL"))
     upper = notam.upper or _str(core, "upperLimit") or _flight_level(_str(core, "maximumFL"))
     band, limit_problems = limits_to_band(lower, upper)
     if (lower, upper) != (notam.lower, notam.upper):
-        problems = [p for p in problems if "limit" not in p] + limit_problems
+        problems = [p for p in problems if p.code is not C.LIMIT] + limit_problems
     else:
         band = notam.band if not limit_problems else band
 
@@ -153,7 +161,7 @@ def _from_core(
     if qcode != notam.qcode:
         classification, reason = classify(qcode, body)
 
-    geometry = notam.geometry
+    geometry, areas = notam.geometry, notam.areas
     if geometry is None:
         circle = _item_circle(core)
         fir_geometry = (
@@ -166,10 +174,15 @@ def _from_core(
             or (circle is not None and circle[2] >= 999)
             or (circle is None and classification == NotamClass.WARNING)
         )
-        geometry, geo_problems, _ = geometry_from_text(
-            body, qline=circle, fir_geometry=fir_geometry, whole_fir=whole_fir
+        reading = read_geometry(
+            body,
+            qline=circle,
+            fir_geometry=fir_geometry,
+            whole_fir=whole_fir,
+            fir_lookup=fir_lookup(airspaces),
         )
-        problems += [p for p in geo_problems if p not in problems]
+        geometry, areas = reading.geometry, area_dicts(reading)
+        problems += [p for p in reading.problems if p not in problems]
 
     kind = (_str(core, "type") or notam.kind)[:1].upper()
     return replace(
@@ -195,6 +208,7 @@ def _from_core(
         classification=classification,
         classification_reason=reason,
         geometry=geometry,
+        areas=areas,
         source_classification=_str(core, "classification") or notam.source_classification,
         issued_at=issued or notam.issued_at,
         problems=tuple(dict.fromkeys(problems)),

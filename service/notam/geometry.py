@@ -1,58 +1,38 @@
-"""Coordinates, areas and vertical limits written in NOTAM text → GeoJSON (lon/lat).
+"""Areas written in NOTAM text → GeoJSON (lon/lat), checked; and vertical limits.
 
-Order of preference, most specific first: a polygon written in item E, a circle
-written in item E, a whole-FIR reference, a list of positions (obstacles), and
-last the Q-line circle (coarse by design: minutes and whole NM).  What cannot be
-read becomes a problem string, never an exception.
+Reading order, most specific first: the areas written in item E (polygons with
+arcs and boundary legs, circles, corridors — see :mod:`service.notam.shapes`),
+a whole-FIR reference, positions (obstacles), and last the Q-line circle
+(coarse by design: minutes and whole NM).  The text is normalised first
+(:mod:`service.notam.normalise`); when the unwrapped and the plain reading
+differ, the one that passes more self-checks (:mod:`service.notam.checks`)
+wins, and whatever check the chosen reading fails is named in ``problems``.
+What cannot be read becomes a problem, never an exception.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import shapely
-from pyproj import Geod
+from shapely.geometry.base import BaseGeometry
 
 from service.domain import AltitudeBand
+from service.notam import checks
+from service.notam.coordinates import Coordinate, coordinates
+from service.notam.normalise import basic, normalise
+from service.notam.problems import Problem, ProblemCode
+from service.notam.shapes import CIRCLE_POINTS, GEOD, KM_PER_NM, Area, build_area, circle
 
-GEOD = Geod(ellps="WGS84")
-KM_PER_NM = 1.852
-CIRCLE_POINTS = 64
+__all__ = ["CIRCLE_POINTS", "GEOD", "KM_PER_NM", "circle"]
 
-# DDMM[SS[.ss]]N DDDMM[SS]W, optionally with the hemisphere first (N230636E1162812)
-COORD = re.compile(
-    r"(?<![A-Z0-9])(?:"
-    r"(?P<lat>\d{4}(?:\d{2}(?:\.\d+)?)?)(?P<ns>[NS])\s?"
-    r"(?P<lon>\d{5}(?:\d{2}(?:\.\d+)?)?)(?P<ew>[EW])"
-    r"|(?P<ns2>[NS])(?P<lat2>\d{4}(?:\d{2}(?:\.\d+)?)?)\s?(?P<ew2>[EW])(?P<lon2>\d{5,7}(?:\.\d+)?)"
-    r")(?![A-Z0-9])"
+AREA_LABEL = re.compile(
+    r"(?:^|(?<=[\s.,;:]))(?P<label>(?:AREA|SECTOR|ZONE|PART|SEGMENT)\s+"
+    r"(?:[A-Z]{1,2}\d{0,3}|\d{1,3}|ALPHA|BRAVO|CHARLIE|DELTA|ECHO|FOXTROT))\s*[:.)\-]"
 )
-# decimal degrees, hemisphere letters after (10.6N 066.98W) or before (N10.6 W066.98)
-DECIMAL = re.compile(
-    r"(?<![\w.])(?:(?P<lat>\d{1,2}\.\d+)\s?(?P<ns>[NS])[\s,/]*(?P<lon>\d{1,3}\.\d+)\s?(?P<ew>[EW])"
-    r"|(?P<ns2>[NS])\s?(?P<lat2>\d{1,2}\.\d+)[\s,/]*(?P<ew2>[EW])\s?(?P<lon2>\d{1,3}\.\d+))"
-    r"(?![\w.])"
-)
-RADIUS = re.compile(
-    r"(?P<value>\d+(?:\.\d+)?)\s?(?P<unit>NM|KM|MTR|M)\b\s*(?:RADIUS|RDS|CENTERED|CENTRED)"
-    r"|(?:RADIUS|RDS)\s*(?:OF\s*)?(?P<value2>\d+(?:\.\d+)?)\s?(?P<unit2>NM|KM|MTR|M)\b"
-)
-POLYGON_HINT = re.compile(
-    r"BOUNDED BY|AREA\s+(?:WI|WITHIN)|\bWI\b\s+[NS]?\d{4}|\bWITHIN\b\s+[NS]?\d{4}", re.IGNORECASE
-)
-
-
-def _dms(digits: str, degree_digits: int) -> float:
-    deg = int(digits[:degree_digits])
-    rest = digits[degree_digits:]
-    minutes = int(rest[:2]) if len(rest) >= 2 else 0
-    seconds = float(rest[2:]) if len(rest) > 2 else 0.0
-    if minutes >= 60 or seconds >= 60:
-        raise ValueError(f"minutes/seconds out of range in {digits}")
-    return deg + minutes / 60.0 + seconds / 3600.0
 
 
 def parse_coordinate(token: str) -> tuple[float, float]:
@@ -69,85 +49,28 @@ def parse_coordinate(token: str) -> tuple[float, float]:
     >>> parse_coordinate("9500N01000E")
     Traceback (most recent call last):
     ...
-    ValueError: latitude 95.0 out of range in '9500N01000E'
+    ValueError: coordinate ignored: lat 95.0 out of range in '9500N'
     """
-    m = COORD.fullmatch(token.strip().upper())
-    if m:
-        return _from_match(m, token)
-    found, problems = find_coordinates(token)
-    if len(found) == 1 and DECIMAL.fullmatch(token.strip().upper()):
-        return found[0][0], found[0][1]
-    raise ValueError(problems[0] if problems else f"not a coordinate: {token!r}")
+    text = basic(token).strip()
+    found, problems, _ = coordinates(text)
+    if len(found) == 1 and not problems and found[0].start == 0 and found[0].end == len(text):
+        return found[0].lon, found[0].lat
+    raise ValueError(problems[0].message if problems else f"not a coordinate: {token!r}")
 
 
-def _from_match(m: re.Match[str], token: str) -> tuple[float, float]:
-    if m.group("lat"):
-        lat_d, ns, lon_d, ew = m.group("lat"), m.group("ns"), m.group("lon"), m.group("ew")
-        lon = _dms(lon_d, 3)
-    else:
-        lat_d, ns, lon_d, ew = m.group("lat2"), m.group("ns2"), m.group("lon2"), m.group("ew2")
-        # hemisphere-first longitudes are written with 2 or 3 degree digits
-        whole = lon_d.split(".")[0]
-        lon = _dms(lon_d, 3 if len(whole) in (5, 7) else 2)
-    lat = _dms(lat_d, 2)
-    if lat > 90:
-        raise ValueError(f"latitude {round(lat, 6)} out of range in {token!r}")
-    if lon > 180:
-        raise ValueError(f"longitude {round(lon, 6)} out of range in {token!r}")
-    lat = round(-lat if ns == "S" else lat, 6)
-    lon = round(-lon if ew == "W" else lon, 6)
-    return lon, lat
-
-
-def find_coordinates(text: str) -> tuple[list[tuple[float, float, int]], list[str]]:
-    """Every coordinate in ``text`` as (lon, lat, offset), plus problems for unreadable ones.
+def find_coordinates(text: str) -> tuple[list[tuple[float, float, int]], list[Problem]]:
+    """Every coordinate in ``text`` as (lon, lat, offset in the normalised text), plus problems.
 
     Out-of-range positions are reported, not clamped: a typo must not move an area.
 
     >>> found, problems = find_coordinates("WI 1036N06659W - 9100N06600W - N10.5 W066.5")
     >>> found
     [(-66.983333, 10.6, 3), (-66.5, 10.5, 31)]
-    >>> problems
-    ["coordinate ignored: latitude 91.0 out of range in '9100N06600W'"]
+    >>> [p.code.value for p in problems]
+    ['coordinate.out_of_range']
     """
-    found: list[tuple[float, float, int]] = []
-    problems: list[str] = []
-    for m in COORD.finditer(text.upper()):
-        try:
-            lon, lat = _from_match(m, m.group(0))
-        except ValueError as exc:
-            problems.append(f"coordinate ignored: {exc}")
-            continue
-        found.append((lon, lat, m.start()))
-    for m in DECIMAL.finditer(text.upper()):
-        lat_s, ns = m.group("lat") or m.group("lat2"), m.group("ns") or m.group("ns2")
-        lon_s, ew = m.group("lon") or m.group("lon2"), m.group("ew") or m.group("ew2")
-        lat, lon = float(lat_s), float(lon_s)
-        if lat > 90 or lon > 180:
-            problems.append(f"coordinate ignored: {m.group(0)!r} out of range")
-            continue
-        found.append((-lon if ew == "W" else lon, -lat if ns == "S" else lat, m.start()))
-    found.sort(key=lambda c: c[2])
-    return found, problems
-
-
-def circle(lon: float, lat: float, radius_km: float, n: int = CIRCLE_POINTS) -> shapely.Polygon:
-    """A geodesic circle (polygon of ``n`` points) around a centre.
-
-    >>> c = circle(-66.99, 10.6, 10.0)
-    >>> round(GEOD.inv(-66.99, 10.6, *c.exterior.coords[0])[2] / 1000, 3)
-    10.0
-    """
-    azimuths = np.linspace(0.0, 360.0, n, endpoint=False)
-    lons, lats, _ = GEOD.fwd(
-        np.full(n, lon), np.full(n, lat), azimuths, np.full(n, radius_km * 1000.0)
-    )
-    return shapely.Polygon(zip(lons, lats, strict=True))
-
-
-def _radius_km(value: str, unit: str) -> float:
-    v = float(value)
-    return {"NM": v * KM_PER_NM, "KM": v, "MTR": v / 1000.0, "M": v / 1000.0}[unit]
+    found, problems, _ = coordinates(normalise(text))
+    return [(c.lon, c.lat, c.start) for c in found], problems
 
 
 def qline_circle(field: str) -> tuple[float, float, float] | None:
@@ -163,48 +86,162 @@ def qline_circle(field: str) -> tuple[float, float, float] | None:
     return lon, lat, float(m.group(2))
 
 
+@dataclass(slots=True)
+class GeometryReading:
+    """What item E says about where: the union for storage, and each area for display."""
+
+    geometry: dict[str, Any] | None
+    problems: list[Problem]
+    how: str
+    areas: list[tuple[str | None, dict[str, Any], str]] = field(default_factory=list)
+
+
+NUMBERED = re.compile(r"(?:^|(?<=\s))(?P<n>\d{1,2})\.\s")
+
+
+def _segments(text: str) -> list[tuple[str | None, int, int]]:
+    """Where each area's text starts: ``AREA 1:`` labels, else a numbered list ``1. … 2. …``.
+
+    A numbered list counts only as 1, 2, 3… in order (the first such run), so decimals and
+    stray numbers do not cut an area; parts without positions are dropped by the caller.
+
+    >>> t = "X 1. A 2. B 3. C 1. D"
+    >>> [(lb, t[a:b]) for lb, a, b in _segments(t)]
+    [('1', '1. A '), ('2', '2. B '), ('3', '3. C 1. D')]
+    """
+    labels = [(m["label"], m.start()) for m in AREA_LABEL.finditer(text)]
+    if len(labels) < 2:
+        labels = []
+        for m in NUMBERED.finditer(text):
+            if int(m["n"]) == len(labels) + 1:
+                labels.append((m["n"], m.start()))
+            elif labels and int(m["n"]) == 1:
+                break
+    if len(labels) < 2:
+        return [(None, 0, len(text))]
+    ends = [start for _, start in labels[1:]] + [len(text)]
+    return [(label, start, end) for (label, start), end in zip(labels, ends, strict=True)]
+
+
+def _read(
+    text: str, join_wrapped: bool, fir_lookup: Callable[[str | None], BaseGeometry | None]
+) -> tuple[list[Area], list[Coordinate], list[Problem]]:
+    norm = normalise(text, join_wrapped=join_wrapped)
+    coords, problems, _ = coordinates(norm)
+    areas: list[Area] = []
+    for label, start, end in _segments(norm):
+        inside = [
+            Coordinate(c.lon, c.lat, c.start - start, c.end - start)
+            for c in coords
+            if start <= c.start < end
+        ]
+        area = build_area(norm[start:end], inside, fir_lookup)
+        if area is None:
+            continue
+        area.used = {offset + start for offset in area.used}
+        area.label = label
+        areas.append(area)
+    return areas, coords, problems
+
+
+def _checked(
+    areas: list[Area],
+    coords: list[Coordinate],
+    problems: list[Problem],
+    qline: tuple[float, float, float] | None,
+) -> list[Problem]:
+    out = list(problems)
+    used: set[int] = set()
+    for area in areas:
+        out += area.problems
+        used |= area.used
+        if area.geometry is not None:
+            area.geometry, repaired = checks.valid(area.geometry)
+            out += repaired
+            out += checks.near_qline(area.geometry, qline)
+    out += checks.all_used(coords, used)
+    return out
+
+
+def _mapping(geometry: BaseGeometry) -> dict[str, Any]:
+    return shapely.geometry.mapping(geometry)  # type: ignore[return-value]
+
+
+def _union(areas: list[Area]) -> BaseGeometry:
+    shapes = [a.geometry for a in areas if a.geometry is not None]
+    if len(shapes) == 1:
+        return shapes[0]
+    parts: list[BaseGeometry] = []
+    for s in shapes:
+        parts.extend(getattr(s, "geoms", [s]))
+    if all(p.geom_type == "Polygon" for p in parts):
+        return shapely.MultiPolygon(parts)
+    return shapely.GeometryCollection(parts)
+
+
+def read_geometry(
+    text: str,
+    *,
+    qline: tuple[float, float, float] | None = None,
+    fir_geometry: BaseGeometry | None = None,
+    whole_fir: bool = False,
+    fir_lookup: Callable[[str | None], BaseGeometry | None] | None = None,
+) -> GeometryReading:
+    """Every area item E describes, checked (see the module docstring for the order)."""
+
+    def lookup(name: str | None) -> BaseGeometry | None:
+        found = fir_lookup(name) if fir_lookup is not None else None
+        return found if found is not None or name is not None else fir_geometry
+
+    readings = []
+    for join_wrapped in (True, False):
+        areas, coords, problems = _read(text, join_wrapped, lookup)
+        problems = _checked(areas, coords, problems, qline)
+        failed = {p.code for p in problems if p.code is not None}
+        readings.append((len(failed), areas, problems))
+        if not failed:
+            break
+    _, areas, problems = min(readings, key=lambda r: r[0])
+    drawn = [a for a in areas if a.geometry is not None and a.kind != "positions"]
+    if drawn:
+        areas_out = [(a.label, _mapping(a.geometry), a.kind) for a in drawn]
+        kinds = sorted({a.kind for a in drawn})
+        return GeometryReading(_mapping(_union(drawn)), problems, ", ".join(kinds), areas_out)
+    if whole_fir and fir_geometry is not None:
+        shape = _mapping(fir_geometry)
+        return GeometryReading(shape, problems, "whole FIR", [(None, shape, "whole FIR")])
+    if areas:
+        areas_out = [(a.label, _mapping(a.geometry), a.kind) for a in areas if a.geometry]
+        if areas_out:
+            return GeometryReading(
+                _mapping(_union(areas)), problems, "positions in text", areas_out
+            )
+    if qline is not None:
+        lon, lat, radius_nm = qline
+        if radius_nm >= 999 and fir_geometry is not None:
+            shape = _mapping(fir_geometry)
+            return GeometryReading(
+                shape, problems, "whole FIR (Q-line 999)", [(None, shape, "FIR")]
+            )
+        if radius_nm < 999:
+            shape = _mapping(circle(lon, lat, max(radius_nm, 1.0) * KM_PER_NM))
+            return GeometryReading(shape, problems, "Q-line circle", [(None, shape, "Q-line")])
+    return GeometryReading(None, problems, "none")
+
+
 def geometry_from_text(
     text: str,
     *,
     qline: tuple[float, float, float] | None = None,
     fir_geometry: Any = None,
     whole_fir: bool = False,
-) -> tuple[dict[str, Any] | None, list[str], str]:
-    """(GeoJSON or None, problems, how it was found)."""
-    upper = text.upper()
-    coords, problems = find_coordinates(upper)
-    closed_ring = len(coords) >= 4 and coords[0][:2] == coords[-1][:2]
-    if len(coords) >= 3 and (POLYGON_HINT.search(upper) or closed_ring):
-        ring = [(lon, lat) for lon, lat, _ in coords]
-        if ring[0] != ring[-1]:
-            ring.append(ring[0])
-        polygon = shapely.Polygon(ring)
-        if not polygon.is_valid:
-            polygon = shapely.make_valid(polygon)
-        return shapely.geometry.mapping(polygon), problems, "polygon in text"
-    radius = RADIUS.search(upper)
-    if radius and coords:
-        value = radius.group("value") or radius.group("value2")
-        unit = radius.group("unit") or radius.group("unit2")
-        # the centre is the coordinate written nearest to the radius phrase
-        lon, lat, _ = min(coords, key=lambda c: abs(c[2] - radius.start()))
-        shape = circle(lon, lat, _radius_km(value, unit))
-        return shapely.geometry.mapping(shape), problems, "circle in text"
-    if whole_fir and fir_geometry is not None:
-        return shapely.geometry.mapping(fir_geometry), problems, "whole FIR"
-    if coords:
-        points = shapely.MultiPoint([(lon, lat) for lon, lat, _ in coords])
-        if len(coords) == 1:
-            points = shapely.Point(coords[0][0], coords[0][1])
-        return shapely.geometry.mapping(points), problems, "positions in text"
-    if qline is not None:
-        lon, lat, radius_nm = qline
-        if radius_nm >= 999 and fir_geometry is not None:
-            return shapely.geometry.mapping(fir_geometry), problems, "whole FIR (Q-line 999)"
-        if radius_nm < 999:
-            shape = circle(lon, lat, max(radius_nm, 1.0) * KM_PER_NM)
-            return shapely.geometry.mapping(shape), problems, "Q-line circle"
-    return None, problems, "none"
+    fir_lookup: Callable[[str | None], BaseGeometry | None] | None = None,
+) -> tuple[dict[str, Any] | None, list[Problem], str]:
+    """(GeoJSON or None, problems, how it was found) — :func:`read_geometry` in short."""
+    r = read_geometry(
+        text, qline=qline, fir_geometry=fir_geometry, whole_fir=whole_fir, fir_lookup=fir_lookup
+    )
+    return r.geometry, r.problems, r.how
 
 
 def vertices(geometry: dict[str, Any]) -> Iterable[tuple[float, float]]:
@@ -242,17 +279,17 @@ def limit_ft(text: str | None) -> tuple[float | None, bool]:
     return (round(number * 3.28084, 2) if m.group("unit") == "M" else number), True
 
 
-def limits_to_band(lower: str | None, upper: str | None) -> tuple[AltitudeBand, list[str]]:
-    problems = []
+def limits_to_band(lower: str | None, upper: str | None) -> tuple[AltitudeBand, list[Problem]]:
+    problems: list[Problem] = []
     floor, ok_floor = limit_ft(lower) if lower else (0.0, True)
     ceiling, ok_ceiling = limit_ft(upper) if upper else (None, True)
     if not ok_floor:
-        problems.append(f"lower limit not understood: {lower!r}")
+        problems.append(Problem(ProblemCode.LIMIT, f"lower limit not understood: {lower!r}"))
         floor = 0.0
     if not ok_ceiling:
-        problems.append(f"upper limit not understood: {upper!r}")
+        problems.append(Problem(ProblemCode.LIMIT, f"upper limit not understood: {upper!r}"))
         ceiling = None
     try:
         return AltitudeBand(floor or 0.0, ceiling), problems
     except ValueError as exc:
-        return AltitudeBand(), [*problems, str(exc)]
+        return AltitudeBand(), [*problems, Problem(ProblemCode.LIMIT, str(exc))]

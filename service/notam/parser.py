@@ -19,7 +19,10 @@ from typing import Any
 
 from service.domain import Notam
 from service.geo.airspaces import AirspaceRegistry
-from service.notam.geometry import geometry_from_text, limits_to_band, qline_circle
+from service.notam.geometry import GeometryReading, limits_to_band, qline_circle, read_geometry
+from service.notam.problems import Problem as P
+from service.notam.problems import ProblemCode as C
+from service.notam.problems import codes
 from service.notam.qcodes import classify
 
 HEADER = re.compile(
@@ -99,20 +102,45 @@ def _fir_reference(text: str, airspaces: AirspaceRegistry | None) -> str | None:
     return None
 
 
+def fir_lookup(airspaces: AirspaceRegistry | None):
+    """A function: FIR code or name (``SVZM``, ``MAIQUETIA``) → its polygon, or None."""
+
+    def lookup(name: str | None):
+        if airspaces is None or not name:
+            return None
+        key = name.strip().upper()
+        if key in airspaces:
+            return airspaces.get(key).geometry
+        for airspace in airspaces:
+            plain = unicodedata.normalize("NFKD", airspace.name).encode("ascii", "ignore").decode()
+            if plain.upper() == key:
+                return airspace.geometry
+        return None
+
+    return lookup
+
+
 def _geometry(
     text: str,
     qline: tuple[float, float, float] | None,
     fir: str | None,
     whole_fir: bool,
     airspaces: AirspaceRegistry | None,
-) -> tuple[dict[str, Any] | None, list[str]]:
+) -> GeometryReading:
     fir_geometry = None
     if fir and airspaces is not None and fir in airspaces:
         fir_geometry = airspaces.get(fir).geometry
-    geometry, problems, _how = geometry_from_text(
-        text, qline=qline, fir_geometry=fir_geometry, whole_fir=whole_fir
+    return read_geometry(
+        text,
+        qline=qline,
+        fir_geometry=fir_geometry,
+        whole_fir=whole_fir,
+        fir_lookup=fir_lookup(airspaces),
     )
-    return geometry, problems
+
+
+def area_dicts(reading: GeometryReading) -> tuple[dict[str, Any], ...]:
+    return tuple({"label": label, "kind": kind, "geometry": g} for label, g, kind in reading.areas)
 
 
 def parse_icao(
@@ -125,16 +153,16 @@ def parse_icao(
     """An ICAO-format NOTAM (header, Q-line, items A–G)."""
     raw = text
     text = _clean(text)
-    problems: list[str] = []
+    problems: list[P] = []
     header = HEADER.match(text)
     number, kind, ref = "", "N", None
     if header:
         number = f"{header['series']}{header['num']}/{header['yy']}"
         kind, ref = header["kind"], header["ref"]
     else:
-        problems.append("no NOTAM header (e.g. 'A1234/25 NOTAMN')")
+        problems.append(P(C.HEADER, "no NOTAM header (e.g. 'A1234/25 NOTAMN')"))
     if text.startswith("(") and not text.endswith(")"):
-        problems.append("text looks truncated (no closing parenthesis)")
+        problems.append(P(C.TRUNCATED, "text looks truncated (no closing parenthesis)"))
     items: dict[str, str] = {}
     matches = list(ITEM.finditer(text))
     order = "QABCDEFG"
@@ -170,13 +198,13 @@ def parse_icao(
             try:
                 qline = qline_circle(parts[7])
             except ValueError as exc:
-                problems.append(f"Q-line position: {exc}")
-            if qline is None and not any("Q-line" in p for p in problems):
-                problems.append(f"Q-line position not understood: {parts[7]!r}")
+                problems.append(P(C.QLINE, f"Q-line position: {exc}"))
+            if qline is None and C.QLINE not in codes(problems):
+                problems.append(P(C.QLINE, f"Q-line position not understood: {parts[7]!r}"))
         if qcode and not re.fullmatch(r"Q[A-Z]{4}", qcode):
-            problems.append(f"Q-code not understood: {qcode!r}")
+            problems.append(P(C.QCODE, f"Q-code not understood: {qcode!r}"))
     else:
-        problems.append("no Q-line")
+        problems.append(P(C.ITEM_MISSING, "no Q-line"))
 
     valid_from = valid_to = None
     estimated = permanent = False
@@ -184,9 +212,9 @@ def parse_icao(
         try:
             valid_from = notam_time(items["B"].split()[0], year_hint)
         except (ValueError, IndexError) as exc:
-            problems.append(f"item B: {exc}")
+            problems.append(P(C.TIME, f"item B: {exc}"))
     elif kind != "C":
-        problems.append("no item B (start of validity)")
+        problems.append(P(C.START_MISSING, "no item B (start of validity)"))
     if "C" in items:
         c = items["C"].replace(" ", "")
         if c.startswith("PERM"):
@@ -196,15 +224,15 @@ def parse_icao(
             try:
                 valid_to = notam_time(c.removesuffix("EST"), year_hint)
             except ValueError as exc:
-                problems.append(f"item C: {exc}")
+                problems.append(P(C.TIME, f"item C: {exc}"))
     if valid_from and valid_to and valid_to < valid_from:
-        problems.append("item C is before item B")
+        problems.append(P(C.TIME_ORDER, "item C is before item B"))
     locations = tuple(re.findall(r"\b[A-Z]{4}\b", items.get("A", "")))
     if "A" not in items:
-        problems.append("no item A (location)")
+        problems.append(P(C.ITEM_MISSING, "no item A (location)"))
     body = items.get("E", "")
     if not body:
-        problems.append("no item E (text)")
+        problems.append(P(C.ITEM_MISSING, "no item E (text)"))
     lower = items.get("F") or (None if lower_fl is None else f"FL{lower_fl}")
     upper = items.get("G") or (None if upper_fl is None else f"FL{upper_fl}")
     if upper == "FL999":
@@ -215,8 +243,8 @@ def parse_icao(
     problems += limit_problems
     named_fir = _fir_reference(body, airspaces)
     fir_code = named_fir or (fir if fir and not fir.endswith("XX") else None)
-    geometry, geo_problems = _geometry(body, qline, fir_code, named_fir is not None, airspaces)
-    problems += geo_problems
+    reading = _geometry(body, qline, fir_code, named_fir is not None, airspaces)
+    problems += reading.problems
     classification, reason = classify(qcode, body)
     return Notam(
         id=notam_id or number or _fallback_id(text),
@@ -241,7 +269,8 @@ def parse_icao(
         band=band,
         classification=classification,
         classification_reason=reason,
-        geometry=geometry,
+        geometry=reading.geometry,
+        areas=area_dicts(reading),
         problems=tuple(problems),
     )
 
@@ -258,22 +287,22 @@ def parse_faa_text(
     text = " ".join(_clean(text).split())
     m = DOMESTIC.match(text)
     if not m:
-        return _unparsed(raw, notam_id, "US domestic format not recognised", airspaces)
-    problems: list[str] = []
+        return _unparsed(raw, notam_id, P(C.FORMAT, "US domestic format not recognised"), airspaces)
+    problems: list[P] = []
     valid_from = valid_to = None
     try:
         valid_from = notam_time(m["start"], year_hint)
     except ValueError as exc:
-        problems.append(f"start: {exc}")
+        problems.append(P(C.TIME, f"start: {exc}"))
     permanent = m["end"] == "PERM"
     if not permanent:
         try:
             valid_to = notam_time(m["end"], year_hint)
         except ValueError as exc:
-            problems.append(f"end: {exc}")
+            problems.append(P(C.TIME, f"end: {exc}"))
     body = m["body"]
     fir = _fir_reference(body, airspaces)
-    geometry, geo_problems = _geometry(body, None, fir, fir is not None, airspaces)
+    reading = _geometry(body, None, fir, fir is not None, airspaces)
     classification, reason = classify(None, body)
     number = f"{m['acct']} {m['num']}"
     return Notam(
@@ -289,9 +318,10 @@ def parse_faa_text(
         text=body,
         classification=classification,
         classification_reason=reason,
-        geometry=geometry,
+        geometry=reading.geometry,
+        areas=area_dicts(reading),
         source_classification="FDC" if m["acct"] == "FDC" else "DOM",
-        problems=tuple(problems + geo_problems),
+        problems=tuple(problems + reading.problems),
     )
 
 
@@ -319,8 +349,10 @@ def parse_us_international(
     text = " ".join(text.split())
     m = US_INTL.match(text)
     if not m:
-        return _unparsed(raw, notam_id, "US international format not recognised", airspaces)
-    problems: list[str] = []
+        return _unparsed(
+            raw, notam_id, P(C.FORMAT, "US international format not recognised"), airspaces
+        )
+    problems: list[P] = []
     number = f"{m['series']}{m['num']}/{m['yy']}"
     times = list(PLAIN_TIME.finditer(text))
     valid_from = valid_to = issued = None
@@ -335,16 +367,16 @@ def parse_us_international(
         if after:
             issued = _plain_time(after[0], year_hint)
     except ValueError as exc:
-        problems.append(f"dates: {exc}")
+        problems.append(P(C.TIME, f"dates: {exc}"))
     if valid_from is None:
-        problems.append("no start of validity found")
+        problems.append(P(C.START_MISSING, "no start of validity found"))
     limits = PLAIN_LIMITS.search(text)
     lower, upper = (limits["lower"], limits["upper"]) if limits else (None, None)
     band, limit_problems = limits_to_band(lower, upper)
     fir = _fir_reference(text, airspaces)
     if fir is None:
-        problems.append("no FIR named in the text")
-    geometry, geo_problems = _geometry(text, None, fir, fir is not None, airspaces)
+        problems.append(P(C.NO_FIR, "no FIR named in the text"))
+    reading = _geometry(text, None, fir, fir is not None, airspaces)
     classification, reason = classify(None, text)
     return Notam(
         id=notam_id or number,
@@ -360,15 +392,16 @@ def parse_us_international(
         band=band,
         classification=classification,
         classification_reason=reason,
-        geometry=geometry,
+        geometry=reading.geometry,
+        areas=area_dicts(reading),
         source_classification="INTL",
         issued_at=issued,
-        problems=tuple(problems + limit_problems + geo_problems),
+        problems=tuple(problems + limit_problems + reading.problems),
     )
 
 
 def _unparsed(
-    raw: str, notam_id: str | None, problem: str, airspaces: AirspaceRegistry | None
+    raw: str, notam_id: str | None, problem: P, airspaces: AirspaceRegistry | None
 ) -> Notam:
     text = _clean(raw)
     classification, reason = classify(None, text)
@@ -400,13 +433,13 @@ def parse_notam(
     >>> n.number, n.kind, n.classification.value, n.valid_to_estimated, n.band.ceiling_ft
     ('A0001/25', 'N', 'restricted', True, None)
     >>> parse_notam("").problems
-    ('empty text',)
+    ('text.empty: empty text',)
     """
     try:
         stripped = _clean(text or "")
         if not stripped:
             return Notam(id=notam_id or _fallback_id(""), number="", raw_text=text or "",
-                         problems=("empty text",))  # fmt: skip
+                         problems=(P(C.EMPTY, "empty text"),))  # fmt: skip
         body = "\n".join(line for line in stripped.splitlines() if not line.startswith("#"))
         options: dict[str, Any] = {
             "airspaces": airspaces,
@@ -419,12 +452,12 @@ def parse_notam(
             return parse_us_international(body, **options)
         if HEADER.match(body.lstrip()) or "Q)" in body or "E)" in body:
             return parse_icao(body, **options)
-        return _unparsed(body, notam_id, "not a recognised NOTAM format", airspaces)
+        return _unparsed(body, notam_id, P(C.FORMAT, "not a recognised NOTAM format"), airspaces)
     except Exception as exc:  # a parser bug must cost one NOTAM's fields, not the ingest
         return Notam(
             id=notam_id or _fallback_id(text or ""),
             number="",
             raw_text=text or "",
             text=text or "",
-            problems=(f"parser error: {type(exc).__name__}: {exc}",),
+            problems=(P(C.PARSER_ERROR, f"parser error: {type(exc).__name__}: {exc}"),),
         )

@@ -149,7 +149,14 @@ def webhook_matches(hook: WebhookRow, alert: AlertRow) -> bool:
 
 def webhook_payload(alert: AlertRow, now: datetime) -> str:
     """The exact body that is signed and sent (kept verbatim so retries are identical)."""
-    body = {"type": alert.type, "timestamp": rfc3339(now), "data": alert_to_dict(alert)}
+    # event: what happened to the alert (a reopening is sent as alert.opened); type: what kind
+    event = "alert.resolved" if alert.status == AlertStatus.RESOLVED.value else "alert.opened"
+    body = {
+        "type": alert.type,
+        "event": event,
+        "timestamp": rfc3339(now),
+        "data": alert_to_dict(alert),
+    }
     return json.dumps(body, separators=(",", ":"), sort_keys=True)
 
 

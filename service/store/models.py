@@ -179,6 +179,7 @@ class NotamRow(Base):
     issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
     cancelled_by: Mapped[str | None] = mapped_column(String(32))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class AlertRow(Base):
@@ -209,19 +210,36 @@ class AlertRow(Base):
     evidence: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
 
 
+class EncryptedText(TypeDecorator[str]):
+    """A secret encrypted at rest (``store.crypto``): plaintext in Python, ciphertext stored."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
+        from service.store.crypto import PREFIX, encrypt
+
+        return None if value is None or value.startswith(PREFIX) else encrypt(value)
+
+    def process_result_value(self, value: str | None, dialect: Any) -> str | None:
+        from service.store.crypto import decrypt
+
+        return None if value is None else decrypt(value)
+
+
 class WebhookRow(Base):
     __tablename__ = "webhooks"
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     url: Mapped[str] = mapped_column(Text)
     event_types: Mapped[list[str]] = mapped_column(JSONType, default=list)
-    secret: Mapped[str] = mapped_column(String(100))
+    secret: Mapped[str] = mapped_column(EncryptedText)
     description: Mapped[str] = mapped_column(Text, default="")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     # {"airspaces": [...], "routes": ["EHAM-TNCC"], "min_severity": "warning"}; empty = everything
     filters: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     # the secret before the last rotation, still used to sign until previous_secret_until
-    previous_secret: Mapped[str | None] = mapped_column(String(100))
+    previous_secret: Mapped[str | None] = mapped_column(EncryptedText)
     previous_secret_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     disabled_reason: Mapped[str | None] = mapped_column(Text)

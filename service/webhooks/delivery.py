@@ -192,7 +192,9 @@ def disabled_notice(hook: WebhookRow, at: datetime, reason: str | None) -> Alert
         if reason
         else f"Webhook {hook.id} re-enabled",
         resolved=reason is None,
-        evidence={"webhook_id": hook.id, "url": hook.url, "reason": reason},
+        # no URL: the alert reaches read-scope users and other subscribers, and a webhook URL
+        # can carry a capability token (admins look it up by webhook_id)
+        evidence={"webhook_id": hook.id, "reason": reason},
     )
 
 

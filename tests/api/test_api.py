@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,7 +12,13 @@ import shapely.geometry
 from service.domain import AlertEvent, AlertType, Notam, NotamClass, Severity
 from service.ingest import save_notams
 from service.store.alerts import save_alert_events
-from service.store.models import AirspaceStatusRow, FlightRow, PositionRow, TrafficSampleRow
+from service.store.models import (
+    AirspaceStatusRow,
+    AlertRow,
+    FlightRow,
+    PositionRow,
+    TrafficSampleRow,
+)
 
 T0 = datetime(2025, 11, 21, 18, 0, tzinfo=UTC)
 
@@ -68,23 +75,26 @@ def test_alert_pagination_and_filters(client, alerts):
 
 def test_errors_are_problems(client):
     assert_problem(client.get("/api/v1/alerts/999"), 404, "not-found")
-    assert_problem(client.get("/api/v1/alerts?limit=0"), 422, "validation-error")
-    assert_problem(client.get("/api/v1/alerts?type=nope"), 422)
-    assert_problem(client.get("/api/v1/alerts?since=2025-11-21T00:00:00"), 422)
+    # a malformed parameter is a 400; a body that breaks the model's rules a 422
+    assert_problem(client.get("/api/v1/alerts?limit=0"), 400, "invalid-parameter")
+    assert_problem(client.get("/api/v1/alerts?type=nope"), 400)
+    assert_problem(client.get("/api/v1/alerts?since=2025-11-21T00:00:00"), 400)
     assert_problem(client.get("/api/v1/alerts?cursor=%%%"), 400, "invalid-cursor")
     assert_problem(client.get("/api/v1/airspaces/XXXX"), 404)
     assert_problem(client.get("/api/v1/flights/nope"), 404)
     assert_problem(client.get("/api/v1/nowhere"), 404)
     assert_problem(client.post("/api/v1/webhooks", json={"url": "x"}), 401, "api-key-required")
+    # the key is checked before the body is read
     assert_problem(
         client.post("/api/v1/webhooks", content=b"{", headers={"content-type": "application/json"}),
-        422,
+        401,
     )
     assert_problem(client.delete("/api/v1/alerts"), 405)
 
 
 def test_airspace_status_and_geometry(client, sessions):
-    assert client.get("/api/v1/airspaces/SVZM").json()["status"] == "NORMAL"
+    before = client.get("/api/v1/airspaces/SVZM").json()  # before any poll: no claim
+    assert before["status"] == "UNKNOWN" and before["evidence"]["note"] == "no data yet"
     with sessions.begin() as s:
         s.add(
             AirspaceStatusRow(
@@ -239,4 +249,37 @@ def test_basemap_is_land_clipped_to_the_view(client):
     europe = client.get("/api/v1/map/basemap?bbox=0,45,10,55").json()
     assert shapely.geometry.shape(europe["geometry"]).contains(shapely.Point(4.9, 52.37))
     for bad in ("1,2,3", "10,0,0,10", "a,b,c,d", "0,-95,10,0"):
-        assert_problem(client.get(f"/api/v1/map/basemap?bbox={bad}"), 422)
+        assert_problem(client.get(f"/api/v1/map/basemap?bbox={bad}"), 400)
+
+
+def test_status_page_files_and_chart_events(client, sessions):
+    page = client.get("/")
+    assert page.headers["content-type"].startswith("text/html")
+    assert '<script src="/static/status.js"' in page.text and "style=" not in page.text
+    # no inline script or style: the Content-Security-Policy allows the page's own files only
+    assert re.search(r"<script[^>]*>\s*[^<\s]", page.text) is None and "<style" not in page.text
+    csp = page.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "style-src 'self'" in csp and "unsafe-inline" not in csp
+    for name, kind in (("status.js", "text/javascript"), ("status.css", "text/css")):
+        asset = client.get(f"/static/{name}")
+        assert asset.status_code == 200 and asset.headers["content-type"].startswith(kind)
+    assert_problem(client.get("/static/nope.js"), 404)
+    assert client.get("/static/..%2Fstatus_page.py").status_code == 404
+    with sessions.begin() as s:
+        for minutes, foreign in ((0, 9), (60, 9), (120, 1), (180, 0)):
+            s.add(TrafficSampleRow(airspace="SVZM", observed_at=T0 + timedelta(minutes=minutes),
+                                   source="opensky", foreign_count=foreign, domestic_count=3))  # fmt: skip
+        for key, kind, minutes, evidence in (
+            ("n1", "notam.active", 30, {"number": "A0012/25"}),
+            ("n2", "notam.active", 150, {"number": "A0483/25"}),
+            ("c1", "airspace.traffic_collapse", 130, {}),
+        ):
+            at = T0 + timedelta(minutes=minutes)
+            s.add(AlertRow(dedup_key=key, type=kind, severity="warning", status="open", title=key,
+                           airspace="SVZM", opened_at=at, updated_at=at, observed_at=at,
+                           evidence=evidence))  # fmt: skip
+    svg = client.get("/api/v1/airspaces/SVZM/traffic.svg").text
+    assert "warning: NOTAM A0012/25 18:30Z" in svg and "A0483/25" not in svg  # the first only
+    assert "closure: traffic collapse 20:10Z" in svg
+    sizes = [int(v) for v in re.findall(r'font-size="(\d+)"', svg)]
+    assert sizes and min(sizes) >= 12

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -64,6 +65,9 @@ def test_record_replay_eval_commands(tmp_path, monkeypatch):
     # stopping mid-schedule lets the polls in flight finish: no traceback, no error
     assert done.returncode == 0, done.stderr[-3000:]
     assert "Traceback" not in done.stderr and " ERROR " not in done.stderr, done.stderr[-3000:]
+    # quiet by default (-v logs every poll): no INFO lines, skipped polls counted, not listed
+    assert " INFO " not in done.stderr, done.stderr[-3000:]
+    assert "maximum number of running instances" not in done.stderr
     lines = recording.read_text().splitlines()
     assert done.stdout.strip() == f"recorded {len(lines)} exchanges to {recording}"
     assert {json.loads(line)["source"] for line in lines} == {
@@ -77,6 +81,8 @@ def test_record_replay_eval_commands(tmp_path, monkeypatch):
     assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
     first = runner.invoke(app, ["replay", str(recording)])
     assert first.exit_code == 0, first.output
+    # not a terminal here: progress comes as plain lines, ending at 100 %
+    assert re.search(r"^replaying: 100 % \(\d+ of \d+ rounds", first.output, re.M), first.output
     stored = json.loads(runner.invoke(app, ["alerts", "--format", "json"]).output)
     again = runner.invoke(app, ["replay", str(recording)])
     assert again.exit_code == 0, again.output

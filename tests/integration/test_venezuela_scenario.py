@@ -100,6 +100,7 @@ async def test_scenario_end_to_end(tmp_path, receiver, scenario, database_url):
                     alerts += page["items"]
                     url = page["next"]
                 health = (await client.get("/health")).json()
+                table = {r["route"]: r for r in (await client.get("/api/v1/routes")).json()}
 
     # -- airspace status: restricted or closed, with evidence ---------------------------
     assert status["status"] in ("RESTRICTED", "CLOSED"), status
@@ -155,6 +156,9 @@ async def test_scenario_end_to_end(tmp_path, receiver, scenario, database_url):
     assert abc["diversions"] == 1 and abc["share_avoiding"] >= 0.4, abc
     assert abc["median_extra_km"] > 100 and abc["avoiding"] >= 5, abc
     assert ("LEMD", "SVMI") not in routes  # two flights a day: too rare to judge by absence
+    # the routes table agrees: landed reroutes count as flown around, with their extra km
+    assert table["SKBO-TNCC"]["avoiding"] >= 5 and table["SKBO-TNCC"]["median_extra_km"] > 100
+    assert table["SKBO-TNCC"]["diversions"] == 1 and table["TTPP-SVMI"]["turn_backs"] == 1
     # -- the cargo flight that crossed SVZM hours after the closure: an incursion --------------
     (incursion,) = [a for a in alerts if a["type"] == "flight.entered_restricted_airspace"]
     assert incursion["callsign"].startswith("CKS") and incursion["airspace"] == "SVZM"

@@ -13,6 +13,7 @@ from service.geo.airspaces import AirspaceRegistry
 from service.geo.geodesy import distance_km
 from service.notam.faa import notam_from_faa_item
 from service.notam.geometry import parse_coordinate, vertices
+from service.notam.problems import ProblemCode, codes
 from tests.conftest import ROOT
 
 KICZ_TEXT = "\n".join(
@@ -180,4 +181,4 @@ def test_sparse_and_odd_items_never_raise(airspaces):
         assert n.id
     minimal = {"properties": {"coreNOTAMData": {"notam": {"id": "NOTAM_X"}}}}
     n = notam_from_faa_item(minimal, airspaces)
-    assert n.id == "NOTAM_X" and "no start of validity (effectiveStart)" in n.problems
+    assert n.id == "NOTAM_X" and codes(n.problems) == {ProblemCode.START_MISSING}

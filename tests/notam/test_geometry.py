@@ -51,7 +51,7 @@ def test_polygon_bounded_by():
         "302000N0810000W-295000N0810000W-295000N0813000W-302000N0813000W SFC-17999FT"
     )
     geometry, problems, how = geometry_from_text(text)
-    assert how == "polygon in text" and problems == []
+    assert how == "polygon" and problems == []
     shape = shapely.geometry.shape(geometry)
     assert shape.geom_type == "Polygon" and shape.is_valid
     assert shape.bounds == pytest.approx((-81.5, 29.833333, -81.0, 30.333333), abs=1e-6)
@@ -61,12 +61,12 @@ def test_polygon_hemisphere_first_and_open_ring():
     text = "DANGER AREA WI N230636E1162812 N230000E1170000 N223000E1163000"
     geometry, _, how = geometry_from_text(text)
     shape = shapely.geometry.shape(geometry)
-    assert how == "polygon in text" and len(shape.exterior.coords) == 4  # closed for us
+    assert how == "polygon" and len(shape.exterior.coords) == 4  # closed for us
 
 
 def test_closed_coordinate_list_is_a_polygon_without_keywords():
     text = "1000N06700W 1000N06600W 1100N06600W 1100N06700W 1000N06700W"
-    assert geometry_from_text(text)[2] == "polygon in text"
+    assert geometry_from_text(text)[2] == "polygon"
 
 
 @pytest.mark.parametrize(
@@ -82,7 +82,7 @@ def test_closed_coordinate_list_is_a_polygon_without_keywords():
 )
 def test_circles_are_geodesic(text, radius_km):
     geometry, problems, how = geometry_from_text(text)
-    assert how == "circle in text" and problems == []
+    assert how == "circle" and problems == []
     (lon, lat, _), *_ = find_coordinates(text)[0]
     distances = [distance_km(lon, lat, x, y) for x, y in vertices(geometry)]
     assert min(distances) == pytest.approx(radius_km, rel=1e-4)
@@ -91,7 +91,7 @@ def test_circles_are_geodesic(text, radius_km):
 
 def test_out_of_range_coordinates_give_problems_and_no_geometry():
     geometry, problems, _ = geometry_from_text("WI 5NM RADIUS OF 9500N06600W")
-    assert geometry is None and problems and "out of range" in problems[0]
+    assert geometry is None and [p.code.value for p in problems] == ["coordinate.out_of_range"]
     geometry, problems, _ = geometry_from_text("AREA BOUNDED BY 95.0N 66.0W")
     assert geometry is None and problems
 
@@ -140,4 +140,7 @@ def test_bad_limits_are_problems():
     band, problems = limits_to_band("FL300", "FL100")
     assert band.ceiling_ft is None and problems
     band, problems = limits_to_band("BANANA", "UNL")
-    assert band.floor_ft == 0 and "lower limit not understood: 'BANANA'" in problems
+    assert (
+        band.floor_ft == 0 and "limit.unreadable: lower limit not understood: 'BANANA'" in problems
+    )
+    assert {p.code.value for p in problems} == {"limit.unreadable"}

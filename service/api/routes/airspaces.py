@@ -5,16 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import select
 
 from service.api.auth import require_read
-from service.api.charts import traffic_svg
+from service.api.charts import chart_events, traffic_svg
 from service.api.deps import SessionDep
+from service.api.geojson import GeoJSONResponse, fir_geojson
+from service.api.params import TimeQuery, UtcTime
 from service.api.problems import ProblemError, responses
-from service.api.schemas import AirspaceState
+from service.api.schemas import AirspaceState, Feature, TrafficSeries
 from service.store.alerts import rfc3339
-from service.store.models import AirspaceStatusRow, TrafficSampleRow
+from service.store.models import AirspaceStatusRow, AlertRow, TrafficSampleRow
 
 router = APIRouter(
     prefix="/api/v1/airspaces",
@@ -23,7 +25,9 @@ router = APIRouter(
     responses=responses(401, 429),
 )
 
-Code = Annotated[str, Query(pattern="^[A-Za-z]{4}$")]
+Code = Annotated[
+    str, Path(pattern="^[A-Za-z]{4}$", description="FIR ICAO code, e.g. SVZM", examples=["SVZM"])
+]
 
 
 def _state(request: Request, code: str, row: AirspaceStatusRow | None) -> dict[str, Any]:
@@ -33,10 +37,11 @@ def _state(request: Request, code: str, row: AirspaceStatusRow | None) -> dict[s
         return {
             "airspace": code,
             "name": airspace.name,
-            "status": "UNKNOWN" if not watched else "NORMAL",
+            # before the first poll that covers it nothing is known: never claim NORMAL
+            "status": "UNKNOWN",
             "since": None,
             "updated_at": None,
-            "evidence": {"note": "no observation yet" if watched else "not a watched airspace"},
+            "evidence": {"note": "no data yet" if watched else "not a watched airspace"},
         }
     evidence = dict(row.evidence or {})
     evidence.setdefault("foreign_count", row.foreign_count)
@@ -61,7 +66,7 @@ def _known(request: Request, code: str) -> str:
 
 @router.get("", response_model=list[AirspaceState])
 def list_airspaces(request: Request, session: SessionDep) -> Response:
-    """The watched airspaces and their current status."""
+    """The watched airspaces and their current status, with the evidence behind it."""
 
     def build() -> list[dict]:
         rows = {r.airspace: r for r in session.scalars(select(AirspaceStatusRow))}
@@ -71,33 +76,38 @@ def list_airspaces(request: Request, session: SessionDep) -> Response:
 
 
 @router.get("/{code}", response_model=AirspaceState, responses=responses(404))
-def get_airspace(code: str, request: Request, session: SessionDep) -> Response:
+def get_airspace(code: Code, request: Request, session: SessionDep) -> Response:
+    """One FIR's status (any FIR in the seeds; unwatched ones are UNKNOWN)."""
     code = _known(request, code)
     return request.app.state.cache.respond(
         request, lambda: _state(request, code, session.get(AirspaceStatusRow, code))
     )
 
 
-@router.get("/{code}/geometry", responses=responses(404))
-def get_geometry(code: str, request: Request) -> dict:
-    """The boundary as a GeoJSON Feature (lon/lat)."""
+@router.get(
+    "/{code}/geometry",
+    response_class=GeoJSONResponse,
+    responses={200: {"model": Feature, "description": "A GeoJSON Feature"}, **responses(404)},
+)
+def get_geometry(code: Code, request: Request) -> GeoJSONResponse:
+    """The boundary as a GeoJSON Feature (lon/lat, counter-clockwise outer rings)."""
     code = _known(request, code)
     airspace = request.app.state.airspaces.get(code)
-    return {
+    return GeoJSONResponse({
         "type": "Feature",
         "id": code,
         "properties": {"icao": code, "name": airspace.name},
-        "geometry": airspace.geojson(),
-    }
+        "geometry": fir_geojson(request.app.state, code),
+    })  # fmt: skip
 
 
-@router.get("/{code}/traffic", responses=responses(404, 422))
+@router.get("/{code}/traffic", response_model=TrafficSeries, responses=responses(404))
 def get_traffic(
-    code: str,
+    code: Code,
     request: Request,
     session: SessionDep,
-    since: datetime | None = None,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    since: Annotated[UtcTime | None, TimeQuery("Samples at or after this data time.")] = None,
+    limit: Annotated[int, Query(ge=1, le=5000, description="Most samples returned")] = 500,
 ) -> dict:
     """Foreign and domestic airborne counts per poll, newest first."""
     code = _known(request, code)
@@ -108,8 +118,6 @@ def get_traffic(
         .limit(limit)
     )
     if since is not None:
-        if since.tzinfo is None:
-            raise ProblemError(422, "since needs a time zone")
         stmt = stmt.where(TrafficSampleRow.observed_at >= since)
     return {
         "airspace": code,
@@ -127,10 +135,13 @@ def get_traffic(
 
 @router.get(
     "/{code}/traffic.svg",
-    responses={200: {"content": {"image/svg+xml": {}}}, **responses(404)},
+    responses={
+        200: {"content": {"image/svg+xml": {"schema": {"type": "string"}}}, "description": "SVG"},
+        **responses(404),
+    },
     response_class=Response,
 )
-def get_traffic_svg(code: str, request: Request, session: SessionDep) -> Response:
+def get_traffic_svg(code: Code, request: Request, session: SessionDep) -> Response:
     """Foreign and domestic aircraft inside the FIR over time, with the baseline, as SVG."""
     code = _known(request, code)
     rows = session.scalars(
@@ -146,4 +157,15 @@ def get_traffic_svg(code: str, request: Request, session: SessionDep) -> Respons
     samples = [(t, f, d) for t, (f, d) in sorted(merged.items())]
     status = session.get(AirspaceStatusRow, code)
     baseline = status.baseline_foreign if status is not None else None
-    return Response(traffic_svg(code, samples, baseline), media_type="image/svg+xml")
+    events = chart_events(
+        session.scalars(
+            select(AlertRow).where(
+                AlertRow.airspace == code,
+                AlertRow.type.in_(("notam.active", "airspace.traffic_collapse")),
+            )
+        )
+    )
+    return Response(
+        traffic_svg(code, samples, baseline, events), media_type="image/svg+xml",
+        headers={"Cache-Control": "no-cache"},
+    )  # fmt: skip

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import select
 
-from service.api.auth import require_read
+from service.api.auth import SCOPE_KEY, is_admin, require_read
 from service.api.deps import SessionDep
-from service.api.pagination import decode_cursor, next_link
+from service.api.pagination import CURSOR_DOC, AlertCursor, decode_cursor, next_link
+from service.api.params import IdPath, TimeQuery, UtcTime
 from service.api.problems import ProblemError, responses
 from service.api.schemas import Alert, AlertPage
 from service.domain import AlertStatus, AlertType, Severity
@@ -24,32 +24,56 @@ router = APIRouter(
     responses=responses(401, 429),
 )
 
-
-def aware(value: datetime | None, name: str) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        raise ProblemError(422, f"{name} needs a time zone, e.g. 2025-11-21T00:00:00Z")
-    return value
+# evidence only admins may see: a webhook URL can carry a capability token
+ADMIN_EVIDENCE = {"webhook.disabled": ("url",)}
 
 
-@router.get("", response_model=AlertPage, responses=responses(400, 422))
+def visible(alert: dict[str, Any], admin: bool) -> dict[str, Any]:
+    """The alert as this caller may see it (admin-only evidence removed for everyone else).
+
+    >>> a = {"type": "webhook.disabled", "evidence": {"webhook_id": "wh_1", "url": "https://x/t0k"}}
+    >>> visible(a, admin=False)["evidence"]
+    {'webhook_id': 'wh_1'}
+    """
+    hidden = ADMIN_EVIDENCE.get(alert.get("type", ""), ())
+    if admin or not hidden or not any(k in (alert.get("evidence") or {}) for k in hidden):
+        return alert
+    evidence = {k: v for k, v in alert["evidence"].items() if k not in hidden}
+    return {**alert, "evidence": evidence}
+
+
+def caller_is_admin(request: Request) -> bool:
+    return is_admin(request.scope.get(SCOPE_KEY))
+
+
+@router.get("", response_model=AlertPage, responses=responses(400))
 def list_alerts(
     request: Request,
     session: SessionDep,
-    type: Annotated[AlertType | None, Query(description="Alert type")] = None,
-    airspace: Annotated[str | None, Query(pattern="^[A-Z]{4}$")] = None,
-    severity: Severity | None = None,
-    status: AlertStatus | None = None,
-    callsign: str | None = None,
-    flight_id: str | None = None,
-    route: Annotated[
-        str | None, Query(pattern="^[A-Za-z]{4}-[A-Za-z]{4}$", description="e.g. EHAM-TNCC")
+    type: Annotated[AlertType | None, Query(description="Only alerts of this type")] = None,
+    airspace: Annotated[
+        str | None, Query(pattern="^[A-Z]{4}$", description="Only alerts on this FIR (ICAO code)")
     ] = None,
-    since: Annotated[datetime | None, Query(description="Opened at or after (RFC 3339)")] = None,
-    until: Annotated[datetime | None, Query(description="Opened before (RFC 3339)")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: str | None = None,
+    severity: Annotated[Severity | None, Query(description="Only this severity")] = None,
+    status: Annotated[AlertStatus | None, Query(description="open or resolved")] = None,
+    callsign: Annotated[
+        str | None, Query(max_length=16, description="Only this flight's callsign (any case)")
+    ] = None,
+    flight_id: Annotated[str | None, Query(max_length=64, description="Only this flight")] = None,
+    route: Annotated[
+        str | None,
+        Query(
+            pattern="^[A-Za-z]{4}-[A-Za-z]{4}$", description="Origin-destination, e.g. EHAM-TNCC"
+        ),
+    ] = None,
+    since: Annotated[UtcTime | None, TimeQuery("Opened at or after this data time.")] = None,
+    until: Annotated[UtcTime | None, TimeQuery("Opened before this data time.")] = None,
+    limit: Annotated[int, Query(ge=1, le=500, description="Page size")] = 100,
+    cursor: Annotated[str | None, Query(max_length=200, description=CURSOR_DOC)] = None,
 ) -> Response:
-    """Newest first."""
+    """Alerts, newest first, one page at a time (follow `next`)."""
+    before = decode_cursor(cursor, AlertCursor) if cursor else None
+    admin = caller_is_admin(request)
 
     def build() -> dict:
         stmt = select(AlertRow).order_by(AlertRow.id.desc()).limit(limit + 1)
@@ -68,29 +92,29 @@ def list_alerts(
         if route:
             origin, destination = route.upper().split("-")
             stmt = stmt.where(AlertRow.origin == origin, AlertRow.destination == destination)
-        if aware(since, "since") is not None:
+        if since is not None:
             stmt = stmt.where(AlertRow.opened_at >= since)
-        if aware(until, "until") is not None:
+        if until is not None:
             stmt = stmt.where(AlertRow.opened_at < until)
-        if cursor:
-            before = decode_cursor(cursor)
-            if not isinstance(before, int):
-                raise ProblemError(400, "cursor is not an alert cursor", kind="invalid-cursor")
+        if before is not None:
             stmt = stmt.where(AlertRow.id < before)
         rows = list(session.scalars(stmt))
         more = len(rows) > limit
         rows = rows[:limit]
         return {
-            "items": [alert_to_dict(r) for r in rows],
+            "items": [visible(alert_to_dict(r), admin) for r in rows],
             "next": next_link(request, rows[-1].id) if more else None,
         }
 
     return request.app.state.cache.respond(request, build)
 
 
-@router.get("/{alert_id}", response_model=Alert, responses=responses(404, 422))
-def get_alert(alert_id: int, session: SessionDep) -> dict:
+@router.get("/{alert_id}", response_model=Alert, responses=responses(400, 404))
+def get_alert(
+    alert_id: Annotated[int, IdPath("The alert's id")], request: Request, session: SessionDep
+) -> dict:
+    """One alert by id, open or resolved."""
     row = session.get(AlertRow, alert_id)
     if row is None:
         raise ProblemError(404, f"no alert with id {alert_id}")
-    return alert_to_dict(row)
+    return visible(alert_to_dict(row), caller_is_admin(request))

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlalchemy import select
 
 from service.api.auth import require_read
 from service.api.deps import SessionDep
-from service.api.pagination import decode_cursor, next_link
+from service.api.geojson import GeoJSONResponse
+from service.api.pagination import CURSOR_DOC, decode_time_cursor, next_link
+from service.api.params import TimeQuery, UtcTime
 from service.api.problems import ProblemError, responses
-from service.api.schemas import Flight, FlightPage
+from service.api.schemas import Feature, Flight, FlightPage
 from service.store.alerts import rfc3339
 from service.store.models import FlightRow, PositionRow
 
@@ -45,44 +46,65 @@ def flight_to_dict(row: FlightRow) -> dict[str, Any]:
     }
 
 
-@router.get("", response_model=FlightPage, responses=responses(400, 422))
+ICAO = "^[A-Za-z]{4}$"
+
+
+@router.get("", response_model=FlightPage, responses=responses(400))
 def list_flights(
     request: Request,
     session: SessionDep,
-    callsign: str | None = None,
-    icao24: Annotated[str | None, Query(pattern="^[0-9a-fA-F]{6}$")] = None,
-    origin: Annotated[str | None, Query(pattern="^[A-Z]{4}$")] = None,
-    destination: Annotated[str | None, Query(pattern="^[A-Z]{4}$")] = None,
-    airspace: Annotated[str | None, Query(pattern="^[A-Z]{4}$")] = None,
-    state: Annotated[str | None, Query(pattern="^(airborne|landed|lost)$")] = None,
-    since: Annotated[datetime | None, Query(description="Last seen at or after")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: str | None = None,
+    callsign: Annotated[
+        str | None, Query(max_length=16, description="Only this callsign (any case)")
+    ] = None,
+    icao24: Annotated[
+        str | None, Query(pattern="^[0-9a-fA-F]{6}$", description="Only this transponder address")
+    ] = None,
+    origin: Annotated[str | None, Query(pattern=ICAO, description="Planned origin (ICAO)")] = None,
+    destination: Annotated[
+        str | None, Query(pattern=ICAO, description="Planned destination (ICAO)")
+    ] = None,
+    route: Annotated[
+        str | None,
+        Query(
+            pattern="^[A-Za-z]{4}-[A-Za-z]{4}$", description="Origin-destination, e.g. SKBO-TNCC"
+        ),
+    ] = None,
+    airspace: Annotated[
+        str | None, Query(pattern=ICAO, description="Only flights that crossed this FIR")
+    ] = None,
+    state: Annotated[
+        str | None,
+        Query(pattern="^(airborne|landed|lost)$", description="airborne, landed or lost"),
+    ] = None,
+    since: Annotated[UtcTime | None, TimeQuery("Last seen at or after this data time.")] = None,
+    limit: Annotated[int, Query(ge=1, le=500, description="Page size")] = 100,
+    cursor: Annotated[str | None, Query(max_length=200, description=CURSOR_DOC)] = None,
 ) -> dict:
-    """Most recently seen first."""
+    """Flights, most recently seen first, one page at a time (follow `next`)."""
     stmt = select(FlightRow).order_by(FlightRow.last_seen.desc(), FlightRow.id.desc())
+    if route:
+        if origin or destination:
+            raise ProblemError(400, "give route or origin/destination, not both",
+                               kind="invalid-parameter")  # fmt: skip
+        origin, destination = route.split("-")
     if callsign:
         stmt = stmt.where(FlightRow.callsign == callsign.upper())
     if icao24:
         stmt = stmt.where(FlightRow.icao24 == icao24.lower())
     if origin:
-        stmt = stmt.where(FlightRow.origin == origin)
+        stmt = stmt.where(FlightRow.origin == origin.upper())
     if destination:
-        stmt = stmt.where(FlightRow.destination == destination)
+        stmt = stmt.where(FlightRow.destination == destination.upper())
     if state:
         stmt = stmt.where(FlightRow.state == state)
     if since is not None:
-        if since.tzinfo is None:
-            raise ProblemError(422, "since needs a time zone")
         stmt = stmt.where(FlightRow.last_seen >= since)
     if cursor:
-        last = decode_cursor(cursor)
-        if not (isinstance(last, list) and len(last) == 2):
-            raise ProblemError(400, "cursor is not a flight cursor", kind="invalid-cursor")
-        at = datetime.fromisoformat(last[0])
+        at, last_id = decode_time_cursor(cursor)
         stmt = stmt.where(
-            (FlightRow.last_seen < at) | ((FlightRow.last_seen == at) & (FlightRow.id < last[1]))
+            (FlightRow.last_seen < at) | ((FlightRow.last_seen == at) & (FlightRow.id < last_id))
         )
+    airspace = airspace.upper() if airspace else None
     rows = list(session.scalars(stmt.limit(limit + 1 if not airspace else 5000)))
     if airspace:  # JSON list column: filtered here to stay portable across SQLite/PostgreSQL
         rows = [r for r in rows if airspace in (r.airspaces or [])][: limit + 1]
@@ -91,9 +113,7 @@ def list_flights(
     last = rows[-1] if rows else None
     return {
         "items": [flight_to_dict(r) for r in rows],
-        "next": next_link(request, [last.last_seen.isoformat(), last.id])
-        if more and last
-        else None,
+        "next": next_link(request, [rfc3339(last.last_seen), last.id]) if more and last else None,
     }
 
 
@@ -104,14 +124,23 @@ def _flight(session, flight_id: str) -> FlightRow:
     return row
 
 
+FlightId = Annotated[str, Path(max_length=64, description="The flight's id")]
+
+
 @router.get("/{flight_id}", response_model=Flight, responses=responses(404))
-def get_flight(flight_id: str, session: SessionDep) -> dict:
+def get_flight(flight_id: FlightId, session: SessionDep) -> dict:
+    """One flight by id."""
     return flight_to_dict(_flight(session, flight_id))
 
 
-@router.get("/{flight_id}/track", responses=responses(404))
-def get_track(flight_id: str, session: SessionDep) -> dict:
-    """The observed track as a GeoJSON Feature: a LineString (lon/lat) with per-point times."""
+@router.get(
+    "/{flight_id}/track",
+    response_class=GeoJSONResponse,
+    responses={200: {"model": Feature, "description": "A GeoJSON Feature"}, **responses(404)},
+)
+def get_track(flight_id: FlightId, session: SessionDep) -> GeoJSONResponse:
+    """The observed track as a GeoJSON Feature: a LineString (lon/lat) with per-point data
+    times, altitudes, ground flags and sources in its properties."""
     row = _flight(session, flight_id)
     points = list(
         session.scalars(
@@ -128,7 +157,7 @@ def get_track(flight_id: str, session: SessionDep) -> dict:
         geometry = {"type": "Point", "coordinates": coords[0]}
     else:
         geometry = {"type": "GeometryCollection", "geometries": []}
-    return {
+    return GeoJSONResponse({
         "type": "Feature",
         "id": flight_id,
         "geometry": geometry,
@@ -139,4 +168,4 @@ def get_track(flight_id: str, session: SessionDep) -> dict:
             "on_ground": [p.on_ground for p in points],
             "sources": [p.source for p in points],
         },
-    }
+    })  # fmt: skip

@@ -8,7 +8,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import func, select, text
 
 from service.api.deps import SessionDep
-from service.api.schemas import Health
+from service.api.schemas import Health, Live, Ready
 from service.store.alerts import rfc3339
 from service.store.models import FeedHealthRow, WebhookDeliveryRow
 
@@ -59,13 +59,13 @@ def health(request: Request, response: Response, session: SessionDep) -> dict:
     }
 
 
-@router.get("/health/live")
+@router.get("/health/live", response_model=Live)
 def live() -> dict:
     """The process answers: nothing else is checked (restart me only if this fails)."""
     return {"status": "alive"}
 
 
-@router.get("/health/ready", responses={503: {"description": "Not ready"}})
+@router.get("/health/ready", response_model=Ready, responses={503: {"model": Ready}})
 def ready(request: Request, response: Response) -> dict:
     """Ready = database reachable, schema at the code's revision, scheduler state known."""
     from service.store.db import migration_state

@@ -8,7 +8,9 @@ bundled Natural Earth data, clipped to that view, fetched once by the page.
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
+from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -16,7 +18,9 @@ from sqlalchemy import func, select
 
 from service.api.auth import require_read
 from service.api.deps import SessionDep
+from service.api.geojson import GeoJSONResponse, fir_geojson, oriented
 from service.api.problems import ProblemError, responses
+from service.api.schemas import Feature, FeatureCollection
 from service.detect.domestic import DomesticAddresses
 from service.geo.basemap import land_within
 from service.store.alerts import rfc3339
@@ -50,46 +54,75 @@ def view_bbox(state: Any) -> list[float]:
 
 
 def parse_bbox(text: str) -> tuple[float, float, float, float]:
+    """``west,south,east,north``, widened to whole degrees (what the land cache is keyed by:
+    a few hundred boxes at most, instead of one render per distinct float).
+
+    >>> parse_bbox("-86.5,-11,-49,28.2")
+    (-87.0, -11.0, -49.0, 29.0)
+    """
     try:
         west, south, east, north = (float(v) for v in text.split(","))
     except ValueError:
-        raise ProblemError(422, "bbox must be four numbers: west,south,east,north") from None
+        raise ProblemError(400, "bbox must be four numbers: west,south,east,north",
+                           kind="invalid-parameter") from None  # fmt: skip
     if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
         raise ProblemError(
-            422, "bbox must satisfy -180 <= west < east <= 180 and -90 <= south < north <= 90"
-        )
-    return west, south, east, north
+            400, "bbox must satisfy -180 <= west < east <= 180 and -90 <= south < north <= 90",
+            kind="invalid-parameter",
+        )  # fmt: skip
+    return (
+        float(math.floor(west)), float(math.floor(south)),
+        float(math.ceil(east)), float(math.ceil(north)),
+    )  # fmt: skip
 
 
-@router.get("/map/basemap", responses=responses(422))
+@router.get(
+    "/map/basemap",
+    response_class=GeoJSONResponse,
+    responses={200: {"model": Feature, "description": "A GeoJSON Feature"}, **responses(400)},
+)
 def basemap(
     request: Request,
     bbox: Annotated[
         str | None,
         Query(
-            description="west,south,east,north in degrees (default: the map's view)",
+            description="west,south,east,north in degrees, widened to whole degrees "
+            "(default: the map's view)",
+            pattern=r"^[-+0-9.eE]+,[-+0-9.eE]+,[-+0-9.eE]+,[-+0-9.eE]+$",
+            max_length=100,
             examples=["-86,-11,-49,28"],
         ),
     ] = None,
-) -> dict[str, Any]:
+) -> GeoJSONResponse:
     """Land polygons (a light coastline background), simplified to about 1 km."""
     box = parse_bbox(bbox) if bbox else tuple(view_bbox(request.app.state))
     seeds = request.app.state.settings.path(request.app.state.settings.seeds_dir)
-    return {
+    return GeoJSONResponse({
         "type": "Feature",
         "bbox": list(box),
-        "geometry": land_within(seeds, box),
+        "geometry": land_geojson(seeds, box),
         "properties": {"kind": "land", "source": BASEMAP_SOURCE},
-    }
+    })  # fmt: skip
 
 
-@router.get("/map")
-def map_features(request: Request, session: SessionDep) -> dict[str, Any]:
+@lru_cache(maxsize=64)
+def land_geojson(seeds: Any, box: tuple[float, ...]) -> dict[str, Any] | None:
+    return oriented(land_within(seeds, box))
+
+
+@router.get(
+    "/map",
+    response_class=GeoJSONResponse,
+    responses={200: {"model": FeatureCollection, "description": "A GeoJSON FeatureCollection"}},
+)
+def map_features(request: Request, session: SessionDep) -> GeoJSONResponse:
+    """FIR boundaries, watched airports, aircraft seen in the last 10 minutes of data and the
+    tracks of the last 20 rerouted, diverted or turned-back flights."""
     state = request.app.state
     watched = set(state.settings.watch.airspaces)
     domestic = DomesticAddresses(state.settings.watch.domestic_addresses)
     features: list[dict[str, Any]] = [
-        {"type": "Feature", "geometry": a.geojson(),
+        {"type": "Feature", "geometry": fir_geojson(state, a.icao),
          "properties": {"kind": "fir", "icao": a.icao, "name": a.name, "watched": a.icao in watched}}
         for a in state.airspaces
     ]  # fmt: skip
@@ -137,9 +170,9 @@ def map_features(request: Request, session: SessionDep) -> dict[str, Any]:
             features.append({"type": "Feature", "geometry": {"type": "LineString", "coordinates": [list(c) for c in coords]},
                              "properties": {"kind": "track", "alert": alert.type, "callsign": alert.callsign,
                                             "route": f"{alert.origin}-{alert.destination}"}})  # fmt: skip
-    return {
+    return GeoJSONResponse({
         "type": "FeatureCollection",
         "bbox": view_bbox(state),
         "features": features,
         "data_time": rfc3339(newest),
-    }
+    })  # fmt: skip

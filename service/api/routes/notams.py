@@ -2,22 +2,37 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy import or_, select
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 
 from service.api.auth import require_read
 from service.api.deps import SessionDep
-from service.api.pagination import decode_cursor, next_link
+from service.api.geojson import oriented
+from service.api.pagination import CURSOR_DOC, NotamCursor, decode_cursor, next_link
+from service.api.params import TimeQuery, UtcTime
 from service.api.problems import ProblemError, responses
 from service.api.schemas import Notam, NotamPage
 from service.domain import NotamClass
 from service.ingest import notam_from_row
+from service.notam.features import parse_to_geojson, split_notams
 from service.notam.lifecycle import active_set
 from service.store.alerts import rfc3339
-from service.store.models import NotamRow
+from service.store.models import NotamRow, PositionRow
+
+
+def data_now(session: Session) -> datetime:
+    """The data clock: the newest position's time (a replay of 2025 is in 2025), or the
+    wall clock before any position arrived.  ``active`` is judged at this time, the same
+    clock the airspace status runs on."""
+    newest = session.scalar(select(func.max(PositionRow.observed_at)))
+    return newest or datetime.now(UTC)
+
 
 router = APIRouter(
     prefix="/api/v1/notams",
@@ -25,6 +40,10 @@ router = APIRouter(
     dependencies=[Depends(require_read)],
     responses=responses(401, 429),
 )
+
+
+def _est_grace(request: Request) -> timedelta:
+    return timedelta(hours=request.app.state.settings.detection.notam_est_grace_hours)
 
 
 def notam_to_dict(row: NotamRow, active: bool | None = None) -> dict[str, Any]:
@@ -50,27 +69,37 @@ def notam_to_dict(row: NotamRow, active: bool | None = None) -> dict[str, Any]:
         "ceiling_ft": row.ceiling_ft,
         "text": row.text,
         "raw_text": row.raw_text,
-        "geometry": row.geometry,
+        "geometry": oriented(row.geometry),
         "problems": row.problems or [],
         "issued_at": rfc3339(row.issued_at),
         "fetched_at": rfc3339(row.fetched_at),
+        "withdrawn_at": rfc3339(row.withdrawn_at),
         "active": active,
     }
 
 
-@router.get("", response_model=NotamPage, responses=responses(400, 422))
+@router.get("", response_model=NotamPage, responses=responses(400))
 def list_notams(
     request: Request,
     session: SessionDep,
-    fir: Annotated[str | None, Query(pattern="^[A-Za-z]{4}$")] = None,
-    classification: NotamClass | None = None,
+    fir: Annotated[
+        str | None, Query(pattern="^[A-Za-z]{4}$", description="Only NOTAMs for this FIR")
+    ] = None,
+    classification: Annotated[
+        NotamClass | None, Query(description="Only NOTAMs classified so")
+    ] = None,
     active_at: Annotated[
-        datetime | None, Query(description="Only NOTAMs in force at this time (RFC 3339)")
+        UtcTime | None,
+        TimeQuery(
+            "Only NOTAMs in force at this time; `active` is judged at it (default: data time)."
+        ),
     ] = None,
     q: Annotated[str | None, Query(max_length=200, description="Text search")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500, description="Page size")] = 100,
+    cursor: Annotated[str | None, Query(max_length=200, description=CURSOR_DOC)] = None,
 ) -> dict:
+    """NOTAMs by id, one page at a time (follow `next`)."""
+    after = decode_cursor(cursor, NotamCursor) if cursor else None
     stmt = select(NotamRow).order_by(NotamRow.id)
     if fir:
         fir = fir.upper()
@@ -81,17 +110,14 @@ def list_notams(
         like = f"%{q.upper()}%"
         stmt = stmt.where(or_(NotamRow.text.ilike(like), NotamRow.raw_text.ilike(like)))
     rows = list(session.scalars(stmt))
-    when = active_at or datetime.now(UTC)
-    if when.tzinfo is None:
-        raise ProblemError(422, "active_at needs a time zone, e.g. 2025-11-22T00:00:00Z")
+    when = active_at or data_now(session)
     # lifecycle (replacements, cancellations) needs every NOTAM, not only the filtered ones
     everything = [notam_from_row(r) for r in session.scalars(select(NotamRow))]
-    active_ids = {n.id for n in active_set(everything, when)}
+    active_ids = {n.id for n in active_set(everything, when, _est_grace(request))}
     if active_at is not None:
         rows = [r for r in rows if r.id in active_ids]
-    if cursor:
-        after = decode_cursor(cursor)
-        rows = [r for r in rows if r.id > str(after)]
+    if after is not None:
+        rows = [r for r in rows if r.id > after]
     more = len(rows) > limit
     rows = rows[:limit]
     return {
@@ -100,13 +126,111 @@ def list_notams(
     }
 
 
+MAX_PARSE_CHARS = 200_000
+MAX_PARSE_NOTAMS = 500
+PARSE_EXAMPLE = (
+    "(A0302/26 NOTAMN\nQ) ZLHW/QRTCA/IV/BO/W/000/100/3916N10012E016\nA) ZLHW B) 2603010000 "
+    "C) 2603312359\nE) AIRSPACE RESTRICTED WI N3900E10000-N3930E10010-N39\n13E10025BACK TO "
+    "START.\nF) SFC G) FL100)"
+)
+
+
+class NotamParseRequest(BaseModel):
+    """One or more NOTAM texts, as pasted (ICAO, US domestic/FDC or US international)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"text": PARSE_EXAMPLE}]})
+
+    text: str = Field(min_length=1, max_length=MAX_PARSE_CHARS)
+    year: int | None = Field(
+        default=None, ge=1970, le=2100, description="Year for texts that give none"
+    )
+
+
+class ParsedProblem(BaseModel):
+    code: str | None
+    message: str
+
+
+class ParsedNotamProperties(BaseModel):
+    id: str
+    number: str
+    kind: str
+    ref: str | None
+    fir: str | None
+    locations: list[str]
+    qcode: str | None
+    classification: str
+    lower: str | None
+    upper: str | None
+    floor_ft: float
+    ceiling_ft: float | None
+    valid_from: str | None
+    valid_to: str | None
+    valid_to_estimated: bool
+    permanent: bool
+    schedule: str | None
+    problems: list[ParsedProblem]
+    area: str | None
+    area_kind: str | None
+
+
+class ParsedFeature(BaseModel):
+    type: str = "Feature"
+    geometry: dict[str, Any] | None
+    properties: ParsedNotamProperties
+
+
+class ParsedNotams(BaseModel):
+    """GeoJSON FeatureCollection: one feature per area (a NOTAM without one: null geometry)."""
+
+    type: str = "FeatureCollection"
+    features: list[ParsedFeature]
+    notams: int
+
+
+@router.post(
+    "/parse",
+    response_model=ParsedNotams,
+    responses=responses(413, 422),
+    summary="Parse pasted NOTAM text to GeoJSON (nothing is stored)",
+)
+async def parse_notams(body: NotamParseRequest, request: Request) -> dict:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > 4 * MAX_PARSE_CHARS:
+        raise ProblemError(413, f"NOTAM text is limited to {MAX_PARSE_CHARS} characters")
+    if len(split_notams(body.text)) > MAX_PARSE_NOTAMS:
+        raise ProblemError(413, f"at most {MAX_PARSE_NOTAMS} NOTAMs per request")
+    airspaces = getattr(request.app.state, "airspaces", None)
+    collection = await run_in_threadpool(parse_to_geojson, body.text, airspaces, body.year)
+    metrics = getattr(request.app.state, "metrics", None)
+    if metrics is not None and hasattr(metrics, "notam_parse_problems"):
+        counted: set[str] = set()
+        for feature in collection["features"]:
+            props = feature["properties"]
+            if props["id"] in counted:  # one NOTAM, several areas: count its problems once
+                continue
+            counted.add(props["id"])
+            for problem in props["problems"]:
+                metrics.notam_parse_problems.labels(problem["code"] or "other").inc()
+    return collection
+
+
 @router.get("/{notam_id:path}", response_model=Notam, responses=responses(404))
-def get_notam(notam_id: str, session: SessionDep) -> dict:
+def get_notam(
+    notam_id: Annotated[
+        str, Path(max_length=64, description="Stored id or NOTAM number, e.g. A0012/25")
+    ],
+    session: SessionDep,
+    request: Request,
+) -> dict:
+    """One NOTAM by id or number; `active` is judged at data time."""
     row = session.get(NotamRow, notam_id)
     if row is None:
         row = session.scalar(select(NotamRow).where(NotamRow.number == notam_id))
     if row is None:
         raise ProblemError(404, f"no NOTAM with id or number {notam_id}")
     everything = [notam_from_row(r) for r in session.scalars(select(NotamRow))]
-    active = row.id in {n.id for n in active_set(everything, datetime.now(UTC))}
+    active = row.id in {
+        n.id for n in active_set(everything, data_now(session), _est_grace(request))
+    }
     return notam_to_dict(row, active)

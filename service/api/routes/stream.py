@@ -16,8 +16,10 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
-from service.api.auth import require_read
+from service.api.auth import SCOPE_KEY, is_admin, key_is_valid, require_read
+from service.api.params import INT64_MAX
 from service.api.problems import ProblemError, responses
+from service.api.routes.alerts import visible
 from service.store.alerts import alert_to_dict
 from service.store.models import AlertChangeRow, AlertRow
 
@@ -28,8 +30,14 @@ KEEPALIVE_S = 15.0
 BATCH = 200
 
 
-def _changes_after(sessions, last_id: int) -> list[tuple[int, str, dict]]:
+class KeyRevoked(Exception):
+    """The key that opened the stream was revoked or deleted: the stream ends."""
+
+
+def _changes_after(sessions, last_id: int, kid: str | None) -> list[tuple[int, str, dict]]:
     with sessions() as session:
+        if kid is not None and not key_is_valid(session, kid):
+            raise KeyRevoked(kid)
         rows = session.execute(
             select(AlertChangeRow, AlertRow)
             .join(AlertRow, AlertRow.id == AlertChangeRow.alert_id)
@@ -49,26 +57,44 @@ def _latest_id(sessions) -> int:
     "/stream",
     dependencies=[Depends(require_read)],
     responses={
-        200: {"content": {"text/event-stream": {}}, "description": "SSE stream"},
+        200: {
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "description": "Server-Sent Events: `id` (change id), `event` (alert.opened, "
+            "alert.resolved or alert.reopened) and `data` (the alert as JSON)",
+        },
         **responses(400, 401, 429),
     },
+    response_class=StreamingResponse,
 )
 async def stream_alerts(
     request: Request,
-    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+    last_event_id: Annotated[
+        str | None,
+        Header(
+            alias="Last-Event-ID",
+            pattern="^[0-9]{1,19}$",
+            description="The last event id received (browsers send it when they reconnect)",
+        ),
+    ] = None,
     since_id: Annotated[
-        int | None, Query(ge=0, description="Resume after this event id (as Last-Event-ID)")
+        int | None,
+        Query(ge=0, le=INT64_MAX, description="Resume after this event id (as Last-Event-ID)"),
     ] = None,
     once: Annotated[bool, Query(description="Send what is pending and close")] = False,
 ) -> StreamingResponse:
-    """``event: alert.opened|alert.resolved|alert.reopened``, ``id`` = change id, ``data`` = alert."""
+    """Alert changes as they are stored: `event: alert.opened|alert.resolved|alert.reopened`.
+
+    The stream ends when the key that opened it is revoked."""
     sessions = request.app.state.sessionmaker
+    row = request.scope.get(SCOPE_KEY)
+    kid, admin = (row.id if row is not None else None), is_admin(row)
     start = since_id
     if last_event_id is not None:
-        try:
-            start = int(last_event_id)
-        except ValueError:
-            raise ProblemError(400, "Last-Event-ID must be an integer event id") from None
+        start = int(last_event_id)
+        if start > INT64_MAX:
+            raise ProblemError(
+                400, "Last-Event-ID is beyond the largest event id", kind="invalid-parameter"
+            )
     if start is None:
         start = await asyncio.to_thread(_latest_id, sessions)
 
@@ -77,10 +103,15 @@ async def stream_alerts(
         idle = 0.0
         yield "retry: 2000\n\n"
         while True:
-            changes = await asyncio.to_thread(_changes_after, sessions, last)
+            try:
+                changes = await asyncio.to_thread(_changes_after, sessions, last, kid)
+            except KeyRevoked:
+                yield "event: error\ndata: the API key was revoked\n\n"
+                return
             for change_id, change, alert in changes:
                 last = change_id
-                yield f"id: {change_id}\nevent: alert.{change}\ndata: {json.dumps(alert)}\n\n"
+                data = json.dumps(visible(alert, admin))
+                yield f"id: {change_id}\nevent: alert.{change}\ndata: {data}\n\n"
             if once and len(changes) < BATCH:
                 return
             if changes:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
+import socket
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import select
 
 from service.api.auth import require_admin
-from service.api.deps import SessionDep
-from service.api.pagination import decode_cursor, next_link
+from service.api.deps import SessionDep, SettingsDep
+from service.api.pagination import CURSOR_DOC, decode_time_cursor, next_link
 from service.api.problems import ProblemError, responses
 from service.api.schemas import (
     Delivery,
@@ -25,6 +28,7 @@ from service.store.alerts import new_message_id, rfc3339, save_alert_events
 from service.store.models import WebhookDeliveryRow, WebhookRow
 from service.webhooks.delivery import disabled_notice
 from service.webhooks.signing import new_secret
+from service.webhooks.ssrf import refusal
 
 router = APIRouter(
     prefix="/api/v1/webhooks",
@@ -70,6 +74,41 @@ def delivery_to_dict(row: WebhookDeliveryRow) -> dict[str, Any]:
     }
 
 
+def check_url(url: str, allow_private: bool) -> None:
+    """Refuse at registration a URL that delivery would refuse (the same SSRF rules), so a
+    subscriber hears 422 now rather than the service retrying a doomed target for a day.
+    Delivery checks again: DNS may answer differently later."""
+    parts = urlsplit(url)
+    if parts.username or parts.password:
+        raise ProblemError(422, "credentials in the URL are not allowed", kind="unsafe-url")
+    host = (parts.hostname or "").strip("[]")
+    if allow_private or not host:
+        return
+    try:
+        addresses = [ipaddress.ip_address(host)]
+    except ValueError:
+        try:
+            infos = socket.getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError):
+            raise ProblemError(422, f"{host} does not resolve", kind="unsafe-url") from None
+        addresses = [ipaddress.ip_address(str(i[4][0]).split("%")[0]) for i in infos]
+    for address in addresses:
+        reason = refusal(address)
+        if reason:
+            raise ProblemError(422, f"{host} is a {reason}: webhooks only go to public addresses",
+                               kind="unsafe-url")  # fmt: skip
+
+
+def _unique_url(session, url: str, webhook_id: str | None = None) -> None:
+    clash = session.scalar(select(WebhookRow.id).where(WebhookRow.url == url))
+    if clash is not None and clash != webhook_id:
+        raise ProblemError(409, f"a webhook for {url} already exists", kind="webhook-exists")
+
+
+WebhookId = Annotated[str, Path(max_length=40, description="The webhook's id (wh_...)")]
+DeliveryId = Annotated[str, Path(max_length=40, description="The delivery's id (msg_...)")]
+
+
 def _hook(session, webhook_id: str) -> WebhookRow:
     row = session.get(WebhookRow, webhook_id)
     if row is None:
@@ -83,11 +122,11 @@ def _hook(session, webhook_id: str) -> WebhookRow:
     response_model=WebhookWithSecret,
     responses=responses(409, 422),
 )
-def create_webhook(body: WebhookCreate, session: SessionDep) -> dict:
+def create_webhook(body: WebhookCreate, session: SessionDep, settings: SettingsDep) -> dict:
     """Subscribe; the response carries the signing secret, which is never shown again."""
     url = str(body.url)
-    if session.scalar(select(WebhookRow).where(WebhookRow.url == url)) is not None:
-        raise ProblemError(409, f"a webhook for {url} already exists", kind="webhook-exists")
+    check_url(url, settings.webhooks.allow_private_targets)
+    _unique_url(session, url)
     now = datetime.now(UTC)
     row = WebhookRow(
         id="wh_" + secrets.token_hex(8),
@@ -108,18 +147,26 @@ def create_webhook(body: WebhookCreate, session: SessionDep) -> dict:
 
 @router.get("", response_model=list[Webhook])
 def list_webhooks(session: SessionDep) -> list[dict]:
+    """Every subscription (secrets are never listed)."""
     return [webhook_to_dict(r) for r in session.scalars(select(WebhookRow).order_by(WebhookRow.id))]
 
 
 @router.get("/{webhook_id}", response_model=Webhook, responses=responses(404))
-def get_webhook(webhook_id: str, session: SessionDep) -> dict:
+def get_webhook(webhook_id: WebhookId, session: SessionDep) -> dict:
+    """One subscription."""
     return webhook_to_dict(_hook(session, webhook_id))
 
 
-@router.patch("/{webhook_id}", response_model=Webhook, responses=responses(404, 422))
-def update_webhook(webhook_id: str, body: WebhookUpdate, session: SessionDep) -> dict:
+@router.patch("/{webhook_id}", response_model=Webhook, responses=responses(404, 409, 422))
+def update_webhook(
+    webhook_id: WebhookId, body: WebhookUpdate, session: SessionDep, settings: SettingsDep
+) -> dict:
+    """Change some fields (absent ones stay); enabling again resets the failure count."""
     row = _hook(session, webhook_id)
     changes = body.model_dump(mode="json", exclude_unset=True)
+    if "url" in changes:
+        check_url(changes["url"], settings.webhooks.allow_private_targets)
+        _unique_url(session, changes["url"], webhook_id)
     for key, value in changes.items():
         if key == "filters" and value is not None:
             value = {k: v for k, v in value.items() if v is not None}
@@ -135,7 +182,8 @@ def update_webhook(webhook_id: str, body: WebhookUpdate, session: SessionDep) ->
 
 
 @router.delete("/{webhook_id}", status_code=204, responses=responses(404))
-def delete_webhook(webhook_id: str, session: SessionDep) -> Response:
+def delete_webhook(webhook_id: WebhookId, session: SessionDep) -> Response:
+    """Unsubscribe; pending deliveries are dropped."""
     session.delete(_hook(session, webhook_id))
     session.commit()
     return Response(status_code=204)
@@ -144,7 +192,7 @@ def delete_webhook(webhook_id: str, session: SessionDep) -> Response:
 @router.post(
     "/{webhook_id}/rotate-secret", response_model=WebhookWithSecret, responses=responses(404)
 )
-def rotate_secret(webhook_id: str, session: SessionDep) -> dict:
+def rotate_secret(webhook_id: WebhookId, session: SessionDep) -> dict:
     """New secret; the old one keeps signing (both signatures sent) for 24 hours."""
     row = _hook(session, webhook_id)
     now = datetime.now(UTC)
@@ -158,13 +206,17 @@ def rotate_secret(webhook_id: str, session: SessionDep) -> dict:
 
 @router.get("/{webhook_id}/deliveries", response_model=DeliveryPage, responses=responses(400, 404))
 def list_deliveries(
-    webhook_id: str,
+    webhook_id: WebhookId,
     request: Request,
     session: SessionDep,
-    status: Annotated[str | None, Query(pattern="^(pending|delivered|dead|cancelled)$")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: str | None = None,
+    status: Annotated[
+        str | None,
+        Query(pattern="^(pending|delivered|dead|cancelled)$", description="Only this state"),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500, description="Page size")] = 100,
+    cursor: Annotated[str | None, Query(max_length=200, description=CURSOR_DOC)] = None,
 ) -> dict:
+    """The subscription's delivery log, newest first (follow `next`)."""
     _hook(session, webhook_id)
     stmt = (
         select(WebhookDeliveryRow)
@@ -174,8 +226,7 @@ def list_deliveries(
     if status:
         stmt = stmt.where(WebhookDeliveryRow.status == status)
     if cursor:
-        at, last_id = decode_cursor(cursor)
-        at = datetime.fromisoformat(at)
+        at, last_id = decode_time_cursor(cursor)
         stmt = stmt.where(
             (WebhookDeliveryRow.created_at < at)
             | ((WebhookDeliveryRow.created_at == at) & (WebhookDeliveryRow.id < last_id))
@@ -185,9 +236,7 @@ def list_deliveries(
     rows = rows[:limit]
     return {
         "items": [delivery_to_dict(r) for r in rows],
-        "next": next_link(request, [rows[-1].created_at.isoformat(), rows[-1].id])
-        if more
-        else None,
+        "next": next_link(request, [rfc3339(rows[-1].created_at), rows[-1].id]) if more else None,
     }
 
 
@@ -197,7 +246,7 @@ def list_deliveries(
     response_model=Delivery,
     responses=responses(404),
 )
-def redeliver(webhook_id: str, delivery_id: str, session: SessionDep) -> dict:
+def redeliver(webhook_id: WebhookId, delivery_id: DeliveryId, session: SessionDep) -> dict:
     """Send a message again (same webhook-id, so receivers can still deduplicate)."""
     _hook(session, webhook_id)
     row = session.get(WebhookDeliveryRow, delivery_id)
@@ -212,7 +261,7 @@ def redeliver(webhook_id: str, delivery_id: str, session: SessionDep) -> dict:
 @router.post(
     "/{webhook_id}/test", status_code=202, response_model=Delivery, responses=responses(404)
 )
-def send_test(webhook_id: str, session: SessionDep) -> dict:
+def send_test(webhook_id: WebhookId, session: SessionDep) -> dict:
     """Queue a ``webhook.test`` message to check the receiver and its signature verification."""
     import json
 
