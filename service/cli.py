@@ -422,6 +422,10 @@ def eval_(
         float,
         typer.Option(min=0, max=4.99, help="Minutes to shift every poll of a scenario by (0-5)"),
     ] = 0.0,
+    poll_s: Annotated[
+        float,
+        typer.Option(min=10, max=900, help="Seconds between polls when playing a scenario"),
+    ] = 300.0,
     config: ConfigOpt = None,
 ) -> None:
     """Play a scenario (or replay a recording) and score the alerts against its truth."""
@@ -433,7 +437,8 @@ def eval_(
         fail(f"{truth}: no such file")
     try:
         phase = timedelta(minutes=poll_phase)
-        result = asyncio.run(evaluate(target, truth, settings, phase))
+        poll = timedelta(seconds=poll_s)
+        result = asyncio.run(evaluate(target, truth, settings, phase, poll))
     except ValueError as exc:
         fail(str(exc))
     typer.echo(result.table())

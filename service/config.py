@@ -147,13 +147,27 @@ class DetectionSettings(BaseModel):
     flight_gap_minutes: float = Field(default=30.0, gt=0)
     landing_radius_km: float = Field(default=15.0, gt=0)
     landing_max_altitude_ft: float = Field(default=2000.0, ge=0)
+    # traffic model (service/detect/traffic_model.py); every duration in minutes
     expected_foreign: dict[str, float] = Field(default_factory=lambda: {"SVZM": 8.0})
-    baseline_min_samples: int = Field(default=6, ge=1)
+    expected_domestic: dict[str, float] = Field(default_factory=dict)
+    dwell_minutes: float = Field(default=45.0, gt=0)
+    baseline_prior_strength: float = Field(default=1.0, gt=0)
+    baseline_min_bin_minutes: float = Field(default=30.0, gt=0, le=60)
+    baseline_hour_of_week_weeks: int = Field(default=3, ge=1)
+    baseline_history_days: float = Field(default=28.0, gt=0)
+    baseline_learn_delay_minutes: float = Field(default=60.0, ge=0)
+    collapse_windows_minutes: list[float] = Field(
+        default_factory=lambda: [20.0, 30.0, 45.0, 60.0, 90.0, 120.0, 180.0], min_length=1
+    )
+    collapse_probability: float = Field(default=0.001, gt=0, lt=0.5)
+    collapse_confirm_minutes: float = Field(default=10.0, ge=0)
     collapse_ratio: float = Field(default=0.2, ge=0, lt=1)
     recover_ratio: float = Field(default=0.5, gt=0, le=1)
-    enter_polls: int = Field(default=2, ge=1)
-    exit_polls: int = Field(default=3, ge=1)
-    closed_silence_polls: int = Field(default=6, ge=1)
+    recover_window_minutes: float = Field(default=30.0, gt=0)
+    sample_max_minutes: float = Field(default=30.0, gt=0)
+    arrival_memory_minutes: float = Field(default=20.0, ge=0)
+    coverage_suspend_fraction: float = Field(default=0.5, ge=0, le=1)
+    coverage_min_expected_aircraft: float = Field(default=10.0, ge=0)
     reroute_min_extra_km: float = Field(default=25.0, ge=0)
     reroute_min_positions: int = Field(default=3, ge=2)
     track_memory_flights: int = Field(default=50_000, ge=100)
@@ -169,6 +183,8 @@ class DetectionSettings(BaseModel):
     def _ratios(self) -> DetectionSettings:
         if self.recover_ratio <= self.collapse_ratio:
             raise ValueError("recover_ratio must be above collapse_ratio (hysteresis)")
+        if any(w <= 0 for w in self.collapse_windows_minutes):
+            raise ValueError("collapse_windows_minutes must all be above 0")
         return self
 
 

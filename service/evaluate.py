@@ -121,6 +121,7 @@ class Score:
     warning_polls: float | None = None
     warning_effective_polls: float | None = None
     false_closures: int = 0
+    poll_minutes: float | None = None
     extra_error_mean: float | None = None
     extra_error_max: float | None = None
     final_status: str = "NORMAL"
@@ -184,6 +185,10 @@ class Score:
                 f"{_polls(self.warning_effective_polls)} after its effective time "
                 f"({self.warning_effective:%H:%MZ})"
             )
+        if self.closure_polls is not None and self.poll_minutes:
+            lines.append(
+                f"closure onset delay in minutes: {self.closure_polls * self.poll_minutes:+.0f}"
+            )
         lines.append(
             f"false closures (restricted/closed where the truth has none): {self.false_closures}"
         )
@@ -229,7 +234,7 @@ def score(
     """``window``: the data time a recording covers, when it is shorter than the truth's day.
     Flights that departed before it, or landed within two polls of its end, cannot be judged
     from it (a track cut short) and count neither way."""
-    out = Score(airspace=truth.get("airspace", "SVZM"))
+    out = Score(airspace=truth.get("airspace", "SVZM"), poll_minutes=poll / timedelta(minutes=1))
     end = truth["end"]
     onset = _at(truth.get("onset"))
     unjudged: set[str] = set()
@@ -343,7 +348,11 @@ def score(
 
 
 async def play_scenario(
-    name: str, settings: Settings, url: str, phase: timedelta = timedelta(0)
+    name: str,
+    settings: Settings,
+    url: str,
+    phase: timedelta = timedelta(0),
+    poll: timedelta = POLL,
 ) -> dict[str, Any]:
     """Step the scenario's clock every 5 minutes and poll all feeds, as the integration test does.
 
@@ -373,13 +382,17 @@ async def play_scenario(
         while at <= scenario.end:
             clock.set(at)
             await poller.poll_once()
-            at += POLL
+            at += poll
     engine.dispose()
     return scenario.truth()
 
 
 async def evaluate(
-    target: str, truth_path: Path | None, settings: Settings, phase: timedelta = timedelta(0)
+    target: str,
+    truth_path: Path | None,
+    settings: Settings,
+    phase: timedelta = timedelta(0),
+    scenario_poll: timedelta = POLL,
 ) -> Score:
     from service.replay import replay
 
@@ -398,7 +411,8 @@ async def evaluate(
             engine.dispose()
             poll, window = recording_polls(report.data_times)
         else:
-            truth = await play_scenario(target, settings, url, phase)
+            poll = scenario_poll
+            truth = await play_scenario(target, settings, url, phase, poll)
             if truth_path is not None:
                 truth = json.loads(truth_path.read_text(encoding="utf-8"))
         engine = make_engine(url)

@@ -248,8 +248,8 @@ def restore_engine(session: Session, engine: DetectionEngine) -> None:
         evidence = row.evidence or {}
         since = evidence.get("traffic_collapsed_since")
         if since:
-            tracker.collapsed = True
             tracker.collapse_since = datetime.fromisoformat(since)
+        restore_traffic(session, tracker, row.updated_at, collapsed=bool(since))
         if row.foreign_count is not None and row.domestic_count is not None:
             tracker.last_counts = (row.foreign_count, row.domestic_count)
         engine.data_time = (
@@ -296,6 +296,41 @@ def restore_engine(session: Session, engine: DetectionEngine) -> None:
                 flight.airborne_seen = True
         if flight.points:
             engine.tracks.restore(flight)
+
+
+def restore_traffic(session: Session, tracker, until: datetime, *, collapsed: bool) -> None:
+    """The traffic model's baseline and windows from its traffic_samples (one feed: the
+    one with most samples), so a restarted or new leader judges from the same baseline."""
+    from service.detect.traffic_model import TrafficSample
+
+    settings = tracker.settings
+    since = until - timedelta(days=settings.baseline_history_days + 1)
+    rows = session.execute(
+        select(TrafficSampleRow)
+        .where(TrafficSampleRow.airspace == tracker.airspace)
+        .where(TrafficSampleRow.observed_at >= since, TrafficSampleRow.observed_at <= until)
+        .order_by(TrafficSampleRow.observed_at)
+    ).scalars()
+    by_source: dict[str, list[TrafficSample]] = {}
+    for r in rows:
+        by_source.setdefault(r.source, []).append(
+            TrafficSample(
+                r.observed_at,
+                r.foreign_count,
+                r.domestic_count,
+                r.foreign_arrivals or 0,
+                r.domestic_arrivals or 0,
+                r.outside_count,
+                bool(r.collapsed),
+            )
+        )
+    if not by_source:
+        tracker.model.collapsed = collapsed
+        return
+    source = max(by_source, key=lambda k: len(by_source[k]))
+    tracker.source = source
+    tracker.model.restore(by_source[source], collapsed)
+    tracker.last_baseline = tracker.baseline(until)
 
 
 def restore_routes(session: Session, engine: DetectionEngine) -> None:

@@ -384,23 +384,36 @@ class DetectionEngine:
         addresses = np.fromiter(
             (int(p.icao24, 16) for p in positions), dtype=np.int64, count=len(positions)
         )
+        icao = [p.icao24 for p in positions]
         for i, code in enumerate(self.watched):
             if code not in covered:
                 continue  # this feed does not see the whole airspace: no claim about it
+            tracker = self.trackers[code]
+            if tracker.source not in (None, source):
+                continue  # one feed per airspace, so two feeds' polls are not mixed
+            tracker.source = source
             domestic = self.domestic.mask(code, addresses)
             inside = member[i] & airborne if len(positions) else np.zeros(0, dtype=bool)
-            foreign_n = int(np.count_nonzero(inside & ~domestic))
-            domestic_n = int(np.count_nonzero(inside & domestic))
+            foreign_ids = {icao[j] for j in np.flatnonzero(inside & ~domestic)}
+            domestic_ids = {icao[j] for j in np.flatnonzero(inside & domestic)}
+            outside = len({icao[j] for j in np.flatnonzero(airborne & ~member[i])})
+            events = tracker.observe_traffic(at, foreign_ids, domestic_ids, outside)
+            sample = tracker.last_sample
+            assert sample is not None
             result.samples.append(
                 {
                     "airspace": code,
                     "observed_at": at,
                     "source": source,
-                    "foreign_count": foreign_n,
-                    "domestic_count": domestic_n,
+                    "foreign_count": sample.foreign,
+                    "domestic_count": sample.domestic,
+                    "foreign_arrivals": sample.foreign_arrivals,
+                    "domestic_arrivals": sample.domestic_arrivals,
+                    "outside_count": sample.outside,
+                    "collapsed": sample.collapsed,
                 }
             )
-            result.alerts.extend(self.trackers[code].observe_traffic(at, foreign_n, domestic_n))
+            result.alerts.extend(events)
 
     def _on_watched_route(self, flight: ActiveFlight) -> bool:
         route = flight.route

@@ -4,12 +4,11 @@ Two signals, combined by taking the worst:
 
 * NOTAMs: an active closure/prohibited NOTAM covering the airspace → CLOSED,
   restricted/danger → RESTRICTED, a warning (security advisory) → ADVISORY.
-* Traffic: foreign aircraft inside the airspace compared with a baseline.
-  Collapse is entered after ``enter_polls`` consecutive polls at or below
-  ``collapse_ratio × baseline`` and left after ``exit_polls`` polls at or above
-  ``recover_ratio × baseline`` — a hysteresis band so one empty poll cannot flap
-  the status.  A foreign collapse means RESTRICTED (operators avoid it); foreign
-  and domestic both at zero means CLOSED.
+* Traffic (:mod:`service.detect.traffic_model`): foreign aircraft over windows of minutes
+  against a diurnal baseline (:mod:`service.detect.traffic_baseline`), with a tail
+  probability so a quiet hour cannot read as a collapse.  A foreign collapse means
+  RESTRICTED (operators avoid it); foreign *and* domestic traffic significantly missing
+  means CLOSED.
 
 Only polls whose coverage contains the airspace are fed in: a feed outage or a
 coverage hole is *no data*, never an empty sky.
@@ -17,13 +16,14 @@ coverage hole is *no data*, never an empty sky.
 
 from __future__ import annotations
 
-import statistics
-from collections import defaultdict, deque
+from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from service.config import DetectionSettings
+from service.detect.traffic_baseline import DiurnalBaseline, hour_of_week
+from service.detect.traffic_model import ModelSettings, TrafficModel, TrafficSample
 from service.domain import (
     AirspaceStatus,
     AlertEvent,
@@ -48,17 +48,35 @@ STATUS_SEVERITY = {
     AirspaceStatus.CLOSED: Severity.CRITICAL,
 }
 
-HISTORY_WINDOW = timedelta(days=28)
+__all__ = ["NOTAM_STATUS", "NotamSignal", "StatusTracker", "hour_of_week", "traffic_model"]
 
 
-def hour_of_week(at: datetime) -> int:
-    """0 = Monday 00h UTC … 167 = Sunday 23h UTC.
-
-    >>> from datetime import UTC
-    >>> hour_of_week(datetime(2025, 11, 21, 17, 43, tzinfo=UTC))  # a Friday
-    113
-    """
-    return at.weekday() * 24 + at.hour
+def traffic_model(airspace: str, settings: DetectionSettings) -> TrafficModel:
+    """The traffic model of one airspace with its parameters from config.yaml."""
+    return TrafficModel(
+        ModelSettings(
+            windows_minutes=tuple(settings.collapse_windows_minutes),
+            probability=settings.collapse_probability,
+            collapse_ratio=settings.collapse_ratio,
+            recover_ratio=settings.recover_ratio,
+            recover_window_minutes=settings.recover_window_minutes,
+            sample_max_minutes=settings.sample_max_minutes,
+            arrival_memory_minutes=settings.arrival_memory_minutes,
+            coverage_suspend_fraction=settings.coverage_suspend_fraction,
+            coverage_min_expected=settings.coverage_min_expected_aircraft,
+            learn_delay_minutes=settings.baseline_learn_delay_minutes,
+            confirm_minutes=settings.collapse_confirm_minutes,
+        ),
+        DiurnalBaseline(
+            prior_foreign=settings.expected_foreign.get(airspace),
+            prior_domestic=settings.expected_domestic.get(airspace),
+            dwell_minutes=settings.dwell_minutes,
+            prior_strength=settings.baseline_prior_strength,
+            min_bin_minutes=settings.baseline_min_bin_minutes,
+            week_min=settings.baseline_hour_of_week_weeks,
+            history_days=settings.baseline_history_days,
+        ),
+    )
 
 
 @dataclass(slots=True)
@@ -73,7 +91,7 @@ class NotamSignal:
 
 
 class StatusTracker:
-    """Status of one airspace; fed one traffic count per covering poll."""
+    """Status of one airspace; fed the aircraft inside at each covering poll."""
 
     def __init__(
         self,
@@ -85,97 +103,80 @@ class StatusTracker:
         # shown in the evidence: without blocks every aircraft counts as foreign
         self.domestic_addresses = list(domestic_addresses or [])
         self.settings = settings
-        self.expected_foreign = settings.expected_foreign.get(airspace)
+        self.model = traffic_model(airspace, settings)
         self.status = AirspaceStatus.NORMAL
         self.since: datetime | None = None
-        self.collapsed = False
         self.collapse_since: datetime | None = None
-        self._below = 0
-        self._above = 0
-        self._silent = 0  # consecutive polls with no aircraft at all, domestic included
         self.last_counts: tuple[int, int] | None = None
         self.last_baseline: tuple[float | None, str] = (None, "none")
+        self.last_sample: TrafficSample | None = None
+        self.source: str | None = None  # the feed whose polls judge this airspace
         self.notam = NotamSignal()
-        self._history: dict[int, deque[tuple[datetime, int]]] = defaultdict(
-            lambda: deque(maxlen=4096)
-        )
 
-    # -- baseline -----------------------------------------------------------------
+    @property
+    def collapsed(self) -> bool:
+        return self.model.collapsed
+
     def baseline(self, at: datetime) -> tuple[float | None, str]:
-        """Foreign aircraft expected at ``at``: learned same-hour-of-week median, else config."""
-        samples = [
-            count
-            for when, count in self._history[hour_of_week(at)]
-            if at - when <= HISTORY_WINDOW and (at - when) >= timedelta(hours=1)
-        ]
-        if len(samples) >= self.settings.baseline_min_samples:
-            return float(statistics.median(samples)), f"median of {len(samples)} samples"
-        if self.expected_foreign is not None:
-            return float(self.expected_foreign), "configured expectation"
-        return None, "no baseline yet"
+        """Foreign aircraft expected inside at ``at`` and where that number comes from."""
+        expect = self.model.baseline.expect(at)
+        if expect is None:
+            return None, "no baseline yet"
+        return round(expect.foreign_aircraft, 2), expect.source
 
-    def remember(self, at: datetime, foreign: int) -> None:
-        """Keep a sample for the baseline; only from normal traffic, so a collapse
-        does not teach the baseline that an empty sky is normal."""
-        if not self.collapsed:
-            self._history[hour_of_week(at)].append((at, foreign))
-
-    # -- updates ------------------------------------------------------------------
-    def observe_traffic(self, at: datetime, foreign: int, domestic: int) -> list[AlertEvent]:
-        baseline, source = self.baseline(at)
-        self.last_counts = (foreign, domestic)
-        self._silent = self._silent + 1 if foreign == 0 and domestic == 0 else 0
-        self.last_baseline = (baseline, source)
-        events: list[AlertEvent] = []
-        if baseline is None or baseline <= 0:
-            self.remember(at, foreign)
-            return events
-        if foreign <= self.settings.collapse_ratio * baseline:
-            self._below += 1
-            self._above = 0
-        elif foreign >= self.settings.recover_ratio * baseline:
-            self._above += 1
-            self._below = 0
-        else:
-            self._below = self._above = 0
-        if not self.collapsed and self._below >= self.settings.enter_polls:
-            self.collapsed = True
-            self.collapse_since = at
-            events.append(self._collapse_event(at, foreign, domestic, baseline, source, False))
-        elif self.collapsed and self._above >= self.settings.exit_polls:
-            events.append(self._collapse_event(at, foreign, domestic, baseline, source, True))
-            self.collapsed = False
-            self.collapse_since = None
-        self.remember(at, foreign)
-        return events
-
-    def _collapse_event(
+    # -- updates ------------------------------------------------------------------------
+    def observe_traffic(
         self,
         at: datetime,
-        foreign: int,
-        domestic: int,
-        baseline: float,
-        source: str,
-        resolved: bool,
-    ) -> AlertEvent:
+        foreign: Collection[str],
+        domestic: Collection[str],
+        outside: int | None = None,
+    ) -> list[AlertEvent]:
+        """One covering poll: the addresses of foreign and domestic aircraft inside, and
+        how many airborne aircraft the poll saw elsewhere (for its coverage)."""
+        sample = self.model.sample(at, set(foreign), set(domestic), outside)
+        return self.observe_sample(sample)
+
+    def observe_sample(self, sample: TrafficSample) -> list[AlertEvent]:
+        was = self.model.collapsed
+        self.model.add(sample)
+        self.last_sample = sample
+        self.last_counts = (sample.foreign, sample.domestic)
+        self.last_baseline = self.baseline(sample.at)
+        events: list[AlertEvent] = []
+        if not was and self.model.collapsed:
+            self.collapse_since = sample.at
+            events.append(self._collapse_event(sample.at, resolved=False))
+        elif was and not self.model.collapsed:
+            events.append(self._collapse_event(sample.at, resolved=True))
+            self.collapse_since = None
+        return events
+
+    def _collapse_event(self, at: datetime, resolved: bool) -> AlertEvent:
         assert self.collapse_since is not None
         verb = "recovered" if resolved else "collapsed"
+        window = self.model.foreign
+        detail = ""
+        if window is not None:
+            detail = (
+                f" ({window.observed_aircraft} foreign aircraft in {window.window_minutes:g} min"
+                f" vs {window.expected_aircraft:.1f} expected, p={window.probability:.2g})"
+            )
+        foreign, domestic = self.last_counts or (None, None)
         return AlertEvent(
             type=AlertType.AIRSPACE_TRAFFIC_COLLAPSE,
             severity=Severity.CRITICAL,
             dedup_key=f"airspace.traffic_collapse:{self.airspace}:{self.collapse_since:%Y%m%dT%H%M%SZ}",
             observed_at=at,
-            title=(
-                f"{self.airspace}: foreign traffic {verb} "
-                f"({foreign} foreign aircraft vs baseline {baseline:g})"
-            ),
+            title=f"{self.airspace}: foreign traffic {verb}{detail}",
             airspace=self.airspace,
             resolved=resolved,
             evidence={
                 "foreign_count": foreign,
                 "domestic_count": domestic,
-                "baseline_foreign": baseline,
-                "baseline_source": source,
+                "baseline_foreign": self.last_baseline[0],
+                "baseline_source": self.last_baseline[1],
+                "traffic": self.traffic_evidence(),
                 "collapse_ratio": self.settings.collapse_ratio,
                 "recover_ratio": self.settings.recover_ratio,
                 "since": self.collapse_since.isoformat(),
@@ -183,11 +184,27 @@ class StatusTracker:
         )
 
     def traffic_status(self) -> AirspaceStatus:
-        if not self.collapsed:
+        if not self.model.collapsed:
             return AirspaceStatus.NORMAL
-        if self._silent >= self.settings.closed_silence_polls:
+        if self.model.silent:
             return AirspaceStatus.CLOSED
         return AirspaceStatus.RESTRICTED
+
+    def traffic_evidence(self) -> dict[str, Any]:
+        """The window that says most about foreign traffic (and, when collapsed, about all
+        domestic traffic): minutes, observed, expected, probability, baseline source."""
+        model = self.model
+        out: dict[str, Any] = {
+            "judgement": model.judgement,
+            "baseline_source": self.last_baseline[1],
+            "coverage": round(model.last_coverage, 2),
+            "probability_threshold": self.settings.collapse_probability,
+        }
+        if model.foreign is not None:
+            out.update(model.foreign.evidence())
+        if model.everyone is not None:
+            out["domestic"] = model.everyone.evidence()
+        return out
 
     def evidence(self) -> dict[str, Any]:
         baseline, source = self.last_baseline
@@ -202,6 +219,7 @@ class StatusTracker:
             "domestic_addresses": self.domestic_addresses,
             "baseline_foreign": baseline,
             "baseline_source": source,
+            "traffic": self.traffic_evidence(),
             "traffic_collapsed_since": self.collapse_since.isoformat()
             if self.collapse_since
             else None,

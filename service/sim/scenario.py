@@ -480,6 +480,10 @@ def _build(name: str) -> Scenario:
 
 
 def load_scenario(name: str) -> Scenario:
+    from service.sim import variants  # generated adversarial scenarios (adv-<kind>-<seed>)
+
+    if variants.is_adversarial(name):
+        return variants.as_scenario(name)
     if name not in VARIANTS:
         known = ", ".join(sorted(VARIANTS))
         raise ValueError(f"unknown scenario {name!r}; known: {known}")

@@ -148,6 +148,13 @@ class TrafficSampleRow(Base):
     source: Mapped[str] = mapped_column(String(16))
     foreign_count: Mapped[int] = mapped_column(Integer)
     domestic_count: Mapped[int] = mapped_column(Integer)
+    # aircraft inside now that were not inside within detection.arrival_memory_minutes
+    foreign_arrivals: Mapped[int | None] = mapped_column(Integer)
+    domestic_arrivals: Mapped[int | None] = mapped_column(Integer)
+    # airborne aircraft elsewhere in the poll (its coverage against the usual)
+    outside_count: Mapped[int | None] = mapped_column(Integer)
+    # the traffic model had the airspace collapsed at this poll (not learned as normal)
+    collapsed: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class NotamRow(Base):

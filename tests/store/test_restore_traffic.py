@@ -1,0 +1,79 @@
+"""A new leader (or a restarted process) judges traffic from the same baseline: the
+traffic model is rebuilt from the traffic_samples the old one stored."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+from service.detect.engine import DetectionEngine
+from service.domain import AirspaceStatus, Position, Snapshot
+from service.geo.airspaces import AirportRegistry, AirspaceRegistry
+from service.ingest import persist, restore_engine
+from tests.conftest import ROOT
+
+T0 = datetime(2025, 11, 17, 0, 0, tzinfo=UTC)
+POLL = timedelta(minutes=10)
+
+
+def engine(settings) -> DetectionEngine:
+    seeds = ROOT / "seeds"
+    return DetectionEngine(settings, AirspaceRegistry.from_geojson(seeds / "firs.geojson"),
+                           AirportRegistry.from_csv(seeds / "airports.csv"), [])  # fmt: skip
+
+
+class Sky:
+    """Foreign (12 an hour) and domestic (3 an hour) aircraft crossing SVZM in 45 minutes,
+    and 30 aircraft elsewhere in the box."""
+
+    def __init__(self) -> None:
+        self.rng = random.Random(15)
+        self.inside: dict[str, datetime] = {}
+        self.n = 0
+
+    def snapshot(self, at: datetime, foreign: bool = True) -> Snapshot:
+        self.inside = {k: v for k, v in self.inside.items() if v > at}
+        for rate, block in ((12.0 if foreign else 0.0, 0x400000), (3.0, 0x0D8000)):
+            for _ in range(sum(self.rng.random() < rate / 60 for _ in range(10))):
+                self.n += 1
+                self.inside[f"{block + self.n:06x}"] = at + timedelta(minutes=45)
+        positions = [Position(icao, None, at, -66.0 + i * 1e-3, 8.0, 35000.0, False)
+                     for i, icao in enumerate(sorted(self.inside))]  # fmt: skip
+        positions += [Position(f"a{i:05x}", None, at, -75.0, 20.0 + i * 0.01, 35000.0, False)
+                      for i in range(30)]  # fmt: skip
+        return Snapshot("opensky", at, tuple(positions))
+
+
+def test_new_leader_decides_from_the_same_baseline(settings, sessions):
+    sky = Sky()
+    old = engine(settings)
+    at = T0
+    while at < T0 + timedelta(hours=30):
+        result = old.ingest(sky.snapshot(at))
+        with sessions.begin() as s:
+            persist(s, old, result, at)
+        at += POLL
+    # the leader dies here; a standby takes over from the database
+    new = engine(settings)
+    with sessions() as s:
+        restore_engine(s, new)
+    before, after = old.trackers["SVZM"], new.trackers["SVZM"]
+    assert before.model.baseline.bins and after.model.baseline.bins == before.model.baseline.bins
+    for hour in range(24):
+        when = at + timedelta(hours=hour)
+        assert after.model.baseline.expect(when) == before.model.baseline.expect(when)
+    assert after.baseline(at)[1].startswith("learned days")
+    # foreign carriers stop: both flag the collapse, from the same expectation, within a poll
+    flagged = []
+    for tracker, eng in ((before, old), (after, new)):
+        replay = Sky()
+        replay.rng, replay.inside, replay.n = random.Random(16), dict(sky.inside), sky.n
+        t, first = at, None
+        while t < at + timedelta(hours=3):
+            eng.ingest(replay.snapshot(t, foreign=False))
+            if first is None and tracker.status == AirspaceStatus.RESTRICTED:
+                first = t
+            t += POLL
+        flagged.append(first)
+    assert flagged[0] is not None and flagged[1] is not None
+    assert abs(flagged[0] - flagged[1]) <= POLL, flagged
