@@ -56,6 +56,7 @@ class FlightPlan:
     cumulative_km: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self.behaviour = FlightBehaviour(self.behaviour)  # a plain string is accepted too
         points: list[tuple[float, float]] = []
         for (lon1, lat1), (lon2, lat2) in itertools.pairwise(self.waypoints):
             leg = great_circle_points(lon1, lat1, lon2, lat2, step_km=STEP_KM)
