@@ -344,16 +344,7 @@ class _Builder:
 
     def closure_onset(self, flights: list[FlightPlan]) -> datetime | None:
         """The truth's closure instant (see CLOSURE_SHARE), or None when traffic never collapses."""
-        step = timedelta(minutes=1)
-        t0 = ONSET - LEVEL_WINDOW
-        counts = foreign_airborne_counts(flights, self.svzm, t0, END, step)
-        level = counts[: int(LEVEL_WINDOW / step)].mean()
-        low = counts <= CLOSURE_SHARE * level
-        hold = int(CLOSURE_HOLD / step)
-        for i in range(int(LEVEL_WINDOW / step), len(low) - hold):
-            if low[i : i + hold + 1].all():
-                return t0 + i * step
-        return None
+        return traffic_collapse_onset(flights, self.svzm, ONSET, END)
 
     def _cancelled(self, gc: FlightPlan) -> dict[str, Any]:
         return {
@@ -430,6 +421,24 @@ VARIANTS = {
         Variant(f"{NAME}-noisy", noise=0.15),
     )
 }  # fmt: skip
+
+
+def traffic_collapse_onset(
+    flights: list[FlightPlan], airspace: BaseGeometry, onset: datetime, until: datetime
+) -> datetime | None:
+    """The first minute after ``onset`` (before ``until``) from which foreign aircraft airborne
+    in ``airspace`` stay at or below CLOSURE_SHARE of their mean over the LEVEL_WINDOW before
+    the onset, for CLOSURE_HOLD; None when traffic never collapses."""
+    step = timedelta(minutes=1)
+    t0 = onset - LEVEL_WINDOW
+    counts = foreign_airborne_counts(flights, airspace, t0, until, step)
+    level = counts[: int(LEVEL_WINDOW / step)].mean()
+    low = counts <= CLOSURE_SHARE * level
+    hold = int(CLOSURE_HOLD / step)
+    for i in range(int(LEVEL_WINDOW / step), len(low) - hold):
+        if low[i : i + hold + 1].all():
+            return t0 + i * step
+    return None
 
 
 def foreign_airborne_counts(
