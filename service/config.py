@@ -170,6 +170,15 @@ class DetectionSettings(BaseModel):
     coverage_min_expected_aircraft: float = Field(default=10.0, ge=0)
     reroute_min_extra_km: float = Field(default=25.0, ge=0)
     reroute_min_positions: int = Field(default=3, ge=2)
+    # flight.rerouted for every flight whose great circle crosses a watched airspace, or only
+    # for flights on the watched routes; route.disrupted is always for watched routes only
+    reroute_alerts: Literal["all", "watched_routes"] = "all"
+    # flight.diverted for every flight landing elsewhere than its destination within the
+    # watched region, or only for flights to watched airports / on watched routes
+    diversion_alerts: Literal["all", "watched_airports"] = "all"
+    # a reroute of an airspace that stayed NORMAL is reported only when the flight flew at
+    # least reroute_min_extra_km more than its route's usual path, known from this many flights
+    reroute_usual_min_flights: int = Field(default=3, ge=1)
     track_memory_flights: int = Field(default=50_000, ge=100)
     store_positions_margin_deg: float = Field(default=20.0, ge=0)
     route_disruption_window_hours: float = Field(default=24.0, gt=0)

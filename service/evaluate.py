@@ -230,8 +230,12 @@ def score(
     poll: timedelta = POLL,
     window: tuple[datetime, datetime] | None = None,
     routes: RouteRules | None = None,
+    all_reroutes: bool = True,
 ) -> Score:
-    """``window``: the data time a recording covers, when it is shorter than the truth's day.
+    """``all_reroutes``: every flight whose great circle crosses the airspace is judged
+    (detection.reroute_alerts: all), not only those on watched routes.
+
+    ``window``: the data time a recording covers, when it is shorter than the truth's day.
     Flights that departed before it, or landed within two polls of its end, cannot be judged
     from it (a track cut short) and count neither way."""
     out = Score(airspace=truth.get("airspace", "SVZM"), poll_minutes=poll / timedelta(minutes=1))
@@ -258,11 +262,16 @@ def score(
             and f["arrives_at"] <= end
             and (
                 behaviour != "rerouted"
-                or (f["watched_route"] and (f["extra_km"] or 0) >= min_extra_km)
+                or ((all_reroutes or f["watched_route"]) and (f["extra_km"] or 0) >= min_extra_km)
             )
         }
+        # still flying at the end: a reroute may already show (it left the feeds' view past
+        # the airspace), or not yet; either way it counts neither way
+        airborne = {f["callsign"] for f in flights if f["arrives_at"] > end}
         found = {
-            a.callsign: a for a in alerts if a.type == alert_type and a.callsign not in unjudged
+            a.callsign: a
+            for a in alerts
+            if a.type == alert_type and a.callsign not in unjudged | airborne
         }
         hits = set(expected) & set(found)
         out.rows.append(_row(alert_type, set(expected), set(found)))
@@ -420,7 +429,8 @@ async def evaluate(
             alerts = list(session.scalars(select(AlertRow)))
         engine.dispose()
     return score(alerts, truth, settings.detection.reroute_min_extra_km, poll, window,
-                 RouteRules.from_settings(settings))  # fmt: skip
+                 RouteRules.from_settings(settings),
+                 settings.detection.reroute_alerts == "all")  # fmt: skip
 
 
 def recording_polls(

@@ -29,6 +29,7 @@ from service.store.models import (
     FlightRow,
     NotamRow,
     PositionRow,
+    RouteFiguresRow,
     TrafficSampleRow,
 )
 
@@ -85,7 +86,9 @@ def _spread(flight_id: str) -> timedelta:
     return timedelta(seconds=zlib.crc32(flight_id.encode()) % 120)
 
 
-def _flight_values(engine: DetectionEngine, flight: ActiveFlight, assessment) -> dict[str, Any]:
+def _flight_values(
+    engine: DetectionEngine, flight: ActiveFlight, assessment, finished: bool = False
+) -> dict[str, Any]:
     values: dict[str, Any] = {
         "icao24": flight.icao24,
         "callsign": flight.callsign,
@@ -103,15 +106,22 @@ def _flight_values(engine: DetectionEngine, flight: ActiveFlight, assessment) ->
         "track_km": round(flight.airborne_km(), 1),
         "airspaces": sorted(flight.airspaces),
     }
-    if assessment is not None:
+    if finished:  # detection's judgement, written once (see persist)
+        evaluation: dict[str, Any] = {
+            "landing": flight.landing_evidence,
+            "landed_time": flight.landed_time.isoformat() if flight.landed_time else None,
+            "rejected_reports": flight.rejected,
+        }
+        if assessment is not None:
+            evaluation.update(
+                flown_km=round(assessment.flown_km, 1),
+                crossed=list(assessment.crossed),
+                avoided=list(assessment.avoided),
+            )
         values.update(
-            great_circle_km=round(assessment.great_circle_km, 1),
-            extra_distance_km=round(assessment.extra_km, 1),
-            evaluation={
-                "flown_km": round(assessment.flown_km, 1),
-                "crossed": list(assessment.crossed),
-                "avoided": list(assessment.avoided),
-            },
+            great_circle_km=round(assessment.great_circle_km, 1) if assessment else None,
+            extra_distance_km=round(assessment.extra_km, 1) if assessment else None,
+            evaluation=evaluation,
         )
     return values
 
@@ -120,26 +130,31 @@ def persist(session: Session, engine: DetectionEngine, result: IngestResult, now
     """Write one ingest result; returns the alert rows created or changed."""
     insert_ignore(session, PositionRow.__table__, result.positions)
     insert_ignore(session, TrafficSampleRow.__table__, result.samples)
-    flights = []
+    flights, assessed = [], []
     for flight_id, update in result.flights.items():
         flight = update.flight
         written = flight.persisted
         if (
             written is not None
-            and update.assessment is None
+            and not update.finished
             and written[1] == flight.state
             and result.data_time - written[0] < FLIGHT_REFRESH + _spread(flight_id)
         ):
             continue  # unchanged but for its newest position: refreshed every few minutes
         flight.persisted = (result.data_time, flight.state)
-        values = {"id": flight_id, **_flight_values(engine, flight, update.assessment)}
-        flights.append(values)
-    # a write without an assessment must not blank the one stored at landing (the routes
-    # table read "0 flew around" for rerouted flights): two shapes, two statements
-    assessed = [v for v in flights if "evaluation" in v]
+        values = {
+            "id": flight_id,
+            **_flight_values(engine, flight, update.assessment, update.finished),
+        }
+        # detection judges a flight once, when it ends; a later refresh of the same row
+        # (a report after the landing, the periodic rewrite) leaves that judgement as stored
+        (assessed if update.finished else flights).append(values)
+    upsert(session, FlightRow.__table__, flights, keep=("first_seen",))
     upsert(session, FlightRow.__table__, assessed, keep=("first_seen",))
-    upsert(session, FlightRow.__table__, [v for v in flights if "evaluation" not in v],
-           keep=("first_seen",))  # fmt: skip
+    upsert(session, RouteFiguresRow.__table__, [
+        {"origin": o, "destination": d, "updated_at": result.data_time, "figures": figures}
+        for (o, d), figures in result.route_figures.items()
+    ])  # fmt: skip
     for tracker in result.statuses:
         row = session.get(AirspaceStatusRow, tracker.airspace)
         counts = tracker.last_counts or (None, None)
@@ -260,6 +275,7 @@ def restore_engine(session: Session, engine: DetectionEngine) -> None:
     if engine.data_time is None:
         return
     restore_routes(session, engine)
+    restore_flight_history(session, engine)
     horizon = engine.data_time - timedelta(minutes=engine.settings.detection.flight_gap_minutes)
     open_flights = session.scalars(
         select(FlightRow).where(FlightRow.state == "airborne", FlightRow.last_seen >= horizon)
@@ -333,6 +349,43 @@ def restore_traffic(session: Session, tracker, until: datetime, *, collapsed: bo
     tracker.last_baseline = tracker.baseline(until)
 
 
+def restore_flight_history(session: Session, engine: DetectionEngine) -> None:
+    """What judging a finished flight learns from earlier ones: each route's usual flown
+    distance, where flights in each area land, and the watched airspaces' status changes
+    (was the airspace NORMAL while a flight flew?)."""
+    from collections import deque
+
+    from service.detect.engine import STATUS_LOG_KEEP, USUAL_FLIGHTS
+
+    since = engine.data_time - STATUS_LOG_KEEP
+    for row in session.scalars(
+        select(AlertRow)
+        .where(
+            AlertRow.type == AlertType.AIRSPACE_STATUS_CHANGED.value,
+            AlertRow.observed_at >= since,
+        )
+        .order_by(AlertRow.observed_at)
+    ):
+        status = (row.evidence or {}).get("status")
+        if row.airspace in engine.status_log and status:
+            engine._log_status(row.airspace, row.observed_at, status)
+    landed = session.scalars(
+        select(FlightRow)
+        .where(FlightRow.state == "landed", FlightRow.last_seen >= since)
+        .order_by(FlightRow.last_seen)
+    )
+    for row in landed:
+        evaluation = row.evaluation or {}
+        landing = evaluation.get("landing") or {}
+        if row.actual_destination and landing.get("method") in ("ground", "approach"):
+            counts = engine.approach.landings
+            counts[row.actual_destination] = counts.get(row.actual_destination, 0) + 1
+        route = (row.origin, row.actual_destination)
+        if all(route) and "flown_km" in evaluation and not evaluation.get("avoided"):
+            usual = engine.usual_flown.setdefault(route, deque(maxlen=USUAL_FLIGHTS))
+            usual.append(evaluation["flown_km"])
+
+
 def restore_routes(session: Session, engine: DetectionEngine) -> None:
     """The route figures' week of finished flights, feed coverage and open route alerts."""
     from service.detect.routes import DISRUPTING, HISTORY, RouteFlight
@@ -364,9 +417,11 @@ def restore_routes(session: Session, engine: DetectionEngine) -> None:
             continue
         case = cases.get(row.id)
         kind = DISRUPTING[AlertType(case.type)] if case else "normal"
+        landed_time = (row.evaluation or {}).get("landed_time")  # last_seen runs on after it
         tracker.flight_finished(
             (row.origin, row.destination),
-            RouteFlight(row.last_seen, kind, row.callsign,
+            RouteFlight(datetime.fromisoformat(landed_time) if landed_time else row.last_seen,
+                        kind, row.callsign,
                         case.extra_distance_km if case else None, case.dedup_key if case else None),
         )  # fmt: skip
     for row in session.scalars(

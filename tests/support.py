@@ -203,3 +203,45 @@ def scenario_settings(tmp_path: Path, emu: str, database_url: str | None = None)
         webhooks={"allow_private_targets": True},
         watch={"routes_file": str(ROOT / "seeds" / "watched_routes.yaml")},
     )
+
+
+def play_scenario_polls(settings, sessions, on_poll, restart_at=None) -> None:
+    """Poll the Venezuela scenario every 5 minutes through the in-process emulator into
+    ``sessions``' database, calling ``on_poll(at)`` after each poll.  ``restart_at``: from
+    that data time on, a new poller restored from the database (a restart) takes over."""
+    import asyncio
+    from datetime import timedelta
+
+    import httpx
+
+    from service.geo.airspaces import load_registries
+    from service.jobs import Poller
+    from service.sim.clock import ScenarioClock
+    from service.sim.emulator import create_emulator_app
+    from service.sim.scenario import load_scenario
+
+    scenario = load_scenario("venezuela-2025-11")
+    clock = ScenarioClock(scenario.start, scenario.end)
+    emu = "http://emulator"
+    app = create_emulator_app(scenario, clock, faa_client_id=CRED, faa_client_secret=CRED,
+                              opensky_client_id=CRED, opensky_client_secret=CRED)  # fmt: skip
+    run = scenario_settings(Path("unused"), emu, settings.database_url)
+    registries = load_registries(settings.path(settings.seeds_dir))
+
+    async def main() -> None:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=emu) as http:
+            poller = Poller(run, sessions, http, *registries, clock=clock.now)
+            restarted = restart_at is None
+            at = scenario.start
+            while at <= scenario.end:
+                if not restarted and at >= restart_at:
+                    poller, restarted = (
+                        Poller(run, sessions, http, *registries, clock=clock.now),
+                        True,
+                    )
+                clock.set(at)
+                await poller.poll_once()
+                on_poll(at)
+                at += timedelta(minutes=5)
+
+    asyncio.run(main())

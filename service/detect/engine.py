@@ -8,7 +8,6 @@ in one transaction (see :mod:`service.ingest`).  Time is the data's time
 
 from __future__ import annotations
 
-import statistics
 from collections import deque
 from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field, replace
@@ -21,12 +20,14 @@ from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
 from service.config import Settings
+from service.detect.crossings import entry_point, segments_crossing
 from service.detect.domestic import DomesticAddresses
-from service.detect.flights import FlightContext, evaluate_finished_flight
+from service.detect.flights import FlightContext, FlightHistory, evaluate_finished_flight
+from service.detect.landings import ApproachJudge, LandingVerdict
 from service.detect.reroute import RerouteAssessment
 from service.detect.routes import DISRUPTING, RouteDisruptionTracker, RouteFlight
 from service.detect.status import NOTAM_STATUS, NotamSignal, StatusTracker
-from service.detect.tracks import ActiveFlight, TrackAssembler
+from service.detect.tracks import ActiveFlight, TrackAssembler, TrackPoint
 from service.domain import (
     KM_PER_NM,
     AirspaceStatus,
@@ -42,18 +43,21 @@ from service.domain import (
 )
 from service.geo.airspaces import AirportRegistry, AirspaceRegistry
 from service.geo.classify import AirspaceClassifier
-from service.geo.geodesy import geodesic_circle, path_length_km
+from service.geo.geodesy import distance_km, geodesic_circle, path_length_km
 
 COVERAGE_MIN_FRACTION = 0.95
 NOTAM_COVER_MIN_FRACTION = 0.5
 USUAL_FLIGHTS = 50
 FAR_TRACK_POINTS = 10
+STATUS_LOG_KEEP = timedelta(days=3)
+RETURN_MAX_KM = 60.0  # a flight back this close to its origin may be landing there
 
 
 @dataclass(slots=True)
 class FlightUpdate:
     flight: ActiveFlight
     assessment: RerouteAssessment | None = None
+    finished: bool = False  # detection judged the flight in this result (stored once)
 
 
 @dataclass(slots=True)
@@ -65,6 +69,8 @@ class IngestResult:
     statuses: list[StatusTracker] = field(default_factory=list)
     alerts: list[AlertEvent] = field(default_factory=list)
     duplicates: int = 0
+    # detection's figures per watched route at data_time (stored for the API)
+    route_figures: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
 
 
 def circle_coverage(points: Iterable[tuple[float, float, float]]) -> BaseGeometry:
@@ -108,6 +114,9 @@ class DetectionEngine:
             watched_airspaces=geometries,
             reroute_min_extra_km=det.reroute_min_extra_km,
             reroute_min_positions=det.reroute_min_positions,
+            reroute_alerts=det.reroute_alerts,
+            diversion_alerts=det.diversion_alerts,
+            reroute_usual_min_flights=det.reroute_usual_min_flights,
         )
         bbox = settings.feeds.opensky.bbox
         coverage = {
@@ -151,6 +160,22 @@ class DetectionEngine:
                 float(bounds[:, 2].max() + margin),
                 float(bounds[:, 3].max() + margin),
             )
+        )
+        self.context = replace(self.context, region=self.storage_box)
+        # each watched airspace's status changes (data time, status), for "was it NORMAL
+        # while this flight flew?"; a few days are kept
+        self.status_log: dict[str, deque[tuple[datetime, str]]] = {
+            code: deque() for code in self.watched
+        }
+        self.approach = ApproachJudge(airports)
+        # the watched airspaces' box widened by the longest path between two reports judged
+        # (flight_gap_minutes at 600 kt, at most 30 degrees)
+        reach = min(30.0, det.flight_gap_minutes / 60 * 600 * 1.852 / 111.0)
+        self.segment_box = (
+            float(bounds[:, 0].min() - reach),
+            float(bounds[:, 1].min() - reach),
+            float(bounds[:, 2].max() + reach),
+            float(bounds[:, 3].max() + reach),
         )
         # callsign → route: the route client's cache, read here and never copied, so an answer
         # expires after feeds.routes.cache_s for detection too (a plain dict without a source)
@@ -273,12 +298,24 @@ class DetectionEngine:
         first_idx = member.argmax(axis=0) if len(positions) else np.zeros(0, dtype=int)
         x0, y0, x1, y1 = self.storage_box
         in_region = (lons >= x0) & (lons <= x1) & (lats >= y0) & (lats <= y1)
+        crossed = self._crossed_between_reports(positions, lons, lats, inside_any)
+        crossed_any = crossed.any(axis=0) if len(positions) else np.zeros(0, dtype=bool)
 
         for i, position in enumerate(positions):
             airspace = self.watched[int(first_idx[i])] if inside_any[i] else None
             before = self.tracks.get(position.icao24)
-            was_inside = before is not None and airspace in before.airspaces
+            # outside now, but the straight path from its previous report crossed one
+            passed = (
+                self.watched[int(crossed[:, i].argmax())]
+                if crossed_any[i] and airspace is None
+                else None
+            )
+            was_inside = before is not None and (airspace or passed) in before.airspaces
+            previous = before.points[-1] if before is not None and before.points else None
             flight, ended, added = self.tracks.add(position, airspace)
+            if passed is not None and added and flight is before:
+                result.alerts.extend(self._passed_between(flight, passed, previous, position))
+                flight.airspaces.add(passed)
             entered = airspace is not None and (not was_inside or flight is not before)
             if (
                 added
@@ -300,10 +337,11 @@ class DetectionEngine:
                 flight.airborne_seen
                 and flight.landed_at is None
                 and position.on_ground
-                and (landed := self._airport_below(position))
+                and (verdict := self._landing(flight, on_ground=True))
             ):
-                flight.landed_at = landed
+                flight.landed_at = verdict.airport
                 flight.landed_time = position.observed_at
+                flight.landing_evidence = verdict.evidence
                 flight.state = "landed"
                 self._finish(flight, at, result)
             result.flights.setdefault(flight.id, FlightUpdate(flight))
@@ -340,7 +378,9 @@ class DetectionEngine:
         for tracker in self.trackers.values():
             result.alerts.extend(tracker.evaluate(at))
             result.statuses.append(tracker)
+            self._log_status(tracker.airspace, at, tracker.status.value)
         result.alerts.extend(self.route_disruptions.evaluate(at))
+        result.route_figures = dict(self.route_disruptions.latest)
         return result
 
     def covered_airspaces(self, snapshot: Snapshot) -> frozenset[str]:
@@ -415,6 +455,59 @@ class DetectionEngine:
             )
             result.alerts.extend(events)
 
+    def _crossed_between_reports(
+        self, positions: list, lons: np.ndarray, lats: np.ndarray, inside_any: np.ndarray
+    ) -> np.ndarray:
+        """``[airspace, position]``: the segment from the aircraft's previous report crosses it."""
+        n = len(positions)
+        lon0, lat0 = np.zeros(n), np.zeros(n)
+        judge = np.zeros(n, dtype=bool)
+        # only reports that could have come from inside a watched airspace's box since the
+        # aircraft's previous report (a global snapshot is mostly far away)
+        x0, y0, x1, y1 = self.segment_box
+        near = (lons >= x0) & (lons <= x1) & (lats >= y0) & (lats <= y1) & ~inside_any
+        for i in np.flatnonzero(near):
+            p = positions[i]
+            flight = self.tracks.get(p.icao24)
+            if flight is None or not flight.points:
+                continue
+            last = flight.points[-1]
+            if (
+                last.observed_at < p.observed_at
+                and p.observed_at - last.observed_at <= self.tracks.gap
+            ):
+                lon0[i], lat0[i], judge[i] = last.lon, last.lat, True
+        geometries = [self.context.watched_airspaces[c] for c in self.watched]
+        return segments_crossing(geometries, lon0, lat0, lons, lats, judge)
+
+    def _passed_between(
+        self, flight: ActiveFlight, code: str, previous: TrackPoint | None, position
+    ) -> list[AlertEvent]:
+        """An entry found only on the path between two reports (entered and left between polls)."""
+        if previous is None or code in flight.airspaces:
+            return []
+        lon, lat, fraction = entry_point(self.context.watched_airspaces[code], previous.lon,
+                                         previous.lat, position.lon, position.lat)  # fmt: skip
+        at = previous.observed_at + (position.observed_at - previous.observed_at) * fraction
+        if self.domestic.is_domestic(code, flight.icao24) or position.on_ground:
+            return []
+        estimated = replace(position, lon=lon, lat=lat, observed_at=at)
+        events = self._incursion(flight, code, estimated)
+        return [
+            replace(
+                e,
+                evidence={
+                    **e.evidence,
+                    "between_reports": {
+                        "previous": [previous.lon, previous.lat, previous.observed_at.isoformat()],
+                        "next": [position.lon, position.lat, position.observed_at.isoformat()],
+                        "method": "straight path between two reports crosses the airspace",
+                    },
+                },
+            )
+            for e in events
+        ]
+
     def _on_watched_route(self, flight: ActiveFlight) -> bool:
         route = flight.route
         return (
@@ -474,32 +567,83 @@ class DetectionEngine:
         """End a flight that was not seen landing: a last low report near an
         airport counts as a landing there, anything else is a lost track."""
         if flight.landed_at is None:
-            last = flight.points[-1]
-            low = (last.altitude_ft or 0) <= self.settings.detection.landing_max_altitude_ft
-            landed = self._airport_near(last.lon, last.lat) if low else None
-            if landed and flight.airborne_seen:
+            verdict = self._landing(flight, on_ground=False) if flight.airborne_seen else None
+            if verdict is not None:
                 flight.landed_at, flight.landed_time, flight.state = (
-                    landed,
-                    last.observed_at,
+                    verdict.airport,
+                    flight.points[-1].observed_at,
                     "landed",
                 )
+                flight.landing_evidence = verdict.evidence
             else:
                 flight.state = "lost"
         self._finish(flight, at, result)
+
+    def _landing(self, flight: ActiveFlight, *, on_ground: bool) -> LandingVerdict | None:
+        """The airport a track ends at, from its approach (service.detect.landings)."""
+        det = self.settings.detection
+        verdict = self.approach.judge(
+            flight.points,
+            flight.destination,
+            landed=on_ground,
+            max_altitude_agl_ft=det.landing_max_altitude_ft,
+            returning_to=self._returning_to(flight),
+        )
+        if verdict is None:
+            return None
+        self.approach.confirmed(verdict)
+        last = flight.points[-1]
+        near = distance_km(last.lon, last.lat, *self._airport_lonlat(verdict.airport))
+        if verdict.method != "inferred" and near > det.landing_radius_km:
+            return None
+        return verdict
+
+    def _returning_to(self, flight: ActiveFlight) -> str | None:
+        """The origin, when the track went out and came back to within a third of the way."""
+        origin = flight.origin
+        if origin is None or origin not in self.airports or len(flight.points) < 3:
+            return None
+        lon, lat = self._airport_lonlat(origin)
+        away = [distance_km(lon, lat, p.lon, p.lat) for p in flight.points]
+        return origin if away[-1] <= RETURN_MAX_KM and away[-1] < max(away) / 3 else None
+
+    def _airport_lonlat(self, code: str) -> tuple[float, float]:
+        airport = self.airports.get(code)
+        return airport.lon, airport.lat
+
+    def _log_status(self, code: str, at: datetime, status: str) -> None:
+        log = self.status_log[code]
+        if not log or log[-1][1] != status:
+            log.append((at, status))
+        while len(log) > 1 and at - log[1][0] > STATUS_LOG_KEEP:
+            log.popleft()  # the entry before the cut stays: the status in force then
+
+    def _worst_status(self, start: datetime, end: datetime) -> dict[str, str]:
+        """Each watched airspace's most severe status between ``start`` and ``end``."""
+        out: dict[str, str] = {}
+        for code, tracker in self.trackers.items():
+            log = self.status_log[code]
+            during = [s for i, (t, s) in enumerate(log)
+                      if t <= end and (t >= start or i + 1 == len(log) or log[i + 1][0] > start)]  # fmt: skip
+            during.append(tracker.status.value)
+            out[code] = max(during, key=lambda s: status_rank(AirspaceStatus(s)))
+        return out
 
     def _finish(self, flight: ActiveFlight, at: datetime, result: IngestResult) -> None:
         if flight.finalized:
             return
         statuses = {code: t.status.value for code, t in self.trackers.items()}
-        events, assessment = evaluate_finished_flight(flight, self.context, at, statuses)
+        usual = self.usual_flown.setdefault(
+            (flight.origin or "", flight.landed_at or ""), deque(maxlen=USUAL_FLIGHTS)
+        )
+        history = FlightHistory(
+            worst_status=self._worst_status(flight.first_seen, flight.landed_time or at),
+            usual_flown_km=tuple(usual),
+        )
+        events, assessment = evaluate_finished_flight(flight, self.context, at, statuses, history)
         flight.finalized = True
-        if assessment is not None and flight.origin and flight.landed_at:
-            route = (flight.origin, flight.landed_at)
-            usual = self.usual_flown.setdefault(route, deque(maxlen=USUAL_FLIGHTS))
-            if assessment.avoided:
-                events = [self._with_usual(e, usual, assessment.flown_km) for e in events]
-            else:
-                usual.append(assessment.flown_km)  # how this route is flown when nothing is avoided
+        if assessment is not None and flight.origin and flight.landed_at and not assessment.avoided:
+            usual.append(assessment.flown_km)  # how this route is flown when nothing is avoided
         result.alerts.extend(events)
         if flight.landed_at and flight.origin and flight.destination:
             case = next((e for e in events if e.type in DISRUPTING), None)
@@ -514,21 +658,7 @@ class DetectionEngine:
                 ),
             )
         update = result.flights.setdefault(flight.id, FlightUpdate(flight))
-        update.assessment = assessment
-
-    @staticmethod
-    def _with_usual(event: AlertEvent, usual: deque[float], flown_km: float) -> AlertEvent:
-        """Add the comparison with the same route's flights that did not avoid anything."""
-        if event.type != AlertType.FLIGHT_REROUTED or not usual:
-            return event
-        median = statistics.median(usual)
-        evidence = {
-            **event.evidence,
-            "usual_flown_km": round(median, 1),
-            "usual_flights": len(usual),
-            "extra_vs_usual_km": round(flown_km - median, 1),
-        }
-        return replace(event, evidence=evidence)
+        update.assessment, update.finished = assessment, True
 
     def track_km(self, flight: ActiveFlight) -> float:
         pts = flight.airborne_points()

@@ -127,13 +127,24 @@ def assess_reroute(
     gc_line = great_circle_line(*origin, *destination)
     flown_km = estimate_flown_km(origin, destination, track)
     track_line = LineString(track) if len(track) >= 2 else None
+    # the unobserved parts (before the first and after the last report) are taken as great
+    # circles: an airspace they cross may have been flown through, so it was not avoided
+    unseen = (
+        [great_circle_line(*origin, *track[0]), great_circle_line(*track[-1], *destination)]
+        if track
+        else []
+    )
     crossed: list[str] = []
     avoided: list[str] = []
     for code, geometry in airspaces.items():
         if not shapely.intersects(geometry, gc_line):
             continue
         crossed.append(code)
-        if track_line is not None and not shapely.intersects(geometry, track_line):
+        if (
+            track_line is not None
+            and not shapely.intersects(geometry, track_line)
+            and not any(shapely.intersects(geometry, leg) for leg in unseen)
+        ):
             avoided.append(code)
     return RerouteAssessment(
         great_circle_km=gc_km,

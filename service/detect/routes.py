@@ -135,6 +135,8 @@ class RouteDisruptionTracker:
         self.flights_per_day = flights_per_day or {}
         self.coverage = Coverage(max_gap)
         self.routes: dict[Route, _RouteState] = {r: _RouteState() for r in watched}
+        # each route's figures at the last evaluate(): what the API and the status page show
+        self.latest: dict[Route, dict[str, Any]] = {}
 
     # -- input ----------------------------------------------------------------------
     def covered(self, at: datetime) -> None:
@@ -221,6 +223,7 @@ class RouteDisruptionTracker:
                     state.collapsed, state.frozen_rate = False, None
             # else: too little coverage or too rare a route to judge; the state stands
             service["collapsed"] = state.collapsed
+            self.latest[route] = fig
             many = fig["disrupted_flights"] >= self.min_flights
             if state.opened_key is None:
                 if not (many or state.collapsed):

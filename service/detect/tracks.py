@@ -10,6 +10,7 @@ ended are handed back to the caller once and then forgotten.
 from __future__ import annotations
 
 import bisect
+import math
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -52,6 +53,11 @@ class ActiveFlight:
     _km_cache: tuple[int, float, TrackPoint | None, TrackPoint | None] = field(
         default=(0, 0.0, None, None), repr=False
     )
+    rejected_in_a_row: int = 0  # consistent with one another, see TrackAssembler._reject
+    last_rejected: TrackPoint | None = field(default=None, repr=False)
+    rejected: int = 0  # reports dropped as frozen or physically impossible
+    # how the landing airport was decided (method, confidence, candidates): see landings.py
+    landing_evidence: dict | None = None
     # (data time, state) when its row was last written; see service.ingest.FLIGHT_REFRESH
     persisted: tuple[datetime, str] | None = field(default=None, repr=False)
 
@@ -104,6 +110,92 @@ class ActiveFlight:
         return km
 
 
+# A report that implies more than this ground speed from the flight's previous report is
+# a position spike (no airliner is that fast over the ground), and more than this climb or
+# descent rate an altitude spike; both are dropped before any judgement.
+MAX_GROUND_SPEED_KT = 750.0
+MAX_VERTICAL_FT_PER_MIN = 9_000.0
+# nor climb or descend more than this plus this per km flown (an airliner's steepest
+# climb is about 500 ft per km, an emergency descent about 650): a garbage altitude on a
+# slow or frozen fix
+MAX_HEIGHT_CHANGE_FT = 1_500.0
+MAX_GRADIENT_FT_PER_KM = 700.0
+# reports closer in time than this are not judged for speed (feeds round timestamps)
+MIN_JUDGED_INTERVAL_S = 5.0
+# after this many rejections in a row the flight's last accepted report is the suspect one
+MAX_REJECTED_IN_A_ROW = 3
+FROZEN_DEG = 1e-5  # about 1 m: an airborne aircraft that has not moved is a repeated report
+# a feed that loses an aircraft after touchdown may repeat one of its last airborne positions
+FROZEN_LOOKBACK = 6
+
+
+def implausible(previous: TrackPoint, point: TrackPoint) -> str | None:
+    """Why ``point`` cannot follow ``previous`` physically, or None when it can.
+
+    >>> from datetime import UTC
+    >>> t = datetime(2025, 11, 21, 12, tzinfo=UTC)
+    >>> a = TrackPoint(t, -66.0, 12.0, 35000.0, False)
+    >>> implausible(a, TrackPoint(t + timedelta(seconds=300), -66.0, 12.0, 12000.0, False))
+    'frozen'
+    >>> implausible(a, TrackPoint(t + timedelta(seconds=300), -60.0, 12.0, 35000.0, False))
+    'speed'
+    >>> implausible(a, TrackPoint(t + timedelta(seconds=300), -65.7, 12.0, 34000.0, False)) is None
+    True
+    """
+    seconds = (point.observed_at - previous.observed_at).total_seconds()
+    if seconds <= 0:
+        return None  # out of order: judged against its own neighbours when it was newest
+    if _frozen(previous, point, seconds):
+        return "frozen"
+    if seconds < MIN_JUDGED_INTERVAL_S:
+        return None
+    km = _plane_km(previous.lon, previous.lat, point.lon, point.lat)
+    if km / 1.852 / (seconds / 3600) > MAX_GROUND_SPEED_KT:
+        return "speed"
+    if (
+        point.altitude_ft is not None
+        and previous.altitude_ft is not None
+        and not point.on_ground
+        and not previous.on_ground
+    ):
+        change = abs(point.altitude_ft - previous.altitude_ft)
+        if change / (seconds / 60) > MAX_VERTICAL_FT_PER_MIN:
+            return "vertical"
+        if change > MAX_HEIGHT_CHANGE_FT + MAX_GRADIENT_FT_PER_KM * km:
+            return "gradient"  # thousands of feet up or down while hardly moving
+    return None
+
+
+def _frozen(previous: TrackPoint, point: TrackPoint, seconds: float) -> bool:
+    return (
+        not point.on_ground
+        and seconds >= 30
+        and abs(point.lon - previous.lon) < FROZEN_DEG
+        and abs(point.lat - previous.lat) < FROZEN_DEG
+    )
+
+
+def _plane_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Equirectangular distance: called for every report, and a plausibility bound needs
+    no ellipsoid (within 0.5 % up to a few hundred km)."""
+    k = math.cos(math.radians((lat1 + lat2) / 2))
+    return math.hypot((lon2 - lon1) * k, lat2 - lat1) * 111.2
+
+
+def _clearly_plausible(last: TrackPoint, position: Position, seconds: float) -> bool:
+    """A cheap sufficient test (moved, slower than the limit even on the L1 distance, little
+    height change), so that only the rare doubtful report pays for :func:`implausible`."""
+    dlat, dlon = abs(position.lat - last.lat), abs(position.lon - last.lon)
+    if dlat < FROZEN_DEG and dlon < FROZEN_DEG and not position.on_ground:
+        return False
+    if (dlat + dlon) * 111.2 / 1.852 * 3600 / seconds > MAX_GROUND_SPEED_KT:
+        return False
+    if position.on_ground or position.altitude_ft is None or last.altitude_ft is None:
+        return True
+    change = abs(position.altitude_ft - last.altitude_ft)
+    return change <= MAX_HEIGHT_CHANGE_FT and change / (seconds / 60) <= MAX_VERTICAL_FT_PER_MIN
+
+
 def flight_id(icao24: str, first_seen: datetime) -> str:
     """Deterministic id, so that replaying the same data yields the same flights.
 
@@ -125,6 +217,7 @@ class TrackAssembler:
         domestic: Callable[[str], bool] = lambda icao24: False,
     ):
         self.gap = gap
+        self._gap_s = gap.total_seconds()
         self.domestic = domestic
         self.landing_max_altitude_ft = landing_max_altitude_ft
         self.max_flights = max_flights
@@ -145,9 +238,14 @@ class TrackAssembler:
     def add(
         self, position: Position, airspace: str | None
     ) -> tuple[ActiveFlight, ActiveFlight | None, bool]:
-        """Add one position; returns (its flight, a flight it ended or None, added?)."""
+        """Add one position; returns (its flight, a flight it ended or None, added?).
+
+        A frozen or physically impossible report (see :func:`implausible`) is not added
+        (``added`` False, counted on the flight as ``rejected``)."""
         ended: ActiveFlight | None = None
         flight = self._flights.get(position.icao24)
+        if flight is not None and flight.points and self._reject(flight, position):
+            return flight, None, False
         if flight is not None and self._starts_new_flight(flight, position):
             ended = flight
             flight = None
@@ -184,6 +282,47 @@ class TrackAssembler:
             if airspace:
                 flight.airspaces.add(airspace)
         return flight, ended, added
+
+    def _reject(self, flight: ActiveFlight, position: Position) -> bool:
+        last = flight.points[-1]
+        seconds = (position.observed_at - last.observed_at).total_seconds()
+        if seconds > self._gap_s:
+            return False  # a new flight: nothing to compare with
+        if (
+            seconds >= MIN_JUDGED_INTERVAL_S
+            and not last.on_ground
+            and flight.last_rejected is None
+            and _clearly_plausible(last, position, seconds)
+        ):
+            return False  # the usual case, decided without the full check
+        point = TrackPoint(position.observed_at, position.lon, position.lat,
+                           position.altitude_ft, position.on_ground)  # fmt: skip
+        landed = last.on_ground
+        if last.on_ground and not point.on_ground:
+            # airborne again: judged against the field, at about the lowest recent altitude
+            lows = [p.altitude_ft for p in flight.points[-FROZEN_LOOKBACK:]
+                    if not p.on_ground and p.altitude_ft is not None]  # fmt: skip
+            if lows:
+                last = TrackPoint(last.observed_at, last.lon, last.lat, min(lows), False)
+        # after touchdown a feed may repeat one of the last airborne fixes, not only the last
+        lookback = flight.points[-FROZEN_LOOKBACK:-1] if landed else ()
+        if implausible(last, point) is None and not any(
+            _frozen(p, point, (point.observed_at - p.observed_at).total_seconds()) for p in lookback
+        ):
+            flight.rejected_in_a_row, flight.last_rejected = 0, None
+            return False
+        # rejected reports that agree with one another (moving, plausible from one to the
+        # next) while all disagreeing with the last accepted one: that one was the spike
+        previous = flight.last_rejected
+        consistent = previous is not None and implausible(previous, point) is None
+        flight.rejected_in_a_row = flight.rejected_in_a_row + 1 if consistent else 1
+        flight.last_rejected = point
+        if flight.rejected_in_a_row > MAX_REJECTED_IN_A_ROW:
+            flight.points.pop()
+            flight.rejected_in_a_row, flight.last_rejected = 0, None
+            return False
+        flight.rejected += 1
+        return True
 
     def _starts_new_flight(self, flight: ActiveFlight, position: Position) -> bool:
         if position.observed_at - flight.last_seen > self.gap:

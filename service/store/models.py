@@ -119,6 +119,21 @@ class FlightRow(Base):
     evaluation: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
 
 
+class RouteFiguresRow(Base):
+    """Detection's latest figures for one watched route (what route.disrupted's evidence says).
+
+    Written by ingest every poll from :class:`service.detect.routes.RouteDisruptionTracker`,
+    so the API and the status page show detection's own numbers instead of recomputing them.
+    """
+
+    __tablename__ = "route_figures"
+
+    origin: Mapped[str] = mapped_column(String(4), primary_key=True)
+    destination: Mapped[str] = mapped_column(String(4), primary_key=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    figures: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+
 class AirspaceStatusRow(Base):
     """The current status of each watched airspace, with the evidence behind it."""
 

@@ -49,7 +49,8 @@ def test_incursion_only_when_restricted_and_foreign(settings):
         e.trackers["SVZM"].since = T0
 
     restrict()
-    outside, inside = (-66.0, 16.5), (-66.0, 8.0)  # Caribbean north of SVZM / over Venezuela
+    # Caribbean just north of SVZM / 60 km south, inside: 5 minutes apart at 430 kt
+    outside, inside = (-66.0, 15.6), (-66.0, 15.06)
     alerts = e.ingest(snap(T0, pos("a00001", T0, *outside), pos("0d8001", T0, *outside))).alerts
     assert not [a for a in alerts if a.type == AlertType.FLIGHT_ENTERED_RESTRICTED]
     t1 = T0 + timedelta(minutes=5)
@@ -57,17 +58,17 @@ def test_incursion_only_when_restricted_and_foreign(settings):
     alerts = e.ingest(snap(t1, pos("a00001", t1, *inside), pos("0d8001", t1, *inside))).alerts
     entered = [a for a in alerts if a.type == AlertType.FLIGHT_ENTERED_RESTRICTED]
     assert [a.icao24 for a in entered] == ["a00001"]  # the Venezuelan aircraft is domestic
-    assert entered[0].airspace == "SVZM" and entered[0].evidence["position"] == [-66.0, 8.0]
+    assert entered[0].airspace == "SVZM" and entered[0].evidence["position"] == [-66.0, 15.06]
     t2 = T0 + timedelta(minutes=10)
     restrict()
-    again = e.ingest(snap(t2, pos("a00001", t2, -66.2, 8.1))).alerts
+    again = e.ingest(snap(t2, pos("a00001", t2, -66.0, 14.5))).alerts
     assert not [a for a in again if a.type == AlertType.FLIGHT_ENTERED_RESTRICTED]
 
 
 def test_no_incursion_while_normal(settings):
     e = engine(settings)
     warn(e)
-    alerts = e.ingest(snap(T0, pos("a00002", T0, -66.0, 8.0))).alerts
+    alerts = e.ingest(snap(T0, pos("a00002", T0, -66.0, 15.0))).alerts
     assert not [a for a in alerts if a.type == AlertType.FLIGHT_ENTERED_RESTRICTED]
 
 
@@ -76,15 +77,15 @@ def test_no_incursion_into_a_restriction_from_traffic_alone(settings):
     reopening): a foreign aircraft entering is the traffic coming back, not an incursion."""
     e = engine(settings)
     e.trackers["SVZM"].status = AirspaceStatus.RESTRICTED
-    e.ingest(snap(T0, pos("a00003", T0, -66.0, 16.5)))
+    e.ingest(snap(T0, pos("a00003", T0, -66.0, 15.6)))
     t1 = T0 + timedelta(minutes=5)
     e.trackers["SVZM"].status = AirspaceStatus.RESTRICTED
-    alerts = e.ingest(snap(t1, pos("a00003", t1, -66.0, 8.0))).alerts
+    alerts = e.ingest(snap(t1, pos("a00003", t1, -66.0, 15.06))).alerts
     assert not [a for a in alerts if a.type == AlertType.FLIGHT_ENTERED_RESTRICTED]
     warn(e)  # the same entry with the warning in force is one
     t2 = T0 + timedelta(minutes=10)
     e.trackers["SVZM"].status = AirspaceStatus.RESTRICTED
-    alerts = e.ingest(snap(t2, pos("a00003", t2, -66.0, 16.5), pos("a00004", t2, -66.0, 8.0)))
+    alerts = e.ingest(snap(t2, pos("a00003", t2, -66.0, 14.5), pos("a00004", t2, -66.0, 15.0)))
     entered = [a for a in alerts.alerts if a.type == AlertType.FLIGHT_ENTERED_RESTRICTED]
     assert [a.icao24 for a in entered] == ["a00004"]
     assert entered[0].evidence["notams"] == ["A0012/25"]
@@ -101,7 +102,7 @@ def test_domestic_is_per_watched_airspace(settings):
     )
     e = engine(settings.model_copy(update={"watch": watch}))
     warn(e, "SKED")
-    over_venezuela, over_colombia = (-66.0, 8.0), (-74.0, 4.5)
+    over_venezuela, over_colombia = (-69.9, 7.0), (-72.5, 7.0)  # 290 km apart
     snapshot = Snapshot(
         source="opensky",
         fetched_at=T0,
@@ -122,7 +123,7 @@ def test_domestic_is_per_watched_airspace(settings):
     # foreign in SKED
     e.trackers["SKED"].status = AirspaceStatus.RESTRICTED
     e.trackers["SKED"].since = T0
-    t1 = T0 + timedelta(minutes=5)
+    t1 = T0 + timedelta(minutes=25)  # 380 kt
     moved = e.ingest(Snapshot(source="opensky", fetched_at=t1, positions=(
         pos("0d8001", t1, *over_colombia), pos("0ac001", t1, *over_colombia),
     ))).alerts  # fmt: skip

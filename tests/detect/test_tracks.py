@@ -36,12 +36,12 @@ def test_gap_splits_flights_and_ids_are_deterministic():
 
 def test_takeoff_after_landing_starts_new_flight_with_inferred_origin():
     a = assembler()
-    a.add(pos(0), None)
-    flight, _, _ = a.add(pos(10, ground=True, alt=0), "SVZM")
+    a.add(pos(0, lon=-66.6, alt=12000), None)
+    flight, _, _ = a.add(pos(10, lon=-66.0, ground=True, alt=0), "SVZM")
     flight.landed_at, flight.landed_time = "TNCC", T0 + timedelta(minutes=10)
-    late, ended, _ = a.add(pos(8), None)  # late report from before the landing
+    late, ended, _ = a.add(pos(8, lon=-66.1, alt=1500), None)  # late report from before the landing
     assert ended is None and late is flight
-    new, ended, _ = a.add(pos(20, alt=5000), None)
+    new, ended, _ = a.add(pos(20, lon=-65.9, alt=5000), None)
     assert ended is flight and new is not flight
     assert new.origin_inferred == "TNCC"
     assert flight.airspaces == {"SVZM"}
@@ -70,3 +70,28 @@ def test_track_length_is_extended_incrementally_and_remeasured_after_a_late_repo
         flight, _, _ = a.add(pos(m, lon=-66 + m / 7, lat=10 + (k % 2) / 3, ground=ground), None)
         assert abs(flight.airborne_km() - full(flight)) < 1e-6  # same as measuring it all
     assert flight.airborne_km() > 300.0
+
+
+def test_frozen_and_impossible_reports_are_dropped():
+    """After touchdown a feed repeats an airborne position with garbage altitudes, and
+    single reports jump hundreds of km: neither may start a flight or bend a track."""
+    a = assembler()
+    for m, lon, alt in ((0, -66.6, 9000), (5, -66.3, 4000), (10, -66.05, 900)):
+        flight, _, added = a.add(pos(m, lon=lon, alt=alt), None)
+        assert added
+    flight, _, _ = a.add(pos(14, lon=-66.0, alt=0, ground=True), None)
+    flight.landed_at, flight.landed_time = "TNCC", T0 + timedelta(minutes=14)
+    for m, alt in ((19, 31000), (24, -400), (29, 12000)):  # frozen at the last airborne fix
+        same, ended, added = a.add(pos(m, lon=-66.05, alt=alt), None)
+        assert (same, ended, added) == (flight, None, False)
+    spike, ended, added = a.add(pos(30, lon=-60.0, alt=0, ground=True), None)
+    assert (spike, ended, added) == (flight, None, False)  # 650 km in a minute
+    assert flight.rejected == 4 and len(flight.points) == 4 and len(a) == 1
+
+
+def test_a_spike_accepted_first_is_replaced_by_consistent_reports():
+    a = assembler()
+    a.add(pos(0, lon=-60.0), None)  # a bad first fix, 650 km off
+    for m in range(1, 6):
+        flight, _, _ = a.add(pos(m, lon=-66.0 + m * 0.1), None)
+    assert [round(p.lon, 1) for p in flight.points] == [-65.6, -65.5]

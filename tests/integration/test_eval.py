@@ -91,4 +91,4 @@ def test_closure_target_holds_when_polls_fall_late(monkeypatch, tmp_path):
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "closure onset delay: 5.8 polls after foreign traffic in SVZM collapsed" in result.output
-    assert re.search(r"flight\.rerouted +25 +25 +25 +1\.00 +1\.00", result.output), result.output
+    assert re.search(r"flight\.rerouted +55 +55 +55 +1\.00 +1\.00", result.output), result.output

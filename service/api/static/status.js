@@ -185,11 +185,12 @@ async function drawCharts(list) {
 async function drawRoutes() {
   const routes = await getJSON("/api/v1/routes");
   $("routes").innerHTML = routes.map(r => {
-    const around = r.finished ? `${r.avoiding} (${Math.round(r.share_avoiding * 100)} %)`
-      : r.flights ? "no flight landed yet" : "no flight seen yet";
+    // detection's own figures for the route over its window (the route.disrupted evidence)
+    const around = r.flights_seen ? `${r.avoiding} (${Math.round((r.share_avoiding ?? 0) * 100)} %)`
+      : r.updated_at ? "no flight landed yet" : "no data yet";
     const extra = r.median_extra_km == null ? "–" : `${Math.round(r.median_extra_km)} km (${Math.round(r.median_extra_km * NM_PER_KM)} NM)`;
     return `<tr data-route="${esc(r.route)}"><th scope="row">${esc(r.route.replace("-", "–"))}</th>
-      <td>${esc(r.finished)} <small>of ${esc(r.flights)} seen</small></td><td>${esc(around)}</td><td>${esc(extra)}</td>
+      <td>${esc(r.flights_seen ?? "–")} <small>in ${esc(r.window_hours ?? "–")} h</small></td><td>${esc(around)}</td><td>${esc(extra)}</td>
       <td class="diversions">${esc(r.diversions)}</td><td class="turn-backs">${esc(r.turn_backs)}</td></tr>`;
   }).join("");
 }

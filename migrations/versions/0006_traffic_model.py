@@ -5,7 +5,7 @@ sample keeps what the model learned from it: new foreign and domestic arrivals, 
 airborne aircraft elsewhere in the poll (coverage), and whether the airspace was judged
 collapsed then (a collapsed poll does not teach the baseline).
 
-Revision ID: 0006_i15a
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-01
 """
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_i15a"
+revision: str = "0006"
 down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
