@@ -33,9 +33,9 @@ from service.detect.engine import DetectionEngine
 from service.domain import FeedName, Notam, Route, Snapshot
 from service.feeds.adsbx import AdsbxClient
 from service.feeds.base import FeedError
+from service.feeds.callsign_routes import RouteClient
 from service.feeds.faa_notam import FaaNotamClient
 from service.feeds.opensky import OpenSkyClient
-from service.feeds.routes import RouteClient
 from service.geo.airspaces import AirportRegistry, AirspaceRegistry
 from service.housekeeping import RetentionReport, apply_retention
 from service.ingest import restore_engine
@@ -108,6 +108,7 @@ class Poller:
             airports,
             load_watched_routes(settings.path(settings.watch.routes_file)),
             load_route_schedules(settings.path(settings.watch.routes_file)),
+            route_cache=self.routes.cache,
         )
         local = settings.feeds.routes.local_file
         self.local_routes = load_local_routes(settings.path(local)) if local else {}

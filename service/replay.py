@@ -28,9 +28,9 @@ import msgspec
 from service.domain import FeedName, Route
 from service.feeds.adsbx import point_circle, snapshot_from_points
 from service.feeds.base import FeedError, decode_json, status_error
+from service.feeds.callsign_routes import route_from_answer
 from service.feeds.faa_notam import item_id
 from service.feeds.opensky import decode_states, snapshot_from_states
-from service.feeds.routes import route_from_answer
 from service.recording_format import Exchange, Recording, read_body, scan
 
 log = logging.getLogger("firwatch.replay")

@@ -78,23 +78,38 @@ def traffic_svg(
             f'<text x="{PAD}" y="{HEIGHT // 2}" font-size="14" {FONT}>no data yet</text></svg>'
         )
         return "".join(parts)
-    t0, t1 = samples[0][0].timestamp(), samples[-1][0].timestamp()
-    top = max([max(f, d) for _, f, d in samples] + [baseline or 0, 1]) * 1.15
-    span = max(t1 - t0, 1.0)
-
-    def x(t: datetime) -> float:
-        return PAD + (t.timestamp() - t0) / span * (WIDTH - 2 * PAD)
-
-    def y(v: float) -> float:
-        return HEIGHT - PAD - v / top * (HEIGHT - PAD - TOP)
-
+    scale = _Scale(samples, baseline)
     axis = HEIGHT - PAD
     parts.append(f'<line x1="{PAD}" y1="{axis}" x2="{WIDTH - PAD}" y2="{axis}" stroke="#999"/>')
-    for i, (when, kind, label) in enumerate(
-        e for e in events or [] if t0 <= e[0].timestamp() <= t1
-    ):
+    parts += _event_marks(events or [], scale)
+    parts += _lines(samples, baseline, scale)
+    parts += _labels(samples, baseline, scale)
+    return "".join(parts)
+
+
+class _Scale:
+    """Data → pixel coordinates: time across, aircraft counts up (15 % headroom)."""
+
+    def __init__(self, samples: list[tuple[datetime, int, int]], baseline: float | None):
+        self.t0, self.t1 = samples[0][0].timestamp(), samples[-1][0].timestamp()
+        self.span = max(self.t1 - self.t0, 1.0)
+        self.top = max([max(f, d) for _, f, d in samples] + [baseline or 0, 1]) * 1.15
+
+    def x(self, t: datetime) -> float:
+        return PAD + (t.timestamp() - self.t0) / self.span * (WIDTH - 2 * PAD)
+
+    def y(self, v: float) -> float:
+        return HEIGHT - PAD - v / self.top * (HEIGHT - PAD - TOP)
+
+
+def _event_marks(events: list[tuple[datetime, str, str]], scale: _Scale) -> list[str]:
+    """A dashed vertical line and a label for each event inside the charted time."""
+    parts = []
+    axis = HEIGHT - PAD
+    shown = (e for e in events if scale.t0 <= e[0].timestamp() <= scale.t1)
+    for i, (when, kind, label) in enumerate(shown):
         colour = EVENT_COLOUR.get(kind, "#333")
-        ex = x(when)
+        ex = scale.x(when)
         label_y = 64 + 16 * (i % 3)  # staggered: a warning and a collapse can be close
         anchor, tx = ("end", ex - 4) if ex > WIDTH / 2 else ("start", ex + 4)
         parts.append(
@@ -103,6 +118,15 @@ def traffic_svg(
             f'<text x="{tx:.1f}" y="{label_y}" text-anchor="{anchor}" font-size="12" fill="{colour}" '
             f"{FONT}>{escape(label)}</text></g>"
         )
+    return parts
+
+
+def _lines(
+    samples: list[tuple[datetime, int, int]], baseline: float | None, scale: _Scale
+) -> list[str]:
+    """The foreign and domestic polylines and the dashed expected level."""
+    x, y = scale.x, scale.y
+    parts = []
     for label, value_at, colour in (("foreign", 1, "#b00020"), ("domestic", 2, "#1f5fa8")):
         points = " ".join(f"{x(s[0]):.1f},{y(s[value_at]):.1f}" for s in samples)
         parts.append(
@@ -113,16 +137,23 @@ def traffic_svg(
             f'<line x1="{PAD}" y1="{y(baseline):.1f}" x2="{WIDTH - PAD}" y2="{y(baseline):.1f}" '
             f'stroke="#555" stroke-dasharray="4 3"><title>expected {baseline:g}</title></line>'
         )
+    return parts
+
+
+def _labels(
+    samples: list[tuple[datetime, int, int]], baseline: float | None, scale: _Scale
+) -> list[str]:
+    """Legend, first and last sample times, the top and zero counts; closes the SVG."""
     legend = [
         ("foreign", "#b00020"),
         ("domestic", "#1f5fa8"),
         (f"expected {baseline:g}" if baseline is not None else "no baseline", "#555"),
     ]
-    for i, (label, colour) in enumerate(legend):
-        parts.append(
-            f'<text x="{PAD + i * 90}" y="42" font-size="12" fill="{colour}" '
-            f"{FONT}>{escape(label)}</text>"
-        )
+    parts = [
+        f'<text x="{PAD + i * 90}" y="42" font-size="12" fill="{colour}" '
+        f"{FONT}>{escape(label)}</text>"
+        for i, (label, colour) in enumerate(legend)
+    ]
     parts.append(
         f'<text x="{PAD}" y="{HEIGHT - 12}" font-size="12" {FONT}>{samples[0][0]:%Y-%m-%d %H:%MZ}</text>'
     )
@@ -130,11 +161,12 @@ def traffic_svg(
         f'<text x="{WIDTH - PAD}" y="{HEIGHT - 12}" text-anchor="end" font-size="12" {FONT}>'
         f"{samples[-1][0]:%Y-%m-%d %H:%MZ}</text>"
     )
+    top = scale.top / 1.15
     parts.append(
-        f'<text x="{PAD - 6}" y="{y(top / 1.15) + 4:.0f}" text-anchor="end" font-size="12" {FONT}>'
-        f"{top / 1.15:.0f}</text>"
+        f'<text x="{PAD - 6}" y="{scale.y(top) + 4:.0f}" text-anchor="end" font-size="12" {FONT}>'
+        f"{top:.0f}</text>"
     )
     parts.append(
-        f'<text x="{PAD - 6}" y="{axis + 4}" text-anchor="end" font-size="12" {FONT}>0</text></svg>'
+        f'<text x="{PAD - 6}" y="{HEIGHT - PAD + 4}" text-anchor="end" font-size="12" {FONT}>0</text></svg>'
     )
-    return "".join(parts)
+    return parts

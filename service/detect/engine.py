@@ -8,8 +8,8 @@ in one transaction (see :mod:`service.ingest`).  Time is the data's time
 
 from __future__ import annotations
 
-from collections import OrderedDict, deque
-from collections.abc import Iterable, Mapping
+from collections import deque
+from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -47,7 +47,6 @@ from service.geo.geodesy import distance_km, geodesic_circle, path_length_km
 
 COVERAGE_MIN_FRACTION = 0.95
 NOTAM_COVER_MIN_FRACTION = 0.5
-ROUTE_CACHE_SIZE = 50_000
 USUAL_FLIGHTS = 50
 FAR_TRACK_POINTS = 10
 STATUS_LOG_KEEP = timedelta(days=3)
@@ -88,6 +87,7 @@ class DetectionEngine:
         airports: AirportRegistry,
         watched_routes: Iterable[tuple[str, str]],
         flights_per_day: Mapping[tuple[str, str], float] | None = None,
+        route_cache: MutableMapping[str, Route | None] | None = None,
     ):
         det = settings.detection
         self.settings = settings
@@ -179,7 +179,9 @@ class DetectionEngine:
             float(bounds[:, 2].max() + reach),
             float(bounds[:, 3].max() + reach),
         )
-        self.routes: OrderedDict[str, Route | None] = OrderedDict()
+        # callsign → route: the route client's cache, read here and never copied, so an answer
+        # expires after feeds.routes.cache_s for detection too (a plain dict without a source)
+        self.routes: MutableMapping[str, Route | None] = {} if route_cache is None else route_cache
         # flown distance of each route's recent flights that avoided nothing (the usual way)
         self.usual_flown: dict[tuple[str, str], deque[float]] = {}
         self.notams: dict[str, Notam] = {}
@@ -188,7 +190,9 @@ class DetectionEngine:
 
     # -- routes ---------------------------------------------------------------------
     def unknown_callsigns(self, snapshot: Snapshot) -> list[tuple[str, float, float]]:
-        """Callsigns in ``snapshot`` whose route has not been looked up yet."""
+        """Callsigns in ``snapshot`` whose route is not cached (never looked up, or expired)."""
+        if hasattr(self.routes, "expire"):
+            self.routes.expire()  # the route cache drops what is older than its TTL
         seen: dict[str, tuple[str, float, float]] = {}
         for p in snapshot.positions:
             if p.callsign and p.callsign not in self.routes and p.callsign not in seen:
@@ -196,11 +200,7 @@ class DetectionEngine:
         return list(seen.values())
 
     def set_routes(self, routes: dict[str, Route | None]) -> None:
-        for callsign, route in routes.items():
-            self.routes[callsign] = route
-            self.routes.move_to_end(callsign)
-        while len(self.routes) > ROUTE_CACHE_SIZE:
-            self.routes.popitem(last=False)
+        self.routes.update(routes)
 
     # -- NOTAMs ---------------------------------------------------------------------
     def set_notams(self, notams: Iterable[Notam]) -> None:

@@ -14,7 +14,14 @@ import math
 from typing import Any
 
 from service.domain import FeedName, Position, Snapshot, from_unix
-from service.feeds.base import FeedClient, FeedError, FeedStats, request_json
+from service.feeds.base import (
+    FeedClient,
+    FeedError,
+    FeedStats,
+    data_time,
+    parse_each,
+    request_json,
+)
 
 log = logging.getLogger("firwatch.feeds.adsbx")
 
@@ -96,6 +103,21 @@ def point_circle(path: str) -> Circle | None:
     return None
 
 
+def _merge_aircraft(
+    aircraft: list[Any], now_s: float, merged: dict[str, Position]
+) -> tuple[int, int]:
+    """One answer's ``ac`` objects into ``merged`` (an aircraft keeps its freshest report);
+    returns (rejected, skipped)."""
+    positions, rejected, skipped = parse_each(
+        aircraft, lambda obj: parse_aircraft(obj, now_s), "aircraft"
+    )
+    for position in positions:
+        known = merged.get(position.icao24)
+        if known is None or position.observed_at > known.observed_at:
+            merged[position.icao24] = position
+    return rejected, skipped
+
+
 def snapshot_from_points(
     answers: list[tuple[Circle | None, Any]],
     errors: list[str],
@@ -126,29 +148,14 @@ def snapshot_from_points(
         newest = now_s if newest is None else max(newest, now_s)
         if circle is not None:
             circles.append(circle)
-        for obj in aircraft:
-            try:
-                position = parse_aircraft(obj, now_s)
-            except (ValueError, TypeError, OverflowError, OSError) as exc:
-                rejected += 1
-                log.debug("rejected aircraft %r: %s", obj, exc)
-                continue
-            if position is None:
-                skipped += 1
-                continue
-            known = merged.get(position.icao24)
-            if known is None or position.observed_at > known.observed_at:
-                merged[position.icao24] = position
+        answer_rejected, answer_skipped = _merge_aircraft(aircraft, now_s, merged)
+        rejected += answer_rejected
+        skipped += answer_skipped
     if newest is None:
         raise FeedError(FEED, f"every query failed: {errors[0] if errors else 'no points'}")
-    try:
-        fetched_at = from_unix(newest)
-    except (ValueError, OverflowError, OSError):
-        raise FeedError(FEED, f"'now' {newest!r} is not a Unix time") from None
+    fetched_at = data_time(FEED, newest, "now")
     if stats is not None:
-        stats.rejected_last = rejected
-        stats.rejected_total += rejected
-        stats.skipped_last = skipped
+        stats.count_rejected(rejected, skipped)
     if errors:
         log.warning("adsbx: %d of %d queries failed: %s", len(errors), queries, errors[0])
     bbox = None

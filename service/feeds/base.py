@@ -7,19 +7,24 @@ scheduler logs it, records it in feed health and carries on.
 
 from __future__ import annotations
 
+import enum
 import json as stdlib_json
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import msgspec
 
+from service.domain import from_unix
+
 log = logging.getLogger("firwatch.feeds")
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 Recorder = Callable[[dict[str, Any]], None]
 
 
@@ -50,6 +55,58 @@ class FeedStats:
     credits_remaining: int | None = None
     last_status: int | None = None
     last_error: str | None = None
+
+    def count_rejected(self, rejected: int, skipped: int | None = None) -> None:
+        """One answer's tally: malformed records rejected and (position feeds) records
+        without a position skipped."""
+        self.rejected_last = rejected
+        self.rejected_total += rejected
+        if skipped is not None:
+            self.skipped_last = skipped
+
+
+RECORD_ERRORS = (ValueError, TypeError, OverflowError, OSError)  # what a malformed record raises
+
+
+def parse_each(
+    records: Iterable[Any], parse: Callable[[Any], T | None], what: str
+) -> tuple[list[T], int, int]:
+    """Each record parsed on its own: (parsed, rejected, skipped).  A record the parser
+    refuses is rejected (logged at debug) and one it maps to None is skipped, so one bad
+    record never costs the rest of the answer.
+
+    >>> parse_each(["1", "x", ""], lambda r: int(r) if r else None, "number")
+    ([1], 1, 1)
+    """
+    parsed: list[T] = []
+    rejected = skipped = 0
+    for record in records:
+        try:
+            value = parse(record)
+        except RECORD_ERRORS as exc:
+            rejected += 1
+            log.debug("rejected %s %r: %s", what, record, exc)
+            continue
+        if value is None:
+            skipped += 1
+        else:
+            parsed.append(value)
+    return parsed, rejected, skipped
+
+
+def data_time(feed: str, seconds: Any, field: str) -> datetime:
+    """A feed's data time (Unix seconds in ``field``) as aware UTC; FeedError if it is none.
+
+    >>> data_time("opensky", 1763747000, "time").isoformat()
+    '2025-11-21T17:43:20+00:00'
+    >>> data_time("adsbx", 1e20, "now")
+    Traceback (most recent call last):
+    service.feeds.base.FeedError: adsbx: 'now' 1e+20 is not a Unix time
+    """
+    try:
+        return from_unix(seconds)
+    except (ValueError, OverflowError, OSError):
+        raise FeedError(feed, f"'{field}' {seconds!r} is not a Unix time") from None
 
 
 # The longest a feed's Retry-After is honoured: one hour.  A server asking for more (71,622 s
@@ -139,11 +196,15 @@ def status_error(feed: str, status: int, headers: Any, text: str) -> FeedError |
     return None
 
 
-def _request_record(method: str, url: str, params: Any, json: Any) -> dict[str, Any]:
+def _exchange_record(
+    feed: str, clock: Clock, method: str, url: str, params: Any, json: Any, outcome: dict[str, Any]
+) -> dict[str, Any]:
+    """One recording line: the feed, when, the request, then its outcome (an answer's
+    status, headers and body, or the error that stood for one)."""
     request: dict[str, Any] = {"method": method, "url": url, "params": params or {}}
     if json is not None:
         request["json"] = json
-    return request
+    return {"source": feed, "fetched_at": rfc3339(clock()), "request": request, **outcome}
 
 
 async def request_json(
@@ -181,27 +242,17 @@ async def request_json(
             else f"{type(exc).__name__}: {exc or 'transport error'}"
         )
         if recorder is not None and record:
-            recorder(
-                {
-                    "source": feed,
-                    "fetched_at": rfc3339(clock()),
-                    "request": _request_record(method, url, params, json),
-                    "error": "timeout" if timed_out else reason,
-                }
-            )
+            recorder(_exchange_record(feed, clock, method, url, params, json,
+                                      {"error": "timeout" if timed_out else reason}))  # fmt: skip
         return _fail(stats, FeedError(feed, reason))
     stats.last_status = response.status_code
     if recorder is not None and record:
-        recorder(
-            {
-                "source": feed,
-                "fetched_at": rfc3339(clock()),
-                "request": _request_record(method, url, params, json),
-                "status": response.status_code,
-                "headers": {k.lower(): v for k, v in response.headers.items()},
-                "body": _body_for_record(response),
-            }
-        )
+        outcome = {
+            "status": response.status_code,
+            "headers": {k.lower(): v for k, v in response.headers.items()},
+            "body": _body_for_record(response),
+        }
+        recorder(_exchange_record(feed, clock, method, url, params, json, outcome))
     error = status_error(feed, response.status_code, response.headers, response.text)
     if error is not None:
         return _fail(stats, error)
@@ -219,7 +270,15 @@ def _fail(stats: FeedStats, error: FeedError):
     raise error
 
 
-class Backoff:
+class BreakerState(enum.Enum):
+    """Whether a feed's circuit breaker lets requests through, and why not."""
+
+    CLOSED = "closed"  # requests go out
+    OPEN = "open"  # paused after failures in a row
+    RATE_LIMITED = "rate_limited"  # paused for as long as the server said
+
+
+class CircuitBreaker:
     """A per-feed circuit breaker: while open, no request is made.
 
     It opens for the time a server named (``Retry-After``, OpenSky's
@@ -227,12 +286,12 @@ class Backoff:
     for an exponentially growing pause (``base_s`` doubling up to ``max_s``), so a dead
     feed is not hammered and a rate limit is not burned through; one success closes it.
 
-    >>> b = Backoff("opensky", threshold=2, base_s=10, now=lambda: 100.0)
+    >>> b = CircuitBreaker("opensky", threshold=2, base_s=10, now=lambda: 100.0)
     >>> b.failure(FeedError("opensky", "HTTP 503", status=503)); b.check()
-    >>> b.failure(FeedError("opensky", "HTTP 503", status=503)); b.open_for()
-    10.0
-    >>> b.success(); b.open_for()
-    0.0
+    >>> b.failure(FeedError("opensky", "HTTP 503", status=503)); b.open_for(), b.state.name
+    (10.0, 'OPEN')
+    >>> b.success(); b.open_for(), b.state.name
+    (0.0, 'CLOSED')
     """
 
     def __init__(
@@ -244,8 +303,6 @@ class Backoff:
         max_s: float = 600.0,
         now: Callable[[], float] | None = None,
     ):
-        import time
-
         self.feed = feed
         self.threshold = threshold
         self.base_s = base_s
@@ -253,16 +310,21 @@ class Backoff:
         self.now = now or time.monotonic
         self.failures = 0
         self._open_until = 0.0
-        self._rate_limited = False
+        self._opened = BreakerState.OPEN  # why it is (or was last) open
+
+    @property
+    def state(self) -> BreakerState:
+        return self._opened if self.open_for() > 0 else BreakerState.CLOSED
 
     def open_for(self) -> float:
         return max(0.0, self._open_until - self.now())
 
     def check(self) -> None:
+        """Raise :class:`FeedError` while open: the request is not made."""
         wait = self.open_for()
         if wait <= 0:
             return
-        if self._rate_limited:
+        if self._opened == BreakerState.RATE_LIMITED:
             raise FeedError(self.feed, f"rate limited for another {wait:.0f} s", status=429)
         raise FeedError(
             self.feed, f"paused for another {wait:.0f} s after {self.failures} failures in a row"
@@ -271,15 +333,15 @@ class Backoff:
     def success(self) -> None:
         self.failures = 0
         self._open_until = 0.0
-        self._rate_limited = False
+        self._opened = BreakerState.OPEN
 
     def failure(self, error: FeedError) -> None:
         self.failures += 1
         if error.status == 429:
-            self._rate_limited = True
+            self._opened = BreakerState.RATE_LIMITED
             self._open_until = self.now() + (error.retry_after_s or 60.0)
         elif self.failures >= self.threshold:
-            self._rate_limited = False
+            self._opened = BreakerState.OPEN
             pause = self.base_s * 2 ** (self.failures - self.threshold)
             self._open_until = self.now() + min(self.max_s, pause)
 
@@ -305,15 +367,15 @@ class FeedClient:
         self.stats = FeedStats()
         # the breaker's pauses run on the client's clock: the wall clock live, the data clock
         # wherever time is simulated, so a pause lasts the same stretch of data either way
-        self.backoff = Backoff(self.feed, now=lambda: self.clock().timestamp())
+        self.breaker = CircuitBreaker(self.feed, now=lambda: self.clock().timestamp())
 
     async def guarded(self, call: Callable[[], Any]) -> Any:
         """Run one fetch behind the breaker: refused while open, and its outcome recorded."""
-        self.backoff.check()
+        self.breaker.check()
         try:
             result = await call()
         except FeedError as exc:
-            self.backoff.failure(exc)
+            self.breaker.failure(exc)
             raise
-        self.backoff.success()
+        self.breaker.success()
         return result

@@ -73,7 +73,7 @@ class FaaNotamClient(FeedClient):
         return {}
 
     async def _pages(self, params: dict[str, Any]) -> list[Any]:
-        self.backoff.check()
+        self.breaker.check()
         url = self.settings.base_url.rstrip("/") + "/notams"
         items: list[Any] = []
         page = 1
@@ -86,7 +86,7 @@ class FaaNotamClient(FeedClient):
                     recorder=self.recorder,
                 )  # fmt: skip
             except FeedError as exc:
-                self.backoff.failure(exc)
+                self.breaker.failure(exc)
                 if exc.status == 401:
                     raise FeedError(
                         FEED, "FAA NOTAM API refused the credentials (401)", status=401
@@ -94,7 +94,7 @@ class FaaNotamClient(FeedClient):
                 raise
             if not isinstance(body, dict) or not isinstance(body.get("items"), list):
                 raise FeedError(FEED, "response has no 'items' list")
-            self.backoff.success()
+            self.breaker.success()
             items.extend(body["items"])
             total_pages = body.get("totalPages")
             if not body["items"] or not isinstance(total_pages, int) or page >= total_pages:
@@ -126,8 +126,7 @@ class FaaNotamClient(FeedClient):
                     self._high_water = updated
         self._rounds += 1
         self.last_round_full, self.last_round_ids = full, returned
-        self.stats.rejected_last = rejected
-        self.stats.rejected_total += rejected
+        self.stats.count_rejected(rejected)
         if rejected:
             log.warning("faa_notam: %d items without coreNOTAMData.notam.id rejected", rejected)
         return list(items.values())

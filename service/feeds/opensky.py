@@ -19,7 +19,15 @@ import httpx
 import msgspec
 
 from service.domain import FeedName, Position, Snapshot, from_unix
-from service.feeds.base import FeedClient, FeedError, FeedStats, decode_json, request_json
+from service.feeds.base import (
+    FeedClient,
+    FeedError,
+    FeedStats,
+    data_time,
+    decode_json,
+    parse_each,
+    request_json,
+)
 
 log = logging.getLogger("firwatch.feeds.opensky")
 
@@ -186,34 +194,18 @@ def snapshot_from_states(
     the request had no box, i.e. the whole world.
     """
     if isinstance(body, StatesBody):
-        data_time, rows = body.time, body.states or []
+        time_s, rows = body.time, body.states or []
         positions, rejected, skipped = _typed_positions(rows)
     else:
         if not isinstance(body, dict) or type(body.get("time")) not in _NUMBER_TYPES:
             raise FeedError(FEED, "response is not an object with a numeric 'time'")
-        data_time, rows = body["time"], body.get("states") or []
+        time_s, rows = body["time"], body.get("states") or []
         if not isinstance(rows, list):
             raise FeedError(FEED, "'states' is neither a list nor null")
-        positions, rejected, skipped = [], 0, 0
-        for row in rows:
-            try:
-                position = parse_state(row)
-            except (ValueError, TypeError, OverflowError, OSError) as exc:
-                rejected += 1
-                log.debug("rejected state %r: %s", row, exc)
-                continue
-            if position is None:
-                skipped += 1
-            else:
-                positions.append(position)
-    try:
-        fetched_at = from_unix(data_time)
-    except (ValueError, OverflowError, OSError):
-        raise FeedError(FEED, f"'time' {data_time!r} is not a Unix time") from None
+        positions, rejected, skipped = parse_each(rows, parse_state, "state")
+    fetched_at = data_time(FEED, time_s, "time")
     if stats is not None:
-        stats.rejected_last = rejected
-        stats.rejected_total += rejected
-        stats.skipped_last = skipped
+        stats.count_rejected(rejected, skipped)
     if rejected:
         log.warning("opensky: %d malformed state vectors rejected", rejected)
     return Snapshot(

@@ -7,6 +7,7 @@ dispatchers file: straight legs hugging the boundary, not arbitrary detours.
 
 from __future__ import annotations
 
+import enum
 import heapq
 import itertools
 from dataclasses import dataclass, field
@@ -24,6 +25,16 @@ CLIMB_KM = 200.0
 STEP_KM = 10.0
 
 
+class FlightBehaviour(enum.StrEnum):
+    """What a scenario flight does (the truth's ``behaviour``)."""
+
+    NORMAL = "normal"
+    REROUTED = "rerouted"
+    CANCELLED = "cancelled"
+    TURNED_BACK = "turned_back"
+    DIVERTED = "diverted"
+
+
 @dataclass
 class FlightPlan:
     callsign: str
@@ -39,12 +50,13 @@ class FlightPlan:
     cruise_ft: float
     origin_elev_ft: float
     landing_elev_ft: float
-    behaviour: str = "normal"
+    behaviour: FlightBehaviour = FlightBehaviour.NORMAL
     extra_km: float | None = 0.0
     dense: np.ndarray = field(init=False, repr=False)  # (n, 2) lon/lat
     cumulative_km: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self.behaviour = FlightBehaviour(self.behaviour)  # a plain string is accepted too
         points: list[tuple[float, float]] = []
         for (lon1, lat1), (lon2, lat2) in itertools.pairwise(self.waypoints):
             leg = great_circle_points(lon1, lat1, lon2, lat2, step_km=STEP_KM)

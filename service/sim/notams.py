@@ -78,30 +78,36 @@ def _item(
     }
 
 
-def scenario_notams(
-    *, warning: bool = True, cancelled_at: datetime | None = None
-) -> list[dict[str, Any]]:
-    t = lambda d, h, m: datetime(2025, 11, d, h, m, tzinfo=UTC)  # noqa: E731
-    items = [
-        _item(
-            faa_id="NOTAM_1_75120012",
-            number="A0012/25",
-            location="KICZ",
-            fir="SVZM",
-            issued=t(21, 18, 8),
-            start=t(21, 17, 43),
-            end=datetime(2026, 2, 19, 23, 59, tzinfo=UTC),
-            text=_kicz_text(),
-            classification="INTL",
-        ),
+def _t(day: int, hour: int, minute: int) -> datetime:
+    return datetime(2025, 11, day, hour, minute, tzinfo=UTC)
+
+
+def _kicz_warning() -> dict[str, Any]:
+    """The FAA's KICZ A0012/25 warning for SVZM: the scenario's onset."""
+    return _item(
+        faa_id="NOTAM_1_75120012",
+        number="A0012/25",
+        location="KICZ",
+        fir="SVZM",
+        issued=_t(21, 18, 8),
+        start=_t(21, 17, 43),
+        end=datetime(2026, 2, 19, 23, 59, tzinfo=UTC),
+        text=_kicz_text(),
+        classification="INTL",
+    )
+
+
+def _background_notams() -> list[dict[str, Any]]:
+    """NOTAMs of the region that say nothing about a closure (a taxiway, a VOR, drones)."""
+    return [
         _item(
             faa_id="NOTAM_1_75110431",
             number="A0431/25",
             location="TNCC",
             fir="TNCF",
-            issued=t(18, 9, 0),
-            start=t(18, 9, 0),
-            end=t(28, 23, 59),
+            issued=_t(18, 9, 0),
+            start=_t(18, 9, 0),
+            end=_t(28, 23, 59),
             classification="INTL",
             text="TWY B BTN TWY A AND TWY C CLSD DUE TO WIP. (SYNTHETIC SCENARIO NOTAM)",
             selection="QMXLC",
@@ -114,9 +120,9 @@ def scenario_notams(
             number="A0477/25",
             location="SVMI",
             fir="SVZM",
-            issued=t(20, 14, 0),
-            start=t(20, 14, 0),
-            end=t(30, 23, 59),
+            issued=_t(20, 14, 0),
+            start=_t(20, 14, 0),
+            end=_t(30, 23, 59),
             classification="INTL",
             text="VOR/DME MIQ 114.80MHZ U/S. (SYNTHETIC SCENARIO NOTAM)",
             selection="QNMAS",
@@ -129,9 +135,9 @@ def scenario_notams(
             number="A0502/25",
             location="TNCF",
             fir="TNCF",
-            issued=t(19, 8, 0),
-            start=t(19, 8, 0),
-            end=t(26, 20, 0),
+            issued=_t(19, 8, 0),
+            start=_t(19, 8, 0),
+            end=_t(26, 20, 0),
             classification="INTL",
             text="UNMANNED ACFT ACT WI 5NM RADIUS OF 121200N0685800W. SFC-1500FT AMSL. "
             "(SYNTHETIC SCENARIO NOTAM)",
@@ -141,27 +147,39 @@ def scenario_notams(
             "E) UNMANNED ACFT ACT WI 5NM RADIUS OF 121200N0685800W. "
             "(SYNTHETIC SCENARIO NOTAM)\nF) SFC G) 1500FT AMSL",
         ),
-        _item(
-            faa_id="NOTAM_1_75130483",
-            number="A0483/25",
-            location="SVZM",
-            fir="SVZM",
-            issued=t(21, 22, 30),
-            start=t(21, 22, 30),
-            end=t(30, 23, 59),
-            classification="INTL",
-            text="DANGER AREA ACTIVATED WI AREA BOUNDED BY 113000N0680000W-113000N0660000W-"
-            "103000N0660000W-103000N0680000W-113000N0680000W. MIL EXER. "
-            "(SYNTHETIC SCENARIO NOTAM MODELLED ON INAC A0483/25, COORDINATES INVENTED)",
-            selection="QRDCA",
-            icao_text="A0483/25 NOTAMN\nQ) SVZM/QRDCA/IV/BO/W/000/999/1100N06700W060\n"
-            "A) SVZM B) 2511212230 C) 2511302359\n"
-            "E) DANGER AREA ACTIVATED WI AREA BOUNDED BY 113000N0680000W-113000N0660000W-"
-            "103000N0660000W-103000N0680000W-113000N0680000W. MIL EXER. "
-            "(SYNTHETIC SCENARIO NOTAM MODELLED ON INAC A0483/25, COORDINATES INVENTED)\n"
-            "F) SFC G) UNL",
-        ),
     ]
+
+
+def _danger_area() -> dict[str, Any]:
+    """Venezuela's danger area after the warning (modelled on INAC A0483/25)."""
+    return _item(
+        faa_id="NOTAM_1_75130483",
+        number="A0483/25",
+        location="SVZM",
+        fir="SVZM",
+        issued=_t(21, 22, 30),
+        start=_t(21, 22, 30),
+        end=_t(30, 23, 59),
+        classification="INTL",
+        text="DANGER AREA ACTIVATED WI AREA BOUNDED BY 113000N0680000W-113000N0660000W-"
+        "103000N0660000W-103000N0680000W-113000N0680000W. MIL EXER. "
+        "(SYNTHETIC SCENARIO NOTAM MODELLED ON INAC A0483/25, COORDINATES INVENTED)",
+        selection="QRDCA",
+        icao_text="A0483/25 NOTAMN\nQ) SVZM/QRDCA/IV/BO/W/000/999/1100N06700W060\n"
+        "A) SVZM B) 2511212230 C) 2511302359\n"
+        "E) DANGER AREA ACTIVATED WI AREA BOUNDED BY 113000N0680000W-113000N0660000W-"
+        "103000N0660000W-103000N0680000W-113000N0680000W. MIL EXER. "
+        "(SYNTHETIC SCENARIO NOTAM MODELLED ON INAC A0483/25, COORDINATES INVENTED)\n"
+        "F) SFC G) UNL",
+    )
+
+
+def scenario_notams(
+    *, warning: bool = True, cancelled_at: datetime | None = None
+) -> list[dict[str, Any]]:
+    """The scenario's NOTAMs: the warning and the danger area unless ``warning`` is False;
+    with ``cancelled_at`` the warning is cancelled then and no danger area is published."""
+    items = [_kicz_warning(), *_background_notams(), _danger_area()]
     if not warning:
         items = [
             i

@@ -25,7 +25,7 @@ from shapely.geometry.base import BaseGeometry
 from service.geo.airspaces import AirportRegistry, AirspaceRegistry
 from service.geo.geodesy import distance_km
 from service.seeds import load_watched_routes
-from service.sim.flightplan import Avoider, FlightPlan, path_km
+from service.sim.flightplan import Avoider, FlightBehaviour, FlightPlan, path_km
 from service.sim.notams import scenario_notams
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
@@ -197,7 +197,7 @@ class Scenario:
                 "domestic": f.domestic,
                 "departs_at": f.departs_at.isoformat(),
                 "arrives_at": f.arrives_at.isoformat(),
-                "behaviour": f.behaviour,
+                "behaviour": f.behaviour.value,
                 "watched_route": (f.origin, f.destination) in self.watched,
                 "extra_km": f.extra_km,
                 "actual_destination": f.landing,
@@ -263,7 +263,7 @@ class _Builder:
         departs: datetime,
         waypoints: list[tuple[float, float]] | None = None,
         landing: str | None = None,
-        behaviour: str = "normal",
+        behaviour: FlightBehaviour = FlightBehaviour.NORMAL,
     ) -> FlightPlan:
         o, d = self.airports.get(origin), self.airports.get(destination)
         landing = landing or destination
@@ -278,7 +278,7 @@ class _Builder:
             waypoints=path, speed_kmh=DOMESTIC_KMH if domestic else FOREIGN_KMH,
             cruise_ft=float(AIRLINES[airline][2]), origin_elev_ft=o.elevation_ft,
             landing_elev_ft=l_ap.elevation_ft, behaviour=behaviour,
-            extra_km=extra if behaviour == "rerouted" else (0.0 if landing == destination else extra),
+            extra_km=extra if behaviour == FlightBehaviour.REROUTED else (0.0 if landing == destination else extra),
         )  # fmt: skip
 
     def exit_time(self, plan: FlightPlan) -> datetime | None:
@@ -313,7 +313,9 @@ class _Builder:
                 return
             path = self.avoider.path(gc.waypoints[0], gc.waypoints[-1])
             self.flights.append(
-                self.plan(origin, destination, airline, departs, path, behaviour="rerouted")
+                self.plan(
+                    origin, destination, airline, departs, path, behaviour=FlightBehaviour.REROUTED
+                )
             )
             return
         entry = gc.entry_time(self.svzm)
@@ -336,28 +338,21 @@ class _Builder:
                 return
             path = [gc.waypoints[0], p, *self.avoider.path(p, gc.waypoints[-1])[1:]]
             self.flights.append(
-                self.plan(origin, destination, airline, departs, path, behaviour="rerouted")
+                self.plan(
+                    origin, destination, airline, departs, path, behaviour=FlightBehaviour.REROUTED
+                )
             )
 
     def closure_onset(self, flights: list[FlightPlan]) -> datetime | None:
         """The truth's closure instant (see CLOSURE_SHARE), or None when traffic never collapses."""
-        step = timedelta(minutes=1)
-        t0 = ONSET - LEVEL_WINDOW
-        counts = foreign_airborne_counts(flights, self.svzm, t0, END, step)
-        level = counts[: int(LEVEL_WINDOW / step)].mean()
-        low = counts <= CLOSURE_SHARE * level
-        hold = int(CLOSURE_HOLD / step)
-        for i in range(int(LEVEL_WINDOW / step), len(low) - hold):
-            if low[i : i + hold + 1].all():
-                return t0 + i * step
-        return None
+        return traffic_collapse_onset(flights, self.svzm, ONSET, END)
 
     def _cancelled(self, gc: FlightPlan) -> dict[str, Any]:
         return {
             "callsign": gc.callsign, "icao24": gc.icao24, "origin": gc.origin,
             "destination": gc.destination, "domestic": gc.domestic,
             "departs_at": gc.departs_at.isoformat(), "arrives_at": gc.arrives_at.isoformat(),
-            "behaviour": "cancelled", "watched_route": False, "extra_km": None,
+            "behaviour": FlightBehaviour.CANCELLED.value, "watched_route": False, "extra_km": None,
             "actual_destination": None, "path": [],
         }  # fmt: skip
 
@@ -393,7 +388,7 @@ class _Builder:
                 departs,
                 [o, turn, o],
                 landing=origin,
-                behaviour="turned_back",
+                behaviour=FlightBehaviour.TURNED_BACK,
             )
         )
         origin, destination, airline, departs, landing = DIVERSION
@@ -401,7 +396,13 @@ class _Builder:
         path = self.avoider.path((o.lon, o.lat), (land.lon, land.lat))
         self.flights.append(
             self.plan(
-                origin, destination, airline, departs, path, landing=landing, behaviour="diverted"
+                origin,
+                destination,
+                airline,
+                departs,
+                path,
+                landing=landing,
+                behaviour=FlightBehaviour.DIVERTED,
             )
         )
 
@@ -421,6 +422,24 @@ VARIANTS = {
         Variant(f"{NAME}-noisy", noise=0.15),
     )
 }  # fmt: skip
+
+
+def traffic_collapse_onset(
+    flights: list[FlightPlan], airspace: BaseGeometry, onset: datetime, until: datetime
+) -> datetime | None:
+    """The first minute after ``onset`` (before ``until``) from which foreign aircraft airborne
+    in ``airspace`` stay at or below CLOSURE_SHARE of their mean over the LEVEL_WINDOW before
+    the onset, for CLOSURE_HOLD; None when traffic never collapses."""
+    step = timedelta(minutes=1)
+    t0 = onset - LEVEL_WINDOW
+    counts = foreign_airborne_counts(flights, airspace, t0, until, step)
+    level = counts[: int(LEVEL_WINDOW / step)].mean()
+    low = counts <= CLOSURE_SHARE * level
+    hold = int(CLOSURE_HOLD / step)
+    for i in range(int(LEVEL_WINDOW / step), len(low) - hold):
+        if low[i : i + hold + 1].all():
+            return t0 + i * step
+    return None
 
 
 def foreign_airborne_counts(
@@ -453,7 +472,7 @@ def _build(name: str) -> Scenario:
     builder = _Builder(variant)
     flights = builder.build()
     for f in flights:
-        if f.behaviour in ("turned_back", "diverted"):
+        if f.behaviour in (FlightBehaviour.TURNED_BACK, FlightBehaviour.DIVERTED):
             f.extra_km = None
     return Scenario(
         name=name, start=START, end=END, onset=ONSET, flights=flights,

@@ -255,23 +255,9 @@ def build(name: str) -> Adversarial:
 def _closure_onset(flights: list[FlightPlan], m: _Maker, onset: datetime) -> datetime | None:
     """The truth's closure instant, as for the bundled scenario (see
     :data:`service.sim.scenario.CLOSURE_SHARE`)."""
-    from service.sim.scenario import (
-        CLOSURE_HOLD,
-        CLOSURE_SHARE,
-        LEVEL_WINDOW,
-        foreign_airborne_counts,
-    )
+    from service.sim.scenario import traffic_collapse_onset
 
-    step = timedelta(minutes=1)
-    t0 = onset - LEVEL_WINDOW
-    counts = foreign_airborne_counts(flights, m.svzm, t0, onset + timedelta(hours=8), step)
-    level = counts[: int(LEVEL_WINDOW / step)].mean()
-    low = counts <= CLOSURE_SHARE * level
-    hold = int(CLOSURE_HOLD / step)
-    for i in range(int(LEVEL_WINDOW / step), len(low) - hold):
-        if low[i : i + hold + 1].all():
-            return t0 + i * step
-    return None
+    return traffic_collapse_onset(flights, m.svzm, onset, onset + timedelta(hours=8))
 
 
 def inside_by_poll(

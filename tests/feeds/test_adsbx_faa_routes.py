@@ -10,8 +10,8 @@ import pytest
 from service.config import AdsbxSettings, FaaNotamSettings, PointQuery, RoutesSettings
 from service.feeds.adsbx import AdsbxClient
 from service.feeds.base import FeedError
+from service.feeds.callsign_routes import RouteClient
 from service.feeds.faa_notam import FaaNotamClient
-from service.feeds.routes import RouteClient
 from tests.feeds.conftest import CLOCK, Recorded
 
 NOW_MS = 1763747000000

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from service.domain import AirspaceStatus
-from service.feeds.base import Backoff
+from service.feeds.base import CircuitBreaker
 from service.geo.airspaces import AirportRegistry, AirspaceRegistry
 from service.jobs import Poller
 from service.sim.clock import ScenarioClock
@@ -52,7 +52,7 @@ async def test_faults_are_contained(setup):
         poller = Poller(settings, make_sessionmaker(engine), http,
                         AirspaceRegistry.from_geojson(seeds / "firs.geojson"),
                         AirportRegistry.from_csv(seeds / "airports.csv"))  # fmt: skip
-        poller.opensky.backoff = Backoff("opensky", threshold=3, base_s=0.01)
+        poller.opensky.breaker = CircuitBreaker("opensky", threshold=3, base_s=0.01)
         at = T0
 
         async def opensky():
@@ -65,11 +65,11 @@ async def test_faults_are_contained(setup):
         expected_errors = {"5xx": "HTTP 502", "malformed_json": "not valid JSON",
                            "truncated": "not valid JSON", "reset": "Error", "timeout": "timed out"}  # fmt: skip
         for kind, message in expected_errors.items():
-            poller.opensky.backoff.success()
+            poller.opensky.breaker.success()
             await inject(emu, "opensky", kind)
             report = await opensky()
             assert not report.ok and message in report.error, (kind, report.error)
-        poller.opensky.backoff.success()
+        poller.opensky.breaker.success()
         await inject(emu, "opensky", "401")
         assert (await opensky()).ok  # token refreshed, request retried
         await inject(emu, "opensky", "429")
@@ -77,7 +77,7 @@ async def test_faults_are_contained(setup):
         assert not limited.ok and "429" in limited.error
         blocked = await opensky()
         assert not blocked.ok and "rate limited for another" in blocked.error
-        poller.opensky.backoff.success()  # as if the 30 s had passed
+        poller.opensky.breaker.success()  # as if the 30 s had passed
         for kind in ("nan", "wrong_types"):
             await inject(emu, "opensky", kind)
             report = await opensky()
@@ -85,7 +85,7 @@ async def test_faults_are_contained(setup):
         await inject(emu, "opensky", "duplicates", "stale")
         assert (await opensky()).ok and (await opensky()).ok
         # three failures in a row open the breaker: no request until it closes
-        poller.opensky.backoff = Backoff("opensky", threshold=3, base_s=60)
+        poller.opensky.breaker = CircuitBreaker("opensky", threshold=3, base_s=60)
         await inject(emu, "opensky", "5xx", "5xx", "5xx")
         for _ in range(3):
             assert not (await opensky()).ok
