@@ -28,7 +28,10 @@ from service.sim.feed_urls import emulator_feeds
 SCENARIO = "venezuela-2025-11"
 # where each scenario's demo starts by default (a few hours before its onset)
 DEMO_STARTS = {"mideast-2025-06": "2025-06-12T22:00:00Z"}
-DEMO_START = "2025-11-21T14:00:00Z"
+# six hours of normal traffic before the warning (the scenario starts at 12:00Z): the traffic model needs five learned
+# hours of the day before it judges an hour it has not seen (service/detect/traffic_baseline.py),
+# and a demo that starts later shows the NOTAM but never the collapse
+DEMO_START = "2025-11-21T12:00:00Z"
 DEMO_CREDENTIAL = "firwatch-demo"
 
 

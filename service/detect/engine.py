@@ -479,7 +479,8 @@ class DetectionEngine:
                     "foreign_arrivals": sample.foreign_arrivals,
                     "domestic_arrivals": sample.domestic_arrivals,
                     "outside_count": sample.outside,
-                    "collapsed": sample.collapsed,
+                    # stored as "not learned": a restart then learns exactly what this run did
+                    "collapsed": sample.collapsed or sample.warned,
                 }
             )
             result.alerts.extend(events)

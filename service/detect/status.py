@@ -135,6 +135,7 @@ class StatusTracker:
         """One covering poll: the addresses of foreign and domestic aircraft inside, and
         how many airborne aircraft the poll saw elsewhere (for its coverage)."""
         sample = self.model.sample(at, set(foreign), set(domestic), outside)
+        sample.warned = bool(self.notam.covering)
         return self.observe_sample(sample)
 
     def observe_sample(self, sample: TrafficSample) -> list[AlertEvent]:

@@ -46,6 +46,9 @@ class TrafficSample:
     domestic_arrivals: int
     outside: int | None = None  # airborne aircraft elsewhere in the feed's box
     collapsed: bool = False  # the airspace's traffic was judged collapsed at this poll
+    # a NOTAM warning covered the airspace: what traffic does then (carriers start avoiding
+    # it before the collapse is significant) must not become the norm it is judged against
+    warned: bool = False
 
 
 @dataclass(slots=True)
@@ -188,8 +191,8 @@ class TrafficModel:
             self.slots.popleft()
 
     def commit(self, sample: TrafficSample, minutes: float, *, collapsed_now: bool) -> None:
-        """Teach the baseline one sample of normal traffic (none while collapsed)."""
-        if sample.collapsed or collapsed_now or minutes <= 0:
+        """Teach the baseline one sample of normal traffic (none while collapsed or warned)."""
+        if sample.collapsed or sample.warned or collapsed_now or minutes <= 0:
             return
         self.baseline.learn(sample.at, minutes, sample.foreign, sample.domestic,
                             sample.foreign_arrivals, sample.domestic_arrivals,
