@@ -109,6 +109,7 @@ def list_airspaces(
         Query(
             description="only airspaces in these statuses (comma-separated)",
             examples=["RESTRICTED,CLOSED"],
+            pattern=r"^[A-Za-z, ]{0,200}$",
         ),
     ] = None,
 ) -> Response:

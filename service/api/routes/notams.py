@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
+from starlette.convertors import StringConvertor, register_url_convertor
 
 from service.api.auth import require_read
 from service.api.deps import SessionDep
@@ -33,6 +34,16 @@ def data_now(session: Session) -> datetime:
     newest = session.scalar(select(func.max(PositionRow.observed_at)))
     return newest or datetime.now(UTC)
 
+
+class NotamIdConvertor(StringConvertor):
+    """A NOTAM id or number (``A0012/25`` has a slash) that is not ``parse``: so
+    ``/notams/parse`` belongs to the POST endpoint alone, and any other method there is a 405
+    whose ``Allow`` matches the spec, not a GET looking up a NOTAM called "parse"."""
+
+    regex = r"(?!parse$)[^\x00]+"
+
+
+register_url_convertor("notam_id", NotamIdConvertor())
 
 router = APIRouter(
     prefix="/api/v1/notams",
@@ -215,7 +226,7 @@ async def parse_notams(body: NotamParseRequest, request: Request) -> dict:
     return collection
 
 
-@router.get("/{notam_id:path}", response_model=Notam, responses=responses(404))
+@router.get("/{notam_id:notam_id}", response_model=Notam, responses=responses(404))
 def get_notam(
     notam_id: Annotated[
         str, Path(max_length=64, description="Stored id or NOTAM number, e.g. A0012/25")
