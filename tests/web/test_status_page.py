@@ -116,7 +116,7 @@ def chart_labels(browser) -> list[dict[str, object]]:
 def test_status_page_says_what_it_knows(browser, tmp_path, database_url):
     scenario = load_scenario("venezuela-2025-11")
     clock = ScenarioClock(scenario.start, scenario.end, speed=0.0)
-    clock.set(DAY.replace(hour=16))
+    clock.set(DAY.replace(hour=12))  # the scenario's start: the traffic model learns six hours
     emulator = create_emulator_app(scenario, clock, faa_client_id=CRED, faa_client_secret=CRED,
                                    opensky_client_id=CRED, opensky_client_secret=CRED)  # fmt: skip
     emu_port = free_port()
@@ -172,6 +172,10 @@ def test_status_page_says_what_it_knows(browser, tmp_path, database_url):
             wait_for(lambda: "working, last good poll" in text_of(browser, '[data-feed="opensky"]'),
                      20, "opensky working")  # fmt: skip
 
+            # six normal hours first: the traffic model judges an unseen hour only from five
+            # learned ones, and a collapse is judged against them
+            play(api.url, clock, DAY.replace(hour=12, minute=10), DAY.replace(hour=17, minute=30),
+                 step_min=10)  # fmt: skip
             # 2. after the warning: ADVISORY, from the NOTAM, its text on demand
             play(api.url, clock, DAY.replace(hour=17, minute=40), DAY.replace(hour=18, minute=20))
             wait_for(lambda: browser.find_element(By.CSS_SELECTOR, '[data-airspace="SVZM"]').text
@@ -197,7 +201,7 @@ def test_status_page_says_what_it_knows(browser, tmp_path, database_url):
                      in ("RESTRICTED", "CLOSED"), 30, "RESTRICTED")  # fmt: skip
             source = text_of(browser, '[data-airspace-card="SVZM"] .source')
             assert re.match(r"Source: traffic — collapse since 2025-11-21 \d\d:\d\d UTC: "
-                            r"foreign aircraft \d+ vs 8 expected\.", source), source  # fmt: skip
+                            r"foreign aircraft \d+ vs [\d.]+ expected\.", source), source  # fmt: skip
             # one NOTAM "is only an advisory"; with A0483/25 (22:40Z) two "amount only to" one
             assert re.search(r"(is only|amount only to) an advisory", source), source
             assert "not an official restriction" in source
