@@ -2,7 +2,7 @@
 
 Time-boxed: ``FIRWATCH_SCHEMATHESIS_EXAMPLES`` examples per operation within
 ``FIRWATCH_SCHEMATHESIS_TIMEOUT_S`` seconds: 20 in ``make test`` (keeps it near 4 minutes on 2
-cores), 150 in ``make test-contract``, which CI runs as well.  Runs on SQLite and, with
+cores), 150 in ``make test-contract`` (run by hand; CI runs the 20).  Runs on SQLite and, with
 ``FIRWATCH_TEST_DB=postgresql``, on PostgreSQL; passes only with 0 failures of any kind.
 """
 
