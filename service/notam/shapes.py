@@ -42,11 +42,33 @@ ARC = re.compile(
     r"(?:BY\s+|ON\s+|ALONG\s+)?(?:AN?\s+|THE\s+)?(?:ARC|ALONG)"
     r"|ARC\s+(?:\S+\s+){0,3}?(?P<dir2>ANTI\s*-?\s*CLOCKWISE|COUNTER\s*-?\s*CLOCKWISE|CLOCKWISE)"
 )
+# "ALONG THE SVZM FIR BOUNDARY", "ALONG THE BOUNDARY OF MAIQUETIA FIR", "ALONG THE
+# VENEZUELA/COLOMBIA BORDER", "ALONG THE BORDER WITH COLOMBIA", "ALONG THE BOUNDARY"
 BOUNDARY = re.compile(
-    r"ALONG\s+(?:THE\s+)?(?:(?P<fir1>[A-Z]{4})\s+)?(?:(?:FIR|UIR|STATE|NATIONAL|INTERNATIONAL"
-    r"|COUNTRY|COMMON)\s+)*BOUNDARY(?:\s+OF\s+(?:THE\s+)?(?P<fir2>[A-Z][A-Z ]{2,30}?)"
-    r"\s+(?:FIR|UIR|FLIGHT INFORMATION REGION)\b)?"
+    r"ALONG\s+(?:THE\s+)?(?P<pre>(?:[A-Z]+[ /-]+){0,5}?)(?:BOUNDARY|BORDER)(?![A-Z])"
+    r"(?P<post>\s+(?:OF|WITH|BETWEEN)\s+(?:THE\s+)?[A-Z][A-Z /-]{2,60}?"
+    r"(?=\s*(?:\bTO\b|\bTHEN|\bUNTIL\b|\bUP\b|[-,.;:(]|\d|$)))?"
 )
+# words that say which kind of boundary, not whose
+_GENERIC = re.compile(
+    r"\b(?:THE|FIR|UIR|STATE|NATIONAL|INTERNATIONAL|COUNTRY|COMMON|OF|WITH|BETWEEN|AND"
+    r"|FLIGHT|INFORMATION|REGION)\b"
+)
+
+
+def boundary_name(m: re.Match[str]) -> str | None:
+    """Whose boundary a match names (code, FIR name or states), None for "the FIR" itself.
+
+    >>> [boundary_name(m) for m in BOUNDARY.finditer(
+    ...     "ALONG THE SVZM FIR BOUNDARY TO 1000N ALONG THE BOUNDARY OF THE MAIQUETIA FIR TO 1000N "
+    ...     "ALONG THE FIR BOUNDARY TO 1 ALONG THE VENEZUELA/COLOMBIA BORDER TO 1")]
+    ['SVZM', 'MAIQUETIA', None, 'VENEZUELA/COLOMBIA']
+    """
+    words = f"{m['pre']} {m['post'] or ''}"
+    rest = " ".join(_GENERIC.sub(" ", words).split()).strip(" /-")
+    return rest or None
+
+
 HALF_WIDTH = re.compile(rf"(?P<v>{_NUM})\s?(?P<u>NM|KM)\s+(?:ON\s+)?(?:EITHER|EACH|BOTH)\s+SIDES?")
 FULL_WIDTH = re.compile(
     rf"(?:WIDTH|WIDE)\s+(?:OF\s+)?(?P<v1>{_NUM})\s?(?P<u1>NM|KM)"
@@ -220,7 +242,7 @@ def polygon_area(text: str, coords: list[Coordinate], fir_lookup: FirLookup) -> 
     for m in BOUNDARY.finditer(text):
         following = _after(coords, m.end())
         if following:
-            legs[following[0].start] = m["fir1"] or m["fir2"]
+            legs[following[0].start] = boundary_name(m)
 
     ring: list[tuple[float, float]] = []
     options: list[tuple[int, list[list[tuple[float, float]]]]] = []
@@ -261,7 +283,7 @@ def polygon_area(text: str, coords: list[Coordinate], fir_lookup: FirLookup) -> 
     if pending_arc is not None and ring:  # an arc back to the first vertex
         clockwise, centre, _ = pending_arc
         ring.extend(arc_points((centre.lon, centre.lat), ring[-1], ring[0], clockwise)[0])
-    if len(set(ring)) < 3:
+    if len(set(ring)) < (2 if options else 3):  # a boundary leg adds its own vertices
         area.problems.append(
             Problem(ProblemCode.GEOMETRY_FEW_VERTICES, f"{len(set(ring))} distinct vertices")
         )
