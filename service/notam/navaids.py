@@ -69,6 +69,14 @@ RADIAL = re.compile(
 FRD = re.compile(r"(?<![A-Z\d])(?P<i2>[A-Z]{3})(?P<brg>\d{3})(?P<dist>\d{3})(?![A-Z\d])")
 # a navaid alone as a centre or vertex: "CENTRED ON THE ABC VOR", "RADIUS OF VOR ABC"
 ALONE = re.compile(rf"(?<![A-Z\d]){_NAVAID}")
+# ...and only where the text uses it as one: "CENTRED ON", "RADIUS OF", "5NM OF", a vertex
+# list ("- ABC VOR -", "TO ABC VOR"); "CALL CTL ABM ZFR VOR" names a navaid, not an area
+ALONE_BEFORE = re.compile(
+    r"(?:\b(?:CENTRED|CENTERED|CENTRE|CENTER|CTR|AROUND|RADIUS|RDS|CIRCLE)\s*(?:ON|AT|OF)?"
+    r"|\d\s?(?:NM|KM)\s+(?:OF|FROM|FM|AROUND)|\bRADIUS\s+\d+(?:\.\d+)?\s?(?:NM|KM)\s+(?:OF|ON)?"
+    r"|-|\bTO|\bWI|\bBY|:)\s*(?:PSN\s+)?$"
+)
+ALONE_AFTER = re.compile(r"^\s*(?:-|TO\b)")
 NOT_IDENTS = frozenset(
     "THE AND OF FROM FM TO AT ON BY IN ITS NEW OLD ALL ANY FOR WITH WI NOT OUT ARE IS BE "
     "VOR NDB DME RWY TWY APN ACFT".split()
@@ -316,7 +324,7 @@ def navaid_positions(
     >>> text = "WI 10NM RADIUS OF ABC R090 D20"
     >>> masked, found, problems = navaid_positions(text, [], index, (-66.0, 10.0))
     >>> masked, [(round(c.lon, 3), round(c.lat, 3)) for c in found], problems
-    ('WI 10NM RADIUS OF ~~~~~~~~~~~~', [(-65.674, 10.105)], [])
+    ('WI 10NM RADIUS OF ~~~~~~~~~~~~', [(-65.667, 10.058)], [])
     """
     given, consumed, hidden = _given_positions(text, coords)
     ref = Reference(index, near, given)
@@ -337,6 +345,11 @@ def navaid_positions(
     for m in _matches(ALONE, text):
         ident = m["i1"] or m["i2"]
         if _overlaps(m.span(), taken):
+            continue
+        used = ALONE_BEFORE.search(text[max(0, m.start() - 40) : m.start()]) or ALONE_AFTER.match(
+            text[m.end() :]
+        )
+        if not used:
             continue
         position, _, problems = resolve(ident, m["k1"] or m["k2"], ref)
         found.append(Found(m.start(), m.end(), position, problems))
