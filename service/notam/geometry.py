@@ -131,10 +131,11 @@ def _read(
     fir_lookup: Callable[[str | None], BaseGeometry | None],
     navaids: NavaidIndex | None,
     near: tuple[float, float] | None,
+    states: frozenset[str],
 ) -> tuple[list[Area], list[Coordinate], list[Problem]]:
     norm = normalise(text, join_wrapped=join_wrapped)
     coords, problems, _ = coordinates(norm)
-    norm, coords, navaid_problems = navaid_positions(norm, coords, navaids, near)
+    norm, coords, navaid_problems = navaid_positions(norm, coords, navaids, near, states)
     problems += navaid_problems
     areas: list[Area] = []
     for label, start, end in _segments(norm):
@@ -196,11 +197,13 @@ def read_geometry(
     fir_lookup: Callable[[str | None], BaseGeometry | None] | None = None,
     country: CountryArea | None = None,
     navaids: NavaidIndex | None = None,
+    navaid_states: frozenset[str] = frozenset(),
 ) -> GeometryReading:
     """Every area item E describes, checked (see the module docstring for the order).
 
     ``country``: a state the text names as its area, drawn when nothing more specific is
-    written.  ``navaids``: where navaid idents are looked up (None: the bundled list).
+    written.  ``navaids``: where navaid idents are looked up (None: the bundled list);
+    ``navaid_states``: countries to prefer among navaids sharing an ident (a US FDC NOTAM).
     """
 
     def lookup(name: str | None) -> BaseGeometry | None:
@@ -216,7 +219,7 @@ def read_geometry(
         near = (point.x, point.y)
     readings = []
     for join_wrapped in (True, False):
-        areas, coords, problems = _read(text, join_wrapped, lookup, index, near)
+        areas, coords, problems = _read(text, join_wrapped, lookup, index, near, navaid_states)
         problems = _checked(areas, coords, problems, qline)
         failed = {p.code for p in problems if p.code is not None}
         readings.append((len(failed), areas, problems))

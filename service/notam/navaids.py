@@ -140,7 +140,7 @@ def _family(kind: str | None) -> set[str] | None:
     k = re.sub(r"[\s/-]", "", kind)
     k = k[1:] if k.startswith("DVOR") else k
     return {
-        "VOR": {"VOR", "VOR-DME", "VORTAC"},
+        "VOR": {"VOR", "VOR-DME", "VORTAC", "TACAN"},
         "VORDME": {"VOR-DME", "VORTAC", "VOR"},
         "VORTAC": {"VORTAC", "VOR-DME"},
         "TACAN": {"TACAN", "VORTAC"},
@@ -157,6 +157,7 @@ class Reference:
     index: NavaidIndex | None
     near: tuple[float, float] | None  # Q-line centre or FIR point (lon, lat)
     given: dict[str, tuple[float, float]]  # ident → position written in the text
+    states: frozenset[str] = frozenset()  # countries the NOTAM is known to be about (US FDC)
 
 
 def _distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -173,6 +174,8 @@ def resolve(
     family = _family(kind)
     if family is not None:
         candidates = [n for n in candidates if n.kind in family]
+    if ref.states and any(n.country in ref.states for n in candidates):
+        candidates = [n for n in candidates if n.country in ref.states]
     what = f"{ident} {kind}" if kind else ident
     if not candidates:
         return None, None, [
@@ -225,16 +228,18 @@ def _from(
     groups = m.groupdict()
     ident = groups.get("i1") or groups["i2"]
     kind = groups.get("k1") or groups.get("k2")
-    station, variation, problems = resolve(ident, kind, ref)
+    # a radial is a VOR's (or TACAN's): without a kind written, the DME or NDB of the
+    # same ident next to it is not the station meant
+    station, variation, problems = resolve(ident, kind or ("VOR" if radial else None), ref)
+    if station is None and radial and not kind:
+        station, variation, problems = resolve(ident, None, ref)
     if station is None:
         return None, problems
     bearing = float(groups.get("brg") or groups["brg2"])
     unit = groups.get("unit") or "NM"
     distance_km = float(m["dist"]) * (KM_PER_NM if unit == "NM" else 1.0)
     stated = (groups.get("ref") or "").strip()
-    magnetic = radial or stated in ("MAG", "M")
-    if not radial and stated in ("TRUE", "T"):
-        magnetic = False
+    magnetic = radial or stated not in ("TRUE", "T")
     if magnetic:
         if ident in ref.given and variation is None and ref.index is not None:
             # a position from the text, the station's declination from the list when it is there
@@ -310,7 +315,11 @@ def _overlaps(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
 
 
 def navaid_positions(
-    text: str, coords: list[Coordinate], index: NavaidIndex | None, near: tuple[float, float] | None
+    text: str,
+    coords: list[Coordinate],
+    index: NavaidIndex | None,
+    near: tuple[float, float] | None,
+    states: frozenset[str] = frozenset(),
 ) -> tuple[str, list[Coordinate], list[Problem]]:
     """Positions given from navaids, merged into ``coords``, and the text with them hidden.
 
@@ -327,7 +336,7 @@ def navaid_positions(
     ('WI 10NM RADIUS OF ~~~~~~~~~~~~', [(-65.667, 10.058)], [])
     """
     given, consumed, hidden = _given_positions(text, coords)
-    ref = Reference(index, near, given)
+    ref = Reference(index, near, given, states)
     found: list[Found] = []
     taken: list[tuple[int, int]] = []
     for pattern, radial in ((RADIAL, True), (FRD, True), (BEARING_FROM, False),

@@ -37,6 +37,8 @@ DOMESTIC = re.compile(
     re.DOTALL,
 )
 US_INTL = re.compile(r"^(?P<acct>[A-Z]{4})\s+(?P<series>[A-Z])(?P<num>\d{4})/(?P<yy>\d{2})\b")
+# a US domestic/FDC NOTAM's navaids are in the US or its territories
+US_STATES = frozenset({"US", "PR", "VI", "GU", "AS", "MP", "UM"})
 MONTHS = {
     m: i
     for i, m in enumerate(
@@ -140,6 +142,7 @@ def _geometry(
     fir: str | None,
     whole_fir: bool,
     airspaces: AirspaceRegistry | None,
+    navaid_states: frozenset[str] = frozenset(),
 ) -> GeometryReading:
     fir_geometry = None
     if fir and airspaces is not None and fir in airspaces:
@@ -154,6 +157,7 @@ def _geometry(
         whole_fir=whole_fir,
         fir_lookup=lookup,
         country=country,
+        navaid_states=navaid_states,
     )
     if "boundary" in reading.how:
         reading.problems += [n for n in lookup.notes if n not in reading.problems]
@@ -323,7 +327,7 @@ def parse_faa_text(
             problems.append(P(C.TIME, f"end: {exc}"))
     body = m["body"]
     fir = _fir_reference(body, airspaces)
-    reading = _geometry(body, None, fir, fir is not None, airspaces)
+    reading = _geometry(body, None, fir, fir is not None, airspaces, US_STATES)
     classification, reason = classify(None, body)
     number = f"{m['acct']} {m['num']}"
     return Notam(
