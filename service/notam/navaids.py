@@ -44,9 +44,7 @@ _NAVAID = (
     rf"|(?P<i2>{_IDENT})\s+(?P<k2>{_KIND}))(?![A-Z\d])"
 )
 _NUM = r"\d+(?:\.\d+)?"
-_BEARING = (
-    r"(?P<brg>\d{3})(?:\s?°|\s?DEG(?:REES?)?\b|(?=[MT]\b))?\s*(?P<ref>MAG\b|TRUE\b|M\b|T\b)?"
-)
+_BEARING = r"(?P<brg>\d{3})(?:\s?°|\s?DEG(?:REES?)?\b|(?=[MT]\b))?\s*(?P<ref>MAG\b|TRUE\b|M\b|T\b)?"
 # "045 DEG 25NM FROM VOR ABC", "045DEG/25NM FM ABC VOR", "045 DEG MAG 25 NM OF THE ABC VOR"
 BEARING_FROM = re.compile(
     rf"(?<![\d.]){_BEARING}\s*[/,]?\s*(?P<dist>{_NUM})\s?(?P<unit>NM|KM)\s+"
@@ -78,9 +76,10 @@ ALONE_BEFORE = re.compile(
 )
 ALONE_AFTER = re.compile(r"^\s*(?:-|TO\b)")
 NOT_IDENTS = frozenset(
-    "THE AND OF FROM FM TO AT ON BY IN ITS NEW OLD ALL ANY FOR WITH WI NOT OUT ARE IS BE "
-    "VOR NDB DME RWY TWY APN ACFT".split()
-)
+    ["THE", "AND", "OF", "FROM", "FM", "TO", "AT", "ON", "BY", "IN", "ITS", "NEW", "OLD", "ALL",
+     "ANY", "FOR", "WITH", "WI", "NOT", "OUT", "ARE", "IS", "BE", "VOR", "NDB", "DME", "RWY",
+     "TWY", "APN", "ACFT"]
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,17 +105,16 @@ class NavaidIndex:
     def from_csv(cls, path: Path) -> NavaidIndex:
         with path.open(encoding="utf-8", newline="") as handle:
             rows = csv.DictReader(line for line in handle if not line.startswith("#"))
-            navaids = [
-                Navaid(
-                    r["ident"], r["name"], r["type"], float(r["lon"]), float(r["lat"]),
-                    r["country"], float(r["variation_deg"]) if r["variation_deg"] else None,
-                )  # fmt: skip
-                for r in rows
-            ]
-        return cls(navaids)
+            return cls([_row(r) for r in rows])
 
     def __contains__(self, ident: str) -> bool:
         return ident in self.by_ident
+
+
+def _row(r: dict[str, str]) -> Navaid:
+    variation = float(r["variation_deg"]) if r["variation_deg"] else None
+    lon, lat = float(r["lon"]), float(r["lat"])
+    return Navaid(r["ident"], r["name"], r["type"], lon, lat, r["country"], variation)
 
 
 _LOCK = threading.Lock()
@@ -202,9 +200,10 @@ def resolve(
             ]  # fmt: skip
         if len(ranked) > 1:
             d1 = _distance_km(ref.near, (ranked[1].lon, ranked[1].lat))
-            if d1 < AMBIGUOUS_RATIO * max(d0, 50.0) and _distance_km(
-                (best.lon, best.lat), (ranked[1].lon, ranked[1].lat)
-            ) > 1.0:
+            if (
+                d1 < AMBIGUOUS_RATIO * max(d0, 50.0)
+                and _distance_km((best.lon, best.lat), (ranked[1].lon, ranked[1].lat)) > 1.0
+            ):
                 return None, None, [
                     Problem(ProblemCode.NAVAID_AMBIGUOUS,
                             f"navaid {what}: {best.name} ({d0:.0f} km) and {ranked[1].name} "

@@ -142,7 +142,15 @@ def separate_glued_words(text: str) -> str:
 def basic(text: str) -> str:
     """Unicode, case and punctuation the way the token reader expects them."""
     text = unicodedata.normalize("NFKC", text or "")
-    for a, b in (("…", "..."), ("–", "-"), ("—", "-"), ("‐", "-"), ("−", "-"), ("’", "'"), ("”", '"')):
+    for a, b in (
+        ("…", "..."),
+        ("–", "-"),
+        ("—", "-"),
+        ("‐", "-"),
+        ("−", "-"),
+        ("’", "'"),
+        ("”", '"'),
+    ):
         text = text.replace(a, b)
     return text.replace("\r", "").replace("\t", " ").upper()
 

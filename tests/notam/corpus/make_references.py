@@ -280,9 +280,14 @@ def signed_entries() -> list[dict]:
         "DANGER AREA WI 10.50, -66.90;\n10.60, -66.80;\n10.45, -66.70; BACK TO START.",
         shapely.Polygon([(-66.9, 10.5), (-66.8, 10.6), (-66.7, 10.45)]),
         extra=["polygon", "wrapped:words"])  # fmt: skip
-    add(7, "comma_corridor", "SVZM",
+    add(
+        7,
+        "comma_corridor",
+        "SVZM",
         "UAS CORRIDOR 2NM EITHER SIDE OF A LINE FROM 10.5,-66.9 TO 10.7,-66.5.",
-        equirect_buffer([(-66.9, 10.5), (-66.5, 10.7)], 2 * NM_KM), extra=["corridor"])
+        equirect_buffer([(-66.9, 10.5), (-66.5, 10.7)], 2 * NM_KM),
+        extra=["corridor"],
+    )
     return out
 
 
