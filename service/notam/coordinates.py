@@ -48,6 +48,10 @@ SIGNED_PAIR = re.compile(
     r"(?<![\w.°+-])(?P<lat>[+-]?\d{1,2}\.\d+)°?(?P<sep>\s*,\s*|\s+)(?P<lon>[+-]?\d{1,3}\.\d+)°?"
     r"(?![\w°])(?!\.\d)(?!\s*(?:NM|KM|M|FT|MTR|DEG)\b)"
 )
+LONE_DECIMAL = re.compile(
+    r"(?<![\w.°+-])(?:[+-]?\d{1,3}\.\d+|\.\d+)(?![\w°])(?!\.\d)"
+    r"(?!\s*(?:NM|KM|M|FT|MTR|DEG|MHZ|KHZ|%)(?!\w))"
+)
 # what may stand between the latitude and the longitude of one position
 PAIR_GAP = re.compile(r"[\s,/\-]{0,3}")
 
@@ -158,6 +162,7 @@ def _signed_pairs(
                     f"coordinate ignored: {m.group(0)!r} is not a latitude, longitude pair",
                 )
             )
+            taken.append(m.span())  # reported once, not again as a lone decimal
             continue
         out.append(Coordinate(round(lon, 6), round(lat, 6), m.start(), m.end()))
     return out
@@ -207,6 +212,18 @@ def coordinates(text: str) -> tuple[list[Coordinate], list[Problem], int]:
     if signed:
         found = sorted(found + signed, key=lambda c: c.start)
         taken += [(c.start, c.end) for c in signed]
+    # a signed decimal alone, or any lone decimal where positions are signed decimals, is
+    # a position that lost its partner (a wrap, a typo)
+    for m in LONE_DECIMAL.finditer(text):
+        if (signed or m.group(0)[0] in "+-") and not any(
+            a < m.end() and m.start() < b for a, b in taken
+        ):
+            problems.append(
+                Problem(
+                    ProblemCode.COORDINATE_UNREADABLE,
+                    f"{m.group(0)!r} looks like part of a decimal position but has no partner",
+                )
+            )
     for m in RESIDUE.finditer(text):
         if not any(a < m.end() and m.start() < b for a, b in taken):
             problems.append(
