@@ -132,6 +132,7 @@ def _read(
     navaids: NavaidIndex | None,
     near: tuple[float, float] | None,
     states: frozenset[str],
+    qline: tuple[float, float, float] | None,
 ) -> tuple[list[Area], list[Coordinate], list[Problem]]:
     norm = normalise(text, join_wrapped=join_wrapped)
     coords, problems, _ = coordinates(norm)
@@ -144,7 +145,7 @@ def _read(
             for c in coords
             if start <= c.start < end
         ]
-        area = build_area(norm[start:end], inside, fir_lookup)
+        area = build_area(norm[start:end], inside, fir_lookup, qline)
         if area is None:
             continue
         area.used = {offset + start for offset in area.used}
@@ -219,7 +220,9 @@ def read_geometry(
         near = (point.x, point.y)
     readings = []
     for join_wrapped in (True, False):
-        areas, coords, problems = _read(text, join_wrapped, lookup, index, near, navaid_states)
+        areas, coords, problems = _read(
+            text, join_wrapped, lookup, index, near, navaid_states, qline
+        )
         problems = _checked(areas, coords, problems, qline)
         failed = {p.code for p in problems if p.code is not None}
         readings.append((len(failed), areas, problems))

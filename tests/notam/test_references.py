@@ -217,3 +217,23 @@ def test_an_unknown_fir_or_state_boundary_is_reported(airspaces):
     e = "AREA: 0800N07200W THENCE ALONG THE ATLANTIS BORDER TO 0700N07200W TO 0730N07130W."
     n = parse_notam(notam(e, q="0730N07145W060"), airspaces=airspaces)
     assert ProblemCode.GEOMETRY_UNKNOWN_FIR in codes(n.problems)
+
+
+def test_a_border_with_a_state_keeps_the_area_on_this_side(airspaces):
+    """The way along Colombia's outline that encloses Colombia would be 'inside' it: wrong."""
+    e = "AREA WI 0800N07200W - 0700N07200W THEN ALONG THE BORDER WITH COLOMBIA TO 0800N07200W."
+    n = parse_notam(notam(e, q="0730N07200W060"), airspaces=airspaces)
+    shape = shapely.geometry.shape(n.geometry)
+    colombia = bundled_countries().area("COLOMBIA")
+    assert shape.intersection(colombia.geometry).area / shape.area < 0.01
+    assert shape.bounds[0] > -73.0 and shape.bounds[1] >= 6.99  # near the two written points
+    assert codes(n.problems) == {ProblemCode.COUNTRY_BY_FIRS}
+
+
+def test_within_a_distance_of_a_navaid_is_a_circle():
+    reading = read_geometry(
+        "UAS PROHIBITED WITHIN 5NM OF ABC VOR.", qline=(-66.0, 10.0, 6.0), navaids=INDEX
+    )
+    assert reading.how == "circle" and reading.problems == []
+    shape = shapely.geometry.shape(reading.geometry)
+    assert abs((shape.bounds[3] - shape.bounds[1]) * 60 / 2 - 5.0) < 0.05  # 5 NM radius

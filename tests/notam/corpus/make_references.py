@@ -173,6 +173,7 @@ def boundary_entries() -> list[dict]:
         ("ALONG THE BOUNDARY OF VENEZUELA", (-73.5, -70.5, 6.5, 11.5)),
         ("ALONG THE VENEZUELA-GUYANA BORDER", (-62.0, -59.5, 4.0, 9.0)),
         ("ALONG THE STATE BOUNDARY", (-73.5, -70.5, 6.5, 11.5)),
+        ("ALONG THE BORDER WITH COLOMBIA", (-72.6, -71.5, 6.5, 8.5)),
     ]
     out = []
     for k, (wording, box) in enumerate(forms, 1):
@@ -183,7 +184,7 @@ def boundary_entries() -> list[dict]:
         geom = shapely.Polygon([a, *run[1:-1], b, p])
         item_e = f"RESTRICTED AREA: {a_t} THENCE {wording} TO {b_t} THENCE TO {p_t} TO {a_t}."
         text = icao(200 + k, "SVZM", geom, item_e)
-        tags = ["boundary", "polygon", "country_boundary" if k < 4 else "form:state_boundary"]
+        tags = ["boundary", "polygon", "form:state_boundary" if k == 4 else "country_boundary"]
         out.append(entry(f"R{200 + k:03d}", tags, text, [geom]))
     return out
 
@@ -240,6 +241,8 @@ def navaid_entries() -> list[dict]:
         [circle(*c, 3 * NM_KM)], extra=["circle"])  # fmt: skip
     add(11, "centred_on_navaid", "UAS OPS WI 5NM RADIUS OF THE MIQ VOR/DME.",
         [circle(*miq[:2], 5 * NM_KM)], extra=["circle"])  # fmt: skip
+    add(14, "within_distance_of_navaid", "UAS PROHIBITED WITHIN 3NM OF THE POS VOR/DME.",
+        [circle(*pos[:2], 3 * NM_KM)], fir="TTZP", extra=["circle"])  # fmt: skip
     # a navaid missing from the bundled list: the area cannot be drawn, and says so
     add(12, "unknown_navaid", "DANGER AREA RADIUS 5NM CENTRED ON 090 DEG MAG 20NM FROM QZW VOR.",
         [circle(*destination(-66.5, 10.4, 80, 20 * NM_KM), 5 * NM_KM)],
