@@ -78,6 +78,7 @@ class Countries:
         self.names = names
         self.firs = firs
         self.geometries = geometries
+        self._unions: dict[str, BaseGeometry] = {}  # code → union (a benign race at worst)
         listed = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
         self._name = re.compile(rf"(?<![A-Z])(?P<name>{listed})(?![A-Z])")
         self._area = re.compile(
@@ -91,7 +92,10 @@ class Countries:
         firs = self.firs.get(code or "", ())
         if not firs:
             return None
-        geometry = shapely.union_all([self.geometries[f] for f in firs])
+        geometry = self._unions.get(code)  # type: ignore[arg-type]
+        if geometry is None:
+            geometry = shapely.union_all([self.geometries[f] for f in firs])
+            self._unions[code] = geometry  # type: ignore[index]
         return CountryArea(code, _plain(written), firs, geometry)  # type: ignore[arg-type]
 
     def named_as_area(self, text: str) -> CountryArea | None:
