@@ -26,8 +26,46 @@ SWEEP = [
     or (p == 300 and (s, dom) in ((2, "continues"), (1, "stops")))
 ]
 
+# the same traffic with a route look-up (adsb.lol routeset answers) recorded, and seen by
+# ADS-B v2 point queries instead of OpenSky
+SWEEP += [
+    Variant(density="dense", poll_s=900, seed=1, normal_days=3, routes=True),
+    Variant(density="dense", poll_s=300, seed=1, normal_days=3, routes=True),
+    Variant(density="dense", poll_s=900, seed=1, normal_days=3, feed="adsbx", routes=True),
+    Variant(density="dense", poll_s=300, seed=1, normal_days=3, feed="adsbx"),
+]
+
+
+HEADER = (
+    "| recording | false RESTRICTED/CLOSED before event | latency vs collapse (min) | "
+    "vs event (min) | reroutes hit/found/truth | P | R | P (>=25 km) | R (>=25 km) |\n"
+    "|---|---|---|---|---|---|---|---|---|"
+)
+
+
+def table(out: Path) -> None:
+    """The table of every result in ``out`` (from an earlier sweep), with the raw figures."""
+    print(HEADER)
+    for path in sorted(out.glob("*.result.json")):
+        d = json.loads(path.read_text())
+        p, r = d["precision"], d["recall"]
+        h25, f25, t25 = d["reroute_hits_25"], d["reroute_found_25"], d["reroute_truth_25"]
+
+        def f(v, spec=".2f"):
+            return "-" if v is None else format(v, spec)
+
+        print(
+            f"| {d['name']} | {len(d['false_closures'])} | {f(d['latency_min'], '+.0f')} | "
+            f"{f(d['latency_event_min'], '+.0f')} | {d['reroute_hits']}/{d['reroute_found']}/"
+            f"{d['reroute_truth']} | {f(p)} | {f(r)} | {f(h25 / f25 if f25 else None)} | "
+            f"{f(h25 / t25 if t25 else None)} |"
+        )
+
 
 def main() -> None:
+    if sys.argv[1] == "--table":
+        table(Path(sys.argv[2]))
+        return
     out = Path(sys.argv[1])
     wanted = set(sys.argv[2:])
     for v in SWEEP:

@@ -32,6 +32,9 @@ FIR = "SVZM"
 # the box a Venezuela watcher of our own might ask for: integers, not firwatch's derived box
 BOX = {"lamin": -6, "lomin": -84, "lamax": 27, "lomax": -48}
 STATES_URL = "https://opensky-network.org/api/states/all"
+# ADS-B v2 (adsb.lol / ADSBx-compatible) point queries of our own: 250 NM circles over SVZM
+POINT_URL = "https://api.adsb.lol/v2/point/{lat}/{lon}/{radius}"
+POINTS = [(lat, lon, 250) for lat in (3, 8, 13) for lon in (-71, -65.5, -60.5)]
 
 # Real airports (ICAO, lat, lon, elevation ft, UTC offset h of local time), coordinates from
 # the AIPs, rounded to 1e-3 degrees.
@@ -159,10 +162,13 @@ class Variant:
     hours_after: float = 6.0
     domestic_after: str = "continues"  # or "stops": Venezuelan departures end as well
     jitter_s: float = 20.0  # how late a poll's answer arrives after the round minute
+    feed: str = "opensky"  # or "adsbx": ADS-B v2 point queries (POINTS) instead of /states/all
+    routes: bool = False  # also record adsb.lol routeset answers for each new callsign
 
     @property
     def name(self) -> str:
-        return f"{self.density}-{self.poll_s}s-seed{self.seed}-dom{self.domestic_after}"
+        feed = ("" if self.feed == "opensky" else f"-{self.feed}") + ("-routes" * self.routes)
+        return f"{self.density}-{self.poll_s}s-seed{self.seed}-dom{self.domestic_after}{feed}"
 
 
 @dataclass
@@ -546,7 +552,10 @@ class Generator:
             states = []
             for f in active:
                 sv = self.state(f, at)
-                if sv and lo[0] <= sv[5] <= lo[1] and la[0] <= sv[6] <= la[1]:
+                if sv and (
+                    self.v.feed != "opensky"
+                    or (lo[0] <= sv[5] <= lo[1] and la[0] <= sv[6] <= la[1])
+                ):
                     states.append(sv)
             fetched = at + timedelta(seconds=float(self.rng.uniform(1, self.v.jitter_s)))
             yield fetched, {"time": int(at.timestamp()), "states": states or None}
@@ -557,8 +566,20 @@ class Generator:
         if not self.flights:
             self.build()
         credits = 4000
+        plans = {f"{f.callsign:<8}": f for f in self.flights}
+        asked: set[str] = set()
         with recording.open("w", encoding="utf-8") as out:
             for fetched, body in self.polls():
+                if self.v.routes:
+                    new = [sv for sv in body["states"] or [] if sv[1] not in asked]
+                    asked.update(sv[1] for sv in new)
+                    if new:
+                        line = self._routeset(fetched, new, plans)
+                        out.write(json.dumps(line, separators=(",", ":")) + "\n")
+                if self.v.feed == "adsbx":
+                    for line in self._points(fetched, body):
+                        out.write(json.dumps(line, separators=(",", ":")) + "\n")
+                    continue
                 credits = credits - 1 if credits > 1 else 4000
                 line = {
                     "source": "opensky",
@@ -573,6 +594,61 @@ class Generator:
         data = self.truth()
         truth.write_text(json.dumps(data, indent=1), encoding="utf-8")
         return data
+
+    def _routeset(self, fetched: datetime, states: list[list[Any]], plans: dict[str, Flight]):
+        """An adsb.lol routeset look-up of newly seen callsigns, answered from the plans."""
+        planes = [{"callsign": sv[1].strip(), "lat": sv[6], "lng": sv[5]} for sv in states]
+        answer = [{"callsign": sv[1].strip(),
+                   "airport_codes": f"{plans[sv[1]].origin}-{plans[sv[1]].destination}",
+                   "plausible": 1} for sv in states]  # fmt: skip
+        return {
+            "source": "routes",
+            "fetched_at": (fetched + timedelta(seconds=2)).isoformat().replace("+00:00", "Z"),
+            "request": {"method": "POST", "url": "https://api.adsb.lol/api/0/routeset",
+                        "json": {"planes": planes}},
+            "status": 200,
+            "headers": {"content-type": "application/json"},
+            "body": answer,
+        }  # fmt: skip
+
+    def _points(self, fetched: datetime, body: dict[str, Any]):
+        """One poll as ADS-B v2 point queries: the aircraft within each circle, jv2 fields."""
+        states = body["states"] or []
+        lon = np.array([sv[5] for sv in states])
+        lat = np.array([sv[6] for sv in states])
+        for k, (plat, plon, radius) in enumerate(POINTS):
+            at = fetched + timedelta(seconds=0.4 * k)
+            now_ms = int(at.timestamp() * 1000)
+            if states:
+                d = np.radians([lat - plat, lon - plon])
+                h = (np.sin(d[0] / 2) ** 2 + np.cos(np.radians(lat)) * math.cos(
+                    math.radians(plat)) * np.sin(d[1] / 2) ** 2)  # fmt: skip
+                near = 2 * EARTH_KM * np.arcsin(np.sqrt(h)) <= radius * 1.852
+            else:
+                near = np.zeros(0, dtype=bool)
+            ac = []
+            for sv, keep in zip(states, near, strict=True):
+                if not keep:
+                    continue
+                seen = round(now_ms / 1000 - sv[3], 1)
+                ac.append({
+                    "hex": sv[0], "type": "adsb_icao", "flight": sv[1],
+                    "alt_baro": "ground" if sv[8] else round(sv[7] / 0.3048),
+                    "alt_geom": None if sv[8] else round(sv[13] / 0.3048),
+                    "gs": round(sv[9] * 1.943844, 1), "track": sv[10], "baro_rate": 0,
+                    "lat": sv[6], "lon": sv[5], "seen_pos": seen, "seen": seen,
+                    "messages": 1000, "rssi": -20.0,
+                })  # fmt: skip
+            url = POINT_URL.format(lat=plat, lon=plon, radius=radius)
+            yield {
+                "source": "adsbx",
+                "fetched_at": at.isoformat().replace("+00:00", "Z"),
+                "request": {"method": "GET", "url": url},
+                "status": 200,
+                "headers": {"content-type": "application/json"},
+                "body": {"ac": ac, "msg": "No error", "now": now_ms, "total": len(ac),
+                         "ctime": now_ms, "ptime": 1},
+            }  # fmt: skip
 
     def truth(self) -> dict[str, Any]:
         onset, level = self.collapse()
