@@ -385,7 +385,7 @@ class Generator:
     def _departures(self, origin: str, per_day: float) -> list[datetime]:
         """Departure times over the whole span, Poisson per day, shaped by local hour."""
         offset = AIRPORTS[origin][3]
-        weights = np.roll(DIURNAL, offset)  # index = UTC hour
+        weights = np.roll(DIURNAL, -offset)  # index = UTC hour: local hour = UTC + offset
         weights = weights / weights.sum()
         out: list[datetime] = []
         day = self.v.start - timedelta(days=1)
@@ -408,7 +408,7 @@ class Generator:
                 return f"{op}{100 + n}", f"{address:06x}"
 
     def build(self) -> list[Flight]:
-        scale = {"dense": 4.0, "sparse": 0.25}[self.v.density]
+        scale = {"dense": 4.0, "sparse": 0.4}[self.v.density]
         margin = float(self.rng.uniform(40, 90))
         avoider = Avoider(self.ring, margin)
         for origin, destination, ops, per_day, kind in ROUTES:
