@@ -40,8 +40,26 @@ CASES = {
 }
 LIMIT_MIN = {"dense": 30.0, "sparse": 90.0}
 
-# measured on this branch at the commit that set them (see the report); None: it passes
-XFAIL: dict[tuple[str, str], str] = {}
+# Where firwatch (main at 942fee1) misses the standard, measured on these seeded recordings
+# with the shipped config.yaml (tests/foreign/sweep.py has the wider sweep).  Strict: when
+# firwatch meets the standard the test passes and the mark must go.
+XFAIL: dict[tuple[str, str], str] = {
+    ("dense-900s", "recall"): (
+        "measured: reroute recall 0.21 (8 of 38 foreign flights whose great circle crossed "
+        "SVZM and that flew round it got flight.rerouted; 0.23 on those with >= 25 km extra): "
+        "at 15-min polls the first report is far from the origin, no origin is inferred"
+    ),
+    ("sparse-900s", "latency"): (
+        "measured: no RESTRICTED/CLOSED in the 6 h after the collapse; status evidence at the "
+        "end: 'too little traffic expected to judge', 0 foreign aircraft seen in 180 min "
+        "against 2.96 expected (P = 0.0685 > 0.001)"
+    ),
+    ("sparse-900s", "precision"): (
+        "measured: 0 flight.rerouted alerts for 4 true reroutes, precision undefined (no alert "
+        "while the airspace stays NORMAL and the route's usual path is not yet known)"
+    ),
+    ("sparse-900s", "recall"): "measured: reroute recall 0.00 (0 of 4)",
+}
 
 
 def case(name: str, check: str):
