@@ -161,25 +161,11 @@ def poll(
 
 
 async def _poll_once(settings: Settings):
-    import httpx
+    from service.runtime import build_runtime
 
-    from service.geo.airspaces import load_registries
-    from service.jobs import Poller, make_webhook_client
-    from service.store.db import make_engine, make_sessionmaker
-
-    seeds = settings.path(settings.seeds_dir)
-    engine = make_engine(settings.resolved_database_url)
-    async with httpx.AsyncClient() as http, make_webhook_client(settings) as webhook_http:
-        poller = Poller(
-            settings,
-            make_sessionmaker(engine),
-            http,
-            *load_registries(seeds),
-            webhook_http=webhook_http,
-        )
-        reports = await poller.poll_once()
-    engine.dispose()
-    return reports
+    async with build_runtime(settings, webhooks=True) as runtime:
+        assert runtime.poller is not None
+        return await runtime.poller.poll_once()
 
 
 def parse_duration(text: str) -> float:
@@ -236,23 +222,10 @@ def record(
 
 
 async def _record(settings: Settings, recorder, seconds: float | None) -> None:
-    import httpx
+    from service.runtime import build_runtime
 
-    from service.geo.airspaces import load_registries
-    from service.jobs import Poller, build_scheduler
-    from service.store.db import make_engine, make_sessionmaker
-
-    seeds = settings.path(settings.seeds_dir)
-    engine = make_engine(settings.resolved_database_url)
-    async with httpx.AsyncClient() as http:
-        poller = Poller(
-            settings,
-            make_sessionmaker(engine),
-            http,
-            *load_registries(seeds),
-            recorder=recorder,
-        )
-        scheduler = build_scheduler(poller)
+    async with build_runtime(settings, recorder=recorder) as runtime:
+        scheduler = runtime.new_scheduler()
         # Ctrl-C or SIGTERM (docker stop) ends a recording as --duration does: the polls in
         # flight finish and are written, then the count is printed
         stop = asyncio.Event()
@@ -263,7 +236,6 @@ async def _record(settings: Settings, recorder, seconds: float | None) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), seconds)
         await scheduler.stop()
-    engine.dispose()
 
 
 @app.command()
@@ -283,9 +255,8 @@ def replay(
     Exit codes: 0 replayed; 1 nothing usable in the file; 3 more unusable lines than
     --max-skipped; 130/143 stopped by SIGINT/SIGTERM (what was replayed is kept).
     """
-    from service.geo.airspaces import load_registries
     from service.replay import replay as run_replay
-    from service.store.db import make_engine, make_sessionmaker
+    from service.runtime import build_runtime
 
     if not file.is_file():
         fail(f"{file}: no such file")
@@ -293,8 +264,6 @@ def replay(
     settings = settings_or_exit(config, **overrides)
     setup_logging("ERROR")  # each failed poll is in the summary, not a warning per poll
     _check_database(settings)
-    seeds = settings.path(settings.seeds_dir)
-    engine = make_engine(settings.resolved_database_url)
     from service.progress import progress_bar
 
     stopped: list[int] = []
@@ -310,17 +279,19 @@ def replay(
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(signum, stopped.append, signum)
-            return await run_replay(
-                file,
-                settings,
-                make_sessionmaker(engine),
-                *load_registries(seeds),
-                progress=progress,
-                stop=lambda: bool(stopped),
-            )
+            # the replay builds its own poller (a fresh engine, no requests) on these parts
+            async with build_runtime(settings, poller=False) as runtime:
+                return await run_replay(
+                    file,
+                    settings,
+                    runtime.sessions,
+                    runtime.airspaces,
+                    runtime.airports,
+                    progress=progress,
+                    stop=lambda: bool(stopped),
+                )
 
         report = asyncio.run(run())
-    engine.dispose()
     for line in report.summary():
         typer.echo(line)
     if stopped:

@@ -26,7 +26,6 @@ import httpx
 from sqlalchemy import select
 
 from service.config import Settings, deep_merge
-from service.geo.airspaces import load_registries
 from service.sim.feed_urls import emulator_feeds
 from service.store.db import make_engine, make_sessionmaker, upgrade
 from service.store.models import AlertRow
@@ -367,7 +366,7 @@ async def play_scenario(
 
     ``phase`` shifts every poll later: events fall at any point between two polls in life,
     and a delay measured only with polls on the scenario's round minutes would flatter."""
-    from service.jobs import Poller
+    from service.runtime import build_runtime
     from service.sim.clock import ScenarioClock
     from service.sim.emulator import create_emulator_app
     from service.sim.scenario import load_scenario
@@ -382,17 +381,16 @@ async def play_scenario(
         deep_merge(settings.feeds.model_dump(), emulator_feeds(emu, cred))
     )
     run_settings = settings.model_copy(update={"feeds": feeds, "database_url": url})
-    seeds = settings.path(settings.seeds_dir)
-    engine = make_engine(url)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=emu) as http:
-        poller = Poller(run_settings, make_sessionmaker(engine), http,
-                        *load_registries(seeds), clock=clock.now)  # fmt: skip
+    async with (
+        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=emu) as http,
+        build_runtime(run_settings, http=http, clock=clock.now) as runtime,
+    ):
+        assert runtime.poller is not None
         at = scenario.start + phase
         while at <= scenario.end:
             clock.set(at)
-            await poller.poll_once()
+            await runtime.poller.poll_once()
             at += poll
-    engine.dispose()
     return scenario.truth()
 
 
@@ -404,6 +402,7 @@ async def evaluate(
     scenario_poll: timedelta = POLL,
 ) -> Score:
     from service.replay import replay
+    from service.runtime import build_runtime
     from service.sim.scenario import scenario_settings
 
     if not Path(target).is_file():
@@ -416,11 +415,15 @@ async def evaluate(
             if truth_path is None:
                 raise ValueError("a recording needs --truth TRUTH.json")
             truth = json.loads(truth_path.read_text(encoding="utf-8"))
-            seeds = settings.path(settings.seeds_dir)
-            engine = make_engine(url)
-            report = await replay(Path(target), settings.model_copy(update={"database_url": url}),
-                                  make_sessionmaker(engine), *load_registries(seeds))  # fmt: skip
-            engine.dispose()
+            replay_settings = settings.model_copy(update={"database_url": url})
+            async with build_runtime(replay_settings, poller=False) as runtime:
+                report = await replay(
+                    Path(target),
+                    replay_settings,
+                    runtime.sessions,
+                    runtime.airspaces,
+                    runtime.airports,
+                )
             poll, window = recording_polls(report.data_times)
         else:
             poll = scenario_poll

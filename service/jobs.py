@@ -31,14 +31,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.config import Settings
 from service.detect.engine import DetectionEngine
 from service.domain import FeedName, Notam, Route, Snapshot
-from service.feeds.adsbx import AdsbxClient
 from service.feeds.base import FeedError
 from service.feeds.callsign_routes import RouteClient
-from service.feeds.faa_notam import FaaNotamClient
-from service.feeds.opensky import OpenSkyClient
-from service.geo.airspaces import AirportRegistry, AirspaceRegistry
 from service.housekeeping import RetentionReport, apply_retention
-from service.ingest import restore_engine
 from service.leader import LeaderElector
 from service.metrics import Metrics
 from service.notam.faa import notam_from_faa_item
@@ -46,13 +41,10 @@ from service.notam.lifecycle import Withdrawals
 from service.notam.problems import count_problems
 from service.outage import OutageLog, first_line, is_outage
 from service.pending_writes import FeedHealth, PendingWrite, PendingWrites
-from service.seeds import load_local_routes, load_route_schedules, load_watched_routes
+from service.runtime import Clock, FeedClients, Runtime, system_clock
 from service.webhooks.delivery import deliver_due
 
 log = logging.getLogger("firwatch.jobs")
-
-Clock = Callable[[], datetime]
-Recorder = Callable[[dict[str, Any]], None]
 
 
 @dataclass(slots=True)
@@ -68,56 +60,40 @@ class PollReport:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def system_clock() -> datetime:
-    return datetime.now(UTC)
-
-
 class Poller:
+    """The poll rounds: feed clients and a detection engine, built by
+    :meth:`service.runtime.Runtime.new_poller` (restored from the database there)."""
+
     def __init__(
         self,
         settings: Settings,
         sessions: sessionmaker[Session],
-        http: httpx.AsyncClient,
-        airspaces: AirspaceRegistry,
-        airports: AirportRegistry,
+        feeds: FeedClients,
+        engine: DetectionEngine,
         *,
         clock: Clock = system_clock,
         webhook_http: httpx.AsyncClient | None = None,
-        recorder: Recorder | None = None,
         metrics: Metrics | None = None,
-        restore: bool = True,
+        local_routes: dict[str, tuple[str, str]] | None = None,
     ):
         self.settings = settings
         self.metrics = metrics
         self.sessions = sessions
-        self.http = http
         self.webhook_http = webhook_http
-        self.airspaces = airspaces
+        self.airspaces = engine.airspaces
         self.clock = clock
-        feeds = settings.feeds
-        self.opensky = OpenSkyClient(feeds.opensky, http, clock, recorder=recorder)
-        self.adsbx = AdsbxClient(feeds.adsbx, http, clock, recorder=recorder)
-        self.faa = FaaNotamClient(feeds.faa_notam, http, clock, recorder=recorder)
+        self.opensky = feeds.opensky
+        self.adsbx = feeds.adsbx
+        self.faa = feeds.faa
+        self.routes: RouteClient | Any = feeds.routes  # a replay answers from its recording
         self.withdrawals = Withdrawals(
             timedelta(minutes=settings.detection.notam_withdrawal_grace_minutes)
         )
-        self.routes = RouteClient(feeds.routes, http, clock, recorder=recorder)
-        self.engine = DetectionEngine(
-            settings,
-            airspaces,
-            airports,
-            load_watched_routes(settings.path(settings.watch.routes_file)),
-            load_route_schedules(settings.path(settings.watch.routes_file)),
-            route_cache=self.routes.cache,
-        )
-        local = settings.feeds.routes.local_file
-        self.local_routes = load_local_routes(settings.path(local)) if local else {}
+        self.engine = engine
+        self.local_routes = local_routes or {}
         self._lock = asyncio.Lock()
         self.writes = PendingWrites(sessions, clock, metrics)
         self.outages: dict[str, OutageLog] = {}
-        if restore:  # a replay starts from its own first record instead
-            with sessions() as session:
-                restore_engine(session, self.engine)
 
     # -- feeds ------------------------------------------------------------------------
     async def poll_positions(self, feed: str) -> PollReport:
@@ -438,107 +414,101 @@ def build_scheduler(poller: Poller, *, feeds: bool = True, delivery: bool = True
     return scheduler
 
 
-def make_webhook_client(settings: Settings) -> httpx.AsyncClient:
-    """Webhook POSTs: no proxy from the environment, no redirects (SSRF guard)."""
-    return httpx.AsyncClient(
-        timeout=settings.webhooks.timeout_s, follow_redirects=False, trust_env=False
-    )
+@dataclass(slots=True)
+class ReplicaJobs:
+    """What one API replica runs beside the API: webhook delivery (every replica) and, with
+    role ``all`` or ``scheduler``, the competition for leadership and the polls while it
+    leads.  Built by the API lifespan on its runtime; ``state`` is what /health reports."""
 
+    runtime: Runtime
+    role: str = "all"
+    delivery: PollScheduler | None = None
+    elector: LeaderElector | None = None
+    leadership: asyncio.Task[None] | None = None
 
-def _make_poller(state: Any) -> Poller:
-    return Poller(
-        state.settings,
-        state.sessionmaker,
-        state.http,
-        state.airspaces,
-        state.airports,
-        clock=state.clock,
-        webhook_http=state.webhook_http,
-        metrics=getattr(state, "metrics", None),
-    )
+    @property
+    def scheduler(self) -> PollScheduler | None:
+        """The feed-polling scheduler while this replica leads, else None."""
+        return self.runtime.scheduler
 
+    @property
+    def state(self) -> str:
+        """leader (polling the feeds), standby (waiting for the lock) or off (api role, tests)."""
+        scheduler = self.runtime.scheduler
+        if scheduler is not None and scheduler.running:
+            return "leader"
+        return "standby" if self.elector is not None else "off"
 
-async def start_scheduler(state: Any, role: str = "all") -> None:
-    """Called from the API lifespan with ``app.state``.
+    async def start(self) -> None:
+        """Every replica delivers webhooks (claims are leased, so they never collide);
+        with role ``all`` or ``scheduler`` the replica also competes for leadership
+        and, while leader, polls the feeds."""
+        runtime = self.runtime
+        # delivery needs no detection state: its poller is not restored
+        self.delivery = build_scheduler(runtime.new_poller(restore=False), feeds=False)
+        self.delivery.start()
+        if self.role in ("all", "scheduler"):
+            self.elector = LeaderElector(runtime.database)
+            self.leadership = asyncio.create_task(self._lead())
 
-    Every replica delivers webhooks (claims are leased, so they never collide);
-    with role ``all`` or ``scheduler`` the replica also competes for leadership
-    and, while leader, polls the feeds.
-    """
-    state.webhook_http = make_webhook_client(state.settings)
-    state.role = role
-    state.delivery = build_scheduler(_make_poller(state), feeds=False)
-    state.delivery.start()
-    state.scheduler = None
-    state.elector = None
-    if role in ("all", "scheduler"):
-        state.elector = LeaderElector(state.engine)
-        state.leadership = asyncio.create_task(_lead(state))
+    async def _lead(self) -> None:
+        """Compete for leadership; while leader, poll.  A database outage does not stop polling.
 
+        The leader's lock lives on a database session, so an outage takes the lock with it.
+        The leader then keeps polling (its writes wait in memory) and retries the lock often;
+        when the database answers again it takes the lock back and writes what it held, or,
+        if another replica got there first, writes what it held and stands down.  A standby
+        that saw the database down waits one more round before competing, which gives the
+        leader holding unwritten results the first try.
+        """
+        runtime, elector = self.runtime, self.elector
+        assert elector is not None
+        interval = runtime.settings.leader_check_s
+        outage = OutageLog("leader_election", runtime.metrics, logger=log)
+        saw_outage = False
+        while True:
+            pause = interval
+            try:
+                if runtime.scheduler is None:
+                    if saw_outage:  # the leader holding unwritten results goes first
+                        saw_outage = not await asyncio.to_thread(elector.probe)
+                    elif await asyncio.to_thread(elector.try_acquire):
+                        # a fresh poller restores what the previous leader stored
+                        runtime.poller = await asyncio.to_thread(runtime.new_poller)
+                        runtime.scheduler = build_scheduler(runtime.poller, delivery=False)
+                        runtime.scheduler.start()
+                        log.info("leader: polling %s", [j.id for j in runtime.scheduler.get_jobs()])
+                    else:
+                        saw_outage = elector.unreachable is not None
+                    if elector.unreachable is not None:
+                        outage.failed(elector.unreachable)
+                    else:
+                        outage.ok()
+                elif not await asyncio.to_thread(elector.still_leader):
+                    if await asyncio.to_thread(elector.try_acquire):
+                        outage.ok("leader lock taken back; polling went on")
+                    elif elector.unreachable is not None:
+                        outage.failed(elector.unreachable)  # keep polling, writes held
+                        pause = interval / 4
+                    else:
+                        # another replica leads now: store what we held, finish the round in
+                        # hand, start no more
+                        assert runtime.poller is not None
+                        held = await runtime.poller.flush_writes()
+                        await runtime.scheduler.stop()
+                        runtime.scheduler = None
+                        outage.ok(f"another replica leads; standing by ({held} write(s) unstored)")
+            except Exception:  # leadership must survive any one bad round
+                log.exception("leader election round failed")
+            await asyncio.sleep(pause)
 
-async def _lead(state: Any) -> None:
-    """Compete for leadership; while leader, poll.  A database outage does not stop polling.
-
-    The leader's lock lives on a database session, so an outage takes the lock with it.
-    The leader then keeps polling (its writes wait in memory) and retries the lock often;
-    when the database answers again it takes the lock back and writes what it held, or,
-    if another replica got there first, writes what it held and stands down.  A standby
-    that saw the database down waits one more round before competing, which gives the
-    leader holding unwritten results the first try.
-    """
-    interval = state.settings.leader_check_s
-    outage = OutageLog("leader_election", getattr(state, "metrics", None), logger=log)
-    saw_outage = False
-    while True:
-        pause = interval
-        try:
-            elector = state.elector
-            if state.scheduler is None:
-                if saw_outage:  # the leader holding unwritten results goes first
-                    saw_outage = not await asyncio.to_thread(elector.probe)
-                elif await asyncio.to_thread(elector.try_acquire):
-                    # a fresh poller restores what the previous leader stored
-                    state.poller = await asyncio.to_thread(_make_poller, state)
-                    state.scheduler = build_scheduler(state.poller, delivery=False)
-                    state.scheduler.start()
-                    log.info("leader: polling %s", [j.id for j in state.scheduler.get_jobs()])
-                else:
-                    saw_outage = elector.unreachable is not None
-                if elector.unreachable is not None:
-                    outage.failed(elector.unreachable)
-                else:
-                    outage.ok()
-            elif not await asyncio.to_thread(elector.still_leader):
-                if await asyncio.to_thread(elector.try_acquire):
-                    outage.ok("leader lock taken back; polling went on")
-                elif elector.unreachable is not None:
-                    outage.failed(elector.unreachable)  # keep polling, writes held
-                    pause = interval / 4
-                else:
-                    # another replica leads now: store what we held, finish the round in
-                    # hand, start no more
-                    held = await state.poller.flush_writes()
-                    await state.scheduler.stop()
-                    state.scheduler = None
-                    outage.ok(f"another replica leads; standing by ({held} write(s) unstored)")
-        except Exception:  # leadership must survive any one bad round
-            log.exception("leader election round failed")
-        await asyncio.sleep(pause)
-
-
-async def stop_scheduler(state: Any) -> None:
-    task = getattr(state, "leadership", None)
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-    for name in ("scheduler", "delivery"):
-        scheduler = getattr(state, name, None)
-        if scheduler is not None:
-            await scheduler.stop()
-    elector = getattr(state, "elector", None)
-    if elector is not None:
-        await asyncio.to_thread(elector.release)
-    client = getattr(state, "webhook_http", None)
-    if client is not None:
-        await client.aclose()
+    async def stop(self) -> None:
+        if self.leadership is not None:
+            self.leadership.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.leadership
+        for scheduler in (self.runtime.scheduler, self.delivery):
+            if scheduler is not None:
+                await scheduler.stop()
+        if self.elector is not None:
+            await asyncio.to_thread(self.elector.release)
