@@ -5,7 +5,7 @@ Two delays, because the scenario has two events: the warning NOTAM (flagged ADVI
 soon as it is published; its effective time is 25 minutes earlier than its publication,
 so that delay is shown but cannot be met by anyone), and the closure — foreign traffic
 over the FIR falling away — whose instant the truth computes from the flight plans
-minute by minute (service.sim.scenario.CLOSURE_SHARE).
+minute by minute (service.sim.closure_truth.CLOSURE_SHARE).
 
 A scenario is played through the emulator in-process (the same feed clients, detection
 and storage as live), a recording through replay; both into a throw-away SQLite file.

@@ -37,8 +37,9 @@ if TYPE_CHECKING:  # the CLI imports this module for tune_gc: the rest loads whe
     from service.feeds.faa_notam import FaaNotamClient
     from service.feeds.opensky import OpenSkyClient
     from service.geo.airspaces import AirportRegistry, AirspaceRegistry
-    from service.jobs import Poller, PollScheduler
     from service.metrics import Metrics
+    from service.poll_scheduler import PollScheduler
+    from service.poller import Poller
 
 GC_THRESHOLDS = (50_000, 20, 20)
 
@@ -121,7 +122,7 @@ class Runtime:
         state from the database (a restart, a new leader), which a replay does not want:
         it starts from its own first record."""
         from service.ingest import restore_engine
-        from service.jobs import Poller
+        from service.poller import Poller
         from service.seeds import load_local_routes
 
         feeds = self.feed_clients()
@@ -143,7 +144,7 @@ class Runtime:
 
     def new_scheduler(self, *, feeds: bool = True, delivery: bool = True) -> PollScheduler:
         """The poller's jobs on a scheduler (not started): feeds, housekeeping, delivery."""
-        from service.jobs import build_scheduler
+        from service.poll_scheduler import build_scheduler
 
         if self.poller is None:
             self.poller = self.new_poller()

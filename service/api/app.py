@@ -29,8 +29,8 @@ from service.api.routes import (
     webhooks,
 )
 from service.config import Settings
-from service.jobs import ReplicaJobs
 from service.metrics import Metrics
+from service.replica_jobs import ReplicaJobs
 from service.runtime import build_runtime
 from service.store.db import ensure_migrated
 

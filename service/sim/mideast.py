@@ -29,16 +29,15 @@ from service.geo.airspaces import AirportRegistry
 from service.geo.geodesy import distance_km
 from service.geo.world import load_world
 from service.seeds import load_watched_routes
-from service.sim.flightplan import Avoider, FlightPlan, path_km
-from service.sim.notams import _item
-from service.sim.scenario import (
+from service.sim.closure_truth import (
     CLOSURE_HOLD,
     CLOSURE_SHARE,
     LEVEL_WINDOW,
-    Scenario,
-    Variant,
     foreign_airborne_counts,
 )
+from service.sim.flightplan import Avoider, FlightPlan, path_km
+from service.sim.notams import _item
+from service.sim.scenario import Scenario, Variant
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 NAME = "mideast-2025-06"

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.config import Settings
 from service.geo.airspaces import AirportRegistry, AirspaceRegistry
-from service.jobs import Poller
 from service.metrics import Metrics
+from service.poller import Poller
 from service.runtime import build_runtime
 from service.sim.clock import ScenarioClock
 from service.store.models import AlertChangeRow, AlertRow, FlightRow, PositionRow

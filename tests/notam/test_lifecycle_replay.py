@@ -277,8 +277,8 @@ def test_live_client_withdraws_on_its_full_rounds(settings, sessions, registries
     """The same rule on the live path: the FAA client says which of its rounds were full."""
     import httpx
 
-    from service.jobs import Poller
     from service.metrics import Metrics
+    from service.poller import Poller
     from service.runtime import build_runtime
 
     gone, stays = item("A0600/26"), item("A0601/26")

@@ -17,7 +17,9 @@ router = APIRouter(tags=["health"])
 
 def _scheduler_state(request: Request) -> str:
     """leader (polling the feeds), standby (waiting for the lock) or off (api role, tests)."""
-    replica = request.app.state.replica  # service.jobs.ReplicaJobs, None outside the lifespan
+    replica = (
+        request.app.state.replica
+    )  # service.replica_jobs.ReplicaJobs, None outside the lifespan
     return replica.state if replica is not None else "off"
 
 

@@ -1,31 +1,25 @@
-"""Polling rounds and their scheduling.
+"""Poll rounds: fetch a feed, detect, store.
 
-:class:`Poller` owns the feed clients and the detection engine; each method is
-one thin job: fetch, detect, persist in one transaction, log counts.  A failed
-fetch is recorded in feed health and never propagates: the scheduler must
-survive any feed.  Nor does a database outage: each poll's write goes through
-:class:`~service.pending_writes.PendingWrites` (held and written in order when
-the database is back), and every job logs an outage once when it starts and
-once when it ends (:mod:`service.outage`).  The APScheduler 3.x
-``AsyncIOScheduler`` runs one job per feed at its own interval with
-``max_instances=1`` and coalescing, so a slow feed never piles up runs.
+:class:`Poller` holds the feed clients and the detection engine (both built by
+:class:`service.runtime.Runtime`); each method is one thin job: fetch, detect, persist in
+one transaction, log counts.  A failed fetch is recorded in feed health and never
+propagates: the scheduler must survive any feed.  Nor does a database outage: each poll's
+write goes through :class:`~service.pending_writes.PendingWrites` (held and written in
+order when the database is back), and every job logs an outage once when it starts and
+once when it ends (:mod:`service.outage`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import functools
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.config import Settings
@@ -34,14 +28,13 @@ from service.domain import FeedName, Notam, Route, Snapshot
 from service.feeds.base import FeedError
 from service.feeds.callsign_routes import RouteClient
 from service.housekeeping import RetentionReport, apply_retention
-from service.leader import LeaderElector
 from service.metrics import Metrics
 from service.notam.faa import notam_from_faa_item
 from service.notam.lifecycle import Withdrawals
 from service.notam.problems import count_problems
 from service.outage import OutageLog, first_line, is_outage
 from service.pending_writes import FeedHealth, PendingWrite, PendingWrites
-from service.runtime import Clock, FeedClients, Runtime, system_clock
+from service.runtime import Clock, FeedClients, system_clock
 from service.webhooks.delivery import deliver_due
 
 log = logging.getLogger("firwatch.jobs")
@@ -321,194 +314,3 @@ class Poller:
                 report.error = f"database unreachable: {len(self.writes)} write(s) not stored"
         await self.deliver_webhooks()
         return reports
-
-
-class PollScheduler(AsyncIOScheduler):
-    """An ``AsyncIOScheduler`` that can stop without cutting a job in half.
-
-    APScheduler 3's asyncio executor cancels running coroutine jobs on ``shutdown()`` (it
-    cannot wait, not being a coroutine).  A poll cancelled between its HTTP exchange and its
-    commit, or left running while the HTTP client it uses is closed, ends in a traceback and
-    a lost poll.  :meth:`stop` pauses the schedule, lets the running jobs finish (up to a
-    limit), and only then shuts down.
-    """
-
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
-        self._running_jobs: set[asyncio.Task[Any]] = set()
-
-    def add_job(self, func: Callable[..., Any], *args: Any, **kwargs: Any):  # type: ignore[override]
-        if asyncio.iscoroutinefunction(func):
-            func = self._tracked(func)
-        return super().add_job(func, *args, **kwargs)
-
-    def _tracked(self, func: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(func)
-        async def run(*args: Any, **kwargs: Any) -> Any:
-            task = asyncio.current_task()
-            assert task is not None
-            self._running_jobs.add(task)
-            try:
-                return await func(*args, **kwargs)
-            finally:
-                self._running_jobs.discard(task)
-
-        return run
-
-    async def stop(self, timeout_s: float = 30.0) -> None:
-        if not self.running:
-            return
-        self.pause()
-        await asyncio.sleep(0)  # jobs submitted just before the pause register on their first step
-        pending = [t for t in self._running_jobs if not t.done()]
-        if pending:
-            _, late = await asyncio.wait(pending, timeout=timeout_s)
-            if late:
-                log.warning("%d job(s) still running after %g s: cancelled", len(late), timeout_s)
-        self.shutdown(wait=False)
-        await asyncio.sleep(0)  # AsyncIOScheduler.shutdown takes effect on the loop's next turn
-
-
-def build_scheduler(poller: Poller, *, feeds: bool = True, delivery: bool = True) -> PollScheduler:
-    """One job per feed at its own interval (leader only); webhook delivery (every replica)."""
-    cfg = poller.settings.feeds
-    scheduler = PollScheduler(timezone=UTC)
-    common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
-    now = datetime.now(UTC)
-    if feeds and cfg.faa_notam.enabled:
-        scheduler.add_job(
-            poller.poll_notams,
-            "interval",
-            seconds=cfg.faa_notam.interval_s,
-            id="poll_faa_notam",
-            next_run_time=now,
-            **common,
-        )
-    for name, feed in ((FeedName.OPENSKY, cfg.opensky), (FeedName.ADSBX, cfg.adsbx)):
-        if feeds and feed.enabled:
-            scheduler.add_job(
-                poller.poll_positions,
-                "interval",
-                args=[name.value],
-                seconds=feed.interval_s,
-                id=f"poll_{name.value}",
-                next_run_time=now,
-                **common,
-            )
-    if feeds:
-        scheduler.add_job(
-            poller.housekeeping,
-            "interval",
-            seconds=poller.settings.retention.interval_s,
-            id="housekeeping",
-            **common,
-        )
-    if delivery:
-        scheduler.add_job(
-            poller.deliver_webhooks,
-            "interval",
-            seconds=poller.settings.webhooks.interval_s,
-            id="deliver_webhooks",
-            **common,
-        )
-    return scheduler
-
-
-@dataclass(slots=True)
-class ReplicaJobs:
-    """What one API replica runs beside the API: webhook delivery (every replica) and, with
-    role ``all`` or ``scheduler``, the competition for leadership and the polls while it
-    leads.  Built by the API lifespan on its runtime; ``state`` is what /health reports."""
-
-    runtime: Runtime
-    role: str = "all"
-    delivery: PollScheduler | None = None
-    elector: LeaderElector | None = None
-    leadership: asyncio.Task[None] | None = None
-
-    @property
-    def scheduler(self) -> PollScheduler | None:
-        """The feed-polling scheduler while this replica leads, else None."""
-        return self.runtime.scheduler
-
-    @property
-    def state(self) -> str:
-        """leader (polling the feeds), standby (waiting for the lock) or off (api role, tests)."""
-        scheduler = self.runtime.scheduler
-        if scheduler is not None and scheduler.running:
-            return "leader"
-        return "standby" if self.elector is not None else "off"
-
-    async def start(self) -> None:
-        """Every replica delivers webhooks (claims are leased, so they never collide);
-        with role ``all`` or ``scheduler`` the replica also competes for leadership
-        and, while leader, polls the feeds."""
-        runtime = self.runtime
-        # delivery needs no detection state: its poller is not restored
-        self.delivery = build_scheduler(runtime.new_poller(restore=False), feeds=False)
-        self.delivery.start()
-        if self.role in ("all", "scheduler"):
-            self.elector = LeaderElector(runtime.database)
-            self.leadership = asyncio.create_task(self._lead())
-
-    async def _lead(self) -> None:
-        """Compete for leadership; while leader, poll.  A database outage does not stop polling.
-
-        The leader's lock lives on a database session, so an outage takes the lock with it.
-        The leader then keeps polling (its writes wait in memory) and retries the lock often;
-        when the database answers again it takes the lock back and writes what it held, or,
-        if another replica got there first, writes what it held and stands down.  A standby
-        that saw the database down waits one more round before competing, which gives the
-        leader holding unwritten results the first try.
-        """
-        runtime, elector = self.runtime, self.elector
-        assert elector is not None
-        interval = runtime.settings.leader_check_s
-        outage = OutageLog("leader_election", runtime.metrics, logger=log)
-        saw_outage = False
-        while True:
-            pause = interval
-            try:
-                if runtime.scheduler is None:
-                    if saw_outage:  # the leader holding unwritten results goes first
-                        saw_outage = not await asyncio.to_thread(elector.probe)
-                    elif await asyncio.to_thread(elector.try_acquire):
-                        # a fresh poller restores what the previous leader stored
-                        runtime.poller = await asyncio.to_thread(runtime.new_poller)
-                        runtime.scheduler = build_scheduler(runtime.poller, delivery=False)
-                        runtime.scheduler.start()
-                        log.info("leader: polling %s", [j.id for j in runtime.scheduler.get_jobs()])
-                    else:
-                        saw_outage = elector.unreachable is not None
-                    if elector.unreachable is not None:
-                        outage.failed(elector.unreachable)
-                    else:
-                        outage.ok()
-                elif not await asyncio.to_thread(elector.still_leader):
-                    if await asyncio.to_thread(elector.try_acquire):
-                        outage.ok("leader lock taken back; polling went on")
-                    elif elector.unreachable is not None:
-                        outage.failed(elector.unreachable)  # keep polling, writes held
-                        pause = interval / 4
-                    else:
-                        # another replica leads now: store what we held, finish the round in
-                        # hand, start no more
-                        assert runtime.poller is not None
-                        held = await runtime.poller.flush_writes()
-                        await runtime.scheduler.stop()
-                        runtime.scheduler = None
-                        outage.ok(f"another replica leads; standing by ({held} write(s) unstored)")
-            except Exception:  # leadership must survive any one bad round
-                log.exception("leader election round failed")
-            await asyncio.sleep(pause)
-
-    async def stop(self) -> None:
-        if self.leadership is not None:
-            self.leadership.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.leadership
-        for scheduler in (self.runtime.scheduler, self.delivery):
-            if scheduler is not None:
-                await scheduler.stop()
-        if self.elector is not None:
-            await asyncio.to_thread(self.elector.release)
