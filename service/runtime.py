@@ -121,9 +121,9 @@ class Runtime:
         """A new poller (not kept: see ``poller``) with its own feed clients and engine; ``restore`` rebuilds the engine's
         state from the database (a restart, a new leader), which a replay does not want:
         it starts from its own first record."""
-        from service.ingest import restore_engine
         from service.poller import Poller
         from service.seeds import load_local_routes
+        from service.store.engine_state import restore_engine
 
         feeds = self.feed_clients()
         engine = self.detection_engine(route_cache=feeds.routes.cache)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from service.detect.engine import DetectionEngine
 from service.geo.airspaces import AirportRegistry, AirspaceRegistry
-from service.ingest import restore_engine
+from service.store.engine_state import restore_engine
 from service.store.models import AirspaceStatusRow, AlertRow, FlightRow, TrafficSampleRow
 from tests.conftest import ROOT
 

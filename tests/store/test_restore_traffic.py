@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from service.detect.engine import DetectionEngine
 from service.domain import AirspaceStatus, Position, Snapshot
 from service.geo.airspaces import AirportRegistry, AirspaceRegistry
-from service.ingest import persist, restore_engine
+from service.ingest import persist
+from service.store.engine_state import restore_engine
 from tests.conftest import ROOT
 
 T0 = datetime(2025, 11, 17, 0, 0, tzinfo=UTC)
