@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import httpx
 
 from service.domain import Position, Snapshot
-from service.geo.airspaces import AirportRegistry, AirspaceRegistry
+from service.geo.airspaces import load_seed_registries
 from service.runtime import build_runtime
 from tests.conftest import ROOT
 
@@ -25,10 +25,7 @@ async def test_local_table_fills_unknown_routes(settings, sessions, tmp_path):
 
     seeds = ROOT / "seeds"
     async with httpx.AsyncClient(transport=httpx.MockTransport(unknown)) as http:
-        registries = (
-            AirspaceRegistry.from_geojson(seeds / "firs.geojson"),
-            AirportRegistry.from_csv(seeds / "airports.csv"),
-        )
+        registries = load_seed_registries(seeds)
         poller = build_runtime(settings, sessions=sessions, http=http, registries=registries).poller
         assert poller is not None
         snapshot = Snapshot("adsbx", T0, (

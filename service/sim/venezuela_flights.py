@@ -5,22 +5,18 @@ variant always builds the same plans."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-import numpy as np
 import shapely
 
 from service.geo.airspaces import AirportRegistry, AirspaceRegistry
-from service.geo.geodesy import distance_km
 from service.sim.closure_truth import traffic_collapse_onset
-from service.sim.flightplan import Avoider, FlightBehaviour, FlightPlan, path_km
+from service.sim.flightplan import Avoider, FlightBehaviour, FlightMaker, FlightPlan, exit_time
 from service.sim.scenario import BBOX, END, ONSET, SEEDS, Variant
 
 FIRST_DEPARTURE = datetime(2025, 11, 21, 0, 0, tzinfo=UTC)
 LAST_DEPARTURE = datetime(2025, 11, 22, 4, 30, tzinfo=UTC)
 REPLAN_AFTER_ONSET = timedelta(minutes=10)
 QUIET_LANDINGS = (END - timedelta(minutes=25), END + timedelta(minutes=10))
-FOREIGN_KMH, DOMESTIC_KMH = 850.0, 700.0
 
 # airline: (24-bit address block start, country, cruise ft)
 AIRLINES = {
@@ -97,58 +93,16 @@ DIVERSION = ("SKBO", "TNCC", "AVA", datetime(2025, 11, 21, 21, 5, tzinfo=UTC), "
 INCURSION = ("KMIA", "SBGR", "CKS", datetime(2025, 11, 21, 18, 40, tzinfo=UTC))
 
 
-class FlightBuilder:
+class FlightBuilder(FlightMaker):
     """The day's flight plans for one variant: the schedule, and how each flight reacts to
     the warning (flies on, replans around SVZM, is cancelled, turns back, diverts)."""
 
     def __init__(self, variant: Variant) -> None:
+        super().__init__(AirportRegistry.from_csv(SEEDS / "airports.csv"), AIRLINES, "Venezuela")
         self.variant = variant
-        self.airports = AirportRegistry.from_csv(SEEDS / "airports.csv")
         self.svzm = AirspaceRegistry.from_geojson(SEEDS / "firs.geojson").get("SVZM").geometry
         shapely.prepare(self.svzm)
         self.avoider = Avoider(self.svzm)
-        self.serial: dict[str, int] = {}
-        self.flights: list[FlightPlan] = []
-        self.cancelled: list[dict[str, Any]] = []
-
-    def _identity(self, airline: str) -> tuple[str, str, str]:
-        n = self.serial.get(airline, 0) + 1
-        self.serial[airline] = n
-        block, country, _ = AIRLINES[airline]
-        return f"{airline}{100 + n * 7 % 900 + n // 130}", f"{block + n * 37:06x}", country
-
-    def plan(
-        self,
-        origin: str,
-        destination: str,
-        airline: str,
-        departs: datetime,
-        waypoints: list[tuple[float, float]] | None = None,
-        landing: str | None = None,
-        behaviour: FlightBehaviour = FlightBehaviour.NORMAL,
-    ) -> FlightPlan:
-        o, d = self.airports.get(origin), self.airports.get(destination)
-        landing = landing or destination
-        l_ap = self.airports.get(landing)
-        callsign, icao24, country = self._identity(airline)
-        domestic = country == "Venezuela"
-        path = waypoints or [(o.lon, o.lat), (l_ap.lon, l_ap.lat)]
-        extra = round(path_km(path) - distance_km(o.lon, o.lat, d.lon, d.lat), 1)
-        return FlightPlan(
-            callsign=callsign, icao24=icao24, country=country, origin=origin,
-            destination=destination, landing=landing, domestic=domestic, departs_at=departs,
-            waypoints=path, speed_kmh=DOMESTIC_KMH if domestic else FOREIGN_KMH,
-            cruise_ft=float(AIRLINES[airline][2]), origin_elev_ft=o.elevation_ft,
-            landing_elev_ft=l_ap.elevation_ft, behaviour=behaviour,
-            extra_km=extra if behaviour == FlightBehaviour.REROUTED else (0.0 if landing == destination else extra),
-        )  # fmt: skip
-
-    def exit_time(self, plan: FlightPlan) -> datetime | None:
-        inside = shapely.contains_xy(self.svzm, plan.dense[:, 0], plan.dense[:, 1])
-        if not inside.any():
-            return None
-        last = len(inside) - 1 - int(np.argmax(inside[::-1]))
-        return plan.departs_at + timedelta(hours=float(plan.cumulative_km[last]) / plan.speed_kmh)
 
     def schedule(
         self, origin: str, destination: str, airline: str, departs: datetime, after_onset: bool
@@ -169,7 +123,7 @@ class FlightBuilder:
             return
         if departs >= ONSET:
             if destination == "SVMI":
-                self.cancelled.append(self._cancelled(gc))
+                self.cancel(gc)
                 return
             if not after_onset:
                 return
@@ -184,12 +138,12 @@ class FlightBuilder:
         assert entry is not None
         replan_at = max(ONSET + REPLAN_AFTER_ONSET, gc.entry_time(BBOX) or departs)
         replan_at = max(replan_at, departs) + timedelta(minutes=15)
-        if gc.arrives_at <= ONSET or (self.exit_time(gc) or departs) <= ONSET:
+        if gc.arrives_at <= ONSET or (exit_time(gc, self.svzm) or departs) <= ONSET:
             self.flights.append(gc)  # done with SVZM before the warning
         elif entry <= ONSET + REPLAN_AFTER_ONSET:
             # inside (or entering) when the warning came: it finishes crossing, unless that
             # would keep a foreign aircraft in SVZM long after the warning
-            exit_at = self.exit_time(gc) or departs
+            exit_at = exit_time(gc, self.svzm) or departs
             if exit_at <= ONSET + timedelta(minutes=100) and (
                 destination != "SVMI" or gc.arrives_at <= ONSET + timedelta(minutes=75)
             ):
@@ -208,15 +162,6 @@ class FlightBuilder:
     def closure_onset(self, flights: list[FlightPlan]) -> datetime | None:
         """The truth's closure instant (see CLOSURE_SHARE), or None when traffic never collapses."""
         return traffic_collapse_onset(flights, self.svzm, ONSET, END)
-
-    def _cancelled(self, gc: FlightPlan) -> dict[str, Any]:
-        return {
-            "callsign": gc.callsign, "icao24": gc.icao24, "origin": gc.origin,
-            "destination": gc.destination, "domestic": gc.domestic,
-            "departs_at": gc.departs_at.isoformat(), "arrives_at": gc.arrives_at.isoformat(),
-            "behaviour": FlightBehaviour.CANCELLED.value, "watched_route": False, "extra_km": None,
-            "actual_destination": None, "path": [],
-        }  # fmt: skip
 
     def build(self) -> list[FlightPlan]:
         for origin, destination, airline, every, first, after in SCHEDULE:

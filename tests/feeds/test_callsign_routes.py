@@ -13,7 +13,7 @@ import pytest
 from service.config import RoutesSettings
 from service.domain import Position, Snapshot
 from service.feeds.callsign_routes import RouteClient
-from service.geo.airspaces import AirportRegistry, AirspaceRegistry
+from service.geo.airspaces import load_seed_registries
 from service.runtime import build_runtime
 from tests.conftest import ROOT
 
@@ -75,10 +75,7 @@ async def test_the_engine_reads_the_clients_cache(settings, sessions):
     clock, asked = DataClock(), []
     seeds = ROOT / "seeds"
     async with httpx.AsyncClient(transport=httpx.MockTransport(routeset(asked))) as http:
-        registries = (
-            AirspaceRegistry.from_geojson(seeds / "firs.geojson"),
-            AirportRegistry.from_csv(seeds / "airports.csv"),
-        )
+        registries = load_seed_registries(seeds)
         runtime = build_runtime(
             settings, sessions=sessions, http=http, registries=registries, clock=clock
         )

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.config import Settings
-from service.geo.airspaces import AirportRegistry, AirspaceRegistry
+from service.geo.airspaces import load_seed_registries
 from service.metrics import Metrics
 from service.poller import Poller
 from service.runtime import build_runtime
@@ -33,10 +33,7 @@ async def run_steps(
     """One round of every feed per scenario time, then webhook delivery; ``between`` runs
     after each round (a fault to inject, a pause).  Ends with the held writes flushed."""
     seeds = settings.path(settings.seeds_dir)
-    registries = (
-        AirspaceRegistry.from_geojson(seeds / "firs.geojson"),
-        AirportRegistry.from_csv(seeds / "airports.csv"),
-    )
+    registries = load_seed_registries(seeds)
     async with (
         httpx.AsyncClient(timeout=10) as http,
         build_runtime(

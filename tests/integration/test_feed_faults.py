@@ -10,7 +10,7 @@ import pytest
 
 from service.domain import AirspaceStatus
 from service.feeds.base import CircuitBreaker
-from service.geo.airspaces import AirportRegistry, AirspaceRegistry
+from service.geo.airspaces import load_seed_registries
 from service.runtime import build_runtime
 from service.sim.clock import ScenarioClock
 from service.sim.emulator import create_emulator_app
@@ -47,10 +47,7 @@ async def inject(emu, feed: str, *kinds: str, delay_s: float = 3.0) -> None:
 async def test_faults_are_contained(setup):
     settings, emu, clock, _app = setup
     seeds = settings.path(settings.seeds_dir)
-    registries = (
-        AirspaceRegistry.from_geojson(seeds / "firs.geojson"),
-        AirportRegistry.from_csv(seeds / "airports.csv"),
-    )
+    registries = load_seed_registries(seeds)
     async with (
         httpx.AsyncClient() as http,
         build_runtime(settings, http=http, registries=registries) as runtime,

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import httpx
 from sqlalchemy import func, select
 
-from service.geo.airspaces import AirportRegistry, AirspaceRegistry
+from service.geo.airspaces import load_seed_registries
 from service.recording_format import scan
 from service.replay import JsonlRecorder, replay
 from service.runtime import build_runtime
@@ -40,8 +40,7 @@ async def test_record_then_replay_twice(tmp_path, database_url):
         settings = scenario_settings(tmp_path, emu.url, database_url)
         upgrade(settings.resolved_database_url)
         seeds = settings.path(settings.seeds_dir)
-        airspaces = AirspaceRegistry.from_geojson(seeds / "firs.geojson")
-        airports = AirportRegistry.from_csv(seeds / "airports.csv")
+        airspaces, airports = load_seed_registries(seeds)
         at = datetime(2025, 11, 21, 17, 30, tzinfo=scenario.start.tzinfo)
         with recording.open("w", encoding="utf-8") as handle:
             async with (

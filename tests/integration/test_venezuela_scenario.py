@@ -17,7 +17,7 @@ from standardwebhooks import Webhook
 
 from service.api.app import create_app
 from service.api.auth import create_key
-from service.geo.airspaces import AirportRegistry, AirspaceRegistry
+from service.geo.airspaces import load_seed_registries
 from service.runtime import build_runtime
 from service.sim.clock import ScenarioClock
 from service.sim.emulator import create_emulator_app
@@ -70,10 +70,7 @@ async def test_scenario_end_to_end(tmp_path, receiver, scenario, database_url):
                 assert secret.startswith("whsec_")
 
                 seeds = settings.path(settings.seeds_dir)
-                registries = (
-                    AirspaceRegistry.from_geojson(seeds / "firs.geojson"),
-                    AirportRegistry.from_csv(seeds / "airports.csv"),
-                )
+                registries = load_seed_registries(seeds)
                 async with (
                     httpx.AsyncClient(timeout=10) as http,
                     build_runtime(
