@@ -293,12 +293,20 @@ def exit_time(plan: FlightPlan, area: BaseGeometry) -> datetime | None:
     return plan.departs_at + timedelta(hours=float(plan.cumulative_km[last]) / plan.speed_kmh)
 
 
+def first_entries(flights: list[FlightPlan], area: BaseGeometry) -> dict[str, datetime]:
+    """When each foreign flight is first inside ``area`` (data time), by callsign."""
+    return {
+        f.callsign: at for f in flights if not f.domestic and (at := f.entry_time(area)) is not None
+    }
+
+
 __all__ = [
     "Avoider",
     "FlightBehaviour",
     "FlightMaker",
     "FlightPlan",
     "exit_time",
+    "first_entries",
     "path_km",
     "path_length_km",
 ]

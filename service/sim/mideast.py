@@ -28,7 +28,7 @@ from service.geo.airspaces import AirportRegistry, prepared_copy
 from service.geo.world import load_world
 from service.seeds import load_watched_routes
 from service.sim.closure_truth import traffic_collapse_onset
-from service.sim.flightplan import Avoider, FlightMaker, FlightPlan, exit_time
+from service.sim.flightplan import Avoider, FlightMaker, FlightPlan, exit_time, first_entries
 from service.sim.notams import _item
 from service.sim.scenario import Scenario, Variant
 
@@ -271,11 +271,7 @@ def _build(name: str) -> Scenario:
         watched=frozenset(load_watched_routes(ROUTES_FILE)), cancelled=builder.cancelled,
         variant=VARIANTS[name], airspace=PRIMARY, warning_notam=WARNING_NOTAM,
         closure_onset=builder.closure_onset(flights),
-        entries={
-            f.callsign: at
-            for f in flights
-            if not f.domestic and (at := f.entry_time(builder.primary)) is not None
-        },
+        entries=first_entries(flights, builder.primary),
     )  # fmt: skip
 
 

@@ -25,7 +25,7 @@ import shapely
 from service.geo.airspaces import AirportRegistry
 from service.seeds import load_watched_routes
 from service.sim.closure_truth import CLOSURE_HOLD, CLOSURE_SHARE, LEVEL_WINDOW
-from service.sim.flightplan import FlightBehaviour, FlightPlan
+from service.sim.flightplan import FlightBehaviour, FlightPlan, first_entries
 from service.sim.notams import scenario_notams
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
@@ -184,11 +184,7 @@ def _build(name: str) -> Scenario:
         watched=frozenset(load_watched_routes(SEEDS / "watched_routes.yaml")),
         cancelled=builder.cancelled, variant=variant,
         closure_onset=builder.closure_onset(flights) if variant.warning else None,
-        entries={
-            f.callsign: at
-            for f in flights
-            if not f.domestic and (at := f.entry_time(builder.svzm)) is not None
-        },
+        entries=first_entries(flights, builder.svzm),
     )  # fmt: skip
 
 
