@@ -20,6 +20,7 @@ from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
 from service.config import Settings
+from service.detect import saved_state
 from service.detect.crossings import entry_point, segments_crossing
 from service.detect.domestic import DomesticAddresses
 from service.detect.flights import FlightContext, FlightHistory, evaluate_finished_flight
@@ -693,3 +694,8 @@ class DetectionEngine:
     def track_km(self, flight: ActiveFlight) -> float:
         pts = flight.airborne_points()
         return path_length_km([p.lon for p in pts], [p.lat for p in pts])
+
+    def restore_state(self, state: saved_state.EngineState) -> None:
+        """Take back what a restart restores (:mod:`service.detect.saved_state`): the store
+        reads it, only detection knows where each part goes."""
+        saved_state.restore_state(self, state)

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 from service.detect.engine import DetectionEngine
 from service.domain import AirspaceStatus, Position, Snapshot
-from service.geo.airspaces import AirportRegistry, AirspaceRegistry
-from service.ingest import persist, restore_engine
+from service.geo.airspaces import load_seed_registries
+from service.ingest import persist
+from service.store.engine_state import restore_engine
 from tests.conftest import ROOT
 
 T0 = datetime(2025, 11, 17, 0, 0, tzinfo=UTC)
@@ -18,8 +19,7 @@ POLL = timedelta(minutes=10)
 
 def engine(settings) -> DetectionEngine:
     seeds = ROOT / "seeds"
-    return DetectionEngine(settings, AirspaceRegistry.from_geojson(seeds / "firs.geojson"),
-                           AirportRegistry.from_csv(seeds / "airports.csv"), [])  # fmt: skip
+    return DetectionEngine(settings, *load_seed_registries(seeds), [])
 
 
 class Sky:
