@@ -19,10 +19,12 @@ from typing import Any
 from service.domain import Notam, NotamClass, ensure_utc
 from service.geo.airspaces import AirspaceRegistry
 from service.notam.geometry import limits_to_band, qline_circle, read_geometry
-from service.notam.parser import US_INTL, area_dicts, fir_lookup, parse_notam
+from service.notam.outlines import area_dicts, fir_lookup
+from service.notam.parser import parse_notam
 from service.notam.problems import Problem as P
 from service.notam.problems import ProblemCode as C
 from service.notam.qcodes import classify
+from service.notam.us_formats import US_INTL
 
 WHOLE_FIR_SUBJECTS = ("QAF",)
 
