@@ -34,6 +34,20 @@ ITEM = re.compile(r"(?:^|(?<=\s))(?P<key>[A-GQ])\)\s?")
 ITEM_ORDER = "QABCDEFG"
 
 
+def _header(text: str, problems: list[P]) -> tuple[str, str, str | None]:
+    """(number, kind N/R/C, the NOTAM it replaces or cancels); a missing header is a problem."""
+    header = HEADER.match(text)
+    number, kind, ref = "", "N", None
+    if header:
+        number = f"{header['series']}{header['num']}/{header['yy']}"
+        kind, ref = header["kind"], header["ref"]
+    else:
+        problems.append(P(C.HEADER, "no NOTAM header (e.g. 'A1234/25 NOTAMN')"))
+    if text.startswith("(") and not text.endswith(")"):
+        problems.append(P(C.TRUNCATED, "text looks truncated (no closing parenthesis)"))
+    return number, kind, ref
+
+
 def _items(text: str) -> dict[str, str]:
     """Items Q and A–G by letter, each only where it comes in order (so an ``E)`` inside the
     text of item E does not start a new item), without the NOTAM's closing parenthesis."""
@@ -148,15 +162,7 @@ def parse_icao(
     raw = text
     text = clean_text(text)
     problems: list[P] = []
-    header = HEADER.match(text)
-    number, kind, ref = "", "N", None
-    if header:
-        number = f"{header['series']}{header['num']}/{header['yy']}"
-        kind, ref = header["kind"], header["ref"]
-    else:
-        problems.append(P(C.HEADER, "no NOTAM header (e.g. 'A1234/25 NOTAMN')"))
-    if text.startswith("(") and not text.endswith(")"):
-        problems.append(P(C.TRUNCATED, "text looks truncated (no closing parenthesis)"))
+    number, kind, ref = _header(text, problems)
     items = _items(text)
     if "Q" in items:
         q = _qline(items["Q"], problems)
