@@ -1,7 +1,7 @@
 """Areas written in NOTAM text → GeoJSON (lon/lat), checked; and vertical limits.
 
 Reading order, most specific first: the areas written in item E (polygons with
-arcs and boundary legs, circles, corridors — see :mod:`service.notam.shapes`),
+arcs and boundary legs, circles, corridors — see :mod:`service.notam.area_reading`),
 a whole-FIR reference, positions (obstacles), and last the Q-line circle
 (coarse by design: minutes and whole NM).  The text is normalised first
 (:mod:`service.notam.normalise`); when the unwrapped and the plain reading
@@ -22,12 +22,13 @@ from shapely.geometry.base import BaseGeometry
 
 from service.domain import AltitudeBand
 from service.notam import checks
+from service.notam.area_reading import build_area
 from service.notam.coordinates import Coordinate, coordinates
 from service.notam.countries import CountryArea
 from service.notam.navaids import NavaidIndex, bundled_navaids, navaid_positions
 from service.notam.normalise import basic, normalise
 from service.notam.problems import Problem, ProblemCode
-from service.notam.shapes import CIRCLE_POINTS, GEOD, KM_PER_NM, Area, build_area, circle
+from service.notam.shapes import CIRCLE_POINTS, GEOD, KM_PER_NM, Area, circle
 
 __all__ = ["CIRCLE_POINTS", "GEOD", "KM_PER_NM", "circle"]
 
