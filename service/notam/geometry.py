@@ -190,6 +190,29 @@ def _union(areas: list[Area]) -> BaseGeometry:
     return shapely.GeometryCollection(parts)
 
 
+def _best_reading(
+    text: str,
+    fir_lookup: Callable[[str | None], BaseGeometry | None],
+    navaids: NavaidIndex,
+    near: tuple[float, float] | None,
+    states: frozenset[str],
+    qline: tuple[float, float, float] | None,
+) -> tuple[list[Area], list[Problem]]:
+    """The unwrapped reading, unless the plain one fails fewer self-checks."""
+    readings = []
+    for join_wrapped in (True, False):
+        areas, coords, problems = _read(
+            text, join_wrapped, fir_lookup, navaids, near, states, qline
+        )
+        problems = _checked(areas, coords, problems, qline)
+        failed = {p.code for p in problems if p.code is not None}
+        readings.append((len(failed), areas, problems))
+        if not failed:
+            break
+    _, areas, problems = min(readings, key=lambda r: r[0])
+    return areas, problems
+
+
 def read_geometry(
     text: str,
     *,
@@ -219,17 +242,7 @@ def read_geometry(
     elif fir_geometry is not None:
         point = fir_geometry.representative_point()
         near = (point.x, point.y)
-    readings = []
-    for join_wrapped in (True, False):
-        areas, coords, problems = _read(
-            text, join_wrapped, lookup, index, near, navaid_states, qline
-        )
-        problems = _checked(areas, coords, problems, qline)
-        failed = {p.code for p in problems if p.code is not None}
-        readings.append((len(failed), areas, problems))
-        if not failed:
-            break
-    _, areas, problems = min(readings, key=lambda r: r[0])
+    areas, problems = _best_reading(text, lookup, index, near, navaid_states, qline)
     drawn = [a for a in areas if a.geometry is not None and a.kind != "positions"]
     if drawn:
         areas_out = [(a.label, _mapping(a.geometry), a.kind) for a in drawn]
