@@ -27,7 +27,8 @@ import math
 import numpy as np
 import shapely
 
-from service.config import BBox, PointQuery, Settings
+from service.config import Settings
+from service.feed_settings import BBox, PointQuery
 from service.geo.airspaces import prepared_copy
 from service.geo.world import WORLD_FIRS, World, load_world
 

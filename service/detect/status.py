@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from service.config import DetectionSettings
 from service.detect.traffic_baseline import DiurnalBaseline, hour_of_week
 from service.detect.traffic_model import ModelSettings, TrafficModel, TrafficSample
+from service.detection_settings import DetectionSettings
 from service.domain import (
     AirspaceStatus,
     AlertEvent,
