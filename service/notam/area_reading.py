@@ -27,7 +27,7 @@ from service.notam.area_text import (
 )
 from service.notam.coordinates import Coordinate
 from service.notam.polygons import polygon_area
-from service.notam.shapes import Area, FirLookup, circle, corridor
+from service.notam.shapes import Area, AreaKind, FirLookup, circle, corridor
 
 
 def circle_area(text: str, coords: list[Coordinate]) -> Area | None:
@@ -35,7 +35,7 @@ def circle_area(text: str, coords: list[Coordinate]) -> Area | None:
     radii = list(RADIUS.finditer(text))
     if not radii or not coords:
         return None
-    area = Area(None, "circle")
+    area = Area(None, AreaKind.CIRCLE)
     shapes = []
     if len(radii) == len(coords) and len(coords) > 1:
         pairs = list(zip(radii, coords, strict=True))
@@ -66,7 +66,7 @@ def corridor_area(text: str, coords: list[Coordinate]) -> Area | None:
             return None
         half_km = radius_km(full["v1"] or full["v2"], full["u1"] or full["u2"]) / 2.0
     line = [(c.lon, c.lat) for c in coords]
-    return Area(corridor(line, half_km), "corridor", {c.start for c in coords})
+    return Area(corridor(line, half_km), AreaKind.CORRIDOR, {c.start for c in coords})
 
 
 def build_area(
@@ -98,4 +98,4 @@ def build_area(
         return polygon_area(text, coords, fir_lookup, qline)
     points = [(c.lon, c.lat) for c in coords]
     shape = shapely.Point(points[0]) if len(points) == 1 else shapely.MultiPoint(points)
-    return Area(shape, "positions", {c.start for c in coords})
+    return Area(shape, AreaKind.POSITIONS, {c.start for c in coords})

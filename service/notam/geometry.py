@@ -28,7 +28,7 @@ from service.notam.countries import CountryArea
 from service.notam.navaids import NavaidIndex, bundled_navaids, navaid_positions
 from service.notam.normalise import basic, normalise
 from service.notam.problems import Problem, ProblemCode
-from service.notam.shapes import CIRCLE_POINTS, GEOD, KM_PER_NM, Area, circle
+from service.notam.shapes import CIRCLE_POINTS, GEOD, KM_PER_NM, Area, AreaKind, circle
 
 __all__ = ["CIRCLE_POINTS", "GEOD", "KM_PER_NM", "circle"]
 
@@ -96,7 +96,11 @@ class GeometryReading:
     geometry: dict[str, Any] | None
     problems: list[Problem]
     how: str
-    areas: list[tuple[str | None, dict[str, Any], str]] = field(default_factory=list)
+    areas: list[tuple[str | None, dict[str, Any], AreaKind]] = field(default_factory=list)
+
+    def has(self, kind: AreaKind) -> bool:
+        """Whether an area of this kind was drawn."""
+        return any(k is kind for _, _, k in self.areas)
 
 
 NUMBERED = re.compile(r"(?:^|(?<=\s))(?P<n>\d{1,2})\.\s")
@@ -243,19 +247,19 @@ def read_geometry(
         point = fir_geometry.representative_point()
         near = (point.x, point.y)
     areas, problems = _best_reading(text, lookup, index, near, navaid_states, qline)
-    drawn = [a for a in areas if a.geometry is not None and a.kind != "positions"]
+    drawn = [a for a in areas if a.geometry is not None and a.kind is not AreaKind.POSITIONS]
     if drawn:
         areas_out = [(a.label, _mapping(a.geometry), a.kind) for a in drawn]
         kinds = sorted({a.kind for a in drawn})
         return GeometryReading(_mapping(_union(drawn)), problems, ", ".join(kinds), areas_out)
     if whole_fir and fir_geometry is not None:
         shape = _mapping(fir_geometry)
-        return GeometryReading(shape, problems, "whole FIR", [(None, shape, "whole FIR")])
+        return GeometryReading(shape, problems, "whole FIR", [(None, shape, AreaKind.WHOLE_FIR)])
     if country is not None:
         shape = _mapping(country.geometry)
         return GeometryReading(
             shape, [*problems, country.problem()], "whole country (its FIRs)",
-            [(None, shape, "whole country")],
+            [(None, shape, AreaKind.WHOLE_COUNTRY)],
         )  # fmt: skip
     if areas:
         areas_out = [(a.label, _mapping(a.geometry), a.kind) for a in areas if a.geometry]
@@ -268,11 +272,13 @@ def read_geometry(
         if radius_nm >= 999 and fir_geometry is not None:
             shape = _mapping(fir_geometry)
             return GeometryReading(
-                shape, problems, "whole FIR (Q-line 999)", [(None, shape, "FIR")]
+                shape, problems, "whole FIR (Q-line 999)", [(None, shape, AreaKind.QLINE_FIR)]
             )
         if radius_nm < 999:
             shape = _mapping(circle(lon, lat, max(radius_nm, 1.0) * KM_PER_NM))
-            return GeometryReading(shape, problems, "Q-line circle", [(None, shape, "Q-line")])
+            return GeometryReading(
+                shape, problems, "Q-line circle", [(None, shape, AreaKind.QLINE_CIRCLE)]
+            )
     return GeometryReading(None, problems, "none")
 
 

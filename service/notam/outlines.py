@@ -17,6 +17,7 @@ from service.geo.airspaces import AirspaceRegistry
 from service.notam.countries import bundled_countries
 from service.notam.geometry import GeometryReading, read_geometry
 from service.notam.problems import Problem
+from service.notam.shapes import AreaKind
 
 
 def fir_named_in(text: str, airspaces: AirspaceRegistry | None) -> str | None:
@@ -92,7 +93,7 @@ def read_body_areas(
         country=country,
         navaid_states=navaid_states,
     )
-    if "boundary" in reading.how:
+    if reading.has(AreaKind.ALONG_BOUNDARY):
         reading.problems += [n for n in lookup.notes if n not in reading.problems]
     return reading
 

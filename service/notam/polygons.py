@@ -16,7 +16,15 @@ from shapely.geometry.base import BaseGeometry
 from service.notam.area_text import ARC, BOUNDARY, RADIUS, boundary_name, stated_radius_km
 from service.notam.coordinates import Coordinate
 from service.notam.problems import Problem, ProblemCode
-from service.notam.shapes import GEOD, KM_PER_NM, Area, FirLookup, arc_points, boundary_paths
+from service.notam.shapes import (
+    GEOD,
+    KM_PER_NM,
+    Area,
+    AreaKind,
+    FirLookup,
+    arc_points,
+    boundary_paths,
+)
 
 
 def _after(coords: list[Coordinate], offset: int) -> list[Coordinate]:
@@ -79,7 +87,7 @@ def polygon_area(
     qline: tuple[float, float, float] | None = None,
 ) -> Area:
     """A ring of vertices, where an arc or a boundary leg may join two of them."""
-    area = Area(None, "polygon")
+    area = Area(None, AreaKind.POLYGON)
     centres = _arc_centres(text, coords)
     legs, outside = _boundary_legs(text, coords)
     ring: list[tuple[float, float]] = []
@@ -120,9 +128,9 @@ def polygon_area(
         return area
     area.geometry = _with_boundary_legs(ring, options, fir_lookup, legs, outside, qline)
     if options:
-        area.kind = "polygon along boundary"
+        area.kind = AreaKind.ALONG_BOUNDARY
     elif centres:
-        area.kind = "polygon with arc"
+        area.kind = AreaKind.POLYGON_WITH_ARC
     return area
 
 

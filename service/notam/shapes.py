@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import numpy as np
 import shapely
@@ -131,12 +132,27 @@ def boundary_paths(
     return [list(forward.coords)[1:-1], list(backward.coords)[1:-1]]
 
 
+class AreaKind(StrEnum):
+    """How an area was read; the value is what ``Notam.areas`` and the API show."""
+
+    POLYGON = "polygon"
+    POLYGON_WITH_ARC = "polygon with arc"
+    ALONG_BOUNDARY = "polygon along boundary"
+    CIRCLE = "circle"
+    CORRIDOR = "corridor"
+    POSITIONS = "positions"
+    WHOLE_FIR = "whole FIR"
+    WHOLE_COUNTRY = "whole country"
+    QLINE_FIR = "FIR"
+    QLINE_CIRCLE = "Q-line"
+
+
 @dataclass(slots=True)
 class Area:
     """One area of a NOTAM: its shape, how it was read, and what it used."""
 
     geometry: BaseGeometry | None
-    kind: str
+    kind: AreaKind
     used: set[int] = field(default_factory=set)  # start offsets of the coordinates used
     problems: list[Problem] = field(default_factory=list)
     label: str | None = None
