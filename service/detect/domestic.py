@@ -79,6 +79,17 @@ class DomesticAddresses:
         """
         keep = airborne[points]
         rows, points = rows[keep], points[keep]
+        domestic_pair = self.pair_mask(codes, points, rows, addresses)
+        n = len(codes)
+        return (
+            np.bincount(rows[~domestic_pair], minlength=n),
+            np.bincount(rows[domestic_pair], minlength=n),
+        )
+
+    def pair_mask(
+        self, codes: Sequence[str], points: np.ndarray, rows: np.ndarray, addresses: np.ndarray
+    ) -> np.ndarray:
+        """Whether the aircraft of each (point, airspace index) pair is domestic there."""
         unique = sorted({b for code in codes for b in self.blocks.get(code, ())})
         lows = np.array([b[0] for b in unique], dtype=np.int64)
         highs = np.array([b[1] for b in unique], dtype=np.int64)
@@ -102,11 +113,7 @@ class DomesticAddresses:
                 for b in self.blocks.get(code, ()):
                     table[i, position[b]] = True
             domestic_pair = table[rows, block[points]]
-        n = len(codes)
-        return (
-            np.bincount(rows[~domestic_pair], minlength=n),
-            np.bincount(rows[domestic_pair], minlength=n),
-        )
+        return domestic_pair
 
 
 def _inside(value: int, blocks: Sequence[tuple[int, int]]) -> bool:

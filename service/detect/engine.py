@@ -28,6 +28,7 @@ from service.detect.reroute import RerouteAssessment
 from service.detect.routes import DISRUPTING, RouteDisruptionTracker, RouteFlight
 from service.detect.status import NOTAM_STATUS, NotamSignal, StatusTracker
 from service.detect.tracks import ActiveFlight, TrackAssembler, TrackPoint
+from service.detect.traffic_batch import TrafficBatch, batch_sample
 from service.domain import (
     KM_PER_NM,
     AirspaceStatus,
@@ -106,6 +107,12 @@ class DetectionEngine:
             code: StatusTracker(code, det, settings.watch.domestic_addresses.get(code))
             for code in self.watched
         }
+        # every FIR of the world: their traffic models judged together as arrays
+        self.batch: TrafficBatch | None = (
+            TrafficBatch([t.model for t in self.trackers.values()])
+            if settings.watch.world and self.watched
+            else None
+        )
         geometries = {code: airspaces.get(code).geometry for code in self.watched}
         self.context = FlightContext(
             airports=airports,
@@ -390,7 +397,10 @@ class DetectionEngine:
         if snapshot.complete:
             self.route_disruptions.covered(at)
             covered = self.covered_airspaces(snapshot)
-            self._count_traffic(snapshot.source, at, member, positions, result, covered)
+            if self.batch is not None:
+                self._count_traffic_batch(snapshot.source, at, member, positions, result, covered)
+            else:
+                self._count_traffic(snapshot.source, at, member, positions, result, covered)
         for tracker in self.trackers.values():
             result.alerts.extend(tracker.evaluate(at))
             result.statuses.append(tracker)
@@ -484,6 +494,78 @@ class DetectionEngine:
                 }
             )
             result.alerts.extend(events)
+
+    def _count_traffic_batch(
+        self,
+        source: str,
+        at: datetime,
+        member: tuple[np.ndarray, np.ndarray],
+        positions: list,
+        result: IngestResult,
+        covered: frozenset[str],
+    ) -> None:
+        """:meth:`_count_traffic` for every FIR at once (``watch.airspaces: all``): distinct
+        foreign/domestic aircraft and arrivals per FIR from the sparse (position, FIR) pairs,
+        then one :meth:`TrafficBatch.observe`; only FIRs whose collapse flag changed go
+        through their tracker's Python path."""
+        batch = self.batch
+        assert batch is not None
+        n = len(self.watched)
+        airborne = np.fromiter(
+            (not p.on_ground for p in positions), dtype=bool, count=len(positions)
+        )
+        addresses = np.fromiter(
+            (int(p.icao24, 16) for p in positions), dtype=np.int64, count=len(positions)
+        )
+        points, rows = member
+        keep = airborne[points] if len(points) else np.zeros(0, dtype=bool)
+        points, rows = points[keep], rows[keep]
+        # one key per (aircraft, FIR): a repeated report of an aircraft counts once
+        keys, first = np.unique(addresses[points] * n + rows, return_index=True)
+        points, rows = points[first], rows[first]
+        domestic = self.domestic.pair_mask(self.watched, points, rows, addresses)
+        arrived = batch.arrivals.arrivals(keys, at.timestamp())
+        counts = np.zeros((4, n))
+        counts[0] = np.bincount(rows[~domestic], minlength=n)
+        counts[1] = np.bincount(rows[domestic], minlength=n)
+        counts[2] = np.bincount(rows[~domestic & arrived], minlength=n)
+        counts[3] = np.bincount(rows[domestic & arrived], minlength=n)
+        airborne_ids = len(np.unique(addresses[airborne]))
+        outside = airborne_ids - counts[0] - counts[1]
+        seen = np.array([c in covered for c in self.watched], dtype=bool)
+        trackers = list(self.trackers.values())
+        # one feed per airspace, so two feeds' polls are not mixed
+        for i in np.flatnonzero(seen):
+            tracker = trackers[i]
+            if tracker.source not in (None, source):
+                seen[i] = False
+            else:
+                tracker.source = source
+        warned = np.array([bool(t.notam.covering) for t in trackers], dtype=bool)
+        changed = batch.observe(at, seen, counts, outside, warned)
+        collapsed = batch.collapsed
+        for i in np.flatnonzero(seen):
+            tracker, code = trackers[i], self.watched[i]
+            sample = batch_sample(counts, outside, int(i), at)
+            sample.warned = bool(warned[i])
+            sample.collapsed = bool(collapsed[i])
+            if changed[i]:
+                result.alerts.extend(tracker.after_model(sample, was=not collapsed[i]))
+            else:
+                tracker.note_sample(sample)
+            result.samples.append(
+                {
+                    "airspace": code,
+                    "observed_at": at,
+                    "source": source,
+                    "foreign_count": sample.foreign,
+                    "domestic_count": sample.domestic,
+                    "foreign_arrivals": sample.foreign_arrivals,
+                    "domestic_arrivals": sample.domestic_arrivals,
+                    "outside_count": sample.outside,
+                    "collapsed": sample.collapsed or sample.warned,
+                }
+            )
 
     def _crossed_between_reports(
         self, positions: list, lons: np.ndarray, lats: np.ndarray, inside_any: np.ndarray
