@@ -543,29 +543,36 @@ class DetectionEngine:
                 tracker.source = source
         warned = np.array([bool(t.notam.covering) for t in trackers], dtype=bool)
         changed = batch.observe(at, seen, counts, outside, warned)
-        collapsed = batch.collapsed
-        for i in np.flatnonzero(seen):
-            tracker, code = trackers[i], self.watched[i]
+        for i in np.flatnonzero(changed):
             sample = batch_sample(counts, outside, int(i), at)
-            sample.warned = bool(warned[i])
-            sample.collapsed = bool(collapsed[i])
-            if changed[i]:
-                result.alerts.extend(tracker.after_model(sample, was=not collapsed[i]))
-            else:
-                tracker.note_sample(sample)
+            sample.warned, sample.collapsed = bool(warned[i]), bool(batch.collapsed[i])
+            result.alerts.extend(trackers[i].after_model(sample, was=not sample.collapsed))
+        # the other FIRs: counts and baseline remembered, samples stored, as plain values
+        idx = np.flatnonzero(seen & ~changed)
+        values = counts[:, idx].astype(np.int64).tolist()
+        stored = (batch.collapsed[idx] | warned[idx]).tolist()
+        for i, f, d, fa, da, out, flag in zip(idx.tolist(), *values,
+                                              outside[idx].astype(np.int64).tolist(), stored,
+                                              strict=True):  # fmt: skip
+            tracker = trackers[i]
+            tracker.last_counts = (f, d)
+            tracker.last_baseline = tracker.baseline(at)
             result.samples.append(
-                {
-                    "airspace": code,
-                    "observed_at": at,
-                    "source": source,
-                    "foreign_count": sample.foreign,
-                    "domestic_count": sample.domestic,
-                    "foreign_arrivals": sample.foreign_arrivals,
-                    "domestic_arrivals": sample.domestic_arrivals,
-                    "outside_count": sample.outside,
-                    "collapsed": sample.collapsed or sample.warned,
-                }
-            )
+                {"airspace": tracker.airspace, "observed_at": at, "source": source,
+                 "foreign_count": f, "domestic_count": d, "foreign_arrivals": fa,
+                 "domestic_arrivals": da, "outside_count": out, "collapsed": flag}
+            )  # fmt: skip
+        for i in np.flatnonzero(changed):
+            sample = trackers[i].last_sample
+            assert sample is not None
+            result.samples.append(
+                {"airspace": trackers[i].airspace, "observed_at": at, "source": source,
+                 "foreign_count": sample.foreign, "domestic_count": sample.domestic,
+                 "foreign_arrivals": sample.foreign_arrivals,
+                 "domestic_arrivals": sample.domestic_arrivals,
+                 "outside_count": sample.outside,
+                 "collapsed": sample.collapsed or sample.warned}
+            )  # fmt: skip
 
     def _crossed_between_reports(
         self, positions: list, lons: np.ndarray, lats: np.ndarray, inside_any: np.ndarray

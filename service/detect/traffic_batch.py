@@ -20,12 +20,12 @@ hour), shared with the tracker's model so the evidence and a restart read the sa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
 
-from service.detect.traffic_baseline import nbinom_cdf
+from service.detect.traffic_baseline import Bin, nbinom_cdf
 from service.detect.traffic_model import TOO_LITTLE, TrafficModel, TrafficSample, WindowJudgement
 
 # numeric fields of one poll of one FIR, rows of ``TrafficBatch._f``
@@ -133,6 +133,9 @@ class TrafficBatch:
         self._exmp = np.full((self.cap, n), np.inf)
         self._block = np.zeros(self.cap, dtype=np.int64)  # first row of each row's hour
         self.last_bad = np.full(n, -1, dtype=np.int64)
+        # the hour each FIR is learning, summed as Bin fields until it is finished
+        self._acc = np.zeros((7, n))
+        self._acc_hour = np.full(n, -1, dtype=np.int64)
         self.last_at = np.full(n, _NAN)
         self.learned_upto = np.full(n, -np.inf)
         self.collapsed = np.zeros(n, dtype=bool)
@@ -351,17 +354,59 @@ class TrafficBatch:
             return
         ok = due & self.learnable[first:last] & ~self.collapsed[None, :]
         ok &= self._field("minutes")[first:last] > 0
-        minutes, seen, dseen = (self._field(k)[first:last] for k in ("minutes", "seen", "dseen"))
-        arrived, darrived = self._field("arrived")[first:last], self._field("darrived")[first:last]
-        for row, i in zip(*np.nonzero(ok), strict=True):
-            when = datetime.fromtimestamp(float(t[row]), UTC)
-            out = self.outside[first + row, i]
-            self.models[i].baseline.learn(
-                when, float(minutes[row, i]), int(seen[row, i]), int(dseen[row, i]),
-                int(arrived[row, i]), int(darrived[row, i]),
-                None if np.isnan(out) else int(out),
-            )  # fmt: skip
+        for row in np.flatnonzero(ok.any(axis=1)):
+            self._teach(first + int(row), ok[row])
         self.learned_upto[covered] = np.maximum(self.learned_upto[covered], upto)
+
+    def _teach(self, r: int, ok: np.ndarray) -> None:
+        """:meth:`DiurnalBaseline.learn` of row ``r`` for the FIRs ``ok``, summed in arrays
+        for the hour being learned and written into each baseline's bin when the FIR starts
+        learning the next hour (the baseline never uses the hour it is learning)."""
+        hour = int(self.t[r] // 3600)
+        starting = ok & (self._acc_hour != hour)
+        for i in np.flatnonzero(starting & (self._acc_hour >= 0)):
+            self._flush(int(i))
+        for i in np.flatnonzero(starting):
+            b = self.models[i].baseline
+            key = datetime.fromtimestamp(hour * 3600, UTC)
+            b._learning = (key.date(), key.hour)  # as learn() does on an hour's first sample
+            b._cache.clear()
+        self._acc_hour[starting] = hour
+        m = self._field("minutes")[r]
+        out = self.outside[r]
+        known = ~np.isnan(out)
+        add = (
+            m, self._field("seen")[r] * m, self._field("dseen")[r] * m,
+            self._field("arrived")[r], self._field("darrived")[r],
+            np.where(known, np.nan_to_num(out) * m, 0.0), np.where(known, m, 0.0),
+        )  # fmt: skip
+        for k, v in enumerate(add):
+            self._acc[k, ok] += v[ok]
+
+    def _flush(self, i: int) -> None:
+        """Write FIR ``i``'s summed hour into its baseline's bin (and forget old bins)."""
+        acc = self._acc[:, i]
+        if acc[0] > 0:
+            b = self.models[i].baseline
+            key = datetime.fromtimestamp(int(self._acc_hour[i]) * 3600, UTC)
+            bin_ = b.bins.setdefault((key.date(), key.hour), Bin())
+            bin_.minutes += float(acc[0])
+            bin_.foreign_minutes += float(acc[1])
+            bin_.domestic_minutes += float(acc[2])
+            bin_.foreign_arrivals += float(acc[3])
+            bin_.domestic_arrivals += float(acc[4])
+            bin_.outside_minutes += float(acc[5])
+            bin_.outside_known += float(acc[6])
+            horizon = key.date() - timedelta(days=b.history_days + 1)
+            if len(b.bins) > 24 * (b.history_days + 2):
+                for old in [k for k in b.bins if k[0] < horizon]:
+                    del b.bins[old]
+        self._acc[:, i] = 0.0
+
+    def flush(self) -> None:
+        """Every FIR's hour being learned into its baseline's bins (for readers of bins)."""
+        for i in np.flatnonzero(self._acc[0] > 0):
+            self._flush(int(i))
 
     # -- windows --------------------------------------------------------------------------
     def window_sums(self, now_s: float, cols: np.ndarray, *, domestic: bool = False) -> WindowSums:

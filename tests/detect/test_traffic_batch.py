@@ -68,7 +68,9 @@ def _within(at: datetime, span) -> bool:
 def _same(a, b) -> None:
     """Two WindowJudgements (or None) say the same thing."""
     if a is None or b is None:
-        assert a is None and (b is None or b.resolve() is None if hasattr(b, "resolve") else b is None)
+        assert a is None and (
+            b is None or b.resolve() is None if hasattr(b, "resolve") else b is None
+        )
         return
     assert b.window_minutes == a.window_minutes
     assert b.observed_aircraft == a.observed_aircraft
@@ -127,6 +129,7 @@ def test_batch_judges_as_one_model_per_airspace(poll_minutes):
         at += timedelta(minutes=poll_minutes)
     # the scenario exercised collapses and recoveries, and both learned the same baseline
     assert changes >= 4
+    batch.flush()
     assert ref["CCCC"].collapsed is False and batch.collapsed[codes.index("BBBB")] == False  # noqa: E712
     for c in codes:
         a, b = ref[c].baseline, mine[c].baseline
