@@ -398,7 +398,15 @@ class DetectionEngine:
             self.route_disruptions.covered(at)
             covered = self.covered_airspaces(snapshot)
             if self.batch is not None:
-                self._count_traffic_batch(snapshot.source, at, member, positions, result, covered)
+                airborne = np.fromiter(
+                    (not p.on_ground for p in positions), dtype=bool, count=len(positions)
+                )
+                addresses = np.fromiter(
+                    (int(p.icao24, 16) for p in positions), dtype=np.int64, count=len(positions)
+                )
+                self._count_traffic_batch(
+                    snapshot.source, at, member, airborne, addresses, result, covered
+                )
             else:
                 self._count_traffic(snapshot.source, at, member, positions, result, covered)
         for tracker in self.trackers.values():
@@ -500,7 +508,8 @@ class DetectionEngine:
         source: str,
         at: datetime,
         member: tuple[np.ndarray, np.ndarray],
-        positions: list,
+        airborne: np.ndarray,
+        addresses: np.ndarray,
         result: IngestResult,
         covered: frozenset[str],
     ) -> None:
@@ -511,12 +520,6 @@ class DetectionEngine:
         batch = self.batch
         assert batch is not None
         n = len(self.watched)
-        airborne = np.fromiter(
-            (not p.on_ground for p in positions), dtype=bool, count=len(positions)
-        )
-        addresses = np.fromiter(
-            (int(p.icao24, 16) for p in positions), dtype=np.int64, count=len(positions)
-        )
         points, rows = member
         keep = airborne[points] if len(points) else np.zeros(0, dtype=bool)
         points, rows = points[keep], rows[keep]

@@ -20,7 +20,7 @@ hour), shared with the tracker's model so the evidence and a restart read the sa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -369,8 +369,7 @@ class TrafficBatch:
         for i in np.flatnonzero(starting):
             b = self.models[i].baseline
             key = datetime.fromtimestamp(hour * 3600, UTC)
-            b._learning = (key.date(), key.hour)  # as learn() does on an hour's first sample
-            b._cache.clear()
+            b.start_learning((key.date(), key.hour))  # as learn() does on an hour's first sample
         self._acc_hour[starting] = hour
         m = self._field("minutes")[r]
         out = self.outside[r]
@@ -397,10 +396,7 @@ class TrafficBatch:
             bin_.domestic_arrivals += float(acc[4])
             bin_.outside_minutes += float(acc[5])
             bin_.outside_known += float(acc[6])
-            horizon = key.date() - timedelta(days=b.history_days + 1)
-            if len(b.bins) > 24 * (b.history_days + 2):
-                for old in [k for k in b.bins if k[0] < horizon]:
-                    del b.bins[old]
+            b.prune(key.date())
         self._acc[:, i] = 0.0
 
     def flush(self) -> None:

@@ -188,3 +188,25 @@ def test_batch_takes_over_restored_models():
             assert restored[c].judgement == fresh[c].judgement
         at += timedelta(minutes=5)
     assert fresh["BBBB"].collapsed
+
+
+def test_baseline_totals_are_the_sums_over_its_usable_bins():
+    """The running per-day sums the baseline answers from equal a pass over its bins."""
+    from service.detect.traffic_baseline import DiurnalBaseline
+
+    rng = random.Random(11)
+    b = DiurnalBaseline(8.0, 2.0, 45.0, 1.0, history_days=5.0)
+    at = T0
+    for k in range(3000):
+        at += timedelta(minutes=rng.choice([1 / 6, 1, 5, 5, 47]))
+        b.learn(at, rng.choice([1 / 6, 1.0, 5.0]), rng.randrange(9), rng.randrange(3),
+                rng.randrange(3), rng.randrange(2), 900)  # fmt: skip
+        if k % 97 == 0:
+            q = at - timedelta(hours=rng.randrange(0, 30))
+            usable = [bin_ for _, _, bin_ in b._usable(q)]
+            naive = (sum(x.minutes for x in usable), sum(x.foreign_arrivals for x in usable),
+                     sum(x.domestic_arrivals for x in usable))  # fmt: skip
+            assert b._totals(q) == pytest.approx(naive, rel=1e-12)
+            assert [x for _, x in b._hour_bins(q)] == [
+                x for day, hour, x in b._usable(q) if hour == q.hour
+            ]
