@@ -257,8 +257,7 @@ def world(reps: int) -> None:
             eng._count_traffic_batch("opensky", at, member, air, adr, result, covered)
         else:
             eng._count_traffic("opensky", at, member, positions, result, covered)
-        for tracker in eng.trackers.values():
-            tracker.evaluate(at)
+        eng._evaluate_statuses(at, result)
         return time.perf_counter() - t
 
     old_times = [update(engine_old, False, T0 + timedelta(minutes=k)) for k in range(1, 4)]
@@ -323,8 +322,7 @@ def memory(hours: float, full_engine: bool) -> None:
             result = IngestResult(data_time=t)
             engine._count_traffic_batch("opensky", t, member, airborne, traffic.addr, result,
                                         covered)  # fmt: skip
-            for tracker in engine.trackers.values():
-                tracker.evaluate(t)
+            engine._evaluate_statuses(t, result)
         if k in marks:
             current, peak = _rss_mb()
             flights = f", {len(engine.tracks)} flights in memory" if full_engine else ""

@@ -113,6 +113,8 @@ class DetectionEngine:
             if settings.watch.world and self.watched
             else None
         )
+        # FIRs whose status must be evaluated at the next poll (all at first)
+        self._status_dirty = np.ones(len(self.watched), dtype=bool)
         geometries = {code: airspaces.get(code).geometry for code in self.watched}
         self.context = FlightContext(
             airports=airports,
@@ -279,8 +281,11 @@ class DetectionEngine:
             if key not in now_active:
                 events.append(self._notam_alert(notam, key.split(":")[-1], at, resolved=True))
         self.active_notam_alerts = now_active
-        for code, signal in signals.items():
-            self.trackers[code].notam = signal
+        for i, (code, signal) in enumerate(signals.items()):
+            tracker = self.trackers[code]
+            if tracker.notam.status != signal.status:
+                self._status_dirty[i] = True
+            tracker.notam = signal
         return events
 
     @staticmethod
@@ -409,13 +414,25 @@ class DetectionEngine:
                 )
             else:
                 self._count_traffic(snapshot.source, at, member, positions, result, covered)
-        for tracker in self.trackers.values():
-            result.alerts.extend(tracker.evaluate(at))
-            result.statuses.append(tracker)
-            self._log_status(tracker.airspace, at, tracker.status.value)
+        self._evaluate_statuses(at, result)
         result.alerts.extend(self.route_disruptions.evaluate(at))
         result.route_figures = dict(self.route_disruptions.latest)
         return result
+
+    def _evaluate_statuses(self, at: datetime, result: IngestResult) -> None:
+        """Each airspace's status from its two signals; with every FIR watched only those
+        whose traffic or NOTAM signal may have changed (the others' status cannot)."""
+        if self.batch is None:
+            evaluate: Iterable[StatusTracker] = self.trackers.values()
+        else:
+            trackers = list(self.trackers.values())
+            dirty = self._status_dirty | self.batch.collapsed  # CLOSED is judged each poll
+            evaluate = [trackers[i] for i in np.flatnonzero(dirty)]
+            self._status_dirty[:] = False
+        for tracker in evaluate:
+            result.alerts.extend(tracker.evaluate(at))
+            self._log_status(tracker.airspace, at, tracker.status.value)
+        result.statuses.extend(self.trackers.values())
 
     def covered_airspaces(self, snapshot: Snapshot) -> frozenset[str]:
         """The watched airspaces this snapshot saw whole: from the area its own request covered
@@ -522,18 +539,19 @@ class DetectionEngine:
         n = len(self.watched)
         points, rows = member
         keep = airborne[points] if len(points) else np.zeros(0, dtype=bool)
-        points, rows = points[keep], rows[keep]
-        # one key per (aircraft, FIR): a repeated report of an aircraft counts once
-        keys, first = np.unique(addresses[points] * n + rows, return_index=True)
-        points, rows = points[first], rows[first]
-        domestic = self.domestic.pair_mask(self.watched, points, rows, addresses)
+        # one sorted key per (aircraft, FIR): a repeated report of an aircraft counts once
+        keys = np.sort(addresses[points[keep]] * n + rows[keep])
+        keys = keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys
+        rows, pair_addresses = keys % n, keys // n
+        domestic = self.domestic.pair_mask(self.watched, np.arange(len(keys)), rows, pair_addresses)
         arrived = batch.arrivals.arrivals(keys, at.timestamp())
         counts = np.zeros((4, n))
         counts[0] = np.bincount(rows[~domestic], minlength=n)
         counts[1] = np.bincount(rows[domestic], minlength=n)
         counts[2] = np.bincount(rows[~domestic & arrived], minlength=n)
         counts[3] = np.bincount(rows[domestic & arrived], minlength=n)
-        airborne_ids = len(np.unique(addresses[airborne]))
+        flying = np.sort(addresses[airborne])
+        airborne_ids = int(len(flying) and 1 + np.count_nonzero(flying[1:] != flying[:-1]))
         outside = airborne_ids - counts[0] - counts[1]
         seen = np.array([c in covered for c in self.watched], dtype=bool)
         trackers = list(self.trackers.values())
@@ -546,6 +564,7 @@ class DetectionEngine:
                 tracker.source = source
         warned = np.array([bool(t.notam.covering) for t in trackers], dtype=bool)
         changed = batch.observe(at, seen, counts, outside, warned)
+        self._status_dirty |= changed
         for i in np.flatnonzero(changed):
             sample = batch_sample(counts, outside, int(i), at)
             sample.warned, sample.collapsed = bool(warned[i]), bool(batch.collapsed[i])
@@ -554,12 +573,13 @@ class DetectionEngine:
         idx = np.flatnonzero(seen & ~changed)
         values = counts[:, idx].astype(np.int64).tolist()
         stored = (batch.collapsed[idx] | warned[idx]).tolist()
+        for i in batch.refreshed.tolist():  # the others' expectation is the one they have
+            trackers[i].last_baseline = trackers[i].baseline(at)
         for i, f, d, fa, da, out, flag in zip(idx.tolist(), *values,
                                               outside[idx].astype(np.int64).tolist(), stored,
                                               strict=True):  # fmt: skip
             tracker = trackers[i]
             tracker.last_counts = (f, d)
-            tracker.last_baseline = tracker.baseline(at)
             result.samples.append(
                 {"airspace": tracker.airspace, "observed_at": at, "source": source,
                  "foreign_count": f, "domestic_count": d, "foreign_arrivals": fa,

@@ -69,11 +69,9 @@ class ArrivalMemory:
         arrived[found] = at_s - self.seen[pos[found]] > self.memory_s
         self.seen[pos[found]] = at_s
         fresh = keys[~found]
-        if len(fresh):
-            merged = np.concatenate([self.keys, fresh])
-            order = np.argsort(merged, kind="stable")
-            self.keys = merged[order]
-            self.seen = np.concatenate([self.seen, np.full(len(fresh), at_s)])[order]
+        if len(fresh):  # keys are sorted: new ones go in at their places
+            self.keys = np.insert(self.keys, pos[~found], fresh)
+            self.seen = np.insert(self.seen, pos[~found], at_s)
         # what is older than the memory counts as an arrival anyway: forgetting it changes
         # nothing and bounds the arrays by the aircraft of the last memory_s
         keep = at_s - self.seen <= self.memory_s
@@ -91,12 +89,15 @@ class LazyJudgement:
 
     __slots__ = ("_batch", "_col", "_stamp", "_value")
 
-    def __init__(self, batch: TrafficBatch, col: int, stamp: int):
-        self._batch, self._col, self._stamp, self._value = batch, col, stamp, None
+    def __init__(self, batch: TrafficBatch, col: int):
+        self._batch, self._col, self._stamp, self._value = batch, col, -1, None
 
     def resolve(self) -> WindowJudgement | None:
-        if self._value is None:
+        """The judgement at the batch's last poll (the batch detaches a FIR's proxy before
+        a poll that does not judge that FIR)."""
+        if self._stamp != self._batch.stamp:
             self._value = self._batch.foreign_judgement(self._col)
+            self._stamp = self._batch.stamp
         return self._value
 
     def __getattr__(self, name: str) -> Any:
@@ -136,6 +137,13 @@ class TrafficBatch:
         # the hour each FIR is learning, summed as Bin fields until it is finished
         self._acc = np.zeros((7, n))
         self._acc_hour = np.full(n, -1, dtype=np.int64)
+        # what was last written into each model (see _judge)
+        self._proxies = [LazyJudgement(self, i) for i in range(n)]
+        self._live = np.zeros(n, dtype=bool)  # model.foreign is its proxy
+        self._written_coverage = np.full(n, _NAN)
+        self._written_judgement = np.full(n, "", dtype=object)
+        # FIRs whose expectation may have changed at the last poll (tracker.last_baseline)
+        self.refreshed = np.zeros(0, dtype=np.int64)
         self.last_at = np.full(n, _NAN)
         self.learned_upto = np.full(n, -np.inf)
         self.collapsed = np.zeros(n, dtype=bool)
@@ -254,6 +262,7 @@ class TrafficBatch:
             for i, m in enumerate(self.models)
             if self._x_hour != hour or m.baseline._learning != self._x_learning[i]
         ]
+        self._refreshed = stale
         for i in stale:
             m = self.models[i]
             self._x_learning[i] = m.baseline._learning
@@ -300,6 +309,7 @@ class TrafficBatch:
         s = self.s
         now_s = at.timestamp()
         was = self.collapsed.copy()
+        self._started: list[int] = []
         self._expectations(at)
         fresh = covered & ~(self.last_at >= now_s)  # a repeated/out-of-order poll is not added
         gap = (now_s - self.last_at) / 60
@@ -332,6 +342,7 @@ class TrafficBatch:
             self.models[i].judgement = "coverage too low to judge"
             self.models[i].last_coverage = float(cov[i])
         self._drop_old(now_s)
+        self.refreshed = np.unique(np.array(self._refreshed + self._started, dtype=np.int64))
         return (was != self.collapsed) & covered
 
     def _learn(self, at: datetime, now_s: float, covered: np.ndarray) -> None:
@@ -366,6 +377,7 @@ class TrafficBatch:
         starting = ok & (self._acc_hour != hour)
         for i in np.flatnonzero(starting & (self._acc_hour >= 0)):
             self._flush(int(i))
+        self._started.extend(np.flatnonzero(starting).tolist())
         for i in np.flatnonzero(starting):
             b = self.models[i].baseline
             key = datetime.fromtimestamp(hour * 3600, UTC)
@@ -581,15 +593,13 @@ class TrafficBatch:
     def _judge(self, now_s: float, added: np.ndarray) -> None:
         """:meth:`TrafficModel._judge` for the FIRs a poll was added to."""
         s = self.s
-        cols = np.flatnonzero(added)
         self.judged_at = now_s
         self.stamp += 1
         sums = self.foreign_sums(now_s)
         # a FIR not judged at this poll keeps its last window: read it before it is replaced
-        for i in np.flatnonzero(~added):
-            lazy = self.models[i].foreign
-            if isinstance(lazy, LazyJudgement):
-                self.models[i].foreign = lazy.resolve()
+        for i in np.flatnonzero(~added & self._live):
+            self.models[i].foreign = self._proxies[i].resolve()
+            self._live[i] = False
         self.sums = sums
         any_valid = sums.valid.any(axis=0)
         candidate = sums.judgeable & (sums.o <= s.collapse_ratio * sums.e)
@@ -638,16 +648,32 @@ class TrafficBatch:
             dom = self.window_sums(now_s, silent_cols, domestic=True)
             for c_i, i in enumerate(silent_cols):
                 everyone[int(i)] = self._best(dom, c_i, domestic_hit=True)
-        for i in cols:
+        # the models' own attributes (read by trackers and evidence), written only where
+        # they changed: a Python step per FIR and poll is what this module avoids
+        judgement = np.where(self.collapsed, "collapsed", normal)
+        judgement = np.where(any_valid, judgement, "no baseline yet")
+        write = added & (
+            (self.collapsed != was)
+            | (self.last_coverage != self._written_coverage)
+            | (judgement != self._written_judgement)
+            | (any_valid != self._live)
+        )
+        write |= added & self.collapsed  # "everyone" is judged again at each poll
+        for i in np.flatnonzero(write):
             model = self.models[i]
             model.collapsed = bool(self.collapsed[i])
             model.last_coverage = float(self.last_coverage[i])
+            model.judgement = str(judgement[i])
             if not any_valid[i]:
-                model.foreign, model.judgement = None, "no baseline yet"
+                model.foreign = None
+                self._live[i] = False
                 continue
-            model.foreign = LazyJudgement(self, int(i), self.stamp)  # type: ignore[assignment]
+            if not self._live[i]:
+                model.foreign = self._proxies[i]  # type: ignore[assignment]
+                self._live[i] = True
             model.everyone = everyone.get(int(i))
-            model.judgement = "collapsed" if self.collapsed[i] else str(normal[i])
+        self._written_coverage = np.where(added, self.last_coverage, self._written_coverage)
+        self._written_judgement = np.where(added, judgement, self._written_judgement)
 
     def _best(
         self, sums: WindowSums, i: int, *, domestic_hit: bool = False
