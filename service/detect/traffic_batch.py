@@ -257,11 +257,9 @@ class TrafficBatch:
     # -- expectations ---------------------------------------------------------------------
     def _expectations(self, at: datetime) -> None:
         hour = (at.date(), at.hour)
-        stale = [
-            i
-            for i, m in enumerate(self.models)
-            if self._x_hour != hour or m.baseline._learning != self._x_learning[i]
-        ]
+        # a baseline's answers change with the hour asked and when it starts learning
+        # another hour (_teach, at the previous poll)
+        stale = list(range(self.n)) if self._x_hour != hour else sorted(set(self._started_before))
         self._refreshed = stale
         for i in stale:
             m = self.models[i]
@@ -289,7 +287,13 @@ class TrafficBatch:
         check = known & ~np.isnan(expected) & (self._x[7] > 0)
         check &= expected >= self.s.coverage_min_expected
         ratio = np.divide(outside, expected, out=np.ones(self.n), where=check)
-        for i in np.flatnonzero(check & (ratio < 1.0)):
+        short = check & (ratio < 1.0)
+        # nbinom_cdf's Poisson sum is 0 once exp(-mean) underflows (a global feed expects
+        # ~12,000 aircraft elsewhere): no call needed for those
+        with np.errstate(over="ignore", under="ignore"):
+            zero = short & (np.exp(-np.where(short, expected, 0.0)) == 0.0)
+        cov[zero] = ratio[zero]
+        for i in np.flatnonzero(short & ~zero):
             if nbinom_cdf(int(outside[i]), float(expected[i]), 1e9) <= 0.05:
                 cov[i] = ratio[i]
         return cov
@@ -309,6 +313,7 @@ class TrafficBatch:
         s = self.s
         now_s = at.timestamp()
         was = self.collapsed.copy()
+        self._started_before = getattr(self, "_started", [])
         self._started: list[int] = []
         self._expectations(at)
         fresh = covered & ~(self.last_at >= now_s)  # a repeated/out-of-order poll is not added
