@@ -760,6 +760,26 @@ class DetectionEngine:
         while len(log) > 1 and at - log[1][0] > STATUS_LOG_KEEP:
             log.popleft()  # the entry before the cut stays: the status in force then
 
+    def disrupted_airspaces(self, limit: int, within: timedelta = timedelta(hours=24)) -> list[str]:
+        """Watched airspaces not NORMAL now or at some time in the last ``within`` of data,
+        the latest change first, at most ``limit``: with every FIR watched, the FIRs whose
+        NOTAMs are worth asking for (the FAA API is asked one location at a time)."""
+        if self.data_time is None:
+            return []
+        horizon = self.data_time - within
+        found: list[tuple[datetime, str]] = []
+        for code, log in self.status_log.items():
+            status = self.trackers[code].status
+            changed = [t for t, s in log if s != AirspaceStatus.NORMAL.value and t >= horizon]
+            if status != AirspaceStatus.NORMAL:
+                changed.append(self.trackers[code].since or self.data_time)
+            elif log and log[-1][0] >= horizon and len(log) > 1:
+                changed.append(log[-1][0])  # back to NORMAL recently
+            if changed:
+                found.append((max(changed), code))
+        found.sort(key=lambda x: (-x[0].timestamp(), x[1]))
+        return [code for _, code in found[:limit]]
+
     def _worst_status(self, start: datetime, end: datetime) -> dict[str, str]:
         """Each watched airspace's most severe status between ``start`` and ``end``."""
         out: dict[str, str] = {}
