@@ -119,6 +119,9 @@ class DiurnalBaseline:
     # a pass over ~700 bins per airspace each hour cost seconds with every FIR watched
     _day_totals: dict[date, list[float]] = field(default_factory=dict, repr=False)
     _totalled: int = field(default=0, repr=False)  # finished bins counted in _day_totals
+    # each hour of the day's bins, oldest first (the same Bin objects as in ``bins``)
+    _by_hour: dict[int, list[tuple[date, Bin]]] = field(default_factory=dict, repr=False)
+    _indexed: int = field(default=0, repr=False)
 
     # -- learning -------------------------------------------------------------------------
     def learn(
@@ -134,7 +137,7 @@ class DiurnalBaseline:
         """Add one covered poll standing for ``minutes`` of normal traffic."""
         if minutes <= 0:
             return
-        b = self.bins.setdefault((at.date(), at.hour), Bin())
+        b = self.bin((at.date(), at.hour))
         b.minutes += minutes
         b.foreign_minutes += foreign * minutes
         b.domestic_minutes += domestic * minutes
@@ -147,6 +150,16 @@ class DiurnalBaseline:
             # only finished hours are used: the answers change once an hour, not every poll
             self.start_learning((at.date(), at.hour))
         self.prune(at.date())
+
+    def bin(self, key: tuple[date, int]) -> Bin:
+        """The bin of one calendar hour, created (and indexed by hour of day) if new."""
+        b = self.bins.get(key)
+        if b is None:
+            b = self.bins[key] = Bin()
+            if self._indexed == len(self.bins) - 1:
+                self._by_hour.setdefault(key[1], []).append((key[0], b))
+                self._indexed += 1
+        return b
 
     def start_learning(self, key: tuple[date, int]) -> None:
         """The hour ``key`` is now being learned: the previous one is finished."""
@@ -200,22 +213,21 @@ class DiurnalBaseline:
 
     def _hour_bins(self, at: datetime) -> list[tuple[date, Bin]]:
         """The usable bins of ``at``'s hour of the day, oldest first."""
+        if self._indexed != len(self.bins):  # pruned, or bins set without learn()
+            self._by_hour = {}
+            for key in sorted(self.bins):
+                self._by_hour.setdefault(key[1], []).append((key[0], self.bins[key]))
+            self._indexed = len(self.bins)
         oldest = at.date() - timedelta(days=self.history_days)
-        out = []
-        day, last = oldest, max((k[0] for k in (self._learning,) if k), default=at.date())
-        last = max(last, at.date())
-        while day <= last:
-            key = (day, at.hour)
-            b = self.bins.get(key)
-            if (
-                b is not None
-                and b.minutes >= self.min_bin_minutes
-                and key != (at.date(), at.hour)
-                and key != self._learning
-            ):
-                out.append((day, b))
-            day += timedelta(days=1)
-        return out
+        today, learning = at.date(), self._learning
+        return [
+            (day, b)
+            for day, b in self._by_hour.get(at.hour, ())
+            if day >= oldest
+            and b.minutes >= self.min_bin_minutes
+            and day != today
+            and (day, at.hour) != learning
+        ]
 
     # -- answering ------------------------------------------------------------------------
     def _usable(self, at: datetime) -> list[tuple[date, int, Bin]]:

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from service.detect.traffic_baseline import Bin, nbinom_cdf
+from service.detect.traffic_baseline import nbinom_cdf
 from service.detect.traffic_model import TOO_LITTLE, TrafficModel, TrafficSample, WindowJudgement
 
 # numeric fields of one poll of one FIR, rows of ``TrafficBatch._f``
@@ -405,7 +405,7 @@ class TrafficBatch:
         if acc[0] > 0:
             b = self.models[i].baseline
             key = datetime.fromtimestamp(int(self._acc_hour[i]) * 3600, UTC)
-            bin_ = b.bins.setdefault((key.date(), key.hour), Bin())
+            bin_ = b.bin((key.date(), key.hour))
             bin_.minutes += float(acc[0])
             bin_.foreign_minutes += float(acc[1])
             bin_.domestic_minutes += float(acc[2])
