@@ -270,6 +270,8 @@ def restore_engine(session: Session, engine: DetectionEngine) -> None:
         engine.data_time = (
             max(engine.data_time, row.updated_at) if engine.data_time else row.updated_at
         )
+    if engine.batch is not None:  # every FIR watched: the arrays take over the models' state
+        engine.batch.load([t.model for t in engine.trackers.values()])
     for row in session.scalars(select(NotamRow)):
         engine.set_notams([notam_from_row(row)])
     if engine.data_time is None:

@@ -383,10 +383,12 @@ class TrafficBatch:
         for i in np.flatnonzero(starting & (self._acc_hour >= 0)):
             self._flush(int(i))
         self._started.extend(np.flatnonzero(starting).tolist())
+        when = datetime.fromtimestamp(hour * 3600, UTC)
+        key = (when.date(), when.hour)
         for i in np.flatnonzero(starting):
             b = self.models[i].baseline
-            key = datetime.fromtimestamp(hour * 3600, UTC)
-            b.start_learning((key.date(), key.hour))  # as learn() does on an hour's first sample
+            if b._learning != key:  # (after a restart it may be learning this hour already)
+                b.start_learning(key)  # as learn() does on an hour's first sample
         self._acc_hour[starting] = hour
         m = self._field("minutes")[r]
         out = self.outside[r]
