@@ -153,7 +153,6 @@ class TrafficBatch:
         self._x_hour: tuple[Any, int] | None = None
         self._x = np.full((8, n), _NAN)  # occ rate shape docc drate dshape outside hasx
         self._x_source_prior = np.zeros(n, dtype=bool)
-        self._x_learning = [m.baseline._learning for m in models]
         self.arrivals = ArrivalMemory(s.arrival_memory_minutes * 60)
         self.judged_at = 0.0
         self.sums: WindowSums | None = None
@@ -263,7 +262,6 @@ class TrafficBatch:
         self._refreshed = stale
         for i in stale:
             m = self.models[i]
-            self._x_learning[i] = m.baseline._learning
             x = m.baseline.expect(at)
             if x is None:
                 self._x[:, i] = _NAN
@@ -654,7 +652,7 @@ class TrafficBatch:
         if len(silent_cols):
             dom = self.window_sums(now_s, silent_cols, domestic=True)
             for c_i, i in enumerate(silent_cols):
-                everyone[int(i)] = self._best(dom, c_i, domestic_hit=True)
+                everyone[int(i)] = self._best(dom, c_i)
         # the models' own attributes (read by trackers and evidence), written only where
         # they changed: a Python step per FIR and poll is what this module avoids
         judgement = np.where(self.collapsed, "collapsed", normal)
@@ -682,9 +680,7 @@ class TrafficBatch:
         self._written_coverage = np.where(added, self.last_coverage, self._written_coverage)
         self._written_judgement = np.where(added, judgement, self._written_judgement)
 
-    def _best(
-        self, sums: WindowSums, i: int, *, domestic_hit: bool = False
-    ) -> WindowJudgement | None:
+    def _best(self, sums: WindowSums, i: int) -> WindowJudgement | None:
         """``min(hit or windows, key=probability)`` of one FIR's windows."""
         s = self.s
         found: list[WindowJudgement] = []
