@@ -27,6 +27,9 @@ class WatchSettings(BaseModel):
     # airspace -> ICAO 24-bit address blocks of its state ("0D8000-0DFFFF"): those aircraft
     # are domestic there, every other one foreign; derived from the FIR's state(s) when absent
     domestic_addresses: dict[str, list[str]] = Field(default_factory=dict)
+    # with airspaces "all": the FAA NOTAM API is also asked for the FIRs not NORMAL in the
+    # last 24 h of data (latest change first), at most this many (each is one request)
+    max_notam_firs: int = Field(default=20, ge=0, le=200)
     # set by the derivation: watch.airspaces was "all" (every FIR of the world data)
     world: bool = False
 
