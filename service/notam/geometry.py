@@ -217,6 +217,46 @@ def _best_reading(
     return areas, problems
 
 
+def _undrawn(
+    areas: list[Area],
+    problems: list[Problem],
+    whole_fir: bool,
+    fir_geometry: BaseGeometry | None,
+    country: CountryArea | None,
+    qline: tuple[float, float, float] | None,
+) -> GeometryReading:
+    """When the text draws no area: the whole FIR, the state named, the positions written,
+    else the Q-line (its FIR at 999 NM, its circle otherwise)."""
+    if whole_fir and fir_geometry is not None:
+        shape = _mapping(fir_geometry)
+        return GeometryReading(shape, problems, "whole FIR", [(None, shape, AreaKind.WHOLE_FIR)])
+    if country is not None:
+        shape = _mapping(country.geometry)
+        return GeometryReading(
+            shape, [*problems, country.problem()], "whole country (its FIRs)",
+            [(None, shape, AreaKind.WHOLE_COUNTRY)],
+        )  # fmt: skip
+    if areas:
+        areas_out = [(a.label, _mapping(a.geometry), a.kind) for a in areas if a.geometry]
+        if areas_out:
+            return GeometryReading(
+                _mapping(_union(areas)), problems, "positions in text", areas_out
+            )
+    if qline is not None:
+        lon, lat, radius_nm = qline
+        if radius_nm >= 999 and fir_geometry is not None:
+            shape = _mapping(fir_geometry)
+            return GeometryReading(
+                shape, problems, "whole FIR (Q-line 999)", [(None, shape, AreaKind.QLINE_FIR)]
+            )
+        if radius_nm < 999:
+            shape = _mapping(circle(lon, lat, max(radius_nm, 1.0) * KM_PER_NM))
+            return GeometryReading(
+                shape, problems, "Q-line circle", [(None, shape, AreaKind.QLINE_CIRCLE)]
+            )
+    return GeometryReading(None, problems, "none")
+
+
 def read_geometry(
     text: str,
     *,
@@ -252,34 +292,7 @@ def read_geometry(
         areas_out = [(a.label, _mapping(a.geometry), a.kind) for a in drawn]
         kinds = sorted({a.kind for a in drawn})
         return GeometryReading(_mapping(_union(drawn)), problems, ", ".join(kinds), areas_out)
-    if whole_fir and fir_geometry is not None:
-        shape = _mapping(fir_geometry)
-        return GeometryReading(shape, problems, "whole FIR", [(None, shape, AreaKind.WHOLE_FIR)])
-    if country is not None:
-        shape = _mapping(country.geometry)
-        return GeometryReading(
-            shape, [*problems, country.problem()], "whole country (its FIRs)",
-            [(None, shape, AreaKind.WHOLE_COUNTRY)],
-        )  # fmt: skip
-    if areas:
-        areas_out = [(a.label, _mapping(a.geometry), a.kind) for a in areas if a.geometry]
-        if areas_out:
-            return GeometryReading(
-                _mapping(_union(areas)), problems, "positions in text", areas_out
-            )
-    if qline is not None:
-        lon, lat, radius_nm = qline
-        if radius_nm >= 999 and fir_geometry is not None:
-            shape = _mapping(fir_geometry)
-            return GeometryReading(
-                shape, problems, "whole FIR (Q-line 999)", [(None, shape, AreaKind.QLINE_FIR)]
-            )
-        if radius_nm < 999:
-            shape = _mapping(circle(lon, lat, max(radius_nm, 1.0) * KM_PER_NM))
-            return GeometryReading(
-                shape, problems, "Q-line circle", [(None, shape, AreaKind.QLINE_CIRCLE)]
-            )
-    return GeometryReading(None, problems, "none")
+    return _undrawn(areas, problems, whole_fir, fir_geometry, country, qline)
 
 
 def geometry_from_text(
