@@ -209,6 +209,10 @@ class Poller:
 
     async def _poll_notams(self) -> PollReport:
         feed = FeedName.FAA_NOTAM.value
+        watch = self.settings.watch
+        if watch.world:  # ask for the NOTAMs of the FIRs whose status changed lately
+            async with self._lock:  # the status log is appended to by ingest's thread
+                self.faa.extra_locations = self.engine.disrupted_airspaces(watch.max_notam_firs)
         try:
             items = await self.faa.fetch()
         except FeedError as exc:

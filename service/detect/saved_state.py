@@ -86,6 +86,8 @@ def restore_state(engine: DetectionEngine, state: EngineState) -> None:
             tracker.last_counts = saved.last_counts
         at = saved.updated_at
         engine.data_time = max(engine.data_time, at) if engine.data_time else at
+    if engine.batch is not None:  # every FIR watched: the arrays take over the models' state
+        engine.batch.load([t.model for t in engine.trackers.values()])
     for notam in state.notams:
         engine.set_notams([notam])
     if engine.data_time is None:

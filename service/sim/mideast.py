@@ -92,6 +92,20 @@ SCHEDULE: list[tuple[str, str, str, int, int]] = [
     # Gulf - Europe by the west: they skirt Jordan and Israel, so some replan too
     ("OEJN", "LTFM", "SVA", 120, 60),
     ("OTHH", "LFPG", "QTR", 150, 80),
+    # background over Turkey (LTAA), far from the block: Europe and Russia to Antalya and
+    # Ankara. Without it the only foreign traffic over LTAA was the Europe-Iran crossings,
+    # so LTAA's sky emptied too when they replanned south, a collapse real Turkish airspace
+    # (hundreds of aircraft, most of them not bound for Iran) would not show
+    ("EDDF", "LTAI", "DLH", 30, 0),
+    ("LTAI", "EDDF", "DLH", 30, 15),
+    ("UUEE", "LTAI", "AFL", 30, 10),
+    ("LTAI", "UUEE", "AFL", 30, 25),
+    ("EHAM", "LTAC", "KLM", 60, 50),
+    ("LTAC", "EHAM", "KLM", 60, 20),
+    ("EGLL", "LTAI", "BAW", 45, 35),
+    ("LTAI", "EGLL", "BAW", 45, 5),
+    ("UUEE", "LTAC", "AFL", 60, 45),
+    ("LTAC", "UUEE", "AFL", 60, 15),
     # Iranian domestic (stops at the onset)
     ("OIII", "OIMM", "IRA", 60, 10),
     ("OIMM", "OIII", "IRA", 60, 40),

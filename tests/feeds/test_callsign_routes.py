@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from service.config import RoutesSettings
 from service.domain import Position, Snapshot
+from service.feed_settings import RoutesSettings
 from service.feeds.callsign_routes import RouteClient
 from service.geo.airspaces import load_seed_registries
 from service.runtime import build_runtime

@@ -6,6 +6,8 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from service.detect.engine import DetectionEngine
 from service.domain import AirspaceStatus, Position, Snapshot
 from service.geo.airspaces import load_seed_registries
@@ -44,7 +46,12 @@ class Sky:
         return Snapshot("opensky", at, tuple(positions))
 
 
-def test_new_leader_decides_from_the_same_baseline(settings, sessions):
+@pytest.mark.parametrize("world", [False, True], ids=["per-fir", "all-firs-at-once"])
+def test_new_leader_decides_from_the_same_baseline(settings, sessions, world):
+    # world: the traffic models judged together as arrays (watch.airspaces: all)
+    settings = settings.model_copy(
+        update={"watch": settings.watch.model_copy(update={"world": world})}
+    )
     sky = Sky()
     old = engine(settings)
     at = T0
@@ -58,6 +65,9 @@ def test_new_leader_decides_from_the_same_baseline(settings, sessions):
     with sessions() as s:
         restore_engine(s, new)
     before, after = old.trackers["SVZM"], new.trackers["SVZM"]
+    assert (old.batch is not None) == (new.batch is not None) == world
+    if old.batch is not None:
+        old.batch.flush()  # the hour being learned, summed in arrays, into its bin
     assert before.model.baseline.bins and after.model.baseline.bins == before.model.baseline.bins
     for hour in range(24):
         when = at + timedelta(hours=hour)
