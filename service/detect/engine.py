@@ -475,10 +475,11 @@ class DetectionEngine:
     def _judges(self, tracker: StatusTracker, source: str, at: datetime) -> bool:
         """Whether ``source``'s covering poll at ``at`` counts for ``tracker``'s airspace
         (see ``_judged_at``); if so it becomes, or stays, the judging source."""
-        # after a restart, the restored model's last sample stands for the judging source's
-        last = self._judged_at.get(tracker.airspace) or tracker.model.last_at
-        if tracker.source not in (None, source) and (
-            last is None or at - last <= self._takeover_gap
+        last = self._judged_at.get(tracker.airspace)  # restore_state sets it too
+        if (
+            tracker.source not in (None, source)
+            and last is not None
+            and at - last <= self._takeover_gap
         ):
             return False
         tracker.source = source
