@@ -11,6 +11,7 @@ change to a tracker's internals is made in one package.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -34,9 +35,11 @@ class AirspaceState:
     updated_at: datetime  # data time of the poll that stored it
     collapse_since: datetime | None = None
     last_counts: tuple[int, int] | None = None  # (foreign, domestic) at that poll
-    # the samples of the feed that sent most of them, oldest first (the baseline's lessons)
+    # the judging feed and its samples, oldest first (the baseline's lessons); or a loader
+    # for them, so a restart of every FIR holds one airspace's history in memory at a time
     traffic_source: str | None = None
     traffic: list[TrafficSample] = field(default_factory=list)
+    load_traffic: Callable[[], tuple[str | None, list[TrafficSample]]] | None = None
 
 
 @dataclass(slots=True)
@@ -76,11 +79,14 @@ def restore_state(engine: DetectionEngine, state: EngineState) -> None:
         if saved.collapse_since is not None:
             tracker.collapse_since = saved.collapse_since
         collapsed = saved.collapse_since is not None
+        if saved.load_traffic is not None:
+            saved.traffic_source, saved.traffic = saved.load_traffic()
         if saved.traffic:
             tracker.source = saved.traffic_source
             # another feed may take over only after a data gap from this one, as live
             engine._judged_at[saved.airspace] = saved.traffic[-1].at
             tracker.model.restore(saved.traffic, collapsed)
+            saved.traffic = []  # learned: the model keeps what it needs
             tracker.last_baseline = tracker.baseline(saved.updated_at)
         else:
             tracker.model.collapsed = collapsed

@@ -9,6 +9,7 @@ engine's internals.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -70,7 +71,8 @@ def _airspace_state(
     )
     if row.foreign_count is not None and row.domestic_count is not None:
         saved.last_counts = (row.foreign_count, row.domestic_count)
-    saved.traffic_source, saved.traffic = _traffic(session, engine, row.airspace, row.updated_at)
+    # read when restored (the session is still open): one airspace's history at a time
+    saved.load_traffic = functools.partial(_traffic, session, engine, row.airspace, row.updated_at)
     return saved
 
 
