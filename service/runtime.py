@@ -153,7 +153,10 @@ class Runtime:
         return self.scheduler
 
     async def aclose(self) -> None:
-        """Close what this runtime made (never a client or database it was given)."""
+        """Stop its scheduler, then close what this runtime made (never a client or database
+        it was given)."""
+        if self.scheduler is not None:
+            await self.scheduler.stop()  # jobs in flight finish before their clients close
         for part in reversed(self.owned):
             if hasattr(part, "aclose"):
                 await part.aclose()
@@ -229,5 +232,11 @@ def build_runtime(
         owned=owned,
     )
     if poller:
-        runtime.poller = runtime.new_poller(restore=restore)
+        try:
+            runtime.poller = runtime.new_poller(restore=restore)
+        except BaseException:  # e.g. the database refused the restore: close what was made
+            for part in owned:
+                if hasattr(part, "dispose"):
+                    part.dispose()
+            raise
     return runtime
