@@ -182,17 +182,20 @@ def _plane_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     return math.hypot((lon2 - lon1) * k, lat2 - lat1) * 111.2
 
 
-def _clearly_plausible(last: TrackPoint, position: Position, seconds: float) -> bool:
+def _clearly_plausible(
+    last: TrackPoint, lon: float, lat: float, altitude_ft: float | None, on_ground: bool,
+    seconds: float,
+) -> bool:  # fmt: skip
     """A cheap sufficient test (moved, slower than the limit even on the L1 distance, little
     height change), so that only the rare doubtful report pays for :func:`implausible`."""
-    dlat, dlon = abs(position.lat - last.lat), abs(position.lon - last.lon)
-    if dlat < FROZEN_DEG and dlon < FROZEN_DEG and not position.on_ground:
+    dlat, dlon = abs(lat - last.lat), abs(lon - last.lon)
+    if dlat < FROZEN_DEG and dlon < FROZEN_DEG and not on_ground:
         return False
     if (dlat + dlon) * 111.2 / 1.852 * 3600 / seconds > MAX_GROUND_SPEED_KT:
         return False
-    if position.on_ground or position.altitude_ft is None or last.altitude_ft is None:
+    if on_ground or altitude_ft is None or last.altitude_ft is None:
         return True
-    change = abs(position.altitude_ft - last.altitude_ft)
+    change = abs(altitude_ft - last.altitude_ft)
     return change <= MAX_HEIGHT_CHANGE_FT and change / (seconds / 60) <= MAX_VERTICAL_FT_PER_MIN
 
 
@@ -242,61 +245,74 @@ class TrackAssembler:
 
         A frozen or physically impossible report (see :func:`implausible`) is not added
         (``added`` False, counted on the flight as ``rejected``)."""
+        return self.add_report(position.icao24, position.callsign, position.observed_at,
+                               position.lon, position.lat, position.altitude_ft,
+                               position.on_ground, position.track_deg, airspace)  # fmt: skip
+
+    def add_report(
+        self,
+        icao24: str,
+        callsign: str | None,
+        observed_at: datetime,
+        lon: float,
+        lat: float,
+        altitude_ft: float | None,
+        on_ground: bool,
+        track_deg: float | None,
+        airspace: str | None,
+    ) -> tuple[ActiveFlight, ActiveFlight | None, bool]:
+        """:meth:`add` from a position's fields (detection reads them from columns, so a
+        global poll builds no Position object per aircraft)."""
         ended: ActiveFlight | None = None
-        flight = self._flights.get(position.icao24)
-        if flight is not None and flight.points and self._reject(flight, position):
-            return flight, None, False
-        if flight is not None and self._starts_new_flight(flight, position):
-            ended = flight
-            flight = None
+        flights = self._flights
+        flight = flights.get(icao24)
+        if flight is not None:
+            if flight.points and self._reject(flight, observed_at, lon, lat, altitude_ft,
+                                              on_ground):  # fmt: skip
+                return flight, None, False
+            if self._starts_new_flight(flight, callsign, observed_at, on_ground):
+                ended = flight
+                flight = None
         if flight is None:
             flight = ActiveFlight(
-                id=flight_id(position.icao24, position.observed_at),
-                icao24=position.icao24,
-                callsign=position.callsign,
-                domestic=self.domestic(position.icao24),
-                first_seen=position.observed_at,
-                last_seen=position.observed_at,
+                id=flight_id(icao24, observed_at),
+                icao24=icao24,
+                callsign=callsign,
+                domestic=self.domestic(icao24),
+                first_seen=observed_at,
+                last_seen=observed_at,
             )
             if ended is not None and ended.landed_at is not None:
                 flight.origin_inferred = ended.landed_at
-            self._flights[position.icao24] = flight
-        self._flights.move_to_end(position.icao24)
-        point = TrackPoint(
-            position.observed_at,
-            position.lon,
-            position.lat,
-            position.altitude_ft,
-            position.on_ground,
-            position.track_deg,
-        )
+            flights[icao24] = flight
+        flights.move_to_end(icao24)
+        point = TrackPoint(observed_at, lon, lat, altitude_ft, on_ground, track_deg)
         added = flight.add(point)
         if added:
-            if flight.callsign is None and position.callsign:
-                flight.callsign = position.callsign
-            if (
-                not position.on_ground
-                and (position.altitude_ft or 0) > self.landing_max_altitude_ft
-            ):
+            if flight.callsign is None and callsign:
+                flight.callsign = callsign
+            if not on_ground and (altitude_ft or 0) > self.landing_max_altitude_ft:
                 flight.airborne_seen = True
             if airspace:
                 flight.airspaces.add(airspace)
         return flight, ended, added
 
-    def _reject(self, flight: ActiveFlight, position: Position) -> bool:
+    def _reject(
+        self, flight: ActiveFlight, observed_at: datetime, lon: float, lat: float,
+        altitude_ft: float | None, on_ground: bool,
+    ) -> bool:  # fmt: skip
         last = flight.points[-1]
-        seconds = (position.observed_at - last.observed_at).total_seconds()
+        seconds = (observed_at - last.observed_at).total_seconds()
         if seconds > self._gap_s:
             return False  # a new flight: nothing to compare with
         if (
             seconds >= MIN_JUDGED_INTERVAL_S
             and not last.on_ground
             and flight.last_rejected is None
-            and _clearly_plausible(last, position, seconds)
+            and _clearly_plausible(last, lon, lat, altitude_ft, on_ground, seconds)
         ):
             return False  # the usual case, decided without the full check
-        point = TrackPoint(position.observed_at, position.lon, position.lat,
-                           position.altitude_ft, position.on_ground)  # fmt: skip
+        point = TrackPoint(observed_at, lon, lat, altitude_ft, on_ground)
         landed = last.on_ground
         if last.on_ground and not point.on_ground:
             # airborne again: judged against the field, at about the lowest recent altitude
@@ -324,14 +340,16 @@ class TrackAssembler:
         flight.rejected += 1
         return True
 
-    def _starts_new_flight(self, flight: ActiveFlight, position: Position) -> bool:
-        if position.observed_at - flight.last_seen > self.gap:
+    def _starts_new_flight(
+        self, flight: ActiveFlight, callsign: str | None, observed_at: datetime, on_ground: bool
+    ) -> bool:
+        if observed_at - flight.last_seen > self.gap:
             return True
-        if flight.landed_at is not None and not position.on_ground:
+        if flight.landed_at is not None and not on_ground:
             # Airborne again after the landing: a new flight.  A late, out-of-order
             # report from before the landing still belongs to the old one.
-            return position.observed_at > (flight.landed_time or flight.last_seen)
-        return bool(position.callsign and flight.callsign and position.callsign != flight.callsign)
+            return observed_at > (flight.landed_time or flight.last_seen)
+        return bool(callsign and flight.callsign and callsign != flight.callsign)
 
     def expire(self, now: datetime) -> list[ActiveFlight]:
         """Remove flights not seen for longer than the gap (and the oldest beyond the bound)."""
