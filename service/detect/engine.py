@@ -326,9 +326,42 @@ class DetectionEngine:
         first_l, inside_l = first_idx.tolist(), inside_any.tolist()
         region_l, crossed_l = in_region.tolist(), crossed_any.tolist()
         store = result.positions
+        # the usual report of an airborne flight, judged for the whole poll at once: appended
+        # without the per-report checks (tracks.plain_reports says when that is exact)
+        plain = tracks.plain_reports(batch.icao24, batch.callsign, batch.observed_at, lons, lats,
+                                     batch.altitude_ft, batch.on_ground)  # fmt: skip
         for i, (icao24, callsign, observed_at, lon, lat, altitude_ft, on_ground, speed,
                 track_deg, source) in enumerate(zip(*batch.columns(), strict=True)):  # fmt: skip
             airspace = watched[first_l[i]] if inside_l[i] else None
+            flight = plain[i]
+            if flight is not None and airspace is None and not crossed_l[i]:
+                tracks.append_plain(flight, callsign, observed_at, lon, lat, altitude_ft,
+                                    track_deg)  # fmt: skip
+                if flight.route is None and flight.callsign:
+                    flight.route = routes.get(flight.callsign)
+                if flight.id not in flights:
+                    flights[flight.id] = FlightUpdate(flight)
+                if not (region_l[i] or self._on_watched_route(flight)):
+                    if len(flight.points) > 2 * FAR_TRACK_POINTS:
+                        del flight.points[:-FAR_TRACK_POINTS]
+                    continue
+                store.append(
+                    {
+                        "flight_id": flight.id,
+                        "icao24": icao24,
+                        "callsign": callsign,
+                        "observed_at": observed_at,
+                        "lon": lon,
+                        "lat": lat,
+                        "altitude_ft": altitude_ft,
+                        "on_ground": on_ground,
+                        "ground_speed_kt": speed,
+                        "track_deg": track_deg,
+                        "source": source,
+                        "airspace": airspace,
+                    }
+                )
+                continue
             before = tracks.get(icao24)
             # outside now, but the straight path from its previous report crossed one
             passed = (

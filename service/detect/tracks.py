@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import numpy as np
+
 from service.domain import Position, Route
 from service.geo.geodesy import path_length_km
 
@@ -296,6 +298,104 @@ class TrackAssembler:
             if airspace:
                 flight.airspaces.add(airspace)
         return flight, ended, added
+
+    def plain_reports(
+        self,
+        icao24: list[str],
+        callsign: list[str | None],
+        observed_at: list[datetime],
+        lons: np.ndarray,
+        lats: np.ndarray,
+        altitude_ft: list[float | None],
+        on_ground: list[bool],
+    ) -> list[ActiveFlight | None]:
+        """For each report, its flight when :meth:`add_report` would only append it (the
+        usual report of an airborne flight), else None; judged for the whole poll at once.
+
+        Plain means: the aircraft appears once in the batch and has a flight with points,
+        no pending rejection and no landing; the report is airborne, in order, 5 s to the
+        gap after the last point, with the same callsign, and passes
+        :func:`_clearly_plausible` (the same arithmetic, on arrays).  Anything else takes
+        :meth:`add_report`, which decides exactly as before.
+        """
+        n = len(icao24)
+        flights: list[ActiveFlight | None] = [None] * n
+        if n == 0 or len(set(icao24)) != n:
+            if n == 0:
+                return flights
+            counts: dict[str, int] = {}
+            for a in icao24:
+                counts[a] = counts.get(a, 0) + 1
+            once = [counts[a] == 1 for a in icao24]
+        else:
+            once = [True] * n
+        get = self._flights.get
+        lasts: list[TrackPoint | None] = [None] * n
+        candidates: list[int] = []
+        for i, a in enumerate(icao24):
+            f = get(a)
+            if (
+                f is None
+                or not once[i]
+                or on_ground[i]
+                or not f.points
+                or f.last_rejected is not None
+                or f.landed_at is not None
+                or (callsign[i] and f.callsign and callsign[i] != f.callsign)
+            ):
+                continue
+            last = f.points[-1]
+            if last.on_ground:
+                continue
+            flights[i], lasts[i] = f, last
+            candidates.append(i)
+        if not candidates:
+            return flights
+        pts = [lasts[i] for i in candidates]
+        seconds = np.array([(observed_at[i] - p.observed_at).total_seconds()  # type: ignore[union-attr]
+                            for i, p in zip(candidates, pts, strict=True)])  # fmt: skip
+        last_lon = np.array([p.lon for p in pts])  # type: ignore[union-attr]
+        last_lat = np.array([p.lat for p in pts])  # type: ignore[union-attr]
+        last_alt = np.array([p.altitude_ft for p in pts], dtype=float)  # type: ignore[union-attr]
+        alt = np.array([altitude_ft[i] for i in candidates], dtype=float)
+        idx = np.array(candidates)
+        dlat, dlon = np.abs(lats[idx] - last_lat), np.abs(lons[idx] - last_lon)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            timed = (seconds >= MIN_JUDGED_INTERVAL_S) & (seconds <= self._gap_s)
+            moved = ~((dlat < FROZEN_DEG) & (dlon < FROZEN_DEG))
+            slow = ~((dlat + dlon) * 111.2 / 1.852 * 3600 / seconds > MAX_GROUND_SPEED_KT)
+            change = np.abs(alt - last_alt)
+            no_height = np.isnan(alt) | np.isnan(last_alt)
+            level = no_height | (
+                (change <= MAX_HEIGHT_CHANGE_FT)
+                & (change / (seconds / 60) <= MAX_VERTICAL_FT_PER_MIN)
+            )
+            plain = timed & moved & slow & level
+        for k in np.flatnonzero(~plain).tolist():
+            flights[candidates[k]] = None
+        return flights
+
+    def append_plain(
+        self,
+        flight: ActiveFlight,
+        callsign: str | None,
+        observed_at: datetime,
+        lon: float,
+        lat: float,
+        altitude_ft: float | None,
+        track_deg: float | None,
+    ) -> None:
+        """:meth:`add_report` of a report :meth:`plain_reports` found plain: what it does
+        for one (refresh the flight's place in memory, append, callsign, airborne)."""
+        self._flights.move_to_end(flight.icao24)
+        flight.points.append(TrackPoint(observed_at, lon, lat, altitude_ft, False, track_deg))
+        flight.last_seen = observed_at
+        if observed_at < flight.first_seen:
+            flight.first_seen = observed_at
+        if flight.callsign is None and callsign:
+            flight.callsign = callsign
+        if (altitude_ft or 0) > self.landing_max_altitude_ft:
+            flight.airborne_seen = True
 
     def _reject(
         self, flight: ActiveFlight, observed_at: datetime, lon: float, lat: float,
