@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from service.detect.engine import DetectionEngine, IngestResult
-from service.detect.tracks import ActiveFlight, TrackPoint
+from service.detect.tracks import ActiveFlight, TrackPoint, airborne_km_many
 from service.domain import AirspaceStatus, AlertType, Notam, Route
 from service.store.alerts import save_alert_events
 from service.store.models import (
@@ -87,7 +87,11 @@ def _spread(flight_id: str) -> timedelta:
 
 
 def _flight_values(
-    engine: DetectionEngine, flight: ActiveFlight, assessment, finished: bool = False
+    engine: DetectionEngine,
+    flight: ActiveFlight,
+    assessment,
+    finished: bool = False,
+    track_km: float | None = None,
 ) -> dict[str, Any]:
     values: dict[str, Any] = {
         "icao24": flight.icao24,
@@ -103,7 +107,7 @@ def _flight_values(
         else ("track" if flight.origin else None),
         "state": flight.state,
         "position_count": len(flight.points),
-        "track_km": round(flight.airborne_km(), 1),
+        "track_km": round(flight.airborne_km() if track_km is None else track_km, 1),
         "airspaces": sorted(flight.airspaces),
     }
     if finished:  # detection's judgement, written once (see persist)
@@ -131,6 +135,8 @@ def persist(session: Session, engine: DetectionEngine, result: IngestResult, now
     insert_ignore(session, PositionRow.__table__, result.positions)
     insert_ignore(session, TrafficSampleRow.__table__, result.samples)
     flights, assessed = [], []
+    due: list[tuple[str, Any]] = []
+    data_time = result.data_time
     for flight_id, update in result.flights.items():
         flight = update.flight
         written = flight.persisted
@@ -138,13 +144,17 @@ def persist(session: Session, engine: DetectionEngine, result: IngestResult, now
             written is not None
             and not update.finished
             and written[1] == flight.state
-            and result.data_time - written[0] < FLIGHT_REFRESH + _spread(flight_id)
+            and data_time - written[0] < FLIGHT_REFRESH + _spread(flight_id)
         ):
             continue  # unchanged but for its newest position: refreshed every few minutes
-        flight.persisted = (result.data_time, flight.state)
+        flight.persisted = (data_time, flight.state)
+        due.append((flight_id, update))
+    # every due row's track length in one geodesic call (a global poll refreshes hundreds)
+    kms = airborne_km_many([update.flight for _, update in due])
+    for (flight_id, update), km in zip(due, kms, strict=True):
         values = {
             "id": flight_id,
-            **_flight_values(engine, flight, update.assessment, update.finished),
+            **_flight_values(engine, update.flight, update.assessment, update.finished, km),
         }
         # detection judges a flight once, when it ends; a later refresh of the same row
         # (a report after the landing, the periodic rewrite) leaves that judgement as stored
