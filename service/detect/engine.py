@@ -330,38 +330,19 @@ class DetectionEngine:
         # without the per-report checks (tracks.plain_reports says when that is exact)
         plain = tracks.plain_reports(batch.icao24, batch.callsign, batch.observed_at, lons, lats,
                                      batch.altitude_ft, batch.on_ground)  # fmt: skip
-        for i, (icao24, callsign, observed_at, lon, lat, altitude_ft, on_ground, speed,
-                track_deg, source) in enumerate(zip(*batch.columns(), strict=True)):  # fmt: skip
+        columns = batch.columns()
+        fast = [f is not None and not a and not c
+                for f, a, c in zip(plain, inside_l, crossed_l, strict=True)]  # fmt: skip
+        start = 0
+        for i in [k for k, ok in enumerate(fast) if not ok] + [n]:
+            if start < i:  # a run of plain reports, in order, then the next other one
+                self._append_plain_run(batch, plain, start, i, region_l, result)
+            start = i + 1
+            if i == n:
+                break
+            (icao24, callsign, observed_at, lon, lat, altitude_ft, on_ground, speed, track_deg,
+             source) = (column[i] for column in columns)  # fmt: skip
             airspace = watched[first_l[i]] if inside_l[i] else None
-            flight = plain[i]
-            if flight is not None and airspace is None and not crossed_l[i]:
-                tracks.append_plain(flight, callsign, observed_at, lon, lat, altitude_ft,
-                                    track_deg)  # fmt: skip
-                if flight.route is None and flight.callsign:
-                    flight.route = routes.get(flight.callsign)
-                if flight.id not in flights:
-                    flights[flight.id] = FlightUpdate(flight)
-                if not (region_l[i] or self._on_watched_route(flight)):
-                    if len(flight.points) > 2 * FAR_TRACK_POINTS:
-                        del flight.points[:-FAR_TRACK_POINTS]
-                    continue
-                store.append(
-                    {
-                        "flight_id": flight.id,
-                        "icao24": icao24,
-                        "callsign": callsign,
-                        "observed_at": observed_at,
-                        "lon": lon,
-                        "lat": lat,
-                        "altitude_ft": altitude_ft,
-                        "on_ground": on_ground,
-                        "ground_speed_kt": speed,
-                        "track_deg": track_deg,
-                        "source": source,
-                        "airspace": airspace,
-                    }
-                )
-                continue
             before = tracks.get(icao24)
             # outside now, but the straight path from its previous report crossed one
             passed = (
@@ -441,6 +422,53 @@ class DetectionEngine:
         result.alerts.extend(self.route_disruptions.evaluate(at))
         result.route_figures = dict(self.route_disruptions.latest)
         return result
+
+    def _append_plain_run(
+        self,
+        batch: PositionBatch,
+        plain: list[ActiveFlight | None],
+        start: int,
+        end: int,
+        region: list[bool],
+        result: IngestResult,
+    ) -> None:
+        """Reports ``start:end``, all plain (see :meth:`TrackAssembler.plain_reports`) and
+        outside every watched airspace: appended in bulk, then each flight's route, its
+        update and its stored position or short tail, in report order as one by one."""
+        flights: list[ActiveFlight] = plain[start:end]  # type: ignore[assignment]
+        self.tracks.append_plain(flights, batch.icao24[start:end], batch.observed_at[start:end],
+                                 batch.lon[start:end], batch.lat[start:end],
+                                 batch.altitude_ft[start:end], batch.track_deg[start:end])  # fmt: skip
+        routes, updates, store = self.routes, result.flights, result.positions
+        watched_routes = self.context.watched_routes
+        for i, flight in enumerate(flights, start):
+            route = flight.route
+            if route is None and flight.callsign:
+                route = flight.route = routes.get(flight.callsign)
+            if flight.id not in updates:
+                updates[flight.id] = FlightUpdate(flight)
+            if region[i] or (
+                route is not None and (route.origin, route.destination) in watched_routes
+            ):
+                store.append(
+                    {
+                        "flight_id": flight.id,
+                        "icao24": batch.icao24[i],
+                        "callsign": batch.callsign[i],
+                        "observed_at": batch.observed_at[i],
+                        "lon": batch.lon[i],
+                        "lat": batch.lat[i],
+                        "altitude_ft": batch.altitude_ft[i],
+                        "on_ground": batch.on_ground[i],
+                        "ground_speed_kt": batch.ground_speed_kt[i],
+                        "track_deg": batch.track_deg[i],
+                        "source": batch.source[i],
+                        "airspace": None,
+                    }
+                )
+            elif len(flight.points) > 2 * FAR_TRACK_POINTS:
+                # far from anything watched: keep a short tail in memory (see ingest)
+                del flight.points[:-FAR_TRACK_POINTS]
 
     def covered_airspaces(self, snapshot: Snapshot) -> frozenset[str]:
         """The watched airspaces this snapshot saw whole: from the area its own request covered

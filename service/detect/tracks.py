@@ -12,10 +12,12 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
-from collections import OrderedDict
+import operator
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import compress, repeat
 
 import numpy as np
 
@@ -256,6 +258,9 @@ def flight_id(icao24: str, first_seen: datetime) -> str:
     return f"{icao24}-{first_seen:%Y%m%dT%H%M%SZ}"
 
 
+_POINTS = operator.attrgetter("points")
+
+
 class TrackAssembler:
     """Assigns positions to flights and reports which flights started or ended."""
 
@@ -359,7 +364,7 @@ class TrackAssembler:
 
         Plain means: the aircraft appears once in the batch and has a flight with points,
         no pending rejection and no landing; the report is airborne, in order, 5 s to the
-        gap after the last point, with the same callsign, and passes
+        gap after the last point, with no callsign or the flight's own, and passes
         :func:`_clearly_plausible` (the same arithmetic, on arrays).  Anything else takes
         :meth:`add_report`, which decides exactly as before.
         """
@@ -386,7 +391,8 @@ class TrackAssembler:
                 or not f.points
                 or f.last_rejected is not None
                 or f.landed_at is not None
-                or (callsign[i] and f.callsign and callsign[i] != f.callsign)
+                or (callsign[i] and f.callsign != callsign[i])
+                or f.first_seen > observed_at[i]
             ):
                 continue
             last = f.points[-1]
@@ -422,25 +428,25 @@ class TrackAssembler:
 
     def append_plain(
         self,
-        flight: ActiveFlight,
-        callsign: str | None,
-        observed_at: datetime,
-        lon: float,
-        lat: float,
-        altitude_ft: float | None,
-        track_deg: float | None,
+        flights: list[ActiveFlight],
+        icao24: list[str],
+        observed_at: list[datetime],
+        lon: list[float],
+        lat: list[float],
+        altitude_ft: list[float | None],
+        track_deg: list[float | None],
     ) -> None:
-        """:meth:`add_report` of a report :meth:`plain_reports` found plain: what it does
-        for one (refresh the flight's place in memory, append, callsign, airborne)."""
-        self._flights.move_to_end(flight.icao24)
-        flight.points.append(TrackPoint(observed_at, lon, lat, altitude_ft, False, track_deg))
-        flight.last_seen = observed_at
-        if observed_at < flight.first_seen:
-            flight.first_seen = observed_at
-        if flight.callsign is None and callsign:
-            flight.callsign = callsign
-        if (altitude_ft or 0) > self.landing_max_altitude_ft:
-            flight.airborne_seen = True
+        """:meth:`add_report` of reports :meth:`plain_reports` found plain, in their order,
+        one per flight: what it does for such a report (refresh the flight's place in
+        memory, append the point, last seen, airborne) with C-level maps, no call per report.
+        """
+        drain = deque(maxlen=0).extend
+        drain(map(self._flights.move_to_end, icao24))
+        points = map(TrackPoint, observed_at, lon, lat, altitude_ft, repeat(False), track_deg)
+        drain(map(list.append, map(_POINTS, flights), points))
+        drain(map(setattr, flights, repeat("last_seen"), observed_at))
+        high = [(a or 0) > self.landing_max_altitude_ft for a in altitude_ft]
+        drain(map(setattr, compress(flights, high), repeat("airborne_seen"), repeat(True)))
 
     def _reject(
         self, flight: ActiveFlight, observed_at: datetime, lon: float, lat: float,
