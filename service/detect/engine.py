@@ -12,6 +12,7 @@ from collections import deque
 from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from itertools import compress
 from typing import Any
 
 import numpy as np
@@ -512,7 +513,6 @@ class DetectionEngine:
     ) -> None:
         airborne = ~np.array(batch.on_ground, dtype=bool)
         icao = batch.icao24
-        addresses = np.fromiter((int(a, 16) for a in icao), dtype=np.int64, count=len(icao))
         # (position, airspace) pairs of airborne reports, grouped by airspace: sparse, so a
         # global snapshot against every FIR stays linear
         points, rows = member
@@ -520,7 +520,12 @@ class DetectionEngine:
         order = np.argsort(rows[keep], kind="stable")
         points, rows = points[keep][order], rows[keep][order]
         bounds = np.searchsorted(rows, np.arange(len(self.watched) + 1))
-        airborne_ids = len({icao[j] for j in np.flatnonzero(airborne)})
+        airborne_ids = len(set(compress(icao, airborne.tolist())))
+        # integer addresses only of the reports inside a watched airspace (a handful of a
+        # global poll), for the domestic blocks
+        addresses = np.zeros(len(icao), dtype=np.int64)
+        for j in np.unique(points).tolist():
+            addresses[j] = int(icao[j], 16)
         for i, code in enumerate(self.watched):
             if code not in covered:
                 continue  # this feed does not see the whole airspace: no claim about it

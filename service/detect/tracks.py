@@ -10,7 +10,6 @@ ended are handed back to the caller once and then forgotten.
 from __future__ import annotations
 
 import bisect
-import itertools
 import math
 import operator
 from collections import OrderedDict, deque
@@ -122,11 +121,10 @@ def airborne_km_many(flights: list[ActiveFlight]) -> list[float]:
     figures to the bit), but one vectorised ``Geod.inv`` over every flight's new segments
     instead of one ``line_length`` per flight: a global poll refreshes hundreds of rows.
     """
-    plans: list[tuple[ActiveFlight, float, int, int, TrackPoint | None]] = []
-    lon1: list[float] = []
-    lat1: list[float] = []
-    lon2: list[float] = []
-    lat2: list[float] = []
+    plans: list[tuple[ActiveFlight, float, int, TrackPoint | None]] = []
+    lons: list[float] = []
+    lats: list[float] = []
+    ends: list[int] = []  # where each flight's chain of points ends in lons/lats
     for flight in flights:
         n, km, last_point, last_air = flight._km_cache
         points = flight.points
@@ -135,24 +133,29 @@ def airborne_km_many(flights: list[ActiveFlight]) -> list[float]:
             chain = [last_air, *new] if last_air is not None else new
             last_air = new[-1] if new else last_air
         else:
-            chain = flight.airborne_points()
+            chain = [p for p in points if not p.on_ground]
             km = 0.0
             last_air = chain[-1] if chain else None
-        start = len(lon1)
-        for a, b in itertools.pairwise(chain):
-            lon1.append(a.lon)
-            lat1.append(a.lat)
-            lon2.append(b.lon)
-            lat2.append(b.lat)
-        plans.append((flight, km, start, len(lon1), last_air))
-    metres = segment_lengths_m(lon1, lat1, lon2, lat2) if lon1 else []
+        lons += [p.lon for p in chain]
+        lats += [p.lat for p in chain]
+        ends.append(len(lons))
+        plans.append((flight, km, len(chain), last_air))
+    metres: list[float] = []
+    if len(lons) > 1:
+        x, y = np.array(lons), np.array(lats)
+        joins = np.ones(len(lons) - 1, dtype=bool)  # consecutive points of one chain
+        cuts = [e - 1 for e in ends if 0 < e < len(lons)]  # the pair from one chain to the next
+        joins[np.array(cuts, dtype=np.intp)] = False
+        metres = segment_lengths_m(x[:-1][joins], y[:-1][joins], x[1:][joins], y[1:][joins])
     out: list[float] = []
-    for flight, km, start, end, last_air in plans:
-        if end > start:
+    at = 0
+    for flight, km, count, last_air in plans:
+        if count > 1:
             total = 0.0
-            for d in metres[start:end]:
+            for d in metres[at : at + count - 1]:
                 total += d  # in order, as Geod.line_length sums
             km += total / 1000.0
+            at += count - 1
         points = flight.points
         flight._km_cache = (len(points), km, points[-1] if points else None, last_air)
         out.append(km)
