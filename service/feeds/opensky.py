@@ -13,6 +13,7 @@ import logging
 import math
 import time
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
 import httpx
@@ -139,6 +140,12 @@ def decode_states(content: bytes) -> Any:
         return decode_json(content)
 
 
+@lru_cache(maxsize=65536)
+def _clean_callsign(callsign: str | None) -> str | None:
+    """A callsign as :class:`Position` keeps it (cached: the same aircraft recur)."""
+    return callsign.strip() or None if callsign is not None else None
+
+
 def _typed_positions(rows: list[StateRow]) -> tuple[PositionBatch, int, int]:
     """Rows whose types msgspec already checked → a column batch; (batch, rejected, skipped).
 
@@ -172,31 +179,41 @@ def _typed_positions(rows: list[StateRow]) -> tuple[PositionBatch, int, int]:
     geo = np.array([r.geo_altitude for r in rows], dtype=float)
     altitude = np.where(np.isnan(baro), geo, baro) * M_TO_FT
     speed = np.array([r.velocity for r in rows], dtype=float) * MS_TO_KT
-    keep: list[int] = []
-    icao: list[str] = []
-    ok_list = ok.tolist()
-    for i, row in enumerate(rows):
-        if not ok_list[i] or observed[i] is None:
-            continue
-        try:
-            icao.append(normalize_icao24(row.icao24))
+    addresses = [r.icao24 for r in rows]
+    icao: list[str] | None = None
+    if ok.all() and None not in observed:
+        try:  # the usual poll: every row usable, no index lists needed
+            icao = list(map(normalize_icao24, addresses))
         except ValueError:
-            continue
-        keep.append(i)
-    rejected = n - skipped - len(keep)
-    callsign = [rows[i].callsign for i in keep]
+            icao = None
+    if icao is not None:
+        keep: Any = slice(None)
+        picked = rows
+    else:
+        keep, icao = [], []
+        for i, (usable, address) in enumerate(zip(ok.tolist(), addresses, strict=True)):
+            if not usable or observed[i] is None:
+                continue
+            try:
+                icao.append(normalize_icao24(address))
+            except ValueError:
+                continue
+            keep.append(i)
+        picked = [rows[i] for i in keep]
+        observed = [observed[i] for i in keep]
+    rejected = n - skipped - len(picked)
     altitude_ft, speed_kt = altitude[keep].tolist(), speed[keep].tolist()
     batch = PositionBatch(
         icao,
-        [c.strip() or None if c is not None else None for c in callsign],
-        [observed[i] for i in keep],
+        list(map(_clean_callsign, [r.callsign for r in picked])),
+        observed,
         lon[keep].tolist(),
         lat[keep].tolist(),
         [None if a != a else a for a in altitude_ft],
-        [rows[i].on_ground for i in keep],
+        [r.on_ground for r in picked],
         [None if v != v else v for v in speed_kt],
-        [rows[i].true_track for i in keep],
-        [FEED] * len(keep),
+        [r.true_track for r in picked],
+        [FEED] * len(picked),
     )
     if rejected:
         log.debug("rejected %d state vectors (no time, a bad address or out of range)", rejected)
