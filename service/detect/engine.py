@@ -442,10 +442,16 @@ class DetectionEngine:
                                  batch.altitude_ft[start:end], batch.track_deg[start:end])  # fmt: skip
         routes, updates, store = self.routes, result.flights, result.positions
         watched_routes = self.context.watched_routes
+        # no route cached for a callsign last time and nothing written since: none now either
+        writes = getattr(routes, "writes", None)
         for i, flight in enumerate(flights, start):
             route = flight.route
             if route is None and flight.callsign:
-                route = flight.route = routes.get(flight.callsign)
+                if writes is None:
+                    route = flight.route = routes.get(flight.callsign)
+                elif flight.route_checked != (writes, flight.callsign):
+                    route = flight.route = routes.get(flight.callsign)
+                    flight.route_checked = (writes, flight.callsign)
             if flight.id not in updates:
                 updates[flight.id] = FlightUpdate(flight)
             if region[i] or (

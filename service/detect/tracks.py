@@ -64,6 +64,8 @@ class ActiveFlight:
     landing_evidence: dict | None = None
     # (data time, state) when its row was last written; see service.ingest.FLIGHT_REFRESH
     persisted: tuple[datetime, str] | None = field(default=None, repr=False)
+    # (route cache writes, callsign) when the route cache last had no route for it
+    route_checked: tuple[int, str] | None = field(default=None, repr=False)
 
     @property
     def origin(self) -> str | None:

@@ -122,3 +122,32 @@ def test_batch_rows_are_the_positions_they_hold():
     assert PositionBatch.from_positions(rows) == batch == tuple(rows)
     assert batch[1:3] == tuple(rows[1:3]) and len(batch) == len(rows)
     assert np.array_equal(batch.lons, [p.lon for p in rows])
+
+
+def test_a_route_written_later_reaches_a_flight_seen_without_one(settings):
+    """Plain reports skip the route look-up while the route cache has not been written since
+    the flight's callsign had no route; a later answer still reaches the flight."""
+    from service.detect.engine import DetectionEngine
+    from service.domain import Position, Route, Snapshot
+    from service.feeds.callsign_routes import CallsignRouteCache
+    from service.geo.airspaces import AirportRegistry, AirspaceRegistry
+    from tests.conftest import ROOT
+
+    cache = CallsignRouteCache(ttl_s=3600, timer=lambda: 0.0)
+    engine = DetectionEngine(settings, AirspaceRegistry.from_geojson(ROOT / "seeds" / "firs.geojson"),
+                             AirportRegistry.from_csv(ROOT / "seeds" / "airports.csv"), [],
+                             route_cache=cache)  # fmt: skip
+
+    def poll(k: int) -> None:
+        at = T0 + timedelta(seconds=60 * k)
+        position = Position("a00001", "KLM1", at, 20.0 + 0.1 * k, 40.0, 35000.0, False)
+        engine.ingest(Snapshot("opensky", at, (position,)))
+
+    cache["KLM1"] = None  # asked: the source does not know it
+    for k in range(3):
+        poll(k)
+    (flight,) = engine.tracks.flights()
+    assert flight.route is None and flight.route_checked == (cache.writes, "KLM1")
+    cache["KLM1"] = Route("KLM1", "EHAM", "TNCC")  # a later answer
+    poll(3)
+    assert flight.route == Route("KLM1", "EHAM", "TNCC") and len(flight.points) == 4
