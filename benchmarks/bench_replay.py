@@ -6,14 +6,19 @@ without parameters every 10 s, aircraft moving between polls, and the routeset a
 for every callsign.  ``firwatch replay``'s own function replays it into a fresh SQLite
 database: reading the file, decoding, parsing, route look-ups, classification, tracks,
 detection, the commit of every poll.
-Usage: python benchmarks/bench_replay.py [--polls 360] [--states 12000]
+Usage: python benchmarks/bench_replay.py [--polls 360] [--states 12000] [--breakdown]
 (360 polls = the issue's one-hour global recording; the default 60 keeps a run short.)
+``--breakdown`` adds CPU milliseconds a poll per step (after the first poll, which creates
+every flight), measured by wrapping the steps' functions: nested steps are included in
+their callers' figures.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
+import functools
 import json
 import statistics
 import tempfile
@@ -88,10 +93,67 @@ def json_loads_ms(text: str, repeats: int = 7) -> tuple[float, float]:
     return statistics.median(cpu), statistics.median(wall)
 
 
-async def main(polls: int, n: int) -> None:
+STEPS = collections.Counter()  # step -> CPU seconds (--breakdown)
+POLLS_SEEN = [0]
+
+
+def instrument() -> None:
+    """Wrap the steps of a replayed poll to sum their CPU time (after the first poll)."""
+    import service.detect.engine as engine
+    import service.detect.tracks as tracks
+    import service.ingest as ingest
+    import service.pending_writes as pending
+    import service.replay as replay_module
+
+    def wrap(owner: object, name: str, label: str) -> None:
+        inner = getattr(owner, name)
+
+        @functools.wraps(inner)
+        def timed(*args, **kwargs):
+            started = time.process_time()
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                if POLLS_SEEN[0] > 1:
+                    STEPS[label] += time.process_time() - started
+
+        setattr(owner, name, timed)
+
+    steps = [
+        (replay_module, "read_body", "read the body from the file"),
+        (replay_module, "decode_states", "decode (msgspec, typed)"),
+        (replay_module, "snapshot_from_states", "parse to columns"),
+        (engine.DetectionEngine, "unknown_callsigns", "callsigns to look up"),
+        (engine.DetectionEngine, "ingest", "detection (engine.ingest)"),
+        (tracks.TrackAssembler, "plain_reports", "  plain reports judged on arrays"),
+        (engine.DetectionEngine, "_count_traffic", "  traffic counts"),
+        (pending.PendingWrites, "flush", "storage (transaction, commit)"),
+        (ingest, "insert_ignore", "  positions + samples insert"),
+        (ingest, "upsert", "  flight rows upsert"),
+        (ingest, "airborne_km_many", "  track lengths (geodesic)"),
+    ]
+    for owner, name, label in steps:
+        wrap(owner, name, label)
+        STEPS[label] = 0.0  # printed in this order
+    read_body = replay_module.read_body
+
+    def counted(*args, **kwargs):  # every poll of this recording is one body read
+        POLLS_SEEN[0] += 1
+        return read_body(*args, **kwargs)
+
+    replay_module.read_body = counted
+
+
+async def main(polls: int, n: int, breakdown: bool = False) -> None:
     tune_gc()  # as the firwatch command does
+    if breakdown:
+        instrument()
     with tempfile.TemporaryDirectory(prefix="bench-replay-") as tmp:
         await measure(Path(tmp), polls, n)
+    if breakdown and polls > 1:
+        print(f"CPU ms a poll by step, polls 2-{polls}:")
+        for label, seconds in STEPS.items():
+            print(f"  {label:<36} {seconds * 1000 / (polls - 1):6.1f}")
 
 
 async def measure(tmp: Path, polls: int, n: int) -> None:
@@ -132,5 +194,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--polls", type=int, default=60)
     parser.add_argument("--states", type=int, default=12_000)
+    parser.add_argument("--breakdown", action="store_true")
     args = parser.parse_args()
-    asyncio.run(main(args.polls, args.states))
+    asyncio.run(main(args.polls, args.states, args.breakdown))

@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from service.detect.engine import DetectionEngine, IngestResult
-from service.detect.tracks import ActiveFlight
+from service.detect.tracks import ActiveFlight, airborne_km_many
 from service.domain import Notam
 from service.store.alerts import save_alert_events
 from service.store.models import (
@@ -48,7 +48,13 @@ def insert_ignore(session: Session, table: Table, rows: Sequence[dict[str, Any]]
     it into multi-row INSERTs), rather than a statement compiled per batch.
     """
     if rows:
-        session.connection().execute(_insert(session)(table).on_conflict_do_nothing(), list(rows))
+        dialect = session.get_bind().dialect.name
+        execute_rows(session, _insert_ignore_statement(dialect, table), rows)
+
+
+@lru_cache(maxsize=64)
+def _insert_ignore_statement(dialect: str, table: Table):
+    return _insert_for(dialect)(table).on_conflict_do_nothing()
 
 
 def upsert(
@@ -59,7 +65,73 @@ def upsert(
         stmt = _upsert_statement(
             session.get_bind().dialect.name, table, tuple(rows[0]), tuple(keep)
         )
-        session.connection().execute(stmt, list(rows))
+        execute_rows(session, stmt, rows)
+
+
+def execute_rows(session: Session, stmt: Any, rows: Sequence[dict[str, Any]]) -> None:
+    """``stmt`` executed once per row (every row has the first row's keys).
+
+    On SQLite the rows go to the driver's ``executemany`` as tuples built by column, with
+    the same bind processors and column defaults SQLAlchemy would apply: its per-row
+    parameter handling cost more than SQLite's own work for a poll's ~1,000 position and
+    ~700 flight rows.  Other databases, and statements this cannot plan, go through
+    SQLAlchemy.
+    """
+    connection = session.connection()
+    plan = _sqlite_plan(connection.dialect, stmt, tuple(rows[0]))
+    if plan is None:
+        connection.execute(stmt, list(rows))
+        return
+    sql, columns = plan
+    n = len(rows)
+    values: list[list[Any]] = []
+    for key, default, process in columns:
+        if key is None:  # a column default, as SQLAlchemy fills a column the rows lack
+            column = [default() for _ in range(n)] if callable(default) else [default] * n
+        else:
+            column = [row[key] for row in rows]
+        values.append(list(map(process, column)) if process is not None else column)
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(sql, list(zip(*values, strict=True)))
+    finally:
+        cursor.close()
+
+
+_PLANS: dict[tuple[Any, ...], Any] = {}
+
+
+def _sqlite_plan(dialect: Any, stmt: Any, keys: tuple[str, ...]) -> Any:
+    """(SQL, [(row key or None, default, bind processor)] in parameter order), or None."""
+    if dialect.name != "sqlite" or dialect.paramstyle != "qmark":
+        return None
+    cache_key = (id(dialect), id(stmt), keys)
+    if cache_key in _PLANS:
+        return _PLANS[cache_key][2]
+    if len(_PLANS) > 256:  # statements are cached per shape; engines come and go in tests
+        _PLANS.clear()
+    compiled = stmt.compile(dialect=dialect, column_keys=list(keys))
+    plan: Any = None
+    order = compiled.positiontup or []
+    prefetch = {c.key: c for c in compiled.insert_prefetch}
+    if not compiled.postfetch and not compiled.returning and len(order) == len(set(order)):
+        columns: list[tuple[str | None, Any, Any]] = []
+        for name in order:
+            bind = compiled.binds[name]
+            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if name in keys:
+                columns.append((name, None, process))
+                continue
+            column = prefetch.get(name)
+            default = column.default if column is not None else None
+            if default is None or not (default.is_scalar or default.is_callable):
+                break
+            arg = default.arg
+            columns.append((None, (lambda a=arg: a(None)) if default.is_callable else arg, process))
+        else:
+            plan = (compiled.string, columns)
+    _PLANS[cache_key] = (stmt, dialect, plan)  # both kept alive, so their ids stay their own
+    return plan
 
 
 @lru_cache(maxsize=64)
@@ -86,7 +158,11 @@ def _spread(flight_id: str) -> timedelta:
 
 
 def _flight_values(
-    engine: DetectionEngine, flight: ActiveFlight, assessment, finished: bool = False
+    engine: DetectionEngine,
+    flight: ActiveFlight,
+    assessment,
+    finished: bool = False,
+    track_km: float | None = None,
 ) -> dict[str, Any]:
     values: dict[str, Any] = {
         "icao24": flight.icao24,
@@ -102,7 +178,7 @@ def _flight_values(
         else ("track" if flight.origin else None),
         "state": flight.state,
         "position_count": len(flight.points),
-        "track_km": round(flight.airborne_km(), 1),
+        "track_km": round(flight.airborne_km() if track_km is None else track_km, 1),
         "airspaces": sorted(flight.airspaces),
     }
     if finished:  # detection's judgement, written once (see persist)
@@ -130,6 +206,8 @@ def persist(session: Session, engine: DetectionEngine, result: IngestResult, now
     insert_ignore(session, PositionRow.__table__, result.positions)
     insert_ignore(session, TrafficSampleRow.__table__, result.samples)
     flights, assessed = [], []
+    due: list[tuple[str, Any]] = []
+    data_time = result.data_time
     for flight_id, update in result.flights.items():
         flight = update.flight
         written = flight.persisted
@@ -137,13 +215,17 @@ def persist(session: Session, engine: DetectionEngine, result: IngestResult, now
             written is not None
             and not update.finished
             and written[1] == flight.state
-            and result.data_time - written[0] < FLIGHT_REFRESH + _spread(flight_id)
+            and data_time - written[0] < FLIGHT_REFRESH + _spread(flight_id)
         ):
             continue  # unchanged but for its newest position: refreshed every few minutes
-        flight.persisted = (result.data_time, flight.state)
+        flight.persisted = (data_time, flight.state)
+        due.append((flight_id, update))
+    # every due row's track length in one geodesic call (a global poll refreshes hundreds)
+    kms = airborne_km_many([update.flight for _, update in due])
+    for (flight_id, update), km in zip(due, kms, strict=True):
         values = {
             "id": flight_id,
-            **_flight_values(engine, flight, update.assessment, update.finished),
+            **_flight_values(engine, update.flight, update.assessment, update.finished, km),
         }
         # detection judges a flight once, when it ends; a later refresh of the same row
         # (a report after the landing, the periodic rewrite) leaves that judgement as stored

@@ -12,6 +12,7 @@ from collections import deque
 from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from itertools import compress
 from typing import Any
 
 import numpy as np
@@ -46,6 +47,7 @@ from service.domain import (
 from service.geo.airspaces import AirportRegistry, AirspaceRegistry, prepared_copy
 from service.geo.classify import AirspaceClassifier
 from service.geo.geodesy import distance_km, geodesic_circle, path_length_km
+from service.position_batch import PositionBatch
 
 COVERAGE_MIN_FRACTION = 0.95
 NOTAM_COVER_MIN_FRACTION = 0.5
@@ -214,10 +216,12 @@ class DetectionEngine:
         """Callsigns in ``snapshot`` whose route is not cached (never looked up, or expired)."""
         if hasattr(self.routes, "expire"):
             self.routes.expire()  # the route cache drops what is older than its TTL
+        batch = PositionBatch.from_positions(snapshot.positions)
+        routes = self.routes
         seen: dict[str, tuple[str, float, float]] = {}
-        for p in snapshot.positions:
-            if p.callsign and p.callsign not in self.routes and p.callsign not in seen:
-                seen[p.callsign] = (p.callsign, p.lat, p.lon)
+        for callsign, lat, lon in zip(batch.callsign, batch.lat, batch.lon, strict=True):
+            if callsign and callsign not in routes and callsign not in seen:
+                seen[callsign] = (callsign, lat, lon)
         return list(seen.values())
 
     def set_routes(self, routes: dict[str, Route | None]) -> None:
@@ -329,81 +333,102 @@ class DetectionEngine:
         result = IngestResult(data_time=at)
         # NOTAMs first: an aircraft entering an airspace is judged against what is in force now
         result.alerts.extend(self._notam_events(at))
-        positions = sorted(snapshot.positions, key=lambda p: p.observed_at)
-        lons = np.fromiter((p.lon for p in positions), dtype=float, count=len(positions))
-        lats = np.fromiter((p.lat for p in positions), dtype=float, count=len(positions))
+        # columns, stably sorted by time: a global poll builds no Position per aircraft
+        batch = PositionBatch.from_positions(snapshot.positions).sorted_by_time()
+        n = len(batch)
+        lons, lats = batch.lons, batch.lats
         # (position, airspace) pairs: sparse, as a global snapshot meets all 435 FIRs
         member = self.classifier.pairs(lons, lats)
-        first_idx = self.classifier.first_index(member, len(positions))
+        first_idx = self.classifier.first_index(member, n)
         inside_any = first_idx < len(self.watched)
         x0, y0, x1, y1 = self.storage_box
         in_region = (lons >= x0) & (lons <= x1) & (lats >= y0) & (lats <= y1)
-        crossed = self._crossed_between_reports(positions, lons, lats, inside_any)
-        crossed_any = crossed.any(axis=0) if len(positions) else np.zeros(0, dtype=bool)
+        crossed = self._crossed_between_reports(batch, inside_any)
+        crossed_any = crossed.any(axis=0) if n else np.zeros(0, dtype=bool)
 
-        for i, position in enumerate(positions):
-            airspace = self.watched[int(first_idx[i])] if inside_any[i] else None
-            before = self.tracks.get(position.icao24)
+        # per-row reads from lists, not numpy scalars (a global poll is 12,000 rows)
+        watched, tracks, routes, flights = self.watched, self.tracks, self.routes, result.flights
+        first_l, inside_l = first_idx.tolist(), inside_any.tolist()
+        region_l, crossed_l = in_region.tolist(), crossed_any.tolist()
+        store = result.positions
+        # the usual report of an airborne flight, judged for the whole poll at once: appended
+        # without the per-report checks (tracks.plain_reports says when that is exact)
+        plain = tracks.plain_reports(batch.icao24, batch.callsign, batch.observed_at, lons, lats,
+                                     batch.altitude_ft, batch.on_ground)  # fmt: skip
+        columns = batch.columns()
+        fast = [f is not None and not a and not c
+                for f, a, c in zip(plain, inside_l, crossed_l, strict=True)]  # fmt: skip
+        start = 0
+        for i in [k for k, ok in enumerate(fast) if not ok] + [n]:
+            if start < i:  # a run of plain reports, in order, then the next other one
+                self._append_plain_run(batch, plain, start, i, region_l, result)
+            start = i + 1
+            if i == n:
+                break
+            (icao24, callsign, observed_at, lon, lat, altitude_ft, on_ground, speed, track_deg,
+             source) = (column[i] for column in columns)  # fmt: skip
+            airspace = watched[first_l[i]] if inside_l[i] else None
+            before = tracks.get(icao24)
             # outside now, but the straight path from its previous report crossed one
             passed = (
-                self.watched[int(crossed[:, i].argmax())]
-                if crossed_any[i] and airspace is None
-                else None
+                watched[int(crossed[:, i].argmax())] if crossed_l[i] and airspace is None else None
             )
             was_inside = before is not None and (airspace or passed) in before.airspaces
             previous = before.points[-1] if before is not None and before.points else None
-            flight, ended, added = self.tracks.add(position, airspace)
+            flight, ended, added = tracks.add_report(icao24, callsign, observed_at, lon, lat,
+                                                     altitude_ft, on_ground, track_deg, airspace)  # fmt: skip
             if passed is not None and added and flight is before:
-                result.alerts.extend(self._passed_between(flight, passed, previous, position))
+                result.alerts.extend(self._passed_between(flight, passed, previous, batch[i]))
                 flight.airspaces.add(passed)
             entered = airspace is not None and (not was_inside or flight is not before)
             if (
                 added
                 and entered
-                and not position.on_ground
+                and not on_ground
                 and not self.domestic.is_domestic(airspace, flight.icao24)
             ):
-                result.alerts.extend(self._incursion(flight, airspace, position))
+                result.alerts.extend(self._incursion(flight, airspace, batch[i]))
             if ended is not None:
                 self._close(ended, at, result)
             if not added:
                 result.duplicates += 1
                 continue
             if flight.route is None and flight.callsign:
-                flight.route = self.routes.get(flight.callsign)
+                flight.route = routes.get(flight.callsign)
             if flight.origin_inferred is None and len(flight.points) == 1:
-                flight.origin_inferred = self._airport_below(position, origin=True)
+                flight.origin_inferred = self._airport_under(on_ground, altitude_ft, lon, lat)
             if (
                 flight.airborne_seen
                 and flight.landed_at is None
-                and position.on_ground
+                and on_ground
                 and (verdict := self._landing(flight, on_ground=True))
             ):
                 flight.landed_at = verdict.airport
-                flight.landed_time = position.observed_at
+                flight.landed_time = observed_at
                 flight.landing_evidence = verdict.evidence
                 flight.state = "landed"
                 self._finish(flight, at, result)
-            result.flights.setdefault(flight.id, FlightUpdate(flight))
-            if not (in_region[i] or self._on_watched_route(flight)):
+            if flight.id not in flights:
+                flights[flight.id] = FlightUpdate(flight)
+            if not (region_l[i] or self._on_watched_route(flight)):
                 # far from anything watched: keep a short tail in memory (turn-backs, landings),
                 # store nothing; memory stays bounded under a global feed
                 if len(flight.points) > 2 * FAR_TRACK_POINTS:
                     del flight.points[:-FAR_TRACK_POINTS]
                 continue
-            result.positions.append(
+            store.append(
                 {
                     "flight_id": flight.id,
-                    "icao24": position.icao24,
-                    "callsign": position.callsign,
-                    "observed_at": position.observed_at,
-                    "lon": position.lon,
-                    "lat": position.lat,
-                    "altitude_ft": position.altitude_ft,
-                    "on_ground": position.on_ground,
-                    "ground_speed_kt": position.ground_speed_kt,
-                    "track_deg": position.track_deg,
-                    "source": position.source,
+                    "icao24": icao24,
+                    "callsign": callsign,
+                    "observed_at": observed_at,
+                    "lon": lon,
+                    "lat": lat,
+                    "altitude_ft": altitude_ft,
+                    "on_ground": on_ground,
+                    "ground_speed_kt": speed,
+                    "track_deg": track_deg,
+                    "source": source,
                     "airspace": airspace,
                 }
             )
@@ -415,21 +440,71 @@ class DetectionEngine:
             self.route_disruptions.covered(at)
             covered = self.covered_airspaces(snapshot)
             if self.batch is not None:
-                airborne = np.fromiter(
-                    (not p.on_ground for p in positions), dtype=bool, count=len(positions)
-                )
-                addresses = np.fromiter(
-                    (int(p.icao24, 16) for p in positions), dtype=np.int64, count=len(positions)
-                )
+                airborne = ~np.array(batch.on_ground, dtype=bool)
+                addresses = np.fromiter((int(a, 16) for a in batch.icao24), dtype=np.int64,
+                                        count=n)  # fmt: skip
                 self._count_traffic_batch(
                     snapshot.source, at, member, airborne, addresses, result, covered
                 )
             else:
-                self._count_traffic(snapshot.source, at, member, positions, result, covered)
+                self._count_traffic(snapshot.source, at, member, batch, result, covered)
         self._evaluate_statuses(at, result)
         result.alerts.extend(self.route_disruptions.evaluate(at))
         result.route_figures = dict(self.route_disruptions.latest)
         return result
+
+    def _append_plain_run(
+        self,
+        batch: PositionBatch,
+        plain: list[ActiveFlight | None],
+        start: int,
+        end: int,
+        region: list[bool],
+        result: IngestResult,
+    ) -> None:
+        """Reports ``start:end``, all plain (see :meth:`TrackAssembler.plain_reports`) and
+        outside every watched airspace: appended in bulk, then each flight's route, its
+        update and its stored position or short tail, in report order as one by one."""
+        flights: list[ActiveFlight] = plain[start:end]  # type: ignore[assignment]
+        self.tracks.append_plain(flights, batch.icao24[start:end], batch.observed_at[start:end],
+                                 batch.lon[start:end], batch.lat[start:end],
+                                 batch.altitude_ft[start:end], batch.track_deg[start:end])  # fmt: skip
+        routes, updates, store = self.routes, result.flights, result.positions
+        watched_routes = self.context.watched_routes
+        # no route cached for a callsign last time and nothing written since: none now either
+        writes = getattr(routes, "writes", None)
+        for i, flight in enumerate(flights, start):
+            route = flight.route
+            if route is None and flight.callsign:
+                if writes is None:
+                    route = flight.route = routes.get(flight.callsign)
+                elif flight.route_checked != (writes, flight.callsign):
+                    route = flight.route = routes.get(flight.callsign)
+                    flight.route_checked = (writes, flight.callsign)
+            if flight.id not in updates:
+                updates[flight.id] = FlightUpdate(flight)
+            if region[i] or (
+                route is not None and (route.origin, route.destination) in watched_routes
+            ):
+                store.append(
+                    {
+                        "flight_id": flight.id,
+                        "icao24": batch.icao24[i],
+                        "callsign": batch.callsign[i],
+                        "observed_at": batch.observed_at[i],
+                        "lon": batch.lon[i],
+                        "lat": batch.lat[i],
+                        "altitude_ft": batch.altitude_ft[i],
+                        "on_ground": batch.on_ground[i],
+                        "ground_speed_kt": batch.ground_speed_kt[i],
+                        "track_deg": batch.track_deg[i],
+                        "source": batch.source[i],
+                        "airspace": None,
+                    }
+                )
+            elif len(flight.points) > 2 * FAR_TRACK_POINTS:
+                # far from anything watched: keep a short tail in memory (see ingest)
+                del flight.points[:-FAR_TRACK_POINTS]
 
     def _evaluate_statuses(self, at: datetime, result: IngestResult) -> None:
         """Each airspace's status from its two signals; with every FIR watched only those
@@ -491,17 +566,12 @@ class DetectionEngine:
         source: str,
         at: datetime,
         member: tuple[np.ndarray, np.ndarray],
-        positions: list,
+        batch: PositionBatch,
         result: IngestResult,
         covered: frozenset[str],
     ) -> None:
-        airborne = np.fromiter(
-            (not p.on_ground for p in positions), dtype=bool, count=len(positions)
-        )
-        addresses = np.fromiter(
-            (int(p.icao24, 16) for p in positions), dtype=np.int64, count=len(positions)
-        )
-        icao = [p.icao24 for p in positions]
+        airborne = ~np.array(batch.on_ground, dtype=bool)
+        icao = batch.icao24
         # (position, airspace) pairs of airborne reports, grouped by airspace: sparse, so a
         # global snapshot against every FIR stays linear
         points, rows = member
@@ -509,7 +579,12 @@ class DetectionEngine:
         order = np.argsort(rows[keep], kind="stable")
         points, rows = points[keep][order], rows[keep][order]
         bounds = np.searchsorted(rows, np.arange(len(self.watched) + 1))
-        airborne_ids = len({icao[j] for j in np.flatnonzero(airborne)})
+        airborne_ids = len(set(compress(icao, airborne.tolist())))
+        # integer addresses only of the reports inside a watched airspace (a handful of a
+        # global poll), for the domestic blocks
+        addresses = np.zeros(len(icao), dtype=np.int64)
+        for j in np.unique(points).tolist():
+            addresses[j] = int(icao[j], 16)
         for i, code in enumerate(self.watched):
             if code not in covered:
                 continue  # this feed does not see the whole airspace: no claim about it
@@ -614,27 +689,21 @@ class DetectionEngine:
                  "collapsed": sample.collapsed or sample.warned}
             )  # fmt: skip
 
-    def _crossed_between_reports(
-        self, positions: list, lons: np.ndarray, lats: np.ndarray, inside_any: np.ndarray
-    ) -> np.ndarray:
+    def _crossed_between_reports(self, batch: PositionBatch, inside_any: np.ndarray) -> np.ndarray:
         """``[airspace, position]``: the segment from the aircraft's previous report crosses it."""
-        n = len(positions)
+        n, lons, lats = len(batch), batch.lons, batch.lats
         lon0, lat0 = np.zeros(n), np.zeros(n)
         judge = np.zeros(n, dtype=bool)
         # only reports that could have come from inside a watched airspace's box since the
         # aircraft's previous report (a global snapshot is mostly far away)
         x0, y0, x1, y1 = self.segment_box
         near = (lons >= x0) & (lons <= x1) & (lats >= y0) & (lats <= y1) & ~inside_any
-        for i in np.flatnonzero(near):
-            p = positions[i]
-            flight = self.tracks.get(p.icao24)
+        for i in np.flatnonzero(near).tolist():
+            flight = self.tracks.get(batch.icao24[i])
             if flight is None or not flight.points:
                 continue
-            last = flight.points[-1]
-            if (
-                last.observed_at < p.observed_at
-                and p.observed_at - last.observed_at <= self.tracks.gap
-            ):
+            last, observed_at = flight.points[-1], batch.observed_at[i]
+            if last.observed_at < observed_at and observed_at - last.observed_at <= self.tracks.gap:
                 lon0[i], lat0[i], judge[i] = last.lon, last.lat, True
         geometries = [self.context.watched_airspaces[c] for c in self.watched]
         return segments_crossing(geometries, lon0, lat0, lons, lats, judge)
@@ -713,10 +782,14 @@ class DetectionEngine:
         ]
 
     def _airport_below(self, position, origin: bool = False) -> str | None:
-        low = position.on_ground or (
-            (position.altitude_ft or 0) <= self.settings.detection.landing_max_altitude_ft
-        )
-        return self._airport_near(position.lon, position.lat) if low else None
+        return self._airport_under(position.on_ground, position.altitude_ft, position.lon,
+                                   position.lat)  # fmt: skip
+
+    def _airport_under(
+        self, on_ground: bool, altitude_ft: float | None, lon: float, lat: float
+    ) -> str | None:
+        low = on_ground or (altitude_ft or 0) <= self.settings.detection.landing_max_altitude_ft
+        return self._airport_near(lon, lat) if low else None
 
     def _airport_near(self, lon: float, lat: float) -> str | None:
         found = self.airports.nearest(lon, lat, self.settings.detection.landing_radius_km)

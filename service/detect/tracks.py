@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections import OrderedDict
+import operator
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import compress, repeat
+
+import numpy as np
 
 from service.domain import Position, Route
-from service.geo.geodesy import path_length_km
+from service.geo.geodesy import path_length_km, segment_lengths_m
 
 
 @dataclass(slots=True)
@@ -60,6 +64,8 @@ class ActiveFlight:
     landing_evidence: dict | None = None
     # (data time, state) when its row was last written; see service.ingest.FLIGHT_REFRESH
     persisted: tuple[datetime, str] | None = field(default=None, repr=False)
+    # (route cache writes, callsign) when the route cache last had no route for it
+    route_checked: tuple[int, str] | None = field(default=None, repr=False)
 
     @property
     def origin(self) -> str | None:
@@ -108,6 +114,54 @@ class ActiveFlight:
             last_air = air[-1] if air else None
         self._km_cache = (len(points), km, points[-1] if points else None, last_air)
         return km
+
+
+def airborne_km_many(flights: list[ActiveFlight]) -> list[float]:
+    """:meth:`ActiveFlight.airborne_km` of many flights with one geodesic call.
+
+    The same cache, the same segments and the same in-order sum per flight (so the same
+    figures to the bit), but one vectorised ``Geod.inv`` over every flight's new segments
+    instead of one ``line_length`` per flight: a global poll refreshes hundreds of rows.
+    """
+    plans: list[tuple[ActiveFlight, float, int, TrackPoint | None]] = []
+    lons: list[float] = []
+    lats: list[float] = []
+    ends: list[int] = []  # where each flight's chain of points ends in lons/lats
+    for flight in flights:
+        n, km, last_point, last_air = flight._km_cache
+        points = flight.points
+        if n and n <= len(points) and points[n - 1] is last_point:
+            new = [p for p in points[n:] if not p.on_ground]
+            chain = [last_air, *new] if last_air is not None else new
+            last_air = new[-1] if new else last_air
+        else:
+            chain = [p for p in points if not p.on_ground]
+            km = 0.0
+            last_air = chain[-1] if chain else None
+        lons += [p.lon for p in chain]
+        lats += [p.lat for p in chain]
+        ends.append(len(lons))
+        plans.append((flight, km, len(chain), last_air))
+    metres: list[float] = []
+    if len(lons) > 1:
+        x, y = np.array(lons), np.array(lats)
+        joins = np.ones(len(lons) - 1, dtype=bool)  # consecutive points of one chain
+        cuts = [e - 1 for e in ends if 0 < e < len(lons)]  # the pair from one chain to the next
+        joins[np.array(cuts, dtype=np.intp)] = False
+        metres = segment_lengths_m(x[:-1][joins], y[:-1][joins], x[1:][joins], y[1:][joins])
+    out: list[float] = []
+    at = 0
+    for flight, km, count, last_air in plans:
+        if count > 1:
+            total = 0.0
+            for d in metres[at : at + count - 1]:
+                total += d  # in order, as Geod.line_length sums
+            km += total / 1000.0
+            at += count - 1
+        points = flight.points
+        flight._km_cache = (len(points), km, points[-1] if points else None, last_air)
+        out.append(km)
+    return out
 
 
 # A report that implies more than this ground speed from the flight's previous report is
@@ -182,17 +236,20 @@ def _plane_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     return math.hypot((lon2 - lon1) * k, lat2 - lat1) * 111.2
 
 
-def _clearly_plausible(last: TrackPoint, position: Position, seconds: float) -> bool:
+def _clearly_plausible(
+    last: TrackPoint, lon: float, lat: float, altitude_ft: float | None, on_ground: bool,
+    seconds: float,
+) -> bool:  # fmt: skip
     """A cheap sufficient test (moved, slower than the limit even on the L1 distance, little
     height change), so that only the rare doubtful report pays for :func:`implausible`."""
-    dlat, dlon = abs(position.lat - last.lat), abs(position.lon - last.lon)
-    if dlat < FROZEN_DEG and dlon < FROZEN_DEG and not position.on_ground:
+    dlat, dlon = abs(lat - last.lat), abs(lon - last.lon)
+    if dlat < FROZEN_DEG and dlon < FROZEN_DEG and not on_ground:
         return False
     if (dlat + dlon) * 111.2 / 1.852 * 3600 / seconds > MAX_GROUND_SPEED_KT:
         return False
-    if position.on_ground or position.altitude_ft is None or last.altitude_ft is None:
+    if on_ground or altitude_ft is None or last.altitude_ft is None:
         return True
-    change = abs(position.altitude_ft - last.altitude_ft)
+    change = abs(altitude_ft - last.altitude_ft)
     return change <= MAX_HEIGHT_CHANGE_FT and change / (seconds / 60) <= MAX_VERTICAL_FT_PER_MIN
 
 
@@ -204,6 +261,9 @@ def flight_id(icao24: str, first_seen: datetime) -> str:
     '4b1814-20251121T174305Z'
     """
     return f"{icao24}-{first_seen:%Y%m%dT%H%M%SZ}"
+
+
+_POINTS = operator.attrgetter("points")
 
 
 class TrackAssembler:
@@ -242,61 +302,173 @@ class TrackAssembler:
 
         A frozen or physically impossible report (see :func:`implausible`) is not added
         (``added`` False, counted on the flight as ``rejected``)."""
+        return self.add_report(position.icao24, position.callsign, position.observed_at,
+                               position.lon, position.lat, position.altitude_ft,
+                               position.on_ground, position.track_deg, airspace)  # fmt: skip
+
+    def add_report(
+        self,
+        icao24: str,
+        callsign: str | None,
+        observed_at: datetime,
+        lon: float,
+        lat: float,
+        altitude_ft: float | None,
+        on_ground: bool,
+        track_deg: float | None,
+        airspace: str | None,
+    ) -> tuple[ActiveFlight, ActiveFlight | None, bool]:
+        """:meth:`add` from a position's fields (detection reads them from columns, so a
+        global poll builds no Position object per aircraft)."""
         ended: ActiveFlight | None = None
-        flight = self._flights.get(position.icao24)
-        if flight is not None and flight.points and self._reject(flight, position):
-            return flight, None, False
-        if flight is not None and self._starts_new_flight(flight, position):
-            ended = flight
-            flight = None
+        flights = self._flights
+        flight = flights.get(icao24)
+        if flight is not None:
+            if flight.points and self._reject(flight, observed_at, lon, lat, altitude_ft,
+                                              on_ground):  # fmt: skip
+                return flight, None, False
+            if self._starts_new_flight(flight, callsign, observed_at, on_ground):
+                ended = flight
+                flight = None
         if flight is None:
             flight = ActiveFlight(
-                id=flight_id(position.icao24, position.observed_at),
-                icao24=position.icao24,
-                callsign=position.callsign,
-                domestic=self.domestic(position.icao24),
-                first_seen=position.observed_at,
-                last_seen=position.observed_at,
+                id=flight_id(icao24, observed_at),
+                icao24=icao24,
+                callsign=callsign,
+                domestic=self.domestic(icao24),
+                first_seen=observed_at,
+                last_seen=observed_at,
             )
             if ended is not None and ended.landed_at is not None:
                 flight.origin_inferred = ended.landed_at
-            self._flights[position.icao24] = flight
-        self._flights.move_to_end(position.icao24)
-        point = TrackPoint(
-            position.observed_at,
-            position.lon,
-            position.lat,
-            position.altitude_ft,
-            position.on_ground,
-            position.track_deg,
-        )
+            flights[icao24] = flight
+        flights.move_to_end(icao24)
+        point = TrackPoint(observed_at, lon, lat, altitude_ft, on_ground, track_deg)
         added = flight.add(point)
         if added:
-            if flight.callsign is None and position.callsign:
-                flight.callsign = position.callsign
-            if (
-                not position.on_ground
-                and (position.altitude_ft or 0) > self.landing_max_altitude_ft
-            ):
+            if flight.callsign is None and callsign:
+                flight.callsign = callsign
+            if not on_ground and (altitude_ft or 0) > self.landing_max_altitude_ft:
                 flight.airborne_seen = True
             if airspace:
                 flight.airspaces.add(airspace)
         return flight, ended, added
 
-    def _reject(self, flight: ActiveFlight, position: Position) -> bool:
+    def plain_reports(
+        self,
+        icao24: list[str],
+        callsign: list[str | None],
+        observed_at: list[datetime],
+        lons: np.ndarray,
+        lats: np.ndarray,
+        altitude_ft: list[float | None],
+        on_ground: list[bool],
+    ) -> list[ActiveFlight | None]:
+        """For each report, its flight when :meth:`add_report` would only append it (the
+        usual report of an airborne flight), else None; judged for the whole poll at once.
+
+        Plain means: the aircraft appears once in the batch and has a flight with points,
+        no pending rejection and no landing; the report is airborne, in order, 5 s to the
+        gap after the last point, with no callsign or the flight's own, and passes
+        :func:`_clearly_plausible` (the same arithmetic, on arrays).  Anything else takes
+        :meth:`add_report`, which decides exactly as before.
+        """
+        n = len(icao24)
+        flights: list[ActiveFlight | None] = [None] * n
+        if n == 0 or len(set(icao24)) != n:
+            if n == 0:
+                return flights
+            counts: dict[str, int] = {}
+            for a in icao24:
+                counts[a] = counts.get(a, 0) + 1
+            once = [counts[a] == 1 for a in icao24]
+        else:
+            once = [True] * n
+        get = self._flights.get
+        lasts: list[TrackPoint | None] = [None] * n
+        candidates: list[int] = []
+        for i, a in enumerate(icao24):
+            f = get(a)
+            if (
+                f is None
+                or not once[i]
+                or on_ground[i]
+                or not f.points
+                or f.last_rejected is not None
+                or f.landed_at is not None
+                or (callsign[i] and f.callsign != callsign[i])
+                or f.first_seen > observed_at[i]
+            ):
+                continue
+            last = f.points[-1]
+            if last.on_ground:
+                continue
+            flights[i], lasts[i] = f, last
+            candidates.append(i)
+        if not candidates:
+            return flights
+        pts = [lasts[i] for i in candidates]
+        seconds = np.array([(observed_at[i] - p.observed_at).total_seconds()  # type: ignore[union-attr]
+                            for i, p in zip(candidates, pts, strict=True)])  # fmt: skip
+        last_lon = np.array([p.lon for p in pts])  # type: ignore[union-attr]
+        last_lat = np.array([p.lat for p in pts])  # type: ignore[union-attr]
+        last_alt = np.array([p.altitude_ft for p in pts], dtype=float)  # type: ignore[union-attr]
+        alt = np.array([altitude_ft[i] for i in candidates], dtype=float)
+        idx = np.array(candidates)
+        dlat, dlon = np.abs(lats[idx] - last_lat), np.abs(lons[idx] - last_lon)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            timed = (seconds >= MIN_JUDGED_INTERVAL_S) & (seconds <= self._gap_s)
+            moved = ~((dlat < FROZEN_DEG) & (dlon < FROZEN_DEG))
+            slow = ~((dlat + dlon) * 111.2 / 1.852 * 3600 / seconds > MAX_GROUND_SPEED_KT)
+            change = np.abs(alt - last_alt)
+            no_height = np.isnan(alt) | np.isnan(last_alt)
+            level = no_height | (
+                (change <= MAX_HEIGHT_CHANGE_FT)
+                & (change / (seconds / 60) <= MAX_VERTICAL_FT_PER_MIN)
+            )
+            plain = timed & moved & slow & level
+        for k in np.flatnonzero(~plain).tolist():
+            flights[candidates[k]] = None
+        return flights
+
+    def append_plain(
+        self,
+        flights: list[ActiveFlight],
+        icao24: list[str],
+        observed_at: list[datetime],
+        lon: list[float],
+        lat: list[float],
+        altitude_ft: list[float | None],
+        track_deg: list[float | None],
+    ) -> None:
+        """:meth:`add_report` of reports :meth:`plain_reports` found plain, in their order,
+        one per flight: what it does for such a report (refresh the flight's place in
+        memory, append the point, last seen, airborne) with C-level maps, no call per report.
+        """
+        drain = deque(maxlen=0).extend
+        drain(map(self._flights.move_to_end, icao24))
+        points = map(TrackPoint, observed_at, lon, lat, altitude_ft, repeat(False), track_deg)
+        drain(map(list.append, map(_POINTS, flights), points))
+        drain(map(setattr, flights, repeat("last_seen"), observed_at))
+        high = [(a or 0) > self.landing_max_altitude_ft for a in altitude_ft]
+        drain(map(setattr, compress(flights, high), repeat("airborne_seen"), repeat(True)))
+
+    def _reject(
+        self, flight: ActiveFlight, observed_at: datetime, lon: float, lat: float,
+        altitude_ft: float | None, on_ground: bool,
+    ) -> bool:  # fmt: skip
         last = flight.points[-1]
-        seconds = (position.observed_at - last.observed_at).total_seconds()
+        seconds = (observed_at - last.observed_at).total_seconds()
         if seconds > self._gap_s:
             return False  # a new flight: nothing to compare with
         if (
             seconds >= MIN_JUDGED_INTERVAL_S
             and not last.on_ground
             and flight.last_rejected is None
-            and _clearly_plausible(last, position, seconds)
+            and _clearly_plausible(last, lon, lat, altitude_ft, on_ground, seconds)
         ):
             return False  # the usual case, decided without the full check
-        point = TrackPoint(position.observed_at, position.lon, position.lat,
-                           position.altitude_ft, position.on_ground)  # fmt: skip
+        point = TrackPoint(observed_at, lon, lat, altitude_ft, on_ground)
         landed = last.on_ground
         if last.on_ground and not point.on_ground:
             # airborne again: judged against the field, at about the lowest recent altitude
@@ -324,14 +496,16 @@ class TrackAssembler:
         flight.rejected += 1
         return True
 
-    def _starts_new_flight(self, flight: ActiveFlight, position: Position) -> bool:
-        if position.observed_at - flight.last_seen > self.gap:
+    def _starts_new_flight(
+        self, flight: ActiveFlight, callsign: str | None, observed_at: datetime, on_ground: bool
+    ) -> bool:
+        if observed_at - flight.last_seen > self.gap:
             return True
-        if flight.landed_at is not None and not position.on_ground:
+        if flight.landed_at is not None and not on_ground:
             # Airborne again after the landing: a new flight.  A late, out-of-order
             # report from before the landing still belongs to the old one.
-            return position.observed_at > (flight.landed_time or flight.last_seen)
-        return bool(position.callsign and flight.callsign and position.callsign != flight.callsign)
+            return observed_at > (flight.landed_time or flight.last_seen)
+        return bool(callsign and flight.callsign and callsign != flight.callsign)
 
     def expire(self, now: datetime) -> list[ActiveFlight]:
         """Remove flights not seen for longer than the gap (and the oldest beyond the bound)."""

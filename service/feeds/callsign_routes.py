@@ -47,6 +47,9 @@ class CallsignRouteCache(TTLCache[str, "Route | None"]):
     def __init__(self, *, ttl_s: float, timer: Callable[[], float], maxsize: int = MAX_CALLSIGNS):
         super().__init__(maxsize, ttl_s, timer=timer)
         self._lock = threading.RLock()  # a write sweeps: the lock is taken again inside
+        # answers written so far: a callsign that had no route cannot have one until this
+        # moves (expiry only removes), so detection need not ask again (see engine)
+        self.writes = 0
 
     __contains__ = Cache.__contains__  # type: ignore[assignment]
     __getitem__ = Cache.__getitem__  # type: ignore[assignment]
@@ -60,6 +63,7 @@ class CallsignRouteCache(TTLCache[str, "Route | None"]):
     def __setitem__(self, callsign: str, route: Route | None) -> None:
         with self._lock:
             super().__setitem__(callsign, route)
+            self.writes += 1
 
     def __delitem__(self, callsign: str) -> None:
         with self._lock:

@@ -13,12 +13,14 @@ import logging
 import math
 import time
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
 import httpx
 import msgspec
+import numpy as np
 
-from service.domain import FeedName, Position, Snapshot, from_unix
+from service.domain import FeedName, Position, Snapshot, from_unix, normalize_icao24
 from service.feeds.base import (
     FeedClient,
     FeedError,
@@ -28,6 +30,7 @@ from service.feeds.base import (
     parse_each,
     request_json,
 )
+from service.position_batch import PositionBatch
 
 log = logging.getLogger("firwatch.feeds.opensky")
 
@@ -137,52 +140,84 @@ def decode_states(content: bytes) -> Any:
         return decode_json(content)
 
 
-def _typed_positions(rows: list[StateRow]) -> tuple[list[Position], int, int]:
-    """Rows whose types msgspec already checked → positions; (positions, rejected, skipped).
+@lru_cache(maxsize=65536)
+def _clean_callsign(callsign: str | None) -> str | None:
+    """A callsign as :class:`Position` keeps it (cached: the same aircraft recur)."""
+    return callsign.strip() or None if callsign is not None else None
 
-    The per-row work is what is left after decoding: units, ranges, the observation time
-    (shared by most rows of a snapshot, so converted once per distinct second).  Numbers
-    are finite here: msgspec refuses out-of-range numbers, and ``NaN`` is not JSON (a body
-    with either takes the generic path).
+
+def _typed_positions(rows: list[StateRow]) -> tuple[PositionBatch, int, int]:
+    """Rows whose types msgspec already checked → a column batch; (batch, rejected, skipped).
+
+    What is left after decoding is done per column, not per row: units, ranges and the
+    observation time (converted once per distinct second) with numpy, the aircraft address
+    through :func:`normalize_icao24`'s cache, and :class:`Position`'s own rules (a batch
+    holds what a Position would accept, nothing else).  Numbers are finite here: msgspec
+    refuses out-of-range numbers and ``NaN`` is not JSON, so a NaN column value is a null.
     """
-    positions: list[Position] = []
-    rejected = skipped = 0
-    times: dict[float, Any] = {}
-    for row in rows:
-        lon, lat = row.longitude, row.latitude
-        if lon is None or lat is None:
-            skipped += 1
-            continue
-        seen = row.time_position or row.last_contact
-        altitude_m = row.baro_altitude
-        if altitude_m is None:
-            altitude_m = row.geo_altitude
-        speed = row.velocity
-        if seen is None:
-            rejected += 1
-            continue
-        observed = times.get(seen)
+    n = len(rows)
+    lon = np.array([r.longitude for r in rows], dtype=float)
+    lat = np.array([r.latitude for r in rows], dtype=float)
+    has_fix = ~(np.isnan(lon) | np.isnan(lat))
+    skipped = n - int(np.count_nonzero(has_fix))
+    time_position = np.array([r.time_position for r in rows], dtype=float)
+    last_contact = np.array([r.last_contact for r in rows], dtype=float)
+    # ``time_position or last_contact``: a zero or null time_position falls back
+    use_position = ~np.isnan(time_position) & (time_position != 0)
+    seen = np.where(use_position, time_position, last_contact)
+    ok = has_fix & ~np.isnan(seen)
+    ok &= (lon >= -180.0) & (lon <= 180.0) & (lat >= -90.0) & (lat <= 90.0)
+    seconds, inverse = np.unique(seen, return_inverse=True)
+    times: list[Any] = []
+    for value in seconds.tolist():
         try:
-            if observed is None:
-                observed = times[seen] = from_unix(seen)
-            positions.append(
-                Position(
-                    icao24=row.icao24,
-                    callsign=row.callsign,
-                    observed_at=observed,
-                    lon=lon,
-                    lat=lat,
-                    altitude_ft=altitude_m * M_TO_FT if altitude_m is not None else None,
-                    on_ground=row.on_ground,
-                    ground_speed_kt=speed * MS_TO_KT if speed is not None else None,
-                    track_deg=row.true_track,
-                    source=FEED,
-                )
-            )
-        except (ValueError, OverflowError, OSError) as exc:
-            rejected += 1
-            log.debug("rejected state %r: %s", row, exc)
-    return positions, rejected, skipped
+            times.append(None if value != value else from_unix(value))
+        except (ValueError, OverflowError, OSError):
+            times.append(None)
+    observed = [times[k] for k in inverse.tolist()]
+    baro = np.array([r.baro_altitude for r in rows], dtype=float)
+    geo = np.array([r.geo_altitude for r in rows], dtype=float)
+    altitude = np.where(np.isnan(baro), geo, baro) * M_TO_FT
+    speed = np.array([r.velocity for r in rows], dtype=float) * MS_TO_KT
+    addresses = [r.icao24 for r in rows]
+    icao: list[str] | None = None
+    if ok.all() and None not in observed:
+        try:  # the usual poll: every row usable, no index lists needed
+            icao = list(map(normalize_icao24, addresses))
+        except ValueError:
+            icao = None
+    if icao is not None:
+        keep: Any = slice(None)
+        picked = rows
+    else:
+        keep, icao = [], []
+        for i, (usable, address) in enumerate(zip(ok.tolist(), addresses, strict=True)):
+            if not usable or observed[i] is None:
+                continue
+            try:
+                icao.append(normalize_icao24(address))
+            except ValueError:
+                continue
+            keep.append(i)
+        picked = [rows[i] for i in keep]
+        observed = [observed[i] for i in keep]
+    rejected = n - skipped - len(picked)
+    altitude_ft, speed_kt = altitude[keep].tolist(), speed[keep].tolist()
+    batch = PositionBatch(
+        icao,
+        list(map(_clean_callsign, [r.callsign for r in picked])),
+        observed,
+        lon[keep].tolist(),
+        lat[keep].tolist(),
+        [None if a != a else a for a in altitude_ft],
+        [r.on_ground for r in picked],
+        [None if v != v else v for v in speed_kt],
+        [r.true_track for r in picked],
+        [FEED] * len(picked),
+    )
+    if rejected:
+        log.debug("rejected %d state vectors (no time, a bad address or out of range)", rejected)
+    return batch, rejected, skipped
 
 
 def snapshot_from_states(
@@ -193,6 +228,7 @@ def snapshot_from_states(
     ``bbox`` (lomin, lamin, lomax, lamax) is the area the request covered; ``None`` means
     the request had no box, i.e. the whole world.
     """
+    positions: Any
     if isinstance(body, StatesBody):
         time_s, rows = body.time, body.states or []
         positions, rejected, skipped = _typed_positions(rows)
@@ -211,7 +247,7 @@ def snapshot_from_states(
     return Snapshot(
         source=FEED,
         fetched_at=fetched_at,
-        positions=tuple(positions),
+        positions=positions if isinstance(positions, PositionBatch) else tuple(positions),
         rejected=rejected,
         bbox=bbox if bbox is not None else WORLD,
     )

@@ -37,6 +37,20 @@ def distances_km(lons1, lats1, lons2, lats2) -> np.ndarray:
     return np.asarray(metres) / 1000.0
 
 
+def segment_lengths_m(
+    lons1: Sequence[float], lats1: Sequence[float], lons2: Sequence[float], lats2: Sequence[float]
+) -> list[float]:
+    """Geodesic length of each segment in metres, in one vectorised call (what
+    ``Geod.line_length`` sums, segment by segment).
+
+    >>> round(segment_lengths_m([0.0], [0.0], [1.0], [0.0])[0])  # one degree on the equator
+    111319
+    """
+    _, _, metres = _GEOD.inv(np.array(lons1, dtype=float), np.array(lats1, dtype=float),
+                             np.array(lons2, dtype=float), np.array(lats2, dtype=float))  # fmt: skip
+    return np.asarray(metres).tolist()
+
+
 def path_length_km(lons: Sequence[float], lats: Sequence[float]) -> float:
     """Length of a polyline of lon/lat vertices along geodesic segments, in km.
 
