@@ -303,7 +303,15 @@ def restore_engine(session: Session, engine: DetectionEngine) -> None:
         )
         for p in points:
             flight.points.append(
-                TrackPoint(p.observed_at, p.lon, p.lat, p.altitude_ft, p.on_ground, p.track_deg)
+                TrackPoint(
+                    p.observed_at,
+                    p.lon,
+                    p.lat,
+                    p.altitude_ft,
+                    p.on_ground,
+                    p.track_deg,
+                    p.ground_speed_kt,
+                )
             )
             if (
                 not p.on_ground

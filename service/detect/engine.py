@@ -24,7 +24,7 @@ from service.detect.crossings import entry_point, segments_crossing
 from service.detect.domestic import DomesticAddresses
 from service.detect.flights import FlightContext, FlightHistory, evaluate_finished_flight
 from service.detect.landings import ApproachJudge, LandingVerdict
-from service.detect.reroute import RerouteAssessment
+from service.detect.reroute import RerouteAssessment, turn_point
 from service.detect.routes import DISRUPTING, RouteDisruptionTracker, RouteFlight
 from service.detect.status import NOTAM_STATUS, NotamSignal, StatusTracker
 from service.detect.tracks import ActiveFlight, TrackAssembler, TrackPoint
@@ -491,6 +491,7 @@ class DetectionEngine:
         """``[airspace, position]``: the segment from the aircraft's previous report crosses it."""
         n = len(positions)
         lon0, lat0 = np.zeros(n), np.zeros(n)
+        turns = np.full((n, 2), np.nan)
         judge = np.zeros(n, dtype=bool)
         # only reports that could have come from inside a watched airspace's box since the
         # aircraft's previous report (a global snapshot is mostly far away)
@@ -507,8 +508,11 @@ class DetectionEngine:
                 and p.observed_at - last.observed_at <= self.tracks.gap
             ):
                 lon0[i], lat0[i], judge[i] = last.lon, last.lat, True
+                turn = turn_point(last.lon, last.lat, last.track_deg, p.lon, p.lat, p.track_deg)
+                if turn is not None:
+                    turns[i] = turn
         geometries = [self.context.watched_airspaces[c] for c in self.watched]
-        return segments_crossing(geometries, lon0, lat0, lons, lats, judge)
+        return segments_crossing(geometries, lon0, lat0, lons, lats, judge, turns)
 
     def _passed_between(
         self, flight: ActiveFlight, code: str, previous: TrackPoint | None, position
@@ -516,8 +520,11 @@ class DetectionEngine:
         """An entry found only on the path between two reports (entered and left between polls)."""
         if previous is None or code in flight.airspaces:
             return []
+        turn = turn_point(previous.lon, previous.lat, previous.track_deg, position.lon,
+                           position.lat, position.track_deg)  # fmt: skip
         lon, lat, fraction = entry_point(self.context.watched_airspaces[code], previous.lon,
-                                         previous.lat, position.lon, position.lat)  # fmt: skip
+                                         previous.lat, position.lon, position.lat,
+                                         turn)  # fmt: skip
         at = previous.observed_at + (position.observed_at - previous.observed_at) * fraction
         if self.domestic.is_domestic(code, flight.icao24) or position.on_ground:
             return []
@@ -531,7 +538,12 @@ class DetectionEngine:
                     "between_reports": {
                         "previous": [previous.lon, previous.lat, previous.observed_at.isoformat()],
                         "next": [position.lon, position.lat, position.observed_at.isoformat()],
-                        "method": "straight path between two reports crosses the airspace",
+                        "method": (
+                            "straight path between two reports crosses the airspace"
+                            if turn is None
+                            else "path between two reports, turning where their tracks "
+                            "meet, crosses the airspace"
+                        ),
                     },
                 },
             )

@@ -28,6 +28,7 @@ class TrackPoint:
     altitude_ft: float | None
     on_ground: bool
     track_deg: float | None = None  # true track over ground, when the feed reports it
+    ground_speed_kt: float | None = None  # when the feed reports it
 
 
 @dataclass(slots=True)
@@ -269,6 +270,7 @@ class TrackAssembler:
             position.altitude_ft,
             position.on_ground,
             position.track_deg,
+            position.ground_speed_kt,
         )
         added = flight.add(point)
         if added:
