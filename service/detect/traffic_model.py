@@ -25,14 +25,22 @@ meanwhile, so a window is never judged against itself and a closure never become
 
 from __future__ import annotations
 
+import math
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from service.detect.traffic_baseline import DiurnalBaseline, Expectation, nbinom_cdf
 
 TOO_LITTLE = "too little traffic expected to judge"
+# the two statistics a window is judged on (see TrafficModel.windows)
+SEEN = "aircraft seen"
+GAP = "since last arrival"
+# the recent level of the box's traffic follows the covered polls with this time constant
+# (minutes): long against a poll, short against the hours a box's flights last
+BOX_LEVEL_MINUTES = 30.0
+STATISTICS = 2  # tail probabilities are multiplied by this (Bonferroni over the two)
 
 
 @dataclass(slots=True)
@@ -71,10 +79,12 @@ class WindowJudgement:
     probability: float
     collapsed: bool
     judgeable: bool
+    statistic: str = SEEN
 
     def evidence(self) -> dict[str, Any]:
         return {
             "window_minutes": self.window_minutes,
+            "statistic": self.statistic,
             "covered_minutes": round(self.covered_minutes, 1),
             "observed_aircraft_minutes": round(self.observed_aircraft_minutes, 1),
             "expected_aircraft_minutes": round(self.expected_aircraft_minutes, 1),
@@ -112,6 +122,9 @@ class TrafficModel:
     foreign: WindowJudgement | None = None  # most telling window, foreign traffic
     everyone: WindowJudgement | None = None  # … domestic traffic (CLOSED needs it)
     judgement: str = "no data"
+    # airborne aircraft in the feed's box outside the airspace, recent polls (fully seen)
+    _box_level: float | None = None
+    _box_at: datetime | None = None
     _hit_since: datetime | None = None  # a window has been collapsed at every poll since
 
     @property
@@ -168,6 +181,32 @@ class TrafficModel:
         return True
 
     def _coverage(self, sample: TrafficSample, expect: Expectation | None) -> float:
+        """Share of the feed's box the poll returned: its airborne aircraft outside the
+        airspace against the hour's usual number and against the recent polls' level.
+
+        A feed returning part of its box drops from one poll to the next; the traffic in
+        a box of flights lasting hours changes over hours.  A count short of the hour's
+        usual but in line with the last polls (an evening that thins early, a quiet day
+        in a box of a dozen aircraft) is the traffic, not the coverage."""
+        coverage = self._coverage_against_hour(sample, expect)
+        level = self._box_level
+        if coverage < 1.0 and level is not None and sample.outside is not None:
+            if sample.outside >= level or nbinom_cdf(sample.outside, level, 1e9) > 0.05:
+                coverage = 1.0  # as the recent polls: the box's traffic, fully seen
+            else:
+                coverage = max(coverage, sample.outside / level)
+        if sample.outside is not None and coverage >= self.settings.coverage_suspend_fraction:
+            full = sample.outside / coverage
+            if level is None or self._box_at is None:
+                self._box_level = full
+            else:
+                minutes = (sample.at - self._box_at).total_seconds() / 60
+                weight = 1.0 - math.exp(-max(minutes, 0.0) / BOX_LEVEL_MINUTES)
+                self._box_level = level + weight * (full - level)
+            self._box_at = sample.at
+        return coverage
+
+    def _coverage_against_hour(self, sample: TrafficSample, expect: Expectation | None) -> float:
         if sample.outside is None or expect is None or expect.outside_aircraft is None:
             return 1.0
         if expect.outside_aircraft < self.settings.coverage_min_expected:
@@ -214,6 +253,7 @@ class TrafficModel:
         k = 0
         # polls of one hour share one estimate (hours not learned yet all lean on the prior)
         groups: dict[object, list[float]] = {}
+        gap: WindowJudgement | None = None
         for i in range(len(slots) - 1, -1, -1):
             slot = slots[i]
             smp, x = slot.sample, slot.expect
@@ -250,6 +290,8 @@ class TrafficModel:
                 out.append(self._window(limit, covered + minutes, o + seen * minutes,
                                         e + occupancy * slot.coverage * minutes, k + seen, total,
                                         shape))  # fmt: skip
+            if gap is None and (seen if slot.segment_start else arrived):
+                gap = self._gap(now, smp.at, covered, o, e, mu, groups)
             # … and, for the longer windows, one of the later polls
             part = first_part if slot.segment_start else rate * slot.coverage * slot.minutes
             k += seen if slot.segment_start else arrived
@@ -260,18 +302,64 @@ class TrafficModel:
             group = groups.setdefault(key, [0.0, evidence])
             group[0] += part
             group[1] = min(group[1], evidence)
+        if gap is None and covered > 0:  # no arrival in all the data judged
+            gap = self._gap(now, now - timedelta(minutes=covered), covered, o, e, mu, groups)
         out.sort(key=lambda j: j.window_minutes)
+        if gap is not None and out:
+            # its effect is the traffic now: aircraft-minutes over the shortest window at
+            # or below collapse_ratio of expected (the sky has emptied, as the truth's
+            # closure instant and the other windows require), not over the whole gap,
+            # whose start still holds the aircraft flying out
+            now_ = out[0]
+            empty = now_.observed_aircraft_minutes <= (
+                self.settings.collapse_ratio * now_.expected_aircraft_minutes
+            )
+            gap = replace(
+                gap,
+                collapsed=gap.judgeable and gap.probability <= self.settings.probability and empty,
+            )
+            out.append(gap)
         return out
 
+    def _gap(
+        self,
+        now: datetime,
+        since: datetime,
+        covered: float,
+        o: float,
+        e: float,
+        mu: float,
+        groups: dict[object, list[float]],
+    ) -> WindowJudgement:
+        """The window since the last arrival: none arrived, ``mu`` were expected to.
+
+        For arrivals at a known rate, the time back to the last one, seen from a fixed
+        instant, is longer than G with probability exp(-expected arrivals in G): a valid
+        tail probability at every poll, without scanning over start times.  A closure stops
+        arrivals first while the aircraft inside still fly out for up to a crossing's time;
+        the windows counting every aircraft seen wait for them, this one does not."""
+        variance = sum(v**2 / max(r, 1e-9) for v, r in groups.values())
+        shape = mu**2 / variance if variance > 0 else float("inf")
+        minutes = (now - since).total_seconds() / 60
+        return self._window(round(minutes, 1), covered, o, e, 0, mu, shape, GAP)
+
     def _window(
-        self, limit: float, covered: float, o: float, e: float, k: int, mu: float, shape: float
+        self,
+        limit: float,
+        covered: float,
+        o: float,
+        e: float,
+        k: int,
+        mu: float,
+        shape: float,
+        statistic: str = SEEN,
     ) -> WindowJudgement:
         s = self.settings
         shape = shape if shape != float("inf") else 1e9
-        p = nbinom_cdf(k, mu, shape)
-        judgeable = nbinom_cdf(0, mu, shape) <= s.probability
+        p = min(1.0, STATISTICS * nbinom_cdf(k, mu, shape))
+        judgeable = STATISTICS * nbinom_cdf(0, mu, shape) <= s.probability
         collapsed = judgeable and p <= s.probability and o <= s.collapse_ratio * e
-        return WindowJudgement(limit, covered, o, e, k, mu, p, collapsed, judgeable)
+        return WindowJudgement(limit, covered, o, e, k, mu, p, collapsed, judgeable, statistic)
 
     def _judge(self, now: datetime) -> None:
         s = self.settings
@@ -293,7 +381,12 @@ class TrafficModel:
             self.collapsed = True
         elif self.collapsed:
             recent = next(
-                (w for w in foreign if w.window_minutes >= s.recover_window_minutes), None
+                (
+                    w
+                    for w in foreign
+                    if w.statistic == SEEN and w.window_minutes >= s.recover_window_minutes
+                ),
+                None,
             )
             if (
                 recent is not None
@@ -312,7 +405,7 @@ class TrafficModel:
             self.judgement = "collapsed"
         else:
             self.everyone = None
-            judgeable = any(w.judgeable for w in foreign)
+            judgeable = any(w.judgeable for w in foreign if w.statistic == SEEN)
             self.judgement = "normal" if judgeable else TOO_LITTLE
 
     @property
