@@ -11,14 +11,22 @@ Each covered poll is a sample that stands for the minutes since the previous one
   probability (negative binomial; Poisson once the baseline is well learned) is the
   *evidence*: how likely so few aircraft are on a normal day.
 
+A second statistic is the time since the last foreign aircraft entered: for arrivals at
+the baseline's rate, the chance that none came in that long is exp(-expected arrivals)
+(negative binomial with the baseline's uncertainty), and a closure stops arrivals first
+while the aircraft already inside still fly out for up to a crossing's time.  Its effect
+is the traffic now (the shortest window's aircraft-minutes).  Each tail probability is
+doubled (Bonferroni over the two statistics).
+
 A collapse needs both on one window: aircraft-minutes at or below ``collapse_ratio`` of
 expected and a probability at or below ``collapse_probability``, at every poll for
 ``collapse_confirm_minutes`` (a chance lull ends with the next aircraft; a closure holds),
 or a probability a hundred times smaller at once.  A window whose
 expectation is so small that even an empty sky would not be that unlikely cannot say
 anything ("too little traffic expected to judge").  Polls that saw much less of the
-feed's box than usual (partial coverage) lower the expectation in proportion, or are left
-out entirely below ``coverage_suspend_fraction``.  Samples teach the baseline only
+feed's box than usual (partial coverage: fewer than the hour's usual and than the recent
+polls' level, so a box thinning by chance over the hour is not read as a feed cut) lower
+the expectation in proportion, or are left out entirely below ``coverage_suspend_fraction``.  Samples teach the baseline only
 ``baseline_learn_delay_minutes`` after they were judged, and only if no collapse was flagged
 meanwhile, so a window is never judged against itself and a closure never becomes the norm.
 """
