@@ -3,6 +3,8 @@
 import random
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from service.config import DetectionSettings
 from service.detect.status import NotamSignal, StatusTracker
 from service.detect.traffic_model import TOO_LITTLE
@@ -200,3 +202,50 @@ def test_restored_model_decides_from_the_same_baseline():
     assert results[0].index(AirspaceStatus.RESTRICTED) == results[1].index(
         AirspaceStatus.RESTRICTED
     )
+
+
+def test_a_box_thinning_with_the_traffic_is_not_partial_coverage():
+    """Outside aircraft fall to a third of the hour's usual over two hours, poll by poll (a
+    quiet evening in a small box): the coverage stays whole and the sky is still judged;
+    a drop to a third from one poll to the next is a feed returning part of its box."""
+    t = tracker()
+    sky = Sky(8, per_hour=16)
+    at = T0
+    while at < T0 + timedelta(hours=30):
+        f, d = sky.step(at, 5)
+        t.observe_traffic(at, f, d, outside=30)
+        at += timedelta(minutes=5)
+    for i in range(24):
+        f, d = sky.step(at, 5)
+        t.observe_traffic(at, f, d, outside=round(30 - 20 * i / 23))
+        t.evaluate(at)
+        assert t.model.last_coverage == 1.0, i
+        at += timedelta(minutes=5)
+    assert t.traffic_evidence()["judgement"] == "normal"
+    f, d = sky.step(at, 5)
+    t.observe_traffic(at, set(), d, outside=3)  # a tenth of the last polls at once
+    t.evaluate(at)
+    assert t.traffic_evidence()["judgement"] == "coverage too low to judge"
+    assert t.status == AirspaceStatus.NORMAL
+
+
+def test_no_new_aircraft_is_evidence_before_the_last_ones_leave():
+    """Arrivals stop; the aircraft inside fly on for 45 min.  The time since the last
+    arrival is judged on its own (exp(-expected arrivals), doubled for two statistics):
+    it is the most telling window while the counts of aircraft seen still hold those
+    flying out."""
+    t = tracker()
+    sky = Sky(9, per_hour=20)
+    play(t, sky, T0, 30, 60)
+    stop = T0 + timedelta(hours=30)
+    after, _ = play(t, sky, stop, 2, 60, stop=True)
+    windows = t.model.windows(stop + timedelta(minutes=119))
+    gap = next(w for w in windows if w.statistic == "since last arrival")
+    seen = [w for w in windows if w.statistic == "aircraft seen"]
+    assert gap.observed_aircraft == 0
+    assert 118 <= gap.window_minutes <= 121  # the last arrival came just before the stop
+    assert gap.probability < min(w.probability for w in seen)
+    assert gap.expected_aircraft == pytest.approx(20 * 2, rel=0.5)
+    first = next(at for at, s in after if s == AirspaceStatus.RESTRICTED)
+    # the last aircraft leave by stop + 45 min; the flag needs the sky (nearly) empty
+    assert stop + timedelta(minutes=25) <= first <= stop + timedelta(minutes=60), first - stop
