@@ -177,9 +177,9 @@ class TrafficModel:
         start = gap is None or gap > s.sample_max_minutes
         self.last_at = sample.at
         expect = self.baseline.expect(sample.at)
-        coverage = self._coverage(sample, expect)
+        coverage, cut = self._coverage(sample, expect)
         self.last_coverage = coverage
-        if coverage < s.coverage_suspend_fraction:
+        if cut and coverage < s.coverage_suspend_fraction:
             self.last_at = None  # the next sample starts a new stretch of data
             self.judgement = "coverage too low to judge"
             return False
@@ -188,23 +188,29 @@ class TrafficModel:
         self.pending.append(slot)
         return True
 
-    def _coverage(self, sample: TrafficSample, expect: Expectation | None) -> float:
-        """Share of the feed's box the poll returned: its airborne aircraft outside the
-        airspace against the hour's usual number and against the recent polls' level.
+    def _coverage(self, sample: TrafficSample, expect: Expectation | None) -> tuple[float, bool]:
+        """How much of the usual traffic the poll's box holds (the factor that scales what
+        is expected inside the airspace) and whether the feed returned only part of it.
 
-        A feed returning part of its box drops from one poll to the next; the traffic in
-        a box of flights lasting hours changes over hours.  A count short of the hour's
-        usual but in line with the last polls (an evening that thins early, a quiet day
-        in a box of a dozen aircraft) is the traffic, not the coverage."""
-        coverage = self._coverage_against_hour(sample, expect)
+        Airborne aircraft outside the airspace are compared with the hour's usual number
+        and with the recent polls' level.  A feed returning part of its box drops from one
+        poll to the next (judgement is suspended below ``coverage_suspend_fraction``); the
+        traffic of a box of flights lasting hours changes over hours.  A box thinning like
+        that (a night the baseline has not learned yet, a quiet day) is the region's
+        traffic: the airspace is expected to be as much quieter, and is still judged.  A
+        closure sends flights around the airspace, which keeps them in the box."""
+        ratio = self._coverage_against_hour(sample, expect)
         level = self._box_level
-        if coverage < 1.0 and level is not None and sample.outside is not None:
+        cut = ratio < 1.0
+        if cut and level is not None and sample.outside is not None:
             if sample.outside >= level or nbinom_cdf(sample.outside, level, 1e9) > 0.05:
-                coverage = 1.0  # as the recent polls: the box's traffic, fully seen
+                cut = False  # as the recent polls: the region is quieter, fully seen
             else:
-                coverage = max(coverage, sample.outside / level)
-        if sample.outside is not None and coverage >= self.settings.coverage_suspend_fraction:
-            full = sample.outside / coverage
+                ratio = max(ratio, sample.outside / level)
+        if sample.outside is not None and not (
+            cut and ratio < self.settings.coverage_suspend_fraction
+        ):
+            full = sample.outside / ratio if cut else float(sample.outside)
             if level is None or self._box_at is None:
                 self._box_level = full
             else:
@@ -212,7 +218,7 @@ class TrafficModel:
                 weight = 1.0 - math.exp(-max(minutes, 0.0) / BOX_LEVEL_MINUTES)
                 self._box_level = level + weight * (full - level)
             self._box_at = sample.at
-        return coverage
+        return ratio, cut
 
     def _coverage_against_hour(self, sample: TrafficSample, expect: Expectation | None) -> float:
         if sample.outside is None or expect is None or expect.outside_aircraft is None:
