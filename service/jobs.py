@@ -195,7 +195,8 @@ class Poller:
 
     async def _resolve_routes(self, snapshot: Snapshot) -> None:
         """Route source first, then the local table; unknown callsigns fall back to the track."""
-        wanted = self.engine.unknown_callsigns(snapshot)
+        async with self._lock:  # the engine's route cache is also read by ingest's thread
+            wanted = self.engine.unknown_callsigns(snapshot)
         if not wanted:
             return
         routes: dict[str, Route | None] = {}
@@ -211,7 +212,8 @@ class Poller:
                 origin, destination = self.local_routes[callsign]
                 routes[callsign] = Route(callsign, origin, destination, source="local")
         if routes:
-            self.engine.set_routes(routes)
+            async with self._lock:
+                self.engine.set_routes(routes)
 
     def _ingest_snapshot(self, snapshot: Snapshot, client: Any) -> PollReport:
         """Detect, then store the result in order behind any writes still held (an outage)."""

@@ -23,6 +23,8 @@ from shapely.geometry.base import BaseGeometry
 from service.domain import AltitudeBand
 from service.notam import checks
 from service.notam.coordinates import Coordinate, coordinates
+from service.notam.countries import CountryArea
+from service.notam.navaids import NavaidIndex, bundled_navaids, navaid_positions
 from service.notam.normalise import basic, normalise
 from service.notam.problems import Problem, ProblemCode
 from service.notam.shapes import CIRCLE_POINTS, GEOD, KM_PER_NM, Area, build_area, circle
@@ -124,10 +126,18 @@ def _segments(text: str) -> list[tuple[str | None, int, int]]:
 
 
 def _read(
-    text: str, join_wrapped: bool, fir_lookup: Callable[[str | None], BaseGeometry | None]
+    text: str,
+    join_wrapped: bool,
+    fir_lookup: Callable[[str | None], BaseGeometry | None],
+    navaids: NavaidIndex | None,
+    near: tuple[float, float] | None,
+    states: frozenset[str],
+    qline: tuple[float, float, float] | None,
 ) -> tuple[list[Area], list[Coordinate], list[Problem]]:
     norm = normalise(text, join_wrapped=join_wrapped)
     coords, problems, _ = coordinates(norm)
+    norm, coords, navaid_problems = navaid_positions(norm, coords, navaids, near, states)
+    problems += navaid_problems
     areas: list[Area] = []
     for label, start, end in _segments(norm):
         inside = [
@@ -135,7 +145,7 @@ def _read(
             for c in coords
             if start <= c.start < end
         ]
-        area = build_area(norm[start:end], inside, fir_lookup)
+        area = build_area(norm[start:end], inside, fir_lookup, qline)
         if area is None:
             continue
         area.used = {offset + start for offset in area.used}
@@ -186,16 +196,33 @@ def read_geometry(
     fir_geometry: BaseGeometry | None = None,
     whole_fir: bool = False,
     fir_lookup: Callable[[str | None], BaseGeometry | None] | None = None,
+    country: CountryArea | None = None,
+    navaids: NavaidIndex | None = None,
+    navaid_states: frozenset[str] = frozenset(),
 ) -> GeometryReading:
-    """Every area item E describes, checked (see the module docstring for the order)."""
+    """Every area item E describes, checked (see the module docstring for the order).
+
+    ``country``: a state the text names as its area, drawn when nothing more specific is
+    written.  ``navaids``: where navaid idents are looked up (None: the bundled list);
+    ``navaid_states``: countries to prefer among navaids sharing an ident (a US FDC NOTAM).
+    """
 
     def lookup(name: str | None) -> BaseGeometry | None:
         found = fir_lookup(name) if fir_lookup is not None else None
         return found if found is not None or name is not None else fir_geometry
 
+    index = navaids if navaids is not None else bundled_navaids()
+    near = None
+    if qline is not None:
+        near = (qline[0], qline[1])
+    elif fir_geometry is not None:
+        point = fir_geometry.representative_point()
+        near = (point.x, point.y)
     readings = []
     for join_wrapped in (True, False):
-        areas, coords, problems = _read(text, join_wrapped, lookup)
+        areas, coords, problems = _read(
+            text, join_wrapped, lookup, index, near, navaid_states, qline
+        )
         problems = _checked(areas, coords, problems, qline)
         failed = {p.code for p in problems if p.code is not None}
         readings.append((len(failed), areas, problems))
@@ -210,6 +237,12 @@ def read_geometry(
     if whole_fir and fir_geometry is not None:
         shape = _mapping(fir_geometry)
         return GeometryReading(shape, problems, "whole FIR", [(None, shape, "whole FIR")])
+    if country is not None:
+        shape = _mapping(country.geometry)
+        return GeometryReading(
+            shape, [*problems, country.problem()], "whole country (its FIRs)",
+            [(None, shape, "whole country")],
+        )  # fmt: skip
     if areas:
         areas_out = [(a.label, _mapping(a.geometry), a.kind) for a in areas if a.geometry]
         if areas_out:

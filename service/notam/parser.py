@@ -19,6 +19,7 @@ from typing import Any
 
 from service.domain import Notam
 from service.geo.airspaces import AirspaceRegistry
+from service.notam.countries import bundled_countries
 from service.notam.geometry import GeometryReading, limits_to_band, qline_circle, read_geometry
 from service.notam.problems import Problem as P
 from service.notam.problems import ProblemCode as C
@@ -36,6 +37,8 @@ DOMESTIC = re.compile(
     re.DOTALL,
 )
 US_INTL = re.compile(r"^(?P<acct>[A-Z]{4})\s+(?P<series>[A-Z])(?P<num>\d{4})/(?P<yy>\d{2})\b")
+# a US domestic/FDC NOTAM's navaids are in the US or its territories
+US_STATES = frozenset({"US", "PR", "VI", "GU", "AS", "MP", "UM"})
 MONTHS = {
     m: i
     for i, m in enumerate(
@@ -92,22 +95,45 @@ def _fir_reference(text: str, airspaces: AirspaceRegistry | None) -> str | None:
     return airspaces.named_in(text.upper())
 
 
-def fir_lookup(airspaces: AirspaceRegistry | None):
-    """A function: FIR code or name (``SVZM``, ``MAIQUETIA``) → its polygon, or None."""
+class BoundaryLookup:
+    """FIR code, FIR name or state name → outline, for boundary legs; notes what it approximated.
 
-    def lookup(name: str | None):
-        if airspaces is None or not name:
+    A state's outline is the union of its FIRs (:mod:`service.notam.countries`); each time
+    one is used, :attr:`notes` gets the ``geometry.country_by_firs`` problem to report.
+    """
+
+    def __init__(self, airspaces: AirspaceRegistry | None):
+        self.airspaces = airspaces
+        self.notes: list[P] = []
+
+    def __call__(self, name: str | None):
+        if not name:
             return None
         key = name.strip().upper()
-        if key in airspaces:
-            return airspaces.get(key).geometry
-        for airspace in airspaces:
-            plain = unicodedata.normalize("NFKD", airspace.name).encode("ascii", "ignore").decode()
-            if plain.upper() == key:
-                return airspace.geometry
-        return None
+        airspaces = self.airspaces
+        if airspaces is not None:
+            if key in airspaces:
+                return airspaces.get(key).geometry
+            for airspace in airspaces:
+                plain = unicodedata.normalize("NFKD", airspace.name).encode("ascii", "ignore")
+                if plain.decode().upper() == key:
+                    return airspace.geometry
+            codes = [w for w in re.findall(r"\b[A-Z]{4}\b", key) if w in airspaces]
+            if codes:
+                return airspaces.get(codes[0]).geometry
+        countries = bundled_countries()
+        written = countries.named_in(key)
+        area = countries.area(written) if written else None
+        if area is None:
+            return None
+        if area.problem() not in self.notes:
+            self.notes.append(area.problem())
+        return area.geometry
 
-    return lookup
+
+def fir_lookup(airspaces: AirspaceRegistry | None) -> BoundaryLookup:
+    """A function: FIR code or name (``SVZM``, ``MAIQUETIA``) or state → its outline, or None."""
+    return BoundaryLookup(airspaces)
 
 
 def _geometry(
@@ -116,17 +142,26 @@ def _geometry(
     fir: str | None,
     whole_fir: bool,
     airspaces: AirspaceRegistry | None,
+    navaid_states: frozenset[str] = frozenset(),
 ) -> GeometryReading:
     fir_geometry = None
     if fir and airspaces is not None and fir in airspaces:
         fir_geometry = airspaces.get(fir).geometry
-    return read_geometry(
+    # a state named as the area ("WITHIN VENEZUELA") when no FIR is named
+    country = None if whole_fir else bundled_countries().named_as_area(text.upper())
+    lookup = fir_lookup(airspaces)
+    reading = read_geometry(
         text,
         qline=qline,
         fir_geometry=fir_geometry,
         whole_fir=whole_fir,
-        fir_lookup=fir_lookup(airspaces),
+        fir_lookup=lookup,
+        country=country,
+        navaid_states=navaid_states,
     )
+    if "boundary" in reading.how:
+        reading.problems += [n for n in lookup.notes if n not in reading.problems]
+    return reading
 
 
 def area_dicts(reading: GeometryReading) -> tuple[dict[str, Any], ...]:
@@ -292,7 +327,7 @@ def parse_faa_text(
             problems.append(P(C.TIME, f"end: {exc}"))
     body = m["body"]
     fir = _fir_reference(body, airspaces)
-    reading = _geometry(body, None, fir, fir is not None, airspaces)
+    reading = _geometry(body, None, fir, fir is not None, airspaces, US_STATES)
     classification, reason = classify(None, body)
     number = f"{m['acct']} {m['num']}"
     return Notam(

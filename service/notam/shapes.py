@@ -36,17 +36,55 @@ RADIUS = re.compile(
     rf"(?:RADIUS|RDS|RAD)\s*(?:OF\s*)?(?P<v1>{_NUM})\s?(?P<u1>{_UNIT})\b"
     rf"|(?P<v2>{_NUM})\s?(?P<u2>{_UNIT})\b\s*(?:RADIUS|RDS|CIRCLE|CENTRED|CENTERED|AROUND)"
     rf"|CIRCLE\s+(?:WITH\s+)?(?:A\s+)?(?:RADIUS\s+)?(?:OF\s+)?(?P<v3>{_NUM})\s?(?P<u3>{_UNIT})\b"
+    rf"|(?:WITHIN|WI)\s+(?P<v4>{_NUM})\s?(?P<u4>{_UNIT})\s+(?:OF|FROM|FM|AROUND)\b(?!\s+(?:A|THE)\s+"
+    r"(?:LINE|ROUTE|CENTRE ?LINE|AXIS))"
 )
+
+
+def stated_radius_km(m: re.Match[str]) -> float:
+    """The radius a :data:`RADIUS` match states, in km.
+
+    >>> stated_radius_km(RADIUS.search("UAS PROHIBITED WITHIN 5NM OF MIQ VOR"))
+    9.26
+    """
+    for k in "1234":
+        if m[f"v{k}"]:
+            return radius_km(m[f"v{k}"], m[f"u{k}"])
+    raise ValueError(f"no radius in {m.group(0)!r}")
+
+
 ARC = re.compile(
     r"(?P<dir>ANTI\s*-?\s*CLOCKWISE|COUNTER\s*-?\s*CLOCKWISE|CLOCKWISE|CCW|CW)\s+"
     r"(?:BY\s+|ON\s+|ALONG\s+)?(?:AN?\s+|THE\s+)?(?:ARC|ALONG)"
     r"|ARC\s+(?:\S+\s+){0,3}?(?P<dir2>ANTI\s*-?\s*CLOCKWISE|COUNTER\s*-?\s*CLOCKWISE|CLOCKWISE)"
 )
+# "ALONG THE SVZM FIR BOUNDARY", "ALONG THE BOUNDARY OF MAIQUETIA FIR", "ALONG THE
+# VENEZUELA/COLOMBIA BORDER", "ALONG THE BORDER WITH COLOMBIA", "ALONG THE BOUNDARY"
 BOUNDARY = re.compile(
-    r"ALONG\s+(?:THE\s+)?(?:(?P<fir1>[A-Z]{4})\s+)?(?:(?:FIR|UIR|STATE|NATIONAL|INTERNATIONAL"
-    r"|COUNTRY|COMMON)\s+)*BOUNDARY(?:\s+OF\s+(?:THE\s+)?(?P<fir2>[A-Z][A-Z ]{2,30}?)"
-    r"\s+(?:FIR|UIR|FLIGHT INFORMATION REGION)\b)?"
+    r"ALONG\s+(?:THE\s+)?(?P<pre>(?:[A-Z]+[ /-]+){0,5}?)(?:BOUNDARY|BORDER)(?![A-Z])"
+    r"(?P<post>\s+(?:OF|WITH|BETWEEN)\s+(?:THE\s+)?[A-Z][A-Z /-]{2,60}?"
+    r"(?=\s*(?:\bTO\b|\bTHEN|\bUNTIL\b|\bUP\b|[-,.;:(]|\d|$)))?"
 )
+# words that say which kind of boundary, not whose
+_GENERIC = re.compile(
+    r"\b(?:THE|FIR|UIR|STATE|NATIONAL|INTERNATIONAL|COUNTRY|COMMON|OF|WITH|BETWEEN|AND"
+    r"|FLIGHT|INFORMATION|REGION)\b"
+)
+
+
+def boundary_name(m: re.Match[str]) -> str | None:
+    """Whose boundary a match names (code, FIR name or states), None for "the FIR" itself.
+
+    >>> [boundary_name(m) for m in BOUNDARY.finditer(
+    ...     "ALONG THE SVZM FIR BOUNDARY TO 1000N ALONG THE BOUNDARY OF THE MAIQUETIA FIR TO 1000N "
+    ...     "ALONG THE FIR BOUNDARY TO 1 ALONG THE VENEZUELA/COLOMBIA BORDER TO 1")]
+    ['SVZM', 'MAIQUETIA', None, 'VENEZUELA/COLOMBIA']
+    """
+    words = f"{m['pre']} {m['post'] or ''}"
+    rest = " ".join(_GENERIC.sub(" ", words).split()).strip(" /-")
+    return rest or None
+
+
 HALF_WIDTH = re.compile(rf"(?P<v>{_NUM})\s?(?P<u>NM|KM)\s+(?:ON\s+)?(?:EITHER|EACH|BOTH)\s+SIDES?")
 FULL_WIDTH = re.compile(
     rf"(?:WIDTH|WIDE)\s+(?:OF\s+)?(?P<v1>{_NUM})\s?(?P<u1>NM|KM)"
@@ -198,7 +236,12 @@ def _before(coords: list[Coordinate], offset: int) -> list[Coordinate]:
     return [c for c in coords if c.end <= offset]
 
 
-def polygon_area(text: str, coords: list[Coordinate], fir_lookup: FirLookup) -> Area:
+def polygon_area(
+    text: str,
+    coords: list[Coordinate],
+    fir_lookup: FirLookup,
+    qline: tuple[float, float, float] | None = None,
+) -> Area:
     """A ring of vertices, where an arc or a boundary leg may join two of them."""
     area = Area(None, "polygon")
     centres: dict[int, tuple[bool, Coordinate, float | None]] = {}
@@ -212,15 +255,16 @@ def polygon_area(text: str, coords: list[Coordinate], fir_lookup: FirLookup) -> 
         stated = RADIUS.search(text, m.start(), centre.start)
         stated_km = None
         if stated:
-            v = stated["v1"] or stated["v2"] or stated["v3"]
-            u = stated["u1"] or stated["u2"] or stated["u3"]
-            stated_km = radius_km(v, u)
+            stated_km = stated_radius_km(stated)
         centres[centre.start] = (clockwise, centre, stated_km)
+    outside: set[int] = set()  # legs along a border *with* a state: the area is not in it
     legs: dict[int, str | None] = {}  # offset of the coordinate after a boundary leg → FIR text
     for m in BOUNDARY.finditer(text):
         following = _after(coords, m.end())
         if following:
-            legs[following[0].start] = m["fir1"] or m["fir2"]
+            legs[following[0].start] = boundary_name(m)
+            if m["post"] and re.match(r"\s+WITH\b", m["post"]):
+                outside.add(following[0].start)
 
     ring: list[tuple[float, float]] = []
     options: list[tuple[int, list[list[tuple[float, float]]]]] = []
@@ -261,12 +305,12 @@ def polygon_area(text: str, coords: list[Coordinate], fir_lookup: FirLookup) -> 
     if pending_arc is not None and ring:  # an arc back to the first vertex
         clockwise, centre, _ = pending_arc
         ring.extend(arc_points((centre.lon, centre.lat), ring[-1], ring[0], clockwise)[0])
-    if len(set(ring)) < 3:
+    if len(set(ring)) < (2 if options else 3):  # a boundary leg adds its own vertices
         area.problems.append(
             Problem(ProblemCode.GEOMETRY_FEW_VERTICES, f"{len(set(ring))} distinct vertices")
         )
         return area
-    area.geometry = _with_boundary_legs(ring, options, fir_lookup, legs)
+    area.geometry = _with_boundary_legs(ring, options, fir_lookup, legs, outside, qline)
     if options:
         area.kind = "polygon along boundary"
     elif centres:
@@ -274,17 +318,36 @@ def polygon_area(text: str, coords: list[Coordinate], fir_lookup: FirLookup) -> 
     return area
 
 
+def _beyond_qline(polygon: BaseGeometry, qline: tuple[float, float, float] | None) -> bool:
+    """Whether a vertex lies beyond the Q-line circle (with the slack the self-check allows)."""
+    if qline is None or qline[2] >= 999:
+        return False
+    xy = shapely.get_coordinates(polygon)
+    n = len(xy)
+    _, _, metres = GEOD.inv(np.full(n, qline[0]), np.full(n, qline[1]), xy[:, 0], xy[:, 1])
+    return float(np.max(metres)) / 1000.0 / KM_PER_NM > qline[2] * 1.1 + 2.0
+
+
 def _with_boundary_legs(
     ring: list[tuple[float, float]],
     options: list[tuple[int, list[list[tuple[float, float]]]]],
     fir_lookup: FirLookup,
     legs: dict[int, str | None],
+    outside: set[int],
+    qline: tuple[float, float, float] | None,
 ) -> BaseGeometry:
-    """The ring with each boundary leg taken the way that keeps the area inside the FIR."""
+    """The ring with each boundary leg taken the way that keeps the area inside the FIR.
+
+    Inside the outline named (``ALONG THE SVZM FIR BOUNDARY``), outside it for a border
+    *with* a state (``ALONG THE BORDER WITH COLOMBIA``), and within the Q-line circle when
+    one way leaves it; the shorter way breaks ties.
+    """
     if not options:
         return shapely.Polygon(ring)
-    firs = [g for g in (fir_lookup(name) for name in legs.values()) if g is not None]
-    fir = shapely.union_all(firs) if firs else None
+    inner = [g for k, n in legs.items() if k not in outside and (g := fir_lookup(n)) is not None]
+    outer = [g for k, n in legs.items() if k in outside and (g := fir_lookup(n)) is not None]
+    fir = shapely.union_all(inner) if inner else None
+    other = shapely.union_all(outer) if outer else None
     best: tuple[float, BaseGeometry] | None = None
     for choice in range(2 ** len(options)):
         points: list[tuple[float, float]] = []
@@ -298,7 +361,9 @@ def _with_boundary_legs(
         if polygon.is_empty or polygon.area == 0:
             continue
         inside = polygon.intersection(fir).area / polygon.area if fir is not None else 1.0
-        score = inside - 1e-6 * polygon.length
+        if other is not None:
+            inside -= polygon.intersection(other).area / polygon.area
+        score = inside - 2.0 * _beyond_qline(polygon, qline) - 1e-6 * polygon.length
         if best is None or score > best[0]:
             best = (score, polygon)
     return best[1] if best else shapely.Polygon(ring)
@@ -321,9 +386,7 @@ def circle_area(text: str, coords: list[Coordinate]) -> Area | None:
         )
         pairs = [(m, centre)]
     for m, c in pairs:
-        v = m["v1"] or m["v2"] or m["v3"]
-        u = m["u1"] or m["u2"] or m["u3"]
-        shapes.append(circle(c.lon, c.lat, radius_km(v, u)))
+        shapes.append(circle(c.lon, c.lat, stated_radius_km(m)))
         area.used.add(c.start)
     area.geometry = shapes[0] if len(shapes) == 1 else shapely.MultiPolygon(shapes)
     return area
@@ -345,7 +408,12 @@ def corridor_area(text: str, coords: list[Coordinate]) -> Area | None:
     return Area(corridor(line, half_km), "corridor", {c.start for c in coords})
 
 
-def build_area(text: str, coords: list[Coordinate], fir_lookup: FirLookup) -> Area | None:
+def build_area(
+    text: str,
+    coords: list[Coordinate],
+    fir_lookup: FirLookup,
+    qline: tuple[float, float, float] | None = None,
+) -> Area | None:
     """The most specific reading of one area's text, or None when it describes no area."""
     if not coords:
         return None
@@ -366,7 +434,7 @@ def build_area(text: str, coords: list[Coordinate], fir_lookup: FirLookup) -> Ar
         or joined
         or (AREA_WORDS.search(text) and not POINT_WORDS.search(text))
     ):
-        return polygon_area(text, coords, fir_lookup)
+        return polygon_area(text, coords, fir_lookup, qline)
     points = [(c.lon, c.lat) for c in coords]
     shape = shapely.Point(points[0]) if len(points) == 1 else shapely.MultiPoint(points)
     return Area(shape, "positions", {c.start for c in coords})
