@@ -76,6 +76,31 @@ class _Slot:
     expect: Expectation | None
 
 
+@dataclass(slots=True)
+class _Since:
+    """Running sums since the last arrival of one kind of traffic (foreign or domestic):
+    not bounded by the longest window, so a silence of hours in sparse traffic keeps
+    adding up."""
+
+    since: datetime
+    expected: float = 0.0  # arrivals expected since
+    observed_minutes: float = 0.0  # aircraft-minutes seen since
+    expected_minutes: float = 0.0
+    covered: float = 0.0
+    groups: dict[object, list[float]] = field(default_factory=dict)  # hour: [part, shape]
+
+    def add(
+        self, key: object, part: float, shape: float, o: float, e: float, minutes: float
+    ) -> None:
+        self.expected += part
+        self.observed_minutes += o
+        self.expected_minutes += e
+        self.covered += minutes
+        group = self.groups.setdefault(key, [0.0, shape])
+        group[0] += part
+        group[1] = min(group[1], shape)
+
+
 @dataclass(frozen=True, slots=True)
 class WindowJudgement:
     window_minutes: float
@@ -130,6 +155,8 @@ class TrafficModel:
     foreign: WindowJudgement | None = None  # most telling window, foreign traffic
     everyone: WindowJudgement | None = None  # … domestic traffic (CLOSED needs it)
     judgement: str = "no data"
+    # since the last foreign / domestic arrival (None: no baseline to judge it by)
+    _since: dict[bool, _Since | None] = field(default_factory=lambda: {False: None, True: None})
     # airborne aircraft in the feed's box outside the airspace, recent polls (fully seen)
     _box_level: float | None = None
     _box_at: datetime | None = None
@@ -186,7 +213,34 @@ class TrafficModel:
         slot = _Slot(sample, 0.0 if start else gap, start, coverage, expect)
         self.slots.append(slot)
         self.pending.append(slot)
+        for domestic in (False, True):
+            self._since[domestic] = self._since_last_arrival(slot, domestic)
         return True
+
+    def _since_last_arrival(self, slot: _Slot, domestic: bool) -> _Since | None:
+        """The running sums since the last arrival, with this poll added (restarted at a
+        poll that saw one arrive; after a data gap every aircraft seen counts as one)."""
+        smp, x = slot.sample, slot.expect
+        if x is None or (domestic and x.domestic_aircraft is None):
+            return None
+        if domestic:
+            occupancy = x.domestic_aircraft or 0.0
+            rate = x.domestic_arrivals_per_min or 0.0
+            seen, arrived, shape = smp.domestic, smp.domestic_arrivals, x.domestic_shape
+        else:
+            occupancy, rate = x.foreign_aircraft, x.foreign_arrivals_per_min
+            seen, arrived, shape = smp.foreign, smp.foreign_arrivals, x.foreign_shape
+        current = self._since[domestic]
+        if (seen if slot.segment_start else arrived) or current is None:
+            return _Since(smp.at)
+        if slot.segment_start:
+            part = occupancy * slot.coverage
+        else:
+            part = rate * slot.coverage * slot.minutes
+        key: object = "prior" if x.source.startswith("prior") else smp.at.timestamp() // 3600
+        current.add(key, part, shape, seen * slot.minutes,
+                    occupancy * slot.coverage * slot.minutes, slot.minutes)  # fmt: skip
+        return current
 
     def _coverage(self, sample: TrafficSample, expect: Expectation | None) -> tuple[float, bool]:
         """How much of the usual traffic the poll's box holds (the factor that scales what
@@ -267,7 +321,6 @@ class TrafficModel:
         k = 0
         # polls of one hour share one estimate (hours not learned yet all lean on the prior)
         groups: dict[object, list[float]] = {}
-        gap: WindowJudgement | None = None
         for i in range(len(slots) - 1, -1, -1):
             slot = slots[i]
             smp, x = slot.sample, slot.expect
@@ -304,8 +357,6 @@ class TrafficModel:
                 out.append(self._window(limit, covered + minutes, o + seen * minutes,
                                         e + occupancy * slot.coverage * minutes, k + seen, total,
                                         shape))  # fmt: skip
-            if gap is None and (seen if slot.segment_start else arrived):
-                gap = self._gap(now, smp.at, covered, o, e, mu, groups)
             # … and, for the longer windows, one of the later polls
             part = first_part if slot.segment_start else rate * slot.coverage * slot.minutes
             k += seen if slot.segment_start else arrived
@@ -316,9 +367,9 @@ class TrafficModel:
             group = groups.setdefault(key, [0.0, evidence])
             group[0] += part
             group[1] = min(group[1], evidence)
-        if gap is None and covered > 0:  # no arrival in all the data judged
-            gap = self._gap(now, now - timedelta(minutes=covered), covered, o, e, mu, groups)
         out.sort(key=lambda j: j.window_minutes)
+        since = self._since[domestic]
+        gap = self._gap(now, since) if since is not None and since.covered > 0 else None
         if gap is not None and out:
             # its effect is the traffic now: aircraft-minutes over the shortest window at
             # or below collapse_ratio of expected (the sky has emptied, as the truth's
@@ -335,27 +386,22 @@ class TrafficModel:
             out.append(gap)
         return out
 
-    def _gap(
-        self,
-        now: datetime,
-        since: datetime,
-        covered: float,
-        o: float,
-        e: float,
-        mu: float,
-        groups: dict[object, list[float]],
-    ) -> WindowJudgement:
-        """The window since the last arrival: none arrived, ``mu`` were expected to.
+    def _gap(self, now: datetime, since: _Since) -> WindowJudgement:
+        """The window since the last arrival: none arrived, ``since.expected`` were expected
+        to.
 
         For arrivals at a known rate, the time back to the last one, seen from a fixed
         instant, is longer than G with probability exp(-expected arrivals in G): a valid
         tail probability at every poll, without scanning over start times.  A closure stops
         arrivals first while the aircraft inside still fly out for up to a crossing's time;
-        the windows counting every aircraft seen wait for them, this one does not."""
-        variance = sum(v**2 / max(r, 1e-9) for v, r in groups.values())
+        the windows counting every aircraft seen wait for them, this one does not, and it
+        is not bounded by the longest of them."""
+        variance = sum(v**2 / max(r, 1e-9) for v, r in since.groups.values())
+        mu = since.expected
         shape = mu**2 / variance if variance > 0 else float("inf")
-        minutes = (now - since).total_seconds() / 60
-        return self._window(round(minutes, 1), covered, o, e, 0, mu, shape, GAP)
+        minutes = (now - since.since).total_seconds() / 60
+        return self._window(round(minutes, 1), since.covered, since.observed_minutes,
+                            since.expected_minutes, 0, mu, shape, GAP)  # fmt: skip
 
     def _window(
         self,
@@ -436,6 +482,8 @@ class TrafficModel:
         self.slots.clear()
         self.pending.clear()
         self.last_at = None
+        self._since = {False: None, True: None}
+        self._box_level = self._box_at = None
         for x in samples:
             self._append(x)
             self._learn(x.at, x.collapsed)
