@@ -233,7 +233,7 @@ def test_a_box_thinning_with_the_traffic_is_not_partial_coverage():
 
 def test_no_new_aircraft_is_evidence_before_the_last_ones_leave():
     """Arrivals stop; the aircraft inside fly on for 45 min.  The time since the last
-    arrival is judged on its own (exp(-expected arrivals), doubled for two statistics):
+    arrival is judged on its own (exp(-expected arrivals), against a tenth of the error budget):
     it is the most telling window while the counts of aircraft seen still hold those
     flying out."""
     t = tracker()
