@@ -20,6 +20,7 @@ from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
 from service.config import Settings
+from service.detect import saved_state
 from service.detect.crossings import entry_point, segments_crossing
 from service.detect.domestic import DomesticAddresses
 from service.detect.flights import FlightContext, FlightHistory, evaluate_finished_flight
@@ -28,6 +29,7 @@ from service.detect.reroute import RerouteAssessment, turn_point
 from service.detect.routes import DISRUPTING, RouteDisruptionTracker, RouteFlight
 from service.detect.status import NOTAM_STATUS, NotamSignal, StatusTracker
 from service.detect.tracks import ActiveFlight, TrackAssembler, TrackPoint
+from service.detect.traffic_batch import TrafficBatch, batch_sample
 from service.domain import (
     KM_PER_NM,
     AirspaceStatus,
@@ -106,6 +108,14 @@ class DetectionEngine:
             code: StatusTracker(code, det, settings.watch.domestic_addresses.get(code))
             for code in self.watched
         }
+        # every FIR of the world: their traffic models judged together as arrays
+        self.batch: TrafficBatch | None = (
+            TrafficBatch([t.model for t in self.trackers.values()])
+            if settings.watch.world and self.watched
+            else None
+        )
+        # FIRs whose status must be evaluated at the next poll (all at first)
+        self._status_dirty = np.ones(len(self.watched), dtype=bool)
         geometries = {code: prepared_copy(airspaces.get(code).geometry) for code in self.watched}
         self.context = FlightContext(
             airports=airports,
@@ -272,8 +282,11 @@ class DetectionEngine:
             if key not in now_active:
                 events.append(self._notam_alert(notam, key.split(":")[-1], at, resolved=True))
         self.active_notam_alerts = now_active
-        for code, signal in signals.items():
-            self.trackers[code].notam = signal
+        for i, (code, signal) in enumerate(signals.items()):
+            tracker = self.trackers[code]
+            if tracker.notam.status != signal.status:
+                self._status_dirty[i] = True
+            tracker.notam = signal
         return events
 
     @staticmethod
@@ -390,14 +403,37 @@ class DetectionEngine:
         if snapshot.complete:
             self.route_disruptions.covered(at)
             covered = self.covered_airspaces(snapshot)
-            self._count_traffic(snapshot.source, at, member, positions, result, covered)
-        for tracker in self.trackers.values():
-            result.alerts.extend(tracker.evaluate(at))
-            result.statuses.append(tracker)
-            self._log_status(tracker.airspace, at, tracker.status.value)
+            if self.batch is not None:
+                airborne = np.fromiter(
+                    (not p.on_ground for p in positions), dtype=bool, count=len(positions)
+                )
+                addresses = np.fromiter(
+                    (int(p.icao24, 16) for p in positions), dtype=np.int64, count=len(positions)
+                )
+                self._count_traffic_batch(
+                    snapshot.source, at, member, airborne, addresses, result, covered
+                )
+            else:
+                self._count_traffic(snapshot.source, at, member, positions, result, covered)
+        self._evaluate_statuses(at, result)
         result.alerts.extend(self.route_disruptions.evaluate(at))
         result.route_figures = dict(self.route_disruptions.latest)
         return result
+
+    def _evaluate_statuses(self, at: datetime, result: IngestResult) -> None:
+        """Each airspace's status from its two signals; with every FIR watched only those
+        whose traffic or NOTAM signal may have changed (the others' status cannot)."""
+        if self.batch is None:
+            evaluate: Iterable[StatusTracker] = self.trackers.values()
+        else:
+            trackers = list(self.trackers.values())
+            dirty = self._status_dirty | self.batch.collapsed  # CLOSED is judged each poll
+            evaluate = [trackers[i] for i in np.flatnonzero(dirty)]
+            self._status_dirty[:] = False
+        for tracker in evaluate:
+            result.alerts.extend(tracker.evaluate(at))
+            self._log_status(tracker.airspace, at, tracker.status.value)
+        result.statuses.extend(self.trackers.values())
 
     def covered_airspaces(self, snapshot: Snapshot) -> frozenset[str]:
         """The watched airspaces this snapshot saw whole: from the area its own request covered
@@ -484,6 +520,83 @@ class DetectionEngine:
                 }
             )
             result.alerts.extend(events)
+
+    def _count_traffic_batch(
+        self,
+        source: str,
+        at: datetime,
+        member: tuple[np.ndarray, np.ndarray],
+        airborne: np.ndarray,
+        addresses: np.ndarray,
+        result: IngestResult,
+        covered: frozenset[str],
+    ) -> None:
+        """:meth:`_count_traffic` for every FIR at once (``watch.airspaces: all``): distinct
+        foreign/domestic aircraft and arrivals per FIR from the sparse (position, FIR) pairs,
+        then one :meth:`TrafficBatch.observe`; only FIRs whose collapse flag changed go
+        through their tracker's Python path."""
+        batch = self.batch
+        assert batch is not None
+        n = len(self.watched)
+        points, rows = member
+        keep = airborne[points] if len(points) else np.zeros(0, dtype=bool)
+        # one sorted key per (aircraft, FIR): a repeated report of an aircraft counts once
+        keys = np.sort(addresses[points[keep]] * n + rows[keep])
+        keys = keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys
+        rows, pair_addresses = keys % n, keys // n
+        domestic = self.domestic.pair_mask(self.watched, np.arange(len(keys)), rows, pair_addresses)
+        arrived = batch.arrivals.arrivals(keys, at.timestamp())
+        counts = np.zeros((4, n))
+        counts[0] = np.bincount(rows[~domestic], minlength=n)
+        counts[1] = np.bincount(rows[domestic], minlength=n)
+        counts[2] = np.bincount(rows[~domestic & arrived], minlength=n)
+        counts[3] = np.bincount(rows[domestic & arrived], minlength=n)
+        flying = np.sort(addresses[airborne])
+        airborne_ids = int(len(flying) and 1 + np.count_nonzero(flying[1:] != flying[:-1]))
+        outside = airborne_ids - counts[0] - counts[1]
+        seen = np.array([c in covered for c in self.watched], dtype=bool)
+        trackers = list(self.trackers.values())
+        # one feed per airspace, so two feeds' polls are not mixed
+        for i in np.flatnonzero(seen):
+            tracker = trackers[i]
+            if tracker.source not in (None, source):
+                seen[i] = False
+            else:
+                tracker.source = source
+        warned = np.array([bool(t.notam.covering) for t in trackers], dtype=bool)
+        changed = batch.observe(at, seen, counts, outside, warned)
+        self._status_dirty |= changed
+        for i in np.flatnonzero(changed):
+            sample = batch_sample(counts, outside, int(i), at)
+            sample.warned, sample.collapsed = bool(warned[i]), bool(batch.collapsed[i])
+            result.alerts.extend(trackers[i].after_model(sample, was=not sample.collapsed))
+        # the other FIRs: counts and baseline remembered, samples stored, as plain values
+        idx = np.flatnonzero(seen & ~changed)
+        values = counts[:, idx].astype(np.int64).tolist()
+        stored = (batch.collapsed[idx] | warned[idx]).tolist()
+        for i in batch.refreshed.tolist():  # the others' expectation is the one they have
+            trackers[i].last_baseline = trackers[i].baseline(at)
+        for i, f, d, fa, da, out, flag in zip(idx.tolist(), *values,
+                                              outside[idx].astype(np.int64).tolist(), stored,
+                                              strict=True):  # fmt: skip
+            tracker = trackers[i]
+            tracker.last_counts = (f, d)
+            result.samples.append(
+                {"airspace": tracker.airspace, "observed_at": at, "source": source,
+                 "foreign_count": f, "domestic_count": d, "foreign_arrivals": fa,
+                 "domestic_arrivals": da, "outside_count": out, "collapsed": flag}
+            )  # fmt: skip
+        for i in np.flatnonzero(changed):
+            sample = trackers[i].last_sample
+            assert sample is not None
+            result.samples.append(
+                {"airspace": trackers[i].airspace, "observed_at": at, "source": source,
+                 "foreign_count": sample.foreign, "domestic_count": sample.domestic,
+                 "foreign_arrivals": sample.foreign_arrivals,
+                 "domestic_arrivals": sample.domestic_arrivals,
+                 "outside_count": sample.outside,
+                 "collapsed": sample.collapsed or sample.warned}
+            )  # fmt: skip
 
     def _crossed_between_reports(
         self, positions: list, lons: np.ndarray, lats: np.ndarray, inside_any: np.ndarray
@@ -660,6 +773,26 @@ class DetectionEngine:
         while len(log) > 1 and at - log[1][0] > STATUS_LOG_KEEP:
             log.popleft()  # the entry before the cut stays: the status in force then
 
+    def disrupted_airspaces(self, limit: int, within: timedelta = timedelta(hours=24)) -> list[str]:
+        """Watched airspaces not NORMAL now or at some time in the last ``within`` of data,
+        the latest change first, at most ``limit``: with every FIR watched, the FIRs whose
+        NOTAMs are worth asking for (the FAA API is asked one location at a time)."""
+        if self.data_time is None:
+            return []
+        horizon = self.data_time - within
+        found: list[tuple[datetime, str]] = []
+        for code, log in self.status_log.items():
+            status = self.trackers[code].status
+            changed = [t for t, s in log if s != AirspaceStatus.NORMAL.value and t >= horizon]
+            if status != AirspaceStatus.NORMAL:
+                changed.append(self.trackers[code].since or self.data_time)
+            elif log and log[-1][0] >= horizon and len(log) > 1:
+                changed.append(log[-1][0])  # back to NORMAL recently
+            if changed:
+                found.append((max(changed), code))
+        found.sort(key=lambda x: (-x[0].timestamp(), x[1]))
+        return [code for _, code in found[:limit]]
+
     def _worst_status(self, start: datetime, end: datetime) -> dict[str, str]:
         """Each watched airspace's most severe status between ``start`` and ``end``."""
         out: dict[str, str] = {}
@@ -705,3 +838,8 @@ class DetectionEngine:
     def track_km(self, flight: ActiveFlight) -> float:
         pts = flight.airborne_points()
         return path_length_km([p.lon for p in pts], [p.lat for p in pts])
+
+    def restore_state(self, state: saved_state.EngineState) -> None:
+        """Take back what a restart restores (:mod:`service.detect.saved_state`): the store
+        reads it, only detection knows where each part goes."""
+        saved_state.restore_state(self, state)

@@ -168,20 +168,9 @@ def _signed_pairs(
     return out
 
 
-def coordinates(text: str) -> tuple[list[Coordinate], list[Problem], int]:
-    """Paired positions in text order, problems, and how many tokens were read at all.
-
-    >>> found, problems, _ = coordinates("WI N3913E10025-391400N 1002600E-3915N-10027E BACK")
-    >>> [(c.lon, c.lat) for c in found], problems
-    ([(100.416667, 39.216667), (100.433333, 39.233333), (100.45, 39.25)], [])
-    >>> found, problems, _ = coordinates("WI 3913N10025E 3914N")
-    >>> len(found), [p.code.value for p in problems]
-    (1, ['coordinate.unpaired'])
-    >>> found, problems, _ = coordinates("WI 3913N10025E 3914100026E 3915N10027E")
-    >>> len(found), [p.code.value for p in problems]
-    (2, ['coordinate.unreadable'])
-    """
-    toks, problems = tokens(text)
+def _paired(text: str, toks: list[Token], problems: list[Problem]) -> list[Coordinate]:
+    """A latitude token followed by a longitude token (only a separator between) is one
+    position; a readable token left alone is reported as unpaired."""
     found: list[Coordinate] = []
     i = 0
     while i < len(toks):
@@ -207,11 +196,12 @@ def coordinates(text: str) -> tuple[list[Coordinate], list[Problem], int]:
             )
         )
         i += 1
-    taken = [(t.start, t.end) for t in toks]
-    signed = _signed_pairs(text, taken, problems)
-    if signed:
-        found = sorted(found + signed, key=lambda c: c.start)
-        taken += [(c.start, c.end) for c in signed]
+    return found
+
+
+def _unread(text: str, taken: list[tuple[int, int]], signed: bool) -> list[Problem]:
+    """What looks like part of a position but was not read as one."""
+    problems: list[Problem] = []
     # a signed decimal alone, or any lone decimal where positions are signed decimals, is
     # a position that lost its partner (a wrap, a typo)
     for m in LONE_DECIMAL.finditer(text):
@@ -232,4 +222,28 @@ def coordinates(text: str) -> tuple[list[Coordinate], list[Problem], int]:
                     f"{m.group(0)!r} looks like a coordinate but cannot be read as one",
                 )
             )
+    return problems
+
+
+def coordinates(text: str) -> tuple[list[Coordinate], list[Problem], int]:
+    """Paired positions in text order, problems, and how many tokens were read at all.
+
+    >>> found, problems, _ = coordinates("WI N3913E10025-391400N 1002600E-3915N-10027E BACK")
+    >>> [(c.lon, c.lat) for c in found], problems
+    ([(100.416667, 39.216667), (100.433333, 39.233333), (100.45, 39.25)], [])
+    >>> found, problems, _ = coordinates("WI 3913N10025E 3914N")
+    >>> len(found), [p.code.value for p in problems]
+    (1, ['coordinate.unpaired'])
+    >>> found, problems, _ = coordinates("WI 3913N10025E 3914100026E 3915N10027E")
+    >>> len(found), [p.code.value for p in problems]
+    (2, ['coordinate.unreadable'])
+    """
+    toks, problems = tokens(text)
+    found = _paired(text, toks, problems)
+    taken = [(t.start, t.end) for t in toks]
+    signed = _signed_pairs(text, taken, problems)
+    if signed:
+        found = sorted(found + signed, key=lambda c: c.start)
+        taken += [(c.start, c.end) for c in signed]
+    problems += _unread(text, taken, bool(signed))
     return found, problems, len(toks)
