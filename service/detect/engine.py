@@ -128,25 +128,36 @@ class DetectionEngine:
             diversion_alerts=det.diversion_alerts,
             reroute_usual_min_flights=det.reroute_usual_min_flights,
         )
-        bbox = settings.feeds.opensky.bbox
+        feeds = settings.feeds
+        bbox = feeds.opensky.bbox
         coverage = {
-            FeedName.OPENSKY.value: box(bbox.lomin, bbox.lamin, bbox.lomax, bbox.lamax),
+            FeedName.OPENSKY.value: box(bbox.lomin, bbox.lamin, bbox.lomax, bbox.lamax)
+            if feeds.opensky.enabled
+            else None,
             FeedName.ADSBX.value: circle_coverage(
-                (p.lat, p.lon, p.radius_nm) for p in settings.feeds.adsbx.points
-            ),
+                (p.lat, p.lon, p.radius_nm) for p in feeds.adsbx.points
+            )
+            if feeds.adsbx.enabled
+            else None,
         }
-        # Which source sees the whole of each airspace: only it counts its traffic. One
-        # source (the first that covers it: OpenSky, else ADS-B), because the status counts
-        # polls, and two feeds sampling the same minute are one observation, not two.
-        self.covering: dict[str, set[str]] = {}
-        for code, geom in geometries.items():
-            seeing = [
+        # Which enabled sources' configured areas see the whole of each airspace: used only
+        # for a snapshot whose request does not say what it covered (covered_airspaces).
+        self.covering: dict[str, set[str]] = {
+            code: {
                 source
                 for source, area in coverage.items()
-                if shapely.area(shapely.intersection(area, geom)) / shapely.area(geom)
+                if area is not None
+                and shapely.area(shapely.intersection(area, geom)) / shapely.area(geom)
                 >= COVERAGE_MIN_FRACTION
-            ]
-            self.covering[code] = set(seeing[:1])
+            }
+            for code, geom in geometries.items()
+        }
+        # One source judges each airspace's traffic (tracker.source), because two feeds
+        # sampling the same minute are one observation, not two: the first whose poll covers
+        # it, whatever the config prefers (a recording may hold ADS-B polls only); another
+        # takes over after a data gap of the judging one (a feed outage).
+        self._judged_at: dict[str, datetime] = {}
+        self._takeover_gap = timedelta(minutes=det.sample_max_minutes)
         self._covered_by_area: dict[Any, frozenset[str]] = {}
         self.route_disruptions = RouteDisruptionTracker(
             frozenset(self.context.watched_routes),
@@ -456,15 +467,24 @@ class DetectionEngine:
                 if shapely.area(shapely.intersection(area, geom)) / shapely.area(geom)
                 >= COVERAGE_MIN_FRACTION
             )
-            # one source per airspace (see self.covering): the ADS-B circles that cover an
-            # airspace OpenSky's box covers too do not sample the same minute a second time
-            cached = frozenset(
-                c for c in cached if not self.covering.get(c) or snapshot.source in self.covering[c]
-            )
             if len(self._covered_by_area) > 256:  # areas come from requests: keep it bounded
                 self._covered_by_area.clear()
             self._covered_by_area[key] = cached
         return cached
+
+    def _judges(self, tracker: StatusTracker, source: str, at: datetime) -> bool:
+        """Whether ``source``'s covering poll at ``at`` counts for ``tracker``'s airspace
+        (see ``_judged_at``); if so it becomes, or stays, the judging source."""
+        last = self._judged_at.get(tracker.airspace)  # restore_state sets it too
+        if (
+            tracker.source not in (None, source)
+            and last is not None
+            and at - last <= self._takeover_gap
+        ):
+            return False
+        tracker.source = source
+        self._judged_at[tracker.airspace] = at
+        return True
 
     def _count_traffic(
         self,
@@ -494,9 +514,8 @@ class DetectionEngine:
             if code not in covered:
                 continue  # this feed does not see the whole airspace: no claim about it
             tracker = self.trackers[code]
-            if tracker.source not in (None, source):
+            if not self._judges(tracker, source, at):
                 continue  # one feed per airspace, so two feeds' polls are not mixed
-            tracker.source = source
             inside = points[bounds[i] : bounds[i + 1]]
             domestic = self.domestic.mask(code, addresses[inside])
             foreign_ids = {icao[j] for j in inside[~domestic]}
@@ -558,11 +577,8 @@ class DetectionEngine:
         trackers = list(self.trackers.values())
         # one feed per airspace, so two feeds' polls are not mixed
         for i in np.flatnonzero(seen):
-            tracker = trackers[i]
-            if tracker.source not in (None, source):
+            if not self._judges(trackers[i], source, at):
                 seen[i] = False
-            else:
-                tracker.source = source
         warned = np.array([bool(t.notam.covering) for t in trackers], dtype=bool)
         changed = batch.observe(at, seen, counts, outside, warned)
         self._status_dirty |= changed

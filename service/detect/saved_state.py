@@ -78,6 +78,8 @@ def restore_state(engine: DetectionEngine, state: EngineState) -> None:
         collapsed = saved.collapse_since is not None
         if saved.traffic:
             tracker.source = saved.traffic_source
+            # another feed may take over only after a data gap from this one, as live
+            engine._judged_at[saved.airspace] = saved.traffic[-1].at
             tracker.model.restore(saved.traffic, collapsed)
             tracker.last_baseline = tracker.baseline(saved.updated_at)
         else:

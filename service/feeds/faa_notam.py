@@ -116,11 +116,12 @@ class FaaNotamClient(FeedClient):
         items: dict[str, dict[str, Any]] = {}
         rejected = 0
         returned: dict[str, set[str]] = {}
+        asked_whole: list[str] = []  # marked once the round completes: a failed one asks again
         for location in dict.fromkeys([*self.settings.locations, *self.extra_locations]):
             returned[location] = set()
             # a location new to this client is asked for everything it has in force once
             since = extra if location in self._asked_whole else {}
-            self._asked_whole.add(location)
+            asked_whole.append(location)
             for item in await self._pages({"icaoLocation": location, **since}):
                 key = item_id(item)
                 if key is None:
@@ -132,6 +133,7 @@ class FaaNotamClient(FeedClient):
                 if updated and (self._high_water is None or updated > self._high_water):
                     self._high_water = updated
         self._rounds += 1
+        self._asked_whole.update(asked_whole)
         self.last_round_full, self.last_round_ids = full, returned
         self.stats.count_rejected(rejected)
         if rejected:

@@ -77,8 +77,10 @@ def _airspace_state(
 def _traffic(
     session: Session, engine: DetectionEngine, airspace: str, until: datetime
 ) -> tuple[str | None, list[TrafficSample]]:
-    """The traffic model's baseline and windows from its traffic_samples (one feed: the
-    one with most samples), so a restarted or new leader judges from the same baseline."""
+    """The traffic model's baseline and windows from its traffic_samples, so a restarted or
+    new leader judges from the same baseline.  Only the judging feed's polls are stored
+    (DetectionEngine._judges), so the rows in time order are the series the live model saw,
+    across a takeover by another feed too; the judging feed is the latest row's."""
     since = until - timedelta(days=engine.settings.detection.baseline_history_days + 1)
     rows = session.execute(
         select(TrafficSampleRow)
@@ -86,9 +88,13 @@ def _traffic(
         .where(TrafficSampleRow.observed_at >= since, TrafficSampleRow.observed_at <= until)
         .order_by(TrafficSampleRow.observed_at)
     ).scalars()
-    by_source: dict[str, list[TrafficSample]] = {}
+    samples: list[TrafficSample] = []
+    source: str | None = None
     for r in rows:
-        by_source.setdefault(r.source, []).append(
+        if samples and r.observed_at <= samples[-1].at:
+            continue  # two feeds' rows at one instant (stored before one feed judged alone)
+        source = r.source
+        samples.append(
             TrafficSample(
                 r.observed_at,
                 r.foreign_count,
@@ -99,10 +105,7 @@ def _traffic(
                 bool(r.collapsed),
             )
         )
-    if not by_source:
-        return None, []
-    source = max(by_source, key=lambda k: len(by_source[k]))
-    return source, by_source[source]
+    return source, samples
 
 
 def _load_routes(

@@ -65,11 +65,11 @@ XFAIL: dict[tuple[str, str], str] = {
     ),
     ("sparse-900s", "recall"): "measured: reroute recall 0.00 (0 of 4)",
     ("dense-900s-adsbx", "latency"): (
-        "measured: never flagged; no traffic sample is taken from ADS-B polls at all "
-        "(status 'no data'): detect/engine.py picks the one source that counts traffic from "
-        "the config's OpenSky box, even when OpenSky is disabled or absent from the recording"
+        "measured: RESTRICTED +30.3 min after the collapse (+103 min after the event), one "
+        "15-min poll past the limit (before the judging-source fix: never, no sample was "
+        "taken from ADS-B polls)"
     ),
-    ("dense-900s-adsbx", "recall"): "measured: reroute recall 0.26 (10 of 38)",
+    ("dense-900s-adsbx", "recall"): "measured: reroute recall 0.76 (29 of 38)",
 }
 
 

@@ -87,3 +87,36 @@ def test_new_leader_decides_from_the_same_baseline(settings, sessions, world):
         flagged.append(first)
     assert flagged[0] is not None and flagged[1] is not None
     assert abs(flagged[0] - flagged[1]) <= POLL, flagged
+
+
+def test_after_a_restart_another_feed_takes_over_after_a_gap(settings, sessions):
+    """OpenSky judged SVZM before the restart; afterwards only ADS-B polls arrive (OpenSky
+    out of credits): ADS-B takes over once OpenSky has been silent for a data gap, and the
+    collapse is still found."""
+    sky = Sky()
+    old = engine(settings)
+    at = T0
+    while at < T0 + timedelta(hours=30):
+        result = old.ingest(sky.snapshot(at))
+        with sessions.begin() as s:
+            persist(s, old, result, at)
+        at += POLL
+    new = engine(settings)
+    with sessions() as s:
+        restore_engine(s, new)
+    tracker = new.trackers["SVZM"]
+    assert tracker.source == "opensky"
+
+    def adsbx(snapshot: Snapshot) -> Snapshot:
+        return Snapshot("adsbx", snapshot.fetched_at, snapshot.positions, bbox=(-80, 0, -55, 20))
+
+    new.ingest(adsbx(sky.snapshot(at)))
+    assert tracker.source == "opensky"  # within the gap: OpenSky may still come back
+    t, first = at + POLL, None
+    while t < at + timedelta(hours=4):
+        new.ingest(adsbx(sky.snapshot(t, foreign=t < at + timedelta(hours=1))))
+        if first is None and tracker.status == AirspaceStatus.RESTRICTED:
+            first = t
+        t += POLL
+    assert tracker.source == "adsbx"
+    assert first is not None and first > at + timedelta(hours=1), first
