@@ -423,8 +423,7 @@ class TrafficBatch:
         self.outside[r] = np.where(outside >= 0, outside, _NAN)
         self._append_prefix(r)
         minutes = np.where(start, 0.0, gap)
-        for d in (0, 1):
-            self._since_last_arrival(d, now_s, added, start, minutes, cov, counts)
+        self._since_last_arrival(now_s, added, start, minutes, cov, counts)
         self._judge(now_s, added)
         sample_collapsed = self.collapsed
         self.learnable[r] = added & ~sample_collapsed & ~warned
@@ -438,7 +437,6 @@ class TrafficBatch:
 
     def _since_last_arrival(
         self,
-        d: int,
         now_s: float,
         added: np.ndarray,
         start: np.ndarray,
@@ -446,48 +444,47 @@ class TrafficBatch:
         cov: np.ndarray,
         counts: np.ndarray,
     ) -> None:
-        """:meth:`TrafficModel._since_last_arrival` of foreign (``d`` 0) or domestic (1)
-        traffic for the FIRs a poll was added to: restarted where one arrived (after a data
+        """:meth:`TrafficModel._since_last_arrival` of foreign and domestic traffic (rows 0
+        and 1) for the FIRs a poll was added to: restarted where one arrived (after a data
         gap: where any was seen), none where there is no baseline to judge it by."""
-        sn = self._sn[:, d]
-        field = {name: sn[k] for k, name in enumerate(SINCE)}
-        x = self._x
-        if d:
-            known = (x[7] > 0) & ~np.isnan(x[3])
-            occ, rate, shape = np.nan_to_num(x[3]), np.nan_to_num(x[4]), x[5]
-            seen, arrived = counts[1], counts[3]
-        else:
-            known = x[7] > 0
-            occ, rate, shape = x[0], x[1], x[2]
-            seen, arrived = counts[0], counts[2]
-        field["at"][added & ~known] = _NAN
-        restart = added & known & ((np.where(start, seen, arrived) > 0) | np.isnan(field["at"]))
-        grow = added & known & ~restart
-        for name, v in _SINCE_ZERO.items():
-            field[name][restart] = v
-        field["at"][restart] = now_s
+        sn, x = self._sn, self._x
+        f = {name: sn[k] for k, name in enumerate(SINCE)}  # views [kind, FIR]
+        has = x[7] > 0
+        known = np.stack([has, has & ~np.isnan(x[3])]) & added
+        occ = np.stack([x[0], np.nan_to_num(x[3])])
+        rate = np.stack([x[1], np.nan_to_num(x[4])])
+        shape = np.stack([x[2], x[5]])
+        seen, arrived = counts[[0, 1]], counts[[2, 3]]
+        at = np.where(added & ~known, _NAN, f["at"])
+        restart = known & ((np.where(start, seen, arrived) > 0) | np.isnan(at))
+        grow = known & ~restart
+        f["at"][...] = np.where(restart, now_s, at)
+        if restart.any():
+            for name, v in _SINCE_ZERO.items():
+                if name != "at":
+                    np.copyto(f[name], v, where=restart)
         if not grow.any():
             return
-        part = np.where(start, occ * cov, rate * cov * minutes)
-        prior = self._x_source_prior
-        field["mu"][grow] += part[grow]
-        field["o"][grow] += (seen * minutes)[grow]
-        field["e"][grow] += (occ * cov * minutes)[grow]
-        field["cov"][grow] += minutes[grow]
+        covered = cov * minutes
+        part = np.where(start, occ * cov, rate * covered)
+        f["mu"] += np.where(grow, part, 0.0)
+        f["o"] += np.where(grow, seen * minutes, 0.0)
+        f["e"] += np.where(grow, occ * covered, 0.0)
+        f["cov"] += np.where(grow, minutes, 0.0)
         # polls of one hour share one estimate; an hour's group is finished at the next
-        p = grow & prior
-        field["ppart"][p] += part[p]
-        field["pmin"][p] = np.minimum(field["pmin"][p], shape[p])
-        h = grow & ~prior
+        prior = grow & self._x_source_prior
+        f["ppart"] += np.where(prior, part, 0.0)
+        np.minimum(f["pmin"], shape, out=f["pmin"], where=prior)
+        hourly = grow & ~self._x_source_prior
         hour = now_s // 3600
-        new = h & (field["hour"] != hour)
-        done = field["hpart"][new] ** 2 / np.maximum(field["hmin"][new], 1e-9)
-        field["var"][new] += done
-        field["hpart"][new] = 0.0
-        field["hmin"][new] = np.inf
-        field["hour"][new] = hour
-        field["hpart"][h] += part[h]
-        field["hmin"][h] = np.minimum(field["hmin"][h], shape[h])
+        new = hourly & (f["hour"] != hour)
+        if new.any():
+            f["var"] += np.where(new, f["hpart"] ** 2 / np.maximum(f["hmin"], 1e-9), 0.0)
+            np.copyto(f["hpart"], 0.0, where=new)
+            np.copyto(f["hmin"], np.inf, where=new)
+            np.copyto(f["hour"], hour, where=new)
+        f["hpart"] += np.where(hourly, part, 0.0)
+        np.minimum(f["hmin"], shape, out=f["hmin"], where=hourly)
 
     def gap_sums(self, now_s: float, d: int, cols: np.ndarray | slice, sums: WindowSums) -> GapSums:
         """:meth:`TrafficModel._gap` (and its effect, the shortest window's traffic) for
