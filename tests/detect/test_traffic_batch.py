@@ -258,3 +258,48 @@ def test_batch_follows_a_thinning_box_as_the_model_does():
             seen_states.add("thinned, judged" if thinned else ref[c].judgement)
         at += timedelta(minutes=5)
     assert {"thinned, judged", "coverage too low to judge"} <= seen_states
+
+
+def test_batch_takes_over_the_time_since_the_last_arrival():
+    """After a restart the batch judges the window since the last arrival (hours of
+    silence, several hours' groups in its variance) as the restored model does."""
+    from service.detect.traffic_model import GAP
+
+    det = settings()
+    codes = ["AAAA", "BBBB", "DDDD"]
+    live = {c: traffic_model(c, det) for c in codes}
+    history: dict[str, list[TrafficSample]] = {c: [] for c in codes}
+    sky = {c: Sky(9 + i, 30, 4) for i, c in enumerate(codes)}
+    stop = T0 + timedelta(hours=30, minutes=30)
+    at = T0
+    while at < T0 + timedelta(hours=34):
+        for c in codes:
+            f, d = sky[c].step(at, 5, stop=c != "AAAA" and at >= stop, silent=False)
+            s = live[c].sample(at, f, d, 900)
+            live[c].add(s)
+            history[c].append(s)
+        at += timedelta(minutes=5)
+    restored = {c: traffic_model(c, det) for c in codes}
+    fresh = {c: traffic_model(c, det) for c in codes}
+    for c in codes:
+        restored[c].restore(history[c], live[c].collapsed)
+        fresh[c].restore(history[c], live[c].collapsed)
+    assert len(fresh["BBBB"]._since[False].groups) >= 3  # type: ignore[union-attr]
+    batch = TrafficBatch([restored[c] for c in codes])
+    batch.load([restored[c] for c in codes])
+    gap_judged = 0
+    for _ in range(24):
+        counts = np.zeros((4, 3))
+        for i, c in enumerate(codes):
+            f, d = sky[c].step(at, 5, stop=c != "AAAA", silent=False)
+            s = fresh[c].sample(at, f, d, 900)
+            counts[:, i] = (s.foreign, s.domestic, s.foreign_arrivals, s.domestic_arrivals)
+            fresh[c].add(s)
+        batch.observe(at, np.ones(3, bool), counts, np.full(3, 900.0), np.zeros(3, bool))
+        for c in codes:
+            assert restored[c].judgement == fresh[c].judgement
+            _same(fresh[c].foreign, restored[c].foreign)
+            _same(fresh[c].everyone, restored[c].everyone)
+            gap_judged += fresh[c].foreign is not None and fresh[c].foreign.statistic == GAP
+        at += timedelta(minutes=5)
+    assert gap_judged > 0 and fresh["BBBB"].collapsed
