@@ -12,7 +12,9 @@ It is a second implementation of the same statistics, not new ones: the rules ar
 ``tests/detect/test_traffic_batch.py`` feeds both the same polls and requires the same
 judgements, so a change to the model that is not made here fails that test.  Tail
 probabilities use the model's own scalar ``nbinom_cdf``, only for windows that could be a
-collapse (or when evidence is read): identical numbers, computed rarely.  The baseline stays
+collapse (or when evidence is read): identical numbers, computed rarely.  The model's running
+state outside the windows — the sums since the last arrival and the recent level of the
+feed's box — is kept here as arrays [FIR] updated at each poll.  The baseline stays
 one :class:`~service.detect.traffic_baseline.DiurnalBaseline` per FIR (it answers once per
 hour), shared with the tracker's model so the evidence and a restart read the same one.
 """
@@ -358,7 +360,8 @@ class TrafficBatch:
         ratio = np.where(drop, np.maximum(ratio, np.divide(outside, level, out=np.ones(self.n),
                                                            where=drop)), ratio)  # fmt: skip
         update = fresh & known & ~(cut & (ratio < self.s.coverage_suspend_fraction))
-        full = np.where(cut, np.divide(outside, ratio, out=np.zeros(self.n), where=cut), outside)
+        scale = cut & (ratio > 0)  # (a cut to nothing is suspended: its level is not used)
+        full = np.where(cut, np.divide(outside, ratio, out=np.zeros(self.n), where=scale), outside)
         first = np.isnan(level) | np.isnan(self.box_at)
         minutes = np.where(first, 0.0, (now_s - self.box_at) / 60)
         weight = 1.0 - np.exp(-np.maximum(minutes, 0.0) / BOX_LEVEL_MINUTES)
