@@ -26,7 +26,7 @@ from service.detect.crossings import entry_point, segments_crossing
 from service.detect.domestic import DomesticAddresses
 from service.detect.flights import FlightContext, FlightHistory, evaluate_finished_flight
 from service.detect.landings import ApproachJudge, LandingVerdict
-from service.detect.reroute import RerouteAssessment
+from service.detect.reroute import RerouteAssessment, turn_point
 from service.detect.routes import DISRUPTING, RouteDisruptionTracker, RouteFlight
 from service.detect.status import NOTAM_STATUS, NotamSignal, StatusTracker
 from service.detect.tracks import ActiveFlight, TrackAssembler, TrackPoint
@@ -376,7 +376,8 @@ class DetectionEngine:
             was_inside = before is not None and (airspace or passed) in before.airspaces
             previous = before.points[-1] if before is not None and before.points else None
             flight, ended, added = tracks.add_report(icao24, callsign, observed_at, lon, lat,
-                                                     altitude_ft, on_ground, track_deg, airspace)  # fmt: skip
+                                                     altitude_ft, on_ground, track_deg, airspace,
+                                                     speed)  # fmt: skip
             if passed is not None and added and flight is before:
                 result.alerts.extend(self._passed_between(flight, passed, previous, batch[i]))
                 flight.airspaces.add(passed)
@@ -468,7 +469,8 @@ class DetectionEngine:
         flights: list[ActiveFlight] = plain[start:end]  # type: ignore[assignment]
         self.tracks.append_plain(flights, batch.icao24[start:end], batch.observed_at[start:end],
                                  batch.lon[start:end], batch.lat[start:end],
-                                 batch.altitude_ft[start:end], batch.track_deg[start:end])  # fmt: skip
+                                 batch.altitude_ft[start:end], batch.track_deg[start:end],
+                                 batch.ground_speed_kt[start:end])  # fmt: skip
         routes, updates, store = self.routes, result.flights, result.positions
         watched_routes = self.context.watched_routes
         # no route cached for a callsign last time and nothing written since: none now either
@@ -693,6 +695,7 @@ class DetectionEngine:
         """``[airspace, position]``: the segment from the aircraft's previous report crosses it."""
         n, lons, lats = len(batch), batch.lons, batch.lats
         lon0, lat0 = np.zeros(n), np.zeros(n)
+        turns = np.full((n, 2), np.nan)
         judge = np.zeros(n, dtype=bool)
         # only reports that could have come from inside a watched airspace's box since the
         # aircraft's previous report (a global snapshot is mostly far away)
@@ -705,8 +708,12 @@ class DetectionEngine:
             last, observed_at = flight.points[-1], batch.observed_at[i]
             if last.observed_at < observed_at and observed_at - last.observed_at <= self.tracks.gap:
                 lon0[i], lat0[i], judge[i] = last.lon, last.lat, True
+                turn = turn_point(last.lon, last.lat, last.track_deg, lons[i], lats[i],
+                                  batch.track_deg[i])  # fmt: skip
+                if turn is not None:
+                    turns[i] = turn
         geometries = [self.context.watched_airspaces[c] for c in self.watched]
-        return segments_crossing(geometries, lon0, lat0, lons, lats, judge)
+        return segments_crossing(geometries, lon0, lat0, lons, lats, judge, turns)
 
     def _passed_between(
         self, flight: ActiveFlight, code: str, previous: TrackPoint | None, position
@@ -714,8 +721,11 @@ class DetectionEngine:
         """An entry found only on the path between two reports (entered and left between polls)."""
         if previous is None or code in flight.airspaces:
             return []
+        turn = turn_point(previous.lon, previous.lat, previous.track_deg, position.lon,
+                           position.lat, position.track_deg)  # fmt: skip
         lon, lat, fraction = entry_point(self.context.watched_airspaces[code], previous.lon,
-                                         previous.lat, position.lon, position.lat)  # fmt: skip
+                                         previous.lat, position.lon, position.lat,
+                                         turn)  # fmt: skip
         at = previous.observed_at + (position.observed_at - previous.observed_at) * fraction
         if self.domestic.is_domestic(code, flight.icao24) or position.on_ground:
             return []
@@ -729,7 +739,12 @@ class DetectionEngine:
                     "between_reports": {
                         "previous": [previous.lon, previous.lat, previous.observed_at.isoformat()],
                         "next": [position.lon, position.lat, position.observed_at.isoformat()],
-                        "method": "straight path between two reports crosses the airspace",
+                        "method": (
+                            "straight path between two reports crosses the airspace"
+                            if turn is None
+                            else "path between two reports, turning where their tracks "
+                            "meet, crosses the airspace"
+                        ),
                     },
                 },
             )

@@ -14,7 +14,12 @@ from typing import Any
 
 from shapely.geometry.base import BaseGeometry
 
-from service.detect.reroute import RerouteAssessment, assess_reroute, with_turns
+from service.detect.reroute import (
+    RerouteAssessment,
+    assess_reroute,
+    track_length_km,
+    with_turns,
+)
 from service.detect.tracks import ActiveFlight
 from service.domain import AlertEvent, AlertType, Severity
 from service.geo.airspaces import AirportRegistry
@@ -165,7 +170,8 @@ def evaluate_finished_flight(
     assessment = None
     target = destination or landed
     if origin and target and origin != target and (landed == target or _left_coverage(flight)):
-        track = with_turns([(p.lon, p.lat, p.track_deg) for p in flight.airborne_points()])
+        airborne = flight.airborne_points()
+        track = with_turns([(p.lon, p.lat, p.track_deg) for p in airborne])
         if (
             len(track) >= ctx.reroute_min_positions
             and origin in ctx.airports
@@ -173,8 +179,10 @@ def evaluate_finished_flight(
         ):
             o, d = ctx.airports.get(origin), ctx.airports.get(target)
             assessment = assess_reroute(
-                (o.lon, o.lat), (d.lon, d.lat), track, ctx.watched_airspaces
-            )
+                (o.lon, o.lat), (d.lon, d.lat), track, ctx.watched_airspaces,
+                track_length_km([(p.lon, p.lat, p.track_deg, p.ground_speed_kt,
+                                  p.observed_at.timestamp()) for p in airborne]),
+            )  # fmt: skip
             alerting = ctx.reroute_alerts == "all" or (origin, target) in ctx.watched_routes
             reason = (
                 reroute_reason(ctx, assessment, history)

@@ -9,6 +9,7 @@ first and last legs, and never larger than the truth (triangle inequality).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -56,14 +57,50 @@ def with_turns(points: Sequence[tuple[float, float, float | None]]) -> list[tupl
     for i, (lon, lat, track) in enumerate(points):
         if i > 0:
             plon, plat, ptrack = points[i - 1]
-            turn = _turn_point(plon, plat, ptrack, lon, lat, track)
+            turn = turn_point(plon, plat, ptrack, lon, lat, track)
             if turn is not None:
                 out.append(turn)
         out.append((lon, lat))
     return out
 
 
-def _turn_point(
+def track_length_km(
+    points: Sequence[tuple[float, float, float | None, float | None, float]],
+) -> float:
+    """Length of the observed track in km, from (lon, lat, track_deg, ground_speed_kt,
+    seconds) reports.
+
+    Between two reports on the same track the path is the straight leg.  Where the
+    aircraft turned in between, the path lies between the straight leg (too short) and the
+    two legs meeting where the reported tracks cross (too long when it turned twice, as
+    a flight going around a FIR's corner does between reports 15-30 minutes apart): the
+    distance the reported ground speeds cover in the time between the reports decides
+    within those bounds.
+
+    >>> round(track_length_km([(0.0, 0.0, 90.0, None, 0.0), (1.0, 1.0, 0.0, None, 900.0)]))
+    222
+    >>> round(track_length_km([(0.0, 0.0, 90.0, 480.0, 0.0), (1.0, 1.0, 0.0, 480.0, 900.0)]))
+    222
+    >>> round(track_length_km([(0.0, 0.0, 90.0, 350.0, 0.0), (1.0, 1.0, 0.0, 350.0, 900.0)]))
+    162
+    """
+    total = 0.0
+    for (lon1, lat1, t1, v1, s1), (lon2, lat2, t2, v2, s2) in itertools.pairwise(points):
+        chord = distance_km(lon1, lat1, lon2, lat2)
+        turn = turn_point(lon1, lat1, t1, lon2, lat2, t2)
+        if turn is None:
+            total += chord
+            continue
+        corner = distance_km(lon1, lat1, *turn) + distance_km(*turn, lon2, lat2)
+        if v1 is None or v2 is None or s2 <= s1:
+            total += corner
+            continue
+        covered = (v1 + v2) / 2 * 1.852 * (s2 - s1) / 3600.0
+        total += min(max(covered, chord), corner)
+    return total
+
+
+def turn_point(
     lon1: float, lat1: float, t1: float | None, lon2: float, lat2: float, t2: float | None
 ) -> tuple[float, float] | None:
     if t1 is None or t2 is None:
@@ -92,8 +129,10 @@ def estimate_flown_km(
     origin: tuple[float, float],
     destination: tuple[float, float],
     track: Sequence[tuple[float, float]],
+    track_km: float | None = None,
 ) -> float:
-    """Flown distance from origin to destination through the observed track, in km.
+    """Flown distance from origin to destination through the observed track, in km
+    (``track_km``: the observed part's length when known better than the polyline's).
 
     >>> round(estimate_flown_km((0.0, 0.0), (2.0, 0.0), [(0.5, 0.0), (1.5, 0.0)]), 1)
     222.6
@@ -104,7 +143,7 @@ def estimate_flown_km(
     lats = [p[1] for p in track]
     return (
         distance_km(*origin, lons[0], lats[0])
-        + path_length_km(lons, lats)
+        + (path_length_km(lons, lats) if track_km is None else track_km)
         + distance_km(lons[-1], lats[-1], *destination)
     )
 
@@ -114,6 +153,7 @@ def assess_reroute(
     destination: tuple[float, float],
     track: Sequence[tuple[float, float]],
     airspaces: dict[str, BaseGeometry],
+    track_km: float | None = None,
 ) -> RerouteAssessment:
     """Compare the observed track with the great circle against ``airspaces``.
 
@@ -125,7 +165,7 @@ def assess_reroute(
     """
     gc_km = distance_km(*origin, *destination)
     gc_line = great_circle_line(*origin, *destination)
-    flown_km = estimate_flown_km(origin, destination, track)
+    flown_km = estimate_flown_km(origin, destination, track, track_km)
     track_line = LineString(track) if len(track) >= 2 else None
     # the unobserved parts (before the first and after the last report) are taken as great
     # circles: an airspace they cross may have been flown through, so it was not avoided

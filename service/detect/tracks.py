@@ -32,6 +32,7 @@ class TrackPoint:
     altitude_ft: float | None
     on_ground: bool
     track_deg: float | None = None  # true track over ground, when the feed reports it
+    ground_speed_kt: float | None = None  # when the feed reports it
 
 
 @dataclass(slots=True)
@@ -304,7 +305,8 @@ class TrackAssembler:
         (``added`` False, counted on the flight as ``rejected``)."""
         return self.add_report(position.icao24, position.callsign, position.observed_at,
                                position.lon, position.lat, position.altitude_ft,
-                               position.on_ground, position.track_deg, airspace)  # fmt: skip
+                               position.on_ground, position.track_deg, airspace,
+                               position.ground_speed_kt)  # fmt: skip
 
     def add_report(
         self,
@@ -317,6 +319,7 @@ class TrackAssembler:
         on_ground: bool,
         track_deg: float | None,
         airspace: str | None,
+        ground_speed_kt: float | None = None,
     ) -> tuple[ActiveFlight, ActiveFlight | None, bool]:
         """:meth:`add` from a position's fields (detection reads them from columns, so a
         global poll builds no Position object per aircraft)."""
@@ -343,7 +346,9 @@ class TrackAssembler:
                 flight.origin_inferred = ended.landed_at
             flights[icao24] = flight
         flights.move_to_end(icao24)
-        point = TrackPoint(observed_at, lon, lat, altitude_ft, on_ground, track_deg)
+        point = TrackPoint(
+            observed_at, lon, lat, altitude_ft, on_ground, track_deg, ground_speed_kt
+        )
         added = flight.add(point)
         if added:
             if flight.callsign is None and callsign:
@@ -440,6 +445,7 @@ class TrackAssembler:
         lat: list[float],
         altitude_ft: list[float | None],
         track_deg: list[float | None],
+        ground_speed_kt: list[float | None],
     ) -> None:
         """:meth:`add_report` of reports :meth:`plain_reports` found plain, in their order,
         one per flight: what it does for such a report (refresh the flight's place in
@@ -447,7 +453,8 @@ class TrackAssembler:
         """
         drain = deque(maxlen=0).extend
         drain(map(self._flights.move_to_end, icao24))
-        points = map(TrackPoint, observed_at, lon, lat, altitude_ft, repeat(False), track_deg)
+        points = map(TrackPoint, observed_at, lon, lat, altitude_ft, repeat(False), track_deg,
+                     ground_speed_kt)  # fmt: skip
         drain(map(list.append, map(_POINTS, flights), points))
         drain(map(setattr, flights, repeat("last_seen"), observed_at))
         high = [(a or 0) > self.landing_max_altitude_ft for a in altitude_ft]

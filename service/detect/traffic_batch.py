@@ -12,7 +12,9 @@ It is a second implementation of the same statistics, not new ones: the rules ar
 ``tests/detect/test_traffic_batch.py`` feeds both the same polls and requires the same
 judgements, so a change to the model that is not made here fails that test.  Tail
 probabilities use the model's own scalar ``nbinom_cdf``, only for windows that could be a
-collapse (or when evidence is read): identical numbers, computed rarely.  The baseline stays
+collapse (or when evidence is read): identical numbers, computed rarely.  The model's running
+state outside the windows — the sums since the last arrival and the recent level of the
+feed's box — is kept here as arrays [FIR] updated at each poll.  The baseline stays
 one :class:`~service.detect.traffic_baseline.DiurnalBaseline` per FIR (it answers once per
 hour), shared with the tracker's model so the evidence and a restart read the same one.
 """
@@ -26,7 +28,17 @@ from typing import Any
 import numpy as np
 
 from service.detect.traffic_baseline import nbinom_cdf
-from service.detect.traffic_model import TOO_LITTLE, TrafficModel, TrafficSample, WindowJudgement
+from service.detect.traffic_model import (
+    BOX_LEVEL_MINUTES,
+    ERROR_SHARE,
+    GAP,
+    SEEN,
+    TOO_LITTLE,
+    TrafficModel,
+    TrafficSample,
+    WindowJudgement,
+    _Since,
+)
 
 # numeric fields of one poll of one FIR, rows of ``TrafficBatch._f``
 FIELDS = (
@@ -35,6 +47,50 @@ FIELDS = (
 )  # fmt: skip
 _NAN = float("nan")
 PREFIX = ("part", "k", "o", "e", "cov", "part_hour", "part_prior")
+# running sums since the last arrival (TrafficModel._since), rows of ``TrafficBatch._sn``
+# [field, foreign/domestic, FIR]: when it started (NaN: no baseline to judge it by), the
+# _Since sums, and its variance groups — every finished hour summed into "var", the hour
+# being added to ("hour", "hpart", "hmin") and the prior group ("ppart", "pmin")
+SINCE = ("at", "mu", "o", "e", "cov", "var", "hour", "hpart", "hmin", "ppart", "pmin")
+_SINCE_ZERO = dict.fromkeys(SINCE, 0.0) | {"hour": -1.0, "hmin": np.inf, "pmin": np.inf}
+
+
+def poisson_cdf(k: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """``nbinom_cdf(k, mean, 1e9)`` (the Poisson limit) of many pairs, term by term as the
+    scalar sums them; a mean whose exp(-mean) underflows (> ~745) gives 0 without a loop."""
+    k = np.asarray(k, dtype=float)
+    mean = np.asarray(mean, dtype=float)
+    out = np.where(k >= 0, 1.0, 0.0)
+    live = (mean > 0) & (k >= 0)
+    with np.errstate(under="ignore", over="ignore"):
+        term = np.where(live, np.exp(-np.where(live, mean, 0.0)), 0.0)
+    out[live] = 0.0
+    live &= term > 0.0
+    if not live.any():
+        return out
+    kk, mm, term = k[live], mean[live], term[live]
+    total = term.copy()
+    for i in range(1, int(kk.max()) + 1):
+        term = term * (mm / i)
+        total += np.where(i <= kk, term, 0.0)
+    out[live] = np.minimum(1.0, total)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class GapSums:
+    """The window since the last arrival (:meth:`TrafficModel._gap`) of a set of FIRs,
+    judged at one poll: arrays [FIR]; ``present`` where the model would append it."""
+
+    present: np.ndarray
+    minutes: np.ndarray
+    covered: np.ndarray
+    o: np.ndarray
+    e: np.ndarray
+    mu: np.ndarray
+    probability: np.ndarray
+    judgeable: np.ndarray
+    collapsed: np.ndarray
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +205,12 @@ class TrafficBatch:
         self.collapsed = np.zeros(n, dtype=bool)
         self.hit_since = np.full(n, _NAN)
         self.last_coverage = np.ones(n)
+        # recent level of the box's traffic outside each FIR (NaN: none yet) and its time
+        self.box_level = np.full(n, _NAN)
+        self.box_at = np.full(n, _NAN)
+        self._sn = np.zeros((len(SINCE), 2, n))
+        self._sn[SINCE.index("at")] = _NAN
+        self.gap: GapSums | None = None  # foreign window since the last arrival, last poll
         # this hour's expectation of each FIR (refreshed when the hour or the baseline changes)
         self._x_hour: tuple[Any, int] | None = None
         self._x = np.full((8, n), _NAN)  # occ rate shape docc drate dshape outside hasx
@@ -278,22 +340,48 @@ class TrafficBatch:
             self._x_source_prior[i] = x.source.startswith("prior")
         self._x_hour = hour
 
-    def _coverage(self, outside: np.ndarray, known: np.ndarray) -> np.ndarray:
-        """:meth:`TrafficModel._coverage` for every FIR."""
+    def _coverage(
+        self, outside: np.ndarray, known: np.ndarray, fresh: np.ndarray, now_s: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`TrafficModel._coverage` for every FIR: the coverage factor and whether the
+        feed returned only part of its box; the recent level of the box's traffic follows
+        the ``fresh`` polls."""
+        ratio = self._coverage_against_hour(outside, known)
+        level = self.box_level
+        cut = ratio < 1.0
+        check = cut & ~np.isnan(level) & known
+        below = check & ~(outside >= level)
+        calm = check & (outside >= level)
+        if below.any():
+            cdf = poisson_cdf(np.where(below, outside, 0.0), np.where(below, level, 0.0))
+            calm |= below & (cdf > 0.05)
+        cut &= ~calm  # as the recent polls: the region is quieter, fully seen
+        drop = check & ~calm
+        ratio = np.where(drop, np.maximum(ratio, np.divide(outside, level, out=np.ones(self.n),
+                                                           where=drop)), ratio)  # fmt: skip
+        update = fresh & known & ~(cut & (ratio < self.s.coverage_suspend_fraction))
+        scale = cut & (ratio > 0)  # (a cut to nothing is suspended: its level is not used)
+        full = np.where(cut, np.divide(outside, ratio, out=np.zeros(self.n), where=scale), outside)
+        first = np.isnan(level) | np.isnan(self.box_at)
+        minutes = np.where(first, 0.0, (now_s - self.box_at) / 60)
+        weight = 1.0 - np.exp(-np.maximum(minutes, 0.0) / BOX_LEVEL_MINUTES)
+        moved = np.where(first, full, level + weight * (full - level))
+        self.box_level = np.where(update, moved, level)
+        self.box_at = np.where(update, now_s, self.box_at)
+        return ratio, cut
+
+    def _coverage_against_hour(self, outside: np.ndarray, known: np.ndarray) -> np.ndarray:
+        """:meth:`TrafficModel._coverage_against_hour` for every FIR."""
         expected = self._x[6]
         cov = np.ones(self.n)
         check = known & ~np.isnan(expected) & (self._x[7] > 0)
         check &= expected >= self.s.coverage_min_expected
         ratio = np.divide(outside, expected, out=np.ones(self.n), where=check)
         short = check & (ratio < 1.0)
-        # nbinom_cdf's Poisson sum is 0 once exp(-mean) underflows (a global feed expects
-        # ~12,000 aircraft elsewhere): no call needed for those
-        with np.errstate(over="ignore", under="ignore"):
-            zero = short & (np.exp(-np.where(short, expected, 0.0)) == 0.0)
-        cov[zero] = ratio[zero]
-        for i in np.flatnonzero(short & ~zero):
-            if nbinom_cdf(int(outside[i]), float(expected[i]), 1e9) <= 0.05:
-                cov[i] = ratio[i]
+        if short.any():
+            cdf = poisson_cdf(np.where(short, outside, 0.0), np.where(short, expected, 0.0))
+            take = short & (cdf <= 0.05)
+            cov[take] = ratio[take]
         return cov
 
     # -- one poll ------------------------------------------------------------------------
@@ -318,9 +406,9 @@ class TrafficBatch:
         gap = (now_s - self.last_at) / 60
         start = np.isnan(self.last_at) | (gap > s.sample_max_minutes)
         self.last_at[fresh] = now_s
-        cov = self._coverage(outside.astype(float), outside >= 0)
+        cov, cut = self._coverage(outside.astype(float), outside >= 0, fresh, now_s)
         self.last_coverage[fresh] = cov[fresh]
-        suspended = fresh & (cov < s.coverage_suspend_fraction)
+        suspended = fresh & cut & (cov < s.coverage_suspend_fraction)
         self.last_at[suspended] = _NAN
         added = fresh & ~suspended
         r = self._new_row(now_s)
@@ -337,6 +425,8 @@ class TrafficBatch:
             self._f[k, r] = np.where(added, v, 0.0)
         self.outside[r] = np.where(outside >= 0, outside, _NAN)
         self._append_prefix(r)
+        minutes = np.where(start, 0.0, gap)
+        self._since_last_arrival(now_s, added, start, minutes, cov, counts)
         self._judge(now_s, added)
         sample_collapsed = self.collapsed
         self.learnable[r] = added & ~sample_collapsed & ~warned
@@ -347,6 +437,86 @@ class TrafficBatch:
         self._drop_old(now_s)
         self.refreshed = np.unique(np.array(self._refreshed + self._started, dtype=np.int64))
         return (was != self.collapsed) & covered
+
+    def _since_last_arrival(
+        self,
+        now_s: float,
+        added: np.ndarray,
+        start: np.ndarray,
+        minutes: np.ndarray,
+        cov: np.ndarray,
+        counts: np.ndarray,
+    ) -> None:
+        """:meth:`TrafficModel._since_last_arrival` of foreign and domestic traffic (rows 0
+        and 1) for the FIRs a poll was added to: restarted where one arrived (after a data
+        gap: where any was seen), none where there is no baseline to judge it by."""
+        sn, x = self._sn, self._x
+        f = {name: sn[k] for k, name in enumerate(SINCE)}  # views [kind, FIR]
+        has = x[7] > 0
+        known = np.stack([has, has & ~np.isnan(x[3])]) & added
+        occ = np.stack([x[0], np.nan_to_num(x[3])])
+        rate = np.stack([x[1], np.nan_to_num(x[4])])
+        shape = np.stack([x[2], x[5]])
+        seen, arrived = counts[[0, 1]], counts[[2, 3]]
+        at = np.where(added & ~known, _NAN, f["at"])
+        restart = known & ((np.where(start, seen, arrived) > 0) | np.isnan(at))
+        grow = known & ~restart
+        f["at"][...] = np.where(restart, now_s, at)
+        if restart.any():
+            for name, v in _SINCE_ZERO.items():
+                if name != "at":
+                    np.copyto(f[name], v, where=restart)
+        if not grow.any():
+            return
+        covered = cov * minutes
+        part = np.where(start, occ * cov, rate * covered)
+        f["mu"] += np.where(grow, part, 0.0)
+        f["o"] += np.where(grow, seen * minutes, 0.0)
+        f["e"] += np.where(grow, occ * covered, 0.0)
+        f["cov"] += np.where(grow, minutes, 0.0)
+        # polls of one hour share one estimate; an hour's group is finished at the next
+        prior = grow & self._x_source_prior
+        f["ppart"] += np.where(prior, part, 0.0)
+        np.minimum(f["pmin"], shape, out=f["pmin"], where=prior)
+        hourly = grow & ~self._x_source_prior
+        hour = now_s // 3600
+        new = hourly & (f["hour"] != hour)
+        if new.any():
+            f["var"] += np.where(new, f["hpart"] ** 2 / np.maximum(f["hmin"], 1e-9), 0.0)
+            np.copyto(f["hpart"], 0.0, where=new)
+            np.copyto(f["hmin"], np.inf, where=new)
+            np.copyto(f["hour"], hour, where=new)
+        f["hpart"] += np.where(hourly, part, 0.0)
+        np.minimum(f["hmin"], shape, out=f["hmin"], where=hourly)
+
+    def gap_sums(self, now_s: float, d: int, cols: np.ndarray | slice, sums: WindowSums) -> GapSums:
+        """:meth:`TrafficModel._gap` (and its effect, the shortest window's traffic) for
+        the FIRs ``cols`` whose windows are ``sums``."""
+        sn = self._sn[:, d, cols]
+        f = {name: sn[k] for k, name in enumerate(SINCE)}
+        present = ~np.isnan(f["at"]) & (f["cov"] > 0) & sums.valid.any(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            variance = (
+                f["var"]
+                + f["hpart"] ** 2 / np.maximum(f["hmin"], 1e-9)
+                + f["ppart"] ** 2 / np.maximum(f["pmin"], 1e-9)
+            )
+            mu = f["mu"]
+            shape = np.where(variance > 0, mu**2 / np.where(variance > 0, variance, 1.0), 1e9)
+            shape = np.where(np.isinf(shape), 1e9, shape)
+            p0 = np.where(shape > 1e6, np.exp(-mu), np.exp(shape * np.log(shape / (shape + mu))))
+        p0 = np.where(mu <= 0, 1.0, np.minimum(1.0, p0))
+        share = ERROR_SHARE[GAP]
+        probability = np.minimum(1.0, p0 / share)
+        judgeable = present & (p0 / share <= self.s.probability)
+        # the sky has emptied: the shortest window's aircraft-minutes
+        nf = sums.valid.shape[1]
+        j0 = np.argmax(sums.valid, axis=0)
+        fi = np.arange(nf)
+        empty = sums.o[j0, fi] <= self.s.collapse_ratio * sums.e[j0, fi]
+        collapsed = judgeable & (probability <= self.s.probability) & empty
+        return GapSums(present, (now_s - f["at"]) / 60, f["cov"], f["o"], f["e"], mu,
+                       probability, judgeable, collapsed)  # fmt: skip
 
     def _learn(self, at: datetime, now_s: float, covered: np.ndarray) -> None:
         """:meth:`TrafficModel._learn`: pending polls older than the delay are taught to the
@@ -510,7 +680,7 @@ class TrafficBatch:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             p0 = np.where(shape > 1e6, np.exp(-mu), np.exp(shape * np.log(shape / (shape + mu))))
         p0 = np.where(mu <= 0, 1.0, np.minimum(1.0, p0))
-        judgeable = valid & (p0 <= self.s.probability)
+        judgeable = valid & (p0 / ERROR_SHARE[SEEN] <= self.s.probability)
         return WindowSums(valid, out["covered"], out["o"], out["e"], out["k"], mu, shape,
                           judgeable)  # fmt: skip
 
@@ -589,11 +759,14 @@ class TrafficBatch:
             excl["k"] + seen,
             mu,
             shape,
-            valid & (p0 <= self.s.probability),
+            valid & (p0 / ERROR_SHARE[SEEN] <= self.s.probability),
         )
 
     def _probability(self, sums: WindowSums, j: int, i: int) -> float:
-        return nbinom_cdf(int(sums.k[j, i]), float(sums.mu[j, i]), float(sums.shape[j, i]))
+        """:meth:`TrafficModel._window`'s probability of window ``j`` of FIR ``i``: its
+        share of ``collapse_probability`` (weighted Bonferroni) taken into account."""
+        cdf = nbinom_cdf(int(sums.k[j, i]), float(sums.mu[j, i]), float(sums.shape[j, i]))
+        return min(1.0, cdf / ERROR_SHARE[SEEN])
 
     def _judge(self, now_s: float, added: np.ndarray) -> None:
         """:meth:`TrafficModel._judge` for the FIRs a poll was added to."""
@@ -615,7 +788,11 @@ class TrafficBatch:
             if p <= s.probability:
                 hit[j, i] = True
                 min_hit_p[i] = min(min_hit_p[i], p)
-        hit_any = hit.any(axis=0)
+        # the window since the last arrival
+        gap = self.gap_sums(now_s, 0, slice(None), sums)
+        self.gap = gap
+        hit_any = hit.any(axis=0) | gap.collapsed
+        min_hit_p = np.where(gap.collapsed, np.minimum(min_hit_p, gap.probability), min_hit_p)
         judged = added & any_valid
         hs = np.where(hit_any, np.where(np.isnan(self.hit_since), now_s, self.hit_since), _NAN)
         self.hit_since = np.where(judged, hs, self.hit_since)
@@ -651,8 +828,9 @@ class TrafficBatch:
         silent_cols = np.flatnonzero(judged & self.collapsed)
         if len(silent_cols):
             dom = self.window_sums(now_s, silent_cols, domestic=True)
+            dom_gap = self.gap_sums(now_s, 1, silent_cols, dom)
             for c_i, i in enumerate(silent_cols):
-                everyone[int(i)] = self._best(dom, c_i)
+                everyone[int(i)] = self._best(dom, c_i, dom_gap)
         # the models' own attributes (read by trackers and evidence), written only where
         # they changed: a Python step per FIR and poll is what this module avoids
         judgement = np.where(self.collapsed, "collapsed", normal)
@@ -680,8 +858,9 @@ class TrafficBatch:
         self._written_coverage = np.where(added, self.last_coverage, self._written_coverage)
         self._written_judgement = np.where(added, judgement, self._written_judgement)
 
-    def _best(self, sums: WindowSums, i: int) -> WindowJudgement | None:
-        """``min(hit or windows, key=probability)`` of one FIR's windows."""
+    def _best(self, sums: WindowSums, i: int, gap: GapSums | None) -> WindowJudgement | None:
+        """``min(hit or windows, key=probability)`` of one FIR's windows (the one since the
+        last arrival last, as the model lists it)."""
         s = self.s
         found: list[WindowJudgement] = []
         for j in np.flatnonzero(sums.valid[:, i]):
@@ -707,6 +886,21 @@ class TrafficBatch:
             )
         if not found:
             return None
+        if gap is not None and gap.present[i]:
+            found.append(
+                WindowJudgement(
+                    round(float(gap.minutes[i]), 1),
+                    float(gap.covered[i]),
+                    float(gap.o[i]),
+                    float(gap.e[i]),
+                    0,
+                    float(gap.mu[i]),
+                    float(gap.probability[i]),
+                    bool(gap.collapsed[i]),
+                    bool(gap.judgeable[i]),
+                    GAP,
+                )
+            )
         hit = [w for w in found if w.collapsed]
         return min(hit or found, key=lambda w: w.probability)
 
@@ -714,9 +908,13 @@ class TrafficBatch:
         """The model's ``foreign`` window of FIR ``i`` at the last poll (for evidence)."""
         if self.sums is None:
             return None
-        return self._best(self.sums, i)
+        return self._best(self.sums, i, self.gap)
 
     # -- restart --------------------------------------------------------------------------
+    def _load_since(self, i: int, d: int, since: _Since | None) -> None:
+        for k, v in _since_fields(since).items():
+            self._sn[SINCE.index(k), d, i] = v
+
     def load(self, models: list[TrafficModel]) -> None:
         """Take over models rebuilt by :meth:`TrafficModel.restore` (a restart): their
         windows' polls, pending samples and flags (their baselines are already shared)."""
@@ -756,11 +954,35 @@ class TrafficBatch:
                 self.learned_upto[i] = m.slots[-1].sample.at.timestamp()
             self.collapsed[i] = m.collapsed
             self.last_at[i] = _NAN  # the next live poll starts a new stretch
+            self.box_level[i] = _NAN if m._box_level is None else m._box_level
+            self.box_at[i] = _NAN if m._box_at is None else m._box_at.timestamp()
+            for d in (0, 1):
+                self._load_since(i, d, m._since[bool(d)])
             m.slots.clear()
             m.pending.clear()
         self._rebuild_prefix()
         self.arrivals.clear()
         self._x_hour = None
+
+
+def _since_fields(since: _Since | None) -> dict[str, float]:
+    """A model's running sums since the last arrival as the batch keeps them (its hours'
+    groups: every one but the newest finished)."""
+    if since is None:
+        return _SINCE_ZERO | {"at": _NAN}
+    out = _SINCE_ZERO | {"at": since.since.timestamp(), "mu": since.expected,
+                         "o": since.observed_minutes, "e": since.expected_minutes,
+                         "cov": since.covered}  # fmt: skip
+    hours = sorted(k for k in since.groups if k != "prior")
+    for k in hours[:-1]:
+        part, shape = since.groups[k]
+        out["var"] += part**2 / max(shape, 1e-9)
+    if hours:
+        out["hour"] = float(hours[-1])  # type: ignore[arg-type]
+        out["hpart"], out["hmin"] = since.groups[hours[-1]]
+    if "prior" in since.groups:
+        out["ppart"], out["pmin"] = since.groups["prior"]
+    return out
 
 
 def batch_sample(counts: np.ndarray, outside: np.ndarray, i: int, at: datetime) -> TrafficSample:

@@ -156,6 +156,21 @@ class _Maker:
             behaviour=behaviour, extra_km=extra if behaviour == "rerouted" else 0.0,
         )  # fmt: skip
 
+    def replan(self, plan: FlightPlan, at: datetime) -> FlightPlan | None:
+        """``plan`` flown on its great circle until ``at``, then around SVZM to its destination
+        (None when it is too close to the boundary by then to be sent around)."""
+        state = plan.state_at(at)
+        if state is None or state["on_ground"]:
+            return None
+        here = (state["lon"], state["lat"])
+        try:
+            around = self.avoider.path(here, tuple(plan.waypoints[-1]))
+        except ValueError:
+            return None
+        airline = plan.callsign.rstrip("0123456789")
+        return self.plan(plan.origin, plan.destination, airline, plan.departs_at, False,
+                         [plan.waypoints[0], *around], "rerouted")  # fmt: skip
+
     def detour(self, o: str, d: str) -> list[tuple[float, float]]:
         if (o, d) not in self.detours:
             a, b = self.airports.get(o), self.airports.get(d)
@@ -229,7 +244,12 @@ def build(name: str) -> Adversarial:
                 if departs >= decides:
                     plan = m.plan(o, d, airline, departs, False, m.detour(o, d), "rerouted")
                 else:
-                    continue  # airborne when its carrier decided: it lands elsewhere; not modelled
+                    # airborne when its carrier decided: it turns off its great circle
+                    # REACTION later and flies around (it stays in the feeds' box, as a real
+                    # one does; removing it made the box look half-covered before the event)
+                    plan = m.replan(plan, decides + REACTION)
+                    if plan is None:
+                        continue
         flights.append(plan)
     domestic_dwell = _mean_dwell_h(m, DOMESTIC_PAIRS, DOMESTIC_KMH)
     for departs in _departures(rng, first, end, kind.peak_domestic / domestic_dwell, 0.1):

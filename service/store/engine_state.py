@@ -234,7 +234,15 @@ def _load_open_flights(
             .order_by(PositionRow.observed_at)
         )
         flight.points.extend(
-            TrackPoint(p.observed_at, p.lon, p.lat, p.altitude_ft, p.on_ground, p.track_deg)
+            TrackPoint(
+                p.observed_at,
+                p.lon,
+                p.lat,
+                p.altitude_ft,
+                p.on_ground,
+                p.track_deg,
+                p.ground_speed_kt,
+            )
             for p in points
         )
         state.open_flights.append(flight)

@@ -63,7 +63,7 @@ def one_by_one(batch: PositionBatch, tracks: TrackAssembler) -> None:
     for i in range(len(batch)):
         tracks.add_report(batch.icao24[i], batch.callsign[i], batch.observed_at[i], batch.lon[i],
                           batch.lat[i], batch.altitude_ft[i], batch.on_ground[i],
-                          batch.track_deg[i], None)  # fmt: skip
+                          batch.track_deg[i], None, batch.ground_speed_kt[i])  # fmt: skip
 
 
 def in_bulk(batch: PositionBatch, tracks: TrackAssembler) -> int:
@@ -75,7 +75,7 @@ def in_bulk(batch: PositionBatch, tracks: TrackAssembler) -> int:
         else:
             tracks.append_plain([flight], [batch.icao24[i]], [batch.observed_at[i]],
                                 [batch.lon[i]], [batch.lat[i]], [batch.altitude_ft[i]],
-                                [batch.track_deg[i]])  # fmt: skip
+                                [batch.track_deg[i]], [batch.ground_speed_kt[i]])  # fmt: skip
     return sum(f is not None for f in plain)
 
 

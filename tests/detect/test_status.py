@@ -3,6 +3,8 @@
 import random
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from service.detect.status import NotamSignal, StatusTracker
 from service.detect.traffic_model import TOO_LITTLE
 from service.detection_settings import DetectionSettings
@@ -89,7 +91,13 @@ def test_collapse_is_flagged_in_minutes_whatever_the_poll_and_carries_evidence()
         assert traffic["judgement"] == "collapsed"
         assert traffic["probability"] <= t.settings.collapse_probability
         assert traffic["observed_aircraft"] < traffic["expected_aircraft"]
-        assert traffic["window_minutes"] in t.settings.collapse_windows_minutes
+        # a configured window, or the time since the last foreign aircraft entered
+        assert traffic["statistic"] in ("aircraft seen", "since last arrival")
+        if traffic["statistic"] == "aircraft seen":
+            assert traffic["window_minutes"] in t.settings.collapse_windows_minutes
+        else:
+            assert traffic["observed_aircraft"] == 0
+            assert traffic["window_minutes"] <= max(t.settings.collapse_windows_minutes)
         assert traffic["baseline_source"].startswith("learned days")
         assert any(e.type == AlertType.AIRSPACE_TRAFFIC_COLLAPSE for e in events)
     # the last aircraft leave 45 min after the stop (each poll interval draws its own sky)
@@ -194,3 +202,52 @@ def test_restored_model_decides_from_the_same_baseline():
     assert results[0].index(AirspaceStatus.RESTRICTED) == results[1].index(
         AirspaceStatus.RESTRICTED
     )
+
+
+def test_a_box_thinning_with_the_traffic_is_not_partial_coverage():
+    """Outside aircraft fall to a third of the hour's usual over two hours, poll by poll (a
+    quiet evening in a small box): the sky is still judged, against an expectation lowered
+    as much; a drop to a tenth from one poll to the next is a feed returning part of its
+    box."""
+    t = tracker()
+    sky = Sky(8, per_hour=16)
+    at = T0
+    while at < T0 + timedelta(hours=30):
+        f, d = sky.step(at, 5)
+        t.observe_traffic(at, f, d, outside=30)
+        at += timedelta(minutes=5)
+    for i in range(24):
+        f, d = sky.step(at, 5)
+        t.observe_traffic(at, f, d, outside=round(30 - 20 * i / 23))
+        t.evaluate(at)
+        assert t.traffic_evidence()["judgement"] == "normal", i
+        assert t.model.last_coverage >= (30 - 20 * i / 23) / 30 - 0.05, i
+        at += timedelta(minutes=5)
+    assert t.traffic_evidence()["judgement"] == "normal"
+    f, d = sky.step(at, 5)
+    t.observe_traffic(at, set(), d, outside=3)  # a tenth of the last polls at once
+    t.evaluate(at)
+    assert t.traffic_evidence()["judgement"] == "coverage too low to judge"
+    assert t.status == AirspaceStatus.NORMAL
+
+
+def test_no_new_aircraft_is_evidence_before_the_last_ones_leave():
+    """Arrivals stop; the aircraft inside fly on for 45 min.  The time since the last
+    arrival is judged on its own (exp(-expected arrivals), against a tenth of the error budget):
+    it is the most telling window while the counts of aircraft seen still hold those
+    flying out."""
+    t = tracker()
+    sky = Sky(9, per_hour=20)
+    play(t, sky, T0, 30, 60)
+    stop = T0 + timedelta(hours=30)
+    after, _ = play(t, sky, stop, 2, 60, stop=True)
+    windows = t.model.windows(stop + timedelta(minutes=119))
+    gap = next(w for w in windows if w.statistic == "since last arrival")
+    seen = [w for w in windows if w.statistic == "aircraft seen"]
+    assert gap.observed_aircraft == 0
+    assert 118 <= gap.window_minutes <= 121  # the last arrival came just before the stop
+    assert gap.probability < min(w.probability for w in seen)
+    assert gap.expected_aircraft == pytest.approx(20 * 2, rel=0.5)
+    first = next(at for at, s in after if s == AirspaceStatus.RESTRICTED)
+    # the last aircraft leave by stop + 45 min; the flag needs the sky (nearly) empty
+    assert stop + timedelta(minutes=25) <= first <= stop + timedelta(minutes=60), first - stop

@@ -210,3 +210,96 @@ def test_baseline_totals_are_the_sums_over_its_usable_bins():
             assert [x for _, x in b._hour_bins(q)] == [
                 x for day, hour, x in b._usable(q) if hour == q.hour
             ]
+
+
+def test_poisson_cdf_is_the_scalar_sum():
+    """The batch's Poisson tail (coverage checks of small boxes) is nbinom_cdf's own sum."""
+    from service.detect.traffic_baseline import nbinom_cdf
+    from service.detect.traffic_batch import poisson_cdf
+
+    rng = random.Random(5)
+    k = np.array([rng.randrange(-1, 400) for _ in range(300)] + [0, 5, 900], dtype=float)
+    mean = np.array([rng.uniform(0, 500) for _ in range(300)] + [0.0, 3.0, 800.0])
+    got = poisson_cdf(k, mean)
+    for i in range(len(k)):
+        assert got[i] == pytest.approx(nbinom_cdf(int(k[i]), float(mean[i]), 1e9), rel=1e-12)
+
+
+def test_batch_follows_a_thinning_box_as_the_model_does():
+    """A small feed box thinning over hours lowers the expectation and is still judged; an
+    abrupt drop suspends judgement — in the batch exactly as in one model per airspace."""
+    det = settings()
+    codes = ["AAAA", "BBBB"]
+    ref = {c: traffic_model(c, det) for c in codes}
+    mine = {c: traffic_model(c, det) for c in codes}
+    batch = TrafficBatch([mine[c] for c in codes])
+    skies = {c: Sky(40 + i, 30, 4) for i, c in enumerate(codes)}
+    at, seen_states = T0, set()
+    while at < T0 + timedelta(hours=20):
+        hours = (at - T0).total_seconds() / 3600
+        box = 200 - 120 * min(max(hours - 8, 0) / 6, 1)  # 200 → 80 over hours 8–14
+        if 15 <= hours < 15.5:
+            box = 30  # the feed returned part of its box
+        counts = np.zeros((4, 2))
+        outside = np.zeros(2)
+        for i, c in enumerate(codes):
+            f, d = skies[c].step(at, 5, stop=False, silent=False)
+            s = ref[c].sample(at, f, d, int(box) + i)
+            counts[:, i] = (s.foreign, s.domestic, s.foreign_arrivals, s.domestic_arrivals)
+            outside[i] = int(box) + i
+            ref[c].add(replace(s))
+        batch.observe(at, np.ones(2, bool), counts, outside, np.zeros(2, bool))
+        for i, c in enumerate(codes):
+            assert bool(batch.collapsed[i]) == ref[c].collapsed, (c, at)
+            assert mine[c].judgement == ref[c].judgement, (c, at)
+            assert mine[c].last_coverage == pytest.approx(ref[c].last_coverage), (c, at)
+            _same(ref[c].foreign, mine[c].foreign)
+            thinned = ref[c].last_coverage < 1 and ref[c].judgement != "coverage too low to judge"
+            seen_states.add("thinned, judged" if thinned else ref[c].judgement)
+        at += timedelta(minutes=5)
+    assert {"thinned, judged", "coverage too low to judge"} <= seen_states
+
+
+def test_batch_takes_over_the_time_since_the_last_arrival():
+    """After a restart the batch judges the window since the last arrival (hours of
+    silence, several hours' groups in its variance) as the restored model does."""
+    from service.detect.traffic_model import GAP
+
+    det = settings()
+    codes = ["AAAA", "BBBB", "DDDD"]
+    live = {c: traffic_model(c, det) for c in codes}
+    history: dict[str, list[TrafficSample]] = {c: [] for c in codes}
+    sky = {c: Sky(9 + i, 30, 4) for i, c in enumerate(codes)}
+    stop = T0 + timedelta(hours=30, minutes=30)
+    at = T0
+    while at < T0 + timedelta(hours=34):
+        for c in codes:
+            f, d = sky[c].step(at, 5, stop=c != "AAAA" and at >= stop, silent=False)
+            s = live[c].sample(at, f, d, 900)
+            live[c].add(s)
+            history[c].append(s)
+        at += timedelta(minutes=5)
+    restored = {c: traffic_model(c, det) for c in codes}
+    fresh = {c: traffic_model(c, det) for c in codes}
+    for c in codes:
+        restored[c].restore(history[c], live[c].collapsed)
+        fresh[c].restore(history[c], live[c].collapsed)
+    assert len(fresh["BBBB"]._since[False].groups) >= 3  # type: ignore[union-attr]
+    batch = TrafficBatch([restored[c] for c in codes])
+    batch.load([restored[c] for c in codes])
+    gap_judged = 0
+    for _ in range(24):
+        counts = np.zeros((4, 3))
+        for i, c in enumerate(codes):
+            f, d = sky[c].step(at, 5, stop=c != "AAAA", silent=False)
+            s = fresh[c].sample(at, f, d, 900)
+            counts[:, i] = (s.foreign, s.domestic, s.foreign_arrivals, s.domestic_arrivals)
+            fresh[c].add(s)
+        batch.observe(at, np.ones(3, bool), counts, np.full(3, 900.0), np.zeros(3, bool))
+        for c in codes:
+            assert restored[c].judgement == fresh[c].judgement
+            _same(fresh[c].foreign, restored[c].foreign)
+            _same(fresh[c].everyone, restored[c].everyone)
+            gap_judged += fresh[c].foreign is not None and fresh[c].foreign.statistic == GAP
+        at += timedelta(minutes=5)
+    assert gap_judged > 0 and fresh["BBBB"].collapsed

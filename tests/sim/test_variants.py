@@ -46,3 +46,23 @@ def test_dense_collapse_flagged_in_time_without_false_closures(poll_s):
     # the aim is 30 min; at 900 s polls this seed is flagged at +33 (one poll lands after it)
     limit = 30 if poll_s <= 300 else 45
     assert row.delay_min is not None and 0 <= row.delay_min <= limit, row.line()
+
+
+def test_flights_airborne_when_their_carrier_decides_fly_around_and_stay_in_the_box():
+    """A flight already flying towards SVZM when its carrier decides is replanned in flight
+    (its first leg the original great circle up to the turn), not removed: removing it
+    emptied the feed's box in the hours before the event."""
+    from service.sim.variants import _maker
+
+    scenario = build("adv-dense-0")
+    m = _maker()
+    in_flight = [
+        f
+        for f in scenario.flights
+        if f.behaviour == "rerouted" and not f.domestic and f.departs_at < scenario.onset
+    ]
+    assert in_flight
+    for f in in_flight:
+        assert not f.crosses(m.svzm)
+        assert f.waypoints[0] == (m.airports.get(f.origin).lon, m.airports.get(f.origin).lat)
+        assert f.extra_km > 0
