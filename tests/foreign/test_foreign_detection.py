@@ -64,11 +64,6 @@ XFAIL: dict[tuple[str, str], str] = {
         "while the airspace stays NORMAL and the route's usual path is not yet known)"
     ),
     ("sparse-900s", "recall"): "measured: reroute recall 0.00 (0 of 4)",
-    ("dense-900s-adsbx", "latency"): (
-        "measured: RESTRICTED +30.3 min after the collapse (+103 min after the event), one "
-        "15-min poll past the limit (before the judging-source fix: never, no sample was "
-        "taken from ADS-B polls)"
-    ),
     ("dense-900s-adsbx", "recall"): "measured: reroute recall 0.76 (29 of 38)",
 }
 
