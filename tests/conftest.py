@@ -57,7 +57,7 @@ def drop_pg_database(url: str) -> None:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         names = getattr(item, "fixturenames", ())
-        if "database_url" in names:
+        if "database_url" in names or "venezuela_played" in names:
             item.add_marker(pytest.mark.postgres)
         if "pg_database" in names:
             item.add_marker(pytest.mark.needs_pg)
@@ -112,8 +112,8 @@ def database_url(
     engine.dispose()
 
 
-@pytest.fixture
-def settings(database_url: str) -> Settings:
+def project_settings(database_url: str) -> Settings:
+    """The project's config.yaml on ``database_url``, with the seeds of this checkout."""
     return load_settings(
         ROOT / "config.yaml",
         database_url=database_url,
@@ -122,6 +122,11 @@ def settings(database_url: str) -> Settings:
         webhooks={"allow_private_targets": True},
         api={"cache_s": 0},  # tests change the data between requests; the cache has its own test
     )
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return project_settings(database_url)
 
 
 @pytest.fixture
@@ -138,3 +143,31 @@ def receiver() -> Iterator[tuple[Receiver, ThreadedServer]]:
     app = Receiver()
     with ThreadedServer(app) as server:
         yield app, server
+
+
+@pytest.fixture(scope="session")
+def venezuela_played(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[tuple[Settings, sessionmaker[Session]]]:
+    """The Venezuela scenario polled every 5 minutes from start to end, without a restart
+    (``play_scenario_polls``), once per run (per worker) into a database of its own: the
+    settings and sessions of that database.  For tests that only read what a plain run
+    stores (a run costs ~10 s of CPU); they must not write to it.  On PostgreSQL in the
+    PostgreSQL pass (such tests are marked ``postgres``)."""
+    from tests.support import play_scenario_polls
+
+    if TEST_DB == "postgresql":
+        url = create_pg_database()
+        upgrade(url)
+    else:
+        path = tmp_path_factory.mktemp("played") / "firwatch.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        url = f"sqlite:///{path}"
+    settings = project_settings(url)
+    engine = make_engine(settings.resolved_database_url)
+    sessions = make_sessionmaker(engine)
+    play_scenario_polls(settings, sessions, lambda at: None)
+    yield settings, sessions
+    engine.dispose()
+    if TEST_DB == "postgresql":
+        drop_pg_database(url)
