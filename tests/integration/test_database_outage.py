@@ -88,8 +88,15 @@ def test_database_outage_and_reconnect(pg_url, tmp_path):
             # the held polls are written: the count jumps by the ~20 polls of the outage
             wait_for(lambda: polls(port) > before + 10, 30, "the held polls written")
             assert get(port, "/health/ready").status_code == 200
-            time.sleep(1)  # every job has had a round against the database since
-            metrics = get(port, "/metrics").text
+            # every job has had a round against the database since
+            metrics = wait_for(
+                lambda: (m := get(port, "/metrics")) is not None
+                and all(f'firwatch_database_unreachable{{job="{job}"}} 0.0' in m.text
+                        for job in ("poll_opensky", "deliver_webhooks"))
+                and m.text,
+                10,
+                "every job back on the database",
+            )  # fmt: skip
             for job in ("poll_opensky", "deliver_webhooks"):
                 assert f'firwatch_database_outages_total{{job="{job}"}} 1.0' in metrics
                 assert f'firwatch_database_unreachable{{job="{job}"}} 0.0' in metrics
