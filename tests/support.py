@@ -25,17 +25,10 @@ def free_port() -> int:
 
 
 class ThreadedServer:
-    """A uvicorn server for an ASGI app on loopback, in its own thread and event loop.
-
-    The listening socket is bound here, before the thread starts, and handed to uvicorn: the
-    port is this server's from the start, so parallel test workers (xdist) cannot race for it
-    as they could for a port number taken from :func:`free_port` and bound later."""
+    """A uvicorn server for an ASGI app on loopback, in its own thread and event loop."""
 
     def __init__(self, app: Any, port: int | None = None, lifespan: str = "off"):
-        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.socket.bind(("127.0.0.1", port or 0))
-        self.port = int(self.socket.getsockname()[1])
+        self.port = port or free_port()
         config = uvicorn.Config(
             app, host="127.0.0.1", port=self.port, log_level="warning", lifespan=lifespan
         )
@@ -43,7 +36,7 @@ class ThreadedServer:
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
-        asyncio.run(self.server.serve(sockets=[self.socket]))
+        asyncio.run(self.server.serve())
 
     @property
     def url(self) -> str:
@@ -61,7 +54,6 @@ class ThreadedServer:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
-        self.socket.close()
 
 
 @dataclass
