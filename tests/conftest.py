@@ -37,11 +37,14 @@ PG_ADMIN_URL = os.environ.get(
 )
 
 
-def create_pg_database() -> str:
+def create_pg_database(template: str | None = None) -> str:
+    """A new database on the test server; a copy of the database at ``template`` (a URL) if
+    given, which then must have no other connection open."""
     name = f"firwatch_test_{uuid.uuid4().hex[:10]}"
+    copy = f' TEMPLATE "{template.rsplit("/", 1)[1]}"' if template else ""
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     admin.dispose()
     return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
 
@@ -59,7 +62,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         names = getattr(item, "fixturenames", ())
         if "database_url" in names or "venezuela_played" in names:
             item.add_marker(pytest.mark.postgres)
-        if "pg_database" in names:
+        if "pg_database" in names or "pg_url" in names:
             item.add_marker(pytest.mark.needs_pg)
 
 
@@ -68,6 +71,30 @@ def pg_database() -> Iterator[str]:
     """A PostgreSQL database of this test's own (not migrated), dropped afterwards: for tests
     about PostgreSQL itself (replicas, outages, migrations), whatever ``FIRWATCH_TEST_DB`` says."""
     url = create_pg_database()
+    try:
+        yield url
+    finally:
+        drop_pg_database(url)
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    """A PostgreSQL database migrated to head once per run (per xdist worker), never connected
+    to after that: the template of :func:`pg_url`'s databases."""
+    url = create_pg_database()
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        drop_pg_database(url)
+
+
+@pytest.fixture
+def pg_url(pg_template: str) -> Iterator[str]:
+    """A migrated PostgreSQL database of this test's own (``CREATE DATABASE … TEMPLATE``, no
+    Alembic run), dropped afterwards: for tests that need the server whatever
+    ``FIRWATCH_TEST_DB`` says (replicas, outages)."""
+    url = create_pg_database(template=pg_template)
     try:
         yield url
     finally:
