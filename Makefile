@@ -45,9 +45,10 @@ test-pg: dev
 	FIRWATCH_TEST_DB=postgresql $(BIN)/pytest -q $(XDIST) -m "postgres and not needs_pg and not browser and not slow"
 
 ## make test-slow: the tests marked `slow` (whole scenario runs twice over, a 20 s database cut,
-## the demo in a terminal, schemathesis), on SQLite and the PostgreSQL server they name
+## the demo played in real time, schemathesis), on SQLite and the PostgreSQL server they name;
+## one at a time, as most pace the wall clock
 test-slow: dev
-	$(BIN)/pytest -q $(XDIST) -m slow
+	$(BIN)/pytest -q -m slow
 
 ## make test-fast: needs only Python: no PostgreSQL server, no browser
 test-fast: dev
