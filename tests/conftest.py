@@ -15,6 +15,7 @@ marked ``postgres`` and runs again in the PostgreSQL pass; one that uses
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import uuid
@@ -177,24 +178,37 @@ def venezuela_played(
     tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[tuple[Settings, sessionmaker[Session]]]:
     """The Venezuela scenario polled every 5 minutes from start to end, without a restart
-    (``play_scenario_polls``), once per run (per worker) into a database of its own: the
-    settings and sessions of that database.  For tests that only read what a plain run
-    stores (a run costs ~10 s of CPU); they must not write to it.  On PostgreSQL in the
-    PostgreSQL pass (such tests are marked ``postgres``)."""
+    (``play_scenario_polls``), once per run into a database of its own: the settings and
+    sessions of that database.  For tests that only read what a plain run stores (a run costs
+    ~10 s of CPU); they must not write to it.  On SQLite the xdist workers share one play
+    (the first to ask plays it under a file lock, the others read the file); on PostgreSQL,
+    in the PostgreSQL pass (such tests are marked ``postgres``), each worker plays its own."""
     from tests.support import play_scenario_polls
+
+    def play(url: str) -> None:
+        engine = make_engine(url)
+        play_scenario_polls(project_settings(url), make_sessionmaker(engine), lambda at: None)
+        engine.dispose()
 
     if TEST_DB == "postgresql":
         url = create_pg_database()
         upgrade(url)
+        play(url)
     else:
-        path = tmp_path_factory.mktemp("played") / "firwatch.db"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        root = tmp_path_factory.getbasetemp()
+        if os.environ.get("PYTEST_XDIST_WORKER"):
+            root = root.parent  # the run's directory, above each worker's own
+        path, done = root / "venezuela-played.db", root / "venezuela-played.done"
         url = f"sqlite:///{path}"
+        with (root / "venezuela-played.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not done.exists():
+                shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+                play(url)
+                done.touch()
     settings = project_settings(url)
     engine = make_engine(settings.resolved_database_url)
-    sessions = make_sessionmaker(engine)
-    play_scenario_polls(settings, sessions, lambda at: None)
-    yield settings, sessions
+    yield settings, make_sessionmaker(engine)
     engine.dispose()
     if TEST_DB == "postgresql":
         drop_pg_database(url)
