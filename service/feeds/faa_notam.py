@@ -62,6 +62,10 @@ class FaaNotamClient(FeedClient):
         # the last round: whether it was full, and the ids each location returned (lifecycle)
         self.last_round_full = False
         self.last_round_ids: dict[str, set[str]] = {}
+        # asked besides settings.locations: with every FIR watched, the FIRs whose status
+        # changed recently (set by the poller; see DetectionEngine.disrupted_airspaces)
+        self.extra_locations: list[str] = []
+        self._asked_whole: set[str] = set()  # locations asked once without lastUpdatedDate
 
     def _headers(self) -> dict[str, str]:
         s = self.settings
@@ -112,9 +116,12 @@ class FaaNotamClient(FeedClient):
         items: dict[str, dict[str, Any]] = {}
         rejected = 0
         returned: dict[str, set[str]] = {}
-        for location in self.settings.locations:
+        for location in dict.fromkeys([*self.settings.locations, *self.extra_locations]):
             returned[location] = set()
-            for item in await self._pages({"icaoLocation": location, **extra}):
+            # a location new to this client is asked for everything it has in force once
+            since = extra if location in self._asked_whole else {}
+            self._asked_whole.add(location)
+            for item in await self._pages({"icaoLocation": location, **since}):
                 key = item_id(item)
                 if key is None:
                     rejected += 1
