@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo demo-full test test-fast test-pg test-contract browsers lock run lint format bench clean install dev
+.PHONY: demo demo-full test test-fast test-pg test-slow test-contract browsers lock run lint format bench clean install dev
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,20 +29,30 @@ demo: install
 demo-full: install
 	$(BIN)/firwatch demo --until-done
 
-## make test: the whole suite on SQLite, then the tests that touch the database (marker
-## `postgres`) again on PostgreSQL (127.0.0.1:5432, a database per run, created and dropped by
-## the tests; FIRWATCH_TEST_PG_URL points elsewhere). Needs PostgreSQL and Chromium (make browsers).
+## make test: every test but the `slow` ones on SQLite, then those that touch the database
+## (marker `postgres`) again on PostgreSQL (127.0.0.1:5432, a database per worker, created and
+## dropped by the tests; FIRWATCH_TEST_PG_URL points elsewhere), each pass on $(WORKERS) xdist
+## workers. Needs PostgreSQL and Chromium (make browsers). `make test-slow` runs the rest; CI
+## runs both.
+WORKERS ?= 2
+XDIST   := -n $(WORKERS) --dist loadfile
 test: dev
-	$(BIN)/pytest
+	$(BIN)/pytest $(XDIST) -m "not slow"
 	$(MAKE) test-pg
 
 ## make test-pg: only the PostgreSQL pass
 test-pg: dev
-	FIRWATCH_TEST_DB=postgresql $(BIN)/pytest -q -m "postgres and not needs_pg and not browser and not slow"
+	FIRWATCH_TEST_DB=postgresql $(BIN)/pytest -q $(XDIST) -m "postgres and not needs_pg and not browser and not slow"
+
+## make test-slow: the tests marked `slow` (whole scenario runs twice over, a 20 s database cut,
+## the demo played in real time, schemathesis), on SQLite and the PostgreSQL server they name;
+## one at a time, as most pace the wall clock
+test-slow: dev
+	$(BIN)/pytest -q -m slow
 
 ## make test-fast: needs only Python: no PostgreSQL server, no browser
 test-fast: dev
-	$(BIN)/pytest -q -m "not needs_pg and not browser"
+	$(BIN)/pytest -q $(XDIST) -m "not needs_pg and not browser"
 
 ## make test-contract: schemathesis at 150 examples per operation (all checks and phases, admin
 ## key), on SQLite then PostgreSQL (not in CI yet: about 16 min a database on a loaded 2-core machine)

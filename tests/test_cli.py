@@ -105,6 +105,7 @@ def test_keys_create_list_revoke(env):
     one_line_error(runner.invoke(app, ["keys", "revoke", "nope"]), "no API key")
 
 
+@pytest.mark.slow  # 16 scenario hours at 1920x: at least 30 s of wall time
 def test_demo_plays_the_scenario_from_another_directory(tmp_path):
     """`firwatch demo --until-done`, as `make demo-full` runs it, but fast and from elsewhere."""
     import subprocess

@@ -71,23 +71,27 @@ def test_parameters_compare_as_numbers():
 async def test_stop_lets_a_running_poll_finish():
     scheduler = PollScheduler(timezone=UTC)
     finished: list[str] = []
+    started = asyncio.Event()
 
     async def poll() -> None:
-        await asyncio.sleep(0.3)
+        started.set()
+        await asyncio.sleep(0.3)  # the poll's work, still running when stop() is called
         finished.append("poll")
 
     scheduler.add_job(poll, "interval", seconds=60, next_run_time=datetime.now(UTC))
     scheduler.start()
-    await asyncio.sleep(0.1)
+    await asyncio.wait_for(started.wait(), 5)
+    assert not finished
     await scheduler.stop(timeout_s=5)
     assert finished == ["poll"] and not scheduler.running
 
 
 async def test_stop_cancels_a_poll_that_overruns(caplog):
     scheduler = PollScheduler(timezone=UTC)
-    cancelled = asyncio.Event()
+    cancelled, started = asyncio.Event(), asyncio.Event()
 
     async def stuck() -> None:
+        started.set()
         try:
             await asyncio.sleep(60)
         except asyncio.CancelledError:
@@ -96,7 +100,7 @@ async def test_stop_cancels_a_poll_that_overruns(caplog):
 
     scheduler.add_job(stuck, "interval", seconds=60, next_run_time=datetime.now(UTC))
     scheduler.start()
-    await asyncio.sleep(0.1)
+    await asyncio.wait_for(started.wait(), 5)
     with caplog.at_level(logging.WARNING, logger="firwatch.jobs"):
         await scheduler.stop(timeout_s=0.2)
     await asyncio.wait_for(cancelled.wait(), 2)

@@ -56,9 +56,9 @@ def test_route_figures_equal_the_route_disrupted_evidence(settings, sessions, ap
     assert skbo["avoiding"] >= 2 and skbo["median_extra_km"] > 100
 
 
-def test_refresh_keeps_the_assessment(settings, sessions):
+def test_refresh_keeps_the_assessment(venezuela_played):
     """A landed flight's row is written again by later reports; its reroute figures stay."""
-    play(settings, sessions, lambda at: None)
+    _settings, sessions = venezuela_played  # a plain run of the whole scenario
     with sessions() as s:
         landed = s.scalars(select(FlightRow).where(FlightRow.state == "landed")).all()
         assessed = [f for f in landed if f.great_circle_km is not None]

@@ -12,23 +12,16 @@ from collections import Counter
 from datetime import UTC, datetime
 
 import httpx
-import pytest
 from sqlalchemy import text
 
 from service.sim.clock import ScenarioClock
 from service.sim.emulator import create_emulator_app
 from service.sim.scenario import load_scenario
-from service.store.db import make_engine, upgrade
+from service.store.db import make_engine
 from tests.conftest import PG_ADMIN_URL, ROOT
 from tests.support import TcpProxy, ThreadedServer, free_port, serve_env, wait_for
 
 CRED = "outage-test"
-
-
-@pytest.fixture
-def pg_url(pg_database: str) -> str:
-    upgrade(pg_database)
-    return pg_database
 
 
 def get(port: int, path: str):
@@ -88,8 +81,15 @@ def test_database_outage_and_reconnect(pg_url, tmp_path):
             # the held polls are written: the count jumps by the ~20 polls of the outage
             wait_for(lambda: polls(port) > before + 10, 30, "the held polls written")
             assert get(port, "/health/ready").status_code == 200
-            time.sleep(1)  # every job has had a round against the database since
-            metrics = get(port, "/metrics").text
+            # every job has had a round against the database since
+            metrics = wait_for(
+                lambda: (m := get(port, "/metrics")) is not None
+                and all(f'firwatch_database_unreachable{{job="{job}"}} 0.0' in m.text
+                        for job in ("poll_opensky", "deliver_webhooks"))
+                and m.text,
+                10,
+                "every job back on the database",
+            )  # fmt: skip
             for job in ("poll_opensky", "deliver_webhooks"):
                 assert f'firwatch_database_outages_total{{job="{job}"}} 1.0' in metrics
                 assert f'firwatch_database_unreachable{{job="{job}"}} 0.0' in metrics

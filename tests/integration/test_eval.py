@@ -11,7 +11,30 @@ from service.cli import app
 from tests.conftest import ROOT
 
 
-def test_eval_scenario_meets_targets(monkeypatch, tmp_path):
+@pytest.fixture(scope="module")
+def scores() -> dict:
+    return {}
+
+
+@pytest.fixture
+def shared_play(scores, monkeypatch):
+    """`firwatch eval` as it runs, but a scenario already played and scored in this module
+    with the same settings is not played again: the tests that differ only in their
+    thresholds share one play (~10 s of CPU), each through the whole command."""
+    import service.evaluate
+
+    real = service.evaluate.evaluate
+
+    async def evaluate(target, truth_path, settings, *args):
+        key = (target, truth_path, settings.model_dump_json(), *args)
+        if key not in scores:
+            scores[key] = await real(target, truth_path, settings, *args)
+        return scores[key]
+
+    monkeypatch.setattr(service.evaluate, "evaluate", evaluate)
+
+
+def test_eval_scenario_meets_targets(monkeypatch, tmp_path, shared_play):
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(
         app,
@@ -43,7 +66,7 @@ def test_eval_scenario_meets_targets(monkeypatch, tmp_path):
     assert "false closures (restricted/closed where the truth has none): 0" in result.output
 
 
-def test_eval_fails_below_threshold(monkeypatch, tmp_path):
+def test_eval_fails_below_threshold(monkeypatch, tmp_path, shared_play):
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(
         app,

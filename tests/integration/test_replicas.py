@@ -10,23 +10,16 @@ import time
 from datetime import UTC, datetime
 
 import httpx
-import pytest
 from sqlalchemy import text
 
 from service.sim.clock import ScenarioClock
 from service.sim.emulator import create_emulator_app
 from service.sim.scenario import load_scenario
-from service.store.db import make_engine, upgrade
+from service.store.db import make_engine
 from tests.conftest import ROOT
 from tests.support import ThreadedServer, free_port, serve_env, wait_for
 
 CRED = "replica-test"
-
-
-@pytest.fixture
-def pg_url(pg_database: str) -> str:
-    upgrade(pg_database)
-    return pg_database
 
 
 def health(port: int) -> dict | None:
