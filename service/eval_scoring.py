@@ -63,7 +63,7 @@ def disrupted_routes(
 ) -> set[tuple[str, str]]:
     """Watched routes the detector's own route rules open an alert for when fed the flight
     plans' landings every poll (no data during ``outages``; cancelled flights are absences)."""
-    from service.detect.routes import RouteDisruptionTracker, RouteFlight
+    from service.detect.route_disruption import RouteDisruptionTracker, RouteFlight
 
     tracker = RouteDisruptionTracker(
         rules.watched, rules.window, rules.min_flights, service_window=rules.service_window,

@@ -15,8 +15,7 @@ from fastapi import FastAPI
 from service.api import docs, problems
 from service.api.auth import RateLimiter
 from service.api.cache import CachedResponses, ResponseCache
-from service.api.middleware import Guard, RequestId, SecurityHeaders
-from service.api.routes import (
+from service.api.endpoints import (
     airspaces,
     alerts,
     flights,
@@ -28,6 +27,7 @@ from service.api.routes import (
     stream,
     webhooks,
 )
+from service.api.middleware import Guard, RequestId, SecurityHeaders
 from service.config import Settings
 from service.metrics import Metrics
 from service.replica_jobs import ReplicaJobs

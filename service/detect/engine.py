@@ -27,7 +27,7 @@ from service.detect.domestic import DomesticAddresses
 from service.detect.flights import FlightContext, FlightHistory, evaluate_finished_flight
 from service.detect.landings import ApproachJudge, LandingVerdict
 from service.detect.reroute import RerouteAssessment, turn_point
-from service.detect.routes import DISRUPTING, RouteDisruptionTracker, RouteFlight
+from service.detect.route_disruption import DISRUPTING, RouteDisruptionTracker, RouteFlight
 from service.detect.status import NOTAM_STATUS, NotamSignal, StatusTracker
 from service.detect.tracks import ActiveFlight, TrackAssembler, TrackPoint
 from service.detect.traffic_batch import TrafficBatch, batch_sample

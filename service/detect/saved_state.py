@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from service.detect.routes import RouteFlight
+from service.detect.route_disruption import RouteFlight
 from service.detect.tracks import ActiveFlight
 from service.detect.traffic_model import TrafficSample
 from service.domain import AirspaceStatus, Notam

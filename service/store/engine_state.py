@@ -114,7 +114,7 @@ def _load_routes(
     session: Session, engine: DetectionEngine, state: EngineState, data_time: datetime
 ) -> None:
     """The route figures' week of finished flights, feed coverage and open route alerts."""
-    from service.detect.routes import DISRUPTING, HISTORY, RouteFlight
+    from service.detect.route_disruption import DISRUPTING, HISTORY, RouteFlight
 
     since = data_time - HISTORY
     state.covered = list(

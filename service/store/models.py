@@ -122,7 +122,7 @@ class FlightRow(Base):
 class RouteFiguresRow(Base):
     """Detection's latest figures for one watched route (what route.disrupted's evidence says).
 
-    Written by ingest every poll from :class:`service.detect.routes.RouteDisruptionTracker`,
+    Written by ingest every poll from :class:`service.detect.route_disruption.RouteDisruptionTracker`,
     so the API and the status page show detection's own numbers instead of recomputing them.
     """
 

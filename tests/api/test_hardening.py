@@ -136,7 +136,7 @@ def test_basemap_whole_world_is_cached_and_does_not_raise(client):
     first = client.get("/api/v1/map/basemap?bbox=-180,-90,180,90")
     assert first.status_code == 200, first.text
     assert first.headers["content-type"].startswith("application/geo+json")
-    from service.api.routes.map import land_geojson
+    from service.api.endpoints.map import land_geojson
 
     hits = land_geojson.cache_info().hits
     assert client.get("/api/v1/map/basemap?bbox=-179.5,-89.9,179.9,89.9").status_code == 200

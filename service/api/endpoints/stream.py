@@ -17,9 +17,9 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
 from service.api.auth import SCOPE_KEY, is_admin, key_is_valid, require_read
+from service.api.endpoints.alerts import visible
 from service.api.params import INT64_MAX
 from service.api.problems import ProblemError, responses
-from service.api.routes.alerts import visible
 from service.store.alerts import alert_to_dict
 from service.store.models import AlertChangeRow, AlertRow
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from service.detect.routes import RouteDisruptionTracker, RouteFlight
+from service.detect.route_disruption import RouteDisruptionTracker, RouteFlight
 
 T0 = datetime(2025, 11, 21, 0, 0, tzinfo=UTC)
 ROUTE = ("TTPP", "SVMI")

@@ -1,6 +1,6 @@
 """Watched routes: detection's figures (flights seen, share flying around a watched airspace,
 median extra distance, diversions, turn-backs, service against its baseline), as stored by
-ingest from :class:`service.detect.routes.RouteDisruptionTracker`.
+ingest from :class:`service.detect.route_disruption.RouteDisruptionTracker`.
 
 The API computes nothing here: the figures are the ones a ``route.disrupted`` alert carries,
 so the two can never disagree.
@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from service.api.auth import require_read
 from service.api.deps import SessionDep
+from service.api.endpoints.flights import flight_to_dict
 from service.api.problems import ProblemError, responses
-from service.api.routes.flights import flight_to_dict
 from service.seeds import load_watched_routes
 from service.store.alerts import alert_to_dict, rfc3339
 from service.store.models import AlertRow, FlightRow, RouteFiguresRow
