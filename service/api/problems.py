@@ -143,10 +143,12 @@ def install(app: FastAPI) -> None:
         where = ".".join(first["loc"])
         in_body = any(e["loc"][:1] == ["body"] for e in errors)
         status = 422 if in_body else 400
+        kind = "validation-error" if in_body else "invalid-parameter"
+        if first["loc"] == ["query", "cursor"]:
+            kind = "invalid-cursor"  # a cursor is opaque: its own type, whatever the rule
         return problem_response(
-            request, status, TITLES[status], f"{where}: {first['msg']}",
-            kind="validation-error" if in_body else "invalid-parameter", errors=errors,
-        )  # fmt: skip
+            request, status, TITLES[status], f"{where}: {first['msg']}", kind=kind, errors=errors
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
