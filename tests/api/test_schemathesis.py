@@ -52,6 +52,7 @@ def test_schemathesis_finds_nothing(tmp_path, database_url):
             capture_output=True, text=True, timeout=TIMEOUT_S, cwd=tmp_path,
         )  # fmt: skip
         tail = result.stdout[-6000:]
+        print(result.stdout.split("SUMMARY")[-1])  # the figures, shown by pytest -rP
         assert result.returncode == 0, tail
         assert (
             " 0 failures" in result.stdout

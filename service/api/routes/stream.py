@@ -1,4 +1,4 @@
-"""Server-Sent Events: alert openings and resolutions as they are stored.
+"""Server-Sent Events: alert openings, updates, resolutions and reopenings as they are stored.
 
 The stream reads the append-only ``alert_changes`` log, so every replica can
 serve it and a client that reconnects with ``Last-Event-ID`` resumes exactly
@@ -60,7 +60,8 @@ def _latest_id(sessions) -> int:
         200: {
             "content": {"text/event-stream": {"schema": {"type": "string"}}},
             "description": "Server-Sent Events: `id` (change id), `event` (alert.opened, "
-            "alert.resolved or alert.reopened) and `data` (the alert as JSON)",
+            "alert.updated, alert.resolved or alert.reopened) and `data` (the alert as JSON, "
+            "as it is when the event is read; webhooks carry it as it was at the change)",
         },
         **responses(400, 401, 429),
     },
@@ -82,7 +83,9 @@ async def stream_alerts(
     ] = None,
     once: Annotated[bool, Query(description="Send what is pending and close")] = False,
 ) -> StreamingResponse:
-    """Alert changes as they are stored: `event: alert.opened|alert.resolved|alert.reopened`.
+    """Alert changes as they are stored: `event:` is `alert.opened`, `alert.updated` (newer
+    evidence changed an open alert: its `updated_at` moved), `alert.resolved` or
+    `alert.reopened`.
 
     The stream ends when the key that opened it is revoked."""
     sessions = request.app.state.sessionmaker
