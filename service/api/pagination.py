@@ -37,9 +37,18 @@ CURSOR_DOC = (
 )
 
 
+EXAMPLES = {
+    ALERT_CURSOR: "42",
+    ID_CURSOR: "QTAwMTIvMjU",
+    TIME_ID_CURSOR: "1763748000000000.NDg0YjJhLTIwMjUxMTIxVDE4MDAwMFo",
+}
+
+
 def CursorQuery(pattern: str) -> Any:
     """The ``cursor`` query parameter of a list, with that list's cursor syntax."""
-    return Query(pattern=pattern, max_length=400, description=CURSOR_DOC)
+    return Query(
+        pattern=pattern, max_length=400, description=CURSOR_DOC, examples=[EXAMPLES[pattern]]
+    )
 
 
 def _b64(text: str) -> str:
@@ -72,8 +81,8 @@ def decode_alert_cursor(cursor: str) -> int:
 
 def id_cursor(item_id: str) -> str:
     """
-    >>> decode_id_cursor(id_cursor("A0012/25"))
-    'A0012/25'
+    >>> id_cursor("A0012/25"), decode_id_cursor(id_cursor("A0012/25"))
+    ('QTAwMTIvMjU', 'A0012/25')
     """
     return _b64(item_id)
 
