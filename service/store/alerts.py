@@ -132,9 +132,11 @@ def save_alert_events(
             changes.append((row, "reopened", alert_to_dict(row)))
     if changes:
         session.flush()
-        session.add_all(AlertChangeRow(alert_id=r.id, change=c, at=now) for r, c, _ in changes)
         for row, _, data in changes:
             data["id"] = row.id  # assigned by the flush for new alerts
+        session.add_all(
+            AlertChangeRow(alert_id=r.id, change=c, at=now, data=data) for r, c, data in changes
+        )
         enqueue_deliveries(session, [(row, data, c) for row, c, data in changes], now)
     return changed
 

@@ -99,7 +99,12 @@ def test_stream_names_every_change(client, sessions):
         "alert.resolved",
         "alert.reopened",
     ]
-    assert len({json.loads(e["data"])["id"] for e in events}) == 1  # one alert, four changes
+    data = [json.loads(e["data"]) for e in events]
+    assert len({d["id"] for d in data}) == 1  # one alert, four changes
+    # each event carries the alert as that change left it, not as it is when read
+    assert [d["status"] for d in data] == ["open", "open", "resolved", "open"]
+    assert [d["evidence"]["disrupted_flights"] for d in data] == [2, 3, 3, 4]
+    assert data[1]["resolved_at"] is None and data[2]["resolved_at"] == "2025-11-21T18:30:00Z"
     # a client that saw the update resumes after it and gets only what followed
     after = events[1]["id"]
     with client.stream(

@@ -45,7 +45,8 @@ def _changes_after(sessions, last_id: int, kid: str | None) -> list[tuple[int, s
             .order_by(AlertChangeRow.id)
             .limit(BATCH)
         ).all()
-        return [(c.id, c.change, alert_to_dict(a)) for c, a in rows]
+        # the alert as the change left it; rows from before that copy was kept: as it is now
+        return [(c.id, c.change, c.data or alert_to_dict(a)) for c, a in rows]
 
 
 def _latest_id(sessions) -> int:
@@ -61,7 +62,7 @@ def _latest_id(sessions) -> int:
             "content": {"text/event-stream": {"schema": {"type": "string"}}},
             "description": "Server-Sent Events: `id` (change id), `event` (alert.opened, "
             "alert.updated, alert.resolved or alert.reopened) and `data` (the alert as JSON, "
-            "as it is when the event is read; webhooks carry it as it was at the change)",
+            "as that change left it)",
         },
         **responses(400, 401, 429),
     },
