@@ -28,6 +28,7 @@ import numpy as np
 import shapely
 
 from service.config import BBox, PointQuery, Settings
+from service.geo.airspaces import prepared_copy
 from service.geo.world import WORLD_FIRS, World, load_world
 
 log = logging.getLogger("firwatch.watch")
@@ -192,7 +193,7 @@ def cover_points(
         lat += step_lat * math.sqrt(3) / 2
         row += 1
     circles = [circle(la, lo, radius_nm) for la, lo in centres]
-    shapely.prepare(geometry)
+    geometry = prepared_copy(geometry)  # the caller's may be shared across threads
     overlap = [float(shapely.area(shapely.intersection(c, geometry))) for c in circles]
     keep = sorted((i for i, a in enumerate(overlap) if a > 0), key=lambda i: -overlap[i])[
         :max_points

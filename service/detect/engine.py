@@ -41,7 +41,7 @@ from service.domain import (
     Snapshot,
     status_rank,
 )
-from service.geo.airspaces import AirportRegistry, AirspaceRegistry
+from service.geo.airspaces import AirportRegistry, AirspaceRegistry, prepared_copy
 from service.geo.classify import AirspaceClassifier
 from service.geo.geodesy import distance_km, geodesic_circle, path_length_km
 
@@ -106,7 +106,7 @@ class DetectionEngine:
             code: StatusTracker(code, det, settings.watch.domestic_addresses.get(code))
             for code in self.watched
         }
-        geometries = {code: airspaces.get(code).geometry for code in self.watched}
+        geometries = {code: prepared_copy(airspaces.get(code).geometry) for code in self.watched}
         self.context = FlightContext(
             airports=airports,
             watched_routes=frozenset(watched_routes),

@@ -41,14 +41,35 @@ class Airport:
     elevation_ft: float
 
 
+def prepared_copy(geometry: shapely.Geometry) -> shapely.Geometry:
+    """A private copy of ``geometry``, prepared.
+
+    GEOS prepared geometries are not thread-safe (libgeos#825): their indexes are built lazily
+    and keep mutable state, and shapely uses a geometry's prepared form for every predicate
+    once it exists.  Two threads judging against one shared prepared FIR (detection in the
+    poller's worker thread, NOTAM parsing in the event loop or an API worker) crashed the
+    process with a segmentation fault.  So shared geometries stay unprepared and each owner
+    of a hot loop prepares a copy of its own (a WKB round trip keeps every coordinate exact).
+
+    >>> square = shapely.box(0, 0, 1, 1)
+    >>> copy = prepared_copy(square)
+    >>> copy is square, bool(shapely.is_prepared(copy)), bool(shapely.is_prepared(square))
+    (False, True, False)
+    """
+    copy = shapely.from_wkb(shapely.to_wkb(geometry))
+    shapely.prepare(copy)
+    return copy
+
+
 class AirspaceRegistry:
     """All FIR polygons from ``firs.geojson``, prepared for repeated queries."""
 
     def __init__(self, airspaces: list[Airspace]):
         self._by_icao = {a.icao: a for a in airspaces}
         self.codes: list[str] = [a.icao for a in airspaces]
+        # left unprepared: these objects are shared across threads (NOTAM parsing, the API);
+        # a consumer that needs speed prepares its own copy (prepared_copy)
         self.geometries = np.array([a.geometry for a in airspaces], dtype=object)
-        shapely.prepare(self.geometries)
         self._patterns: tuple | None = None  # see named_in
 
     @classmethod

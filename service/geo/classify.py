@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 import shapely
 
-from service.geo.airspaces import AirspaceRegistry
+from service.geo.airspaces import AirspaceRegistry, prepared_copy
 
 GRID_FROM_AIRSPACES = 40
 
@@ -35,9 +35,8 @@ class GridIndex:
     """
 
     def __init__(self, geometries: Sequence[shapely.Geometry], cell_deg: float = 1.0):
-        self.geometries = list(geometries)
-        for geometry in self.geometries:
-            shapely.prepare(geometry)
+        # private prepared copies: the given geometries may be shared with other threads
+        self.geometries = [g if shapely.is_prepared(g) else prepared_copy(g) for g in geometries]
         self.cell_deg = cell_deg
         self.nx, self.ny = round(360 / cell_deg), round(180 / cell_deg)
         cells, owners, whole = [], [], []
@@ -99,10 +98,8 @@ class AirspaceClassifier:
 
     def __init__(self, registry: AirspaceRegistry, codes: Sequence[str]):
         self.codes = list(codes)
-        self._geometries = [registry.get(code).geometry for code in self.codes]
+        self._geometries = [prepared_copy(registry.get(code).geometry) for code in self.codes]
         self._bounds = [shapely.bounds(g) for g in self._geometries]
-        for geometry in self._geometries:
-            shapely.prepare(geometry)
         self.grid = GridIndex(self._geometries) if len(self.codes) >= GRID_FROM_AIRSPACES else None
 
     def membership(self, lons: np.ndarray, lats: np.ndarray) -> np.ndarray:

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import shapely
 
-from service.geo.airspaces import AirportRegistry
+from service.geo.airspaces import AirportRegistry, prepared_copy
 from service.geo.geodesy import distance_km
 from service.geo.world import load_world
 from service.seeds import load_watched_routes
@@ -128,9 +128,8 @@ class _Builder:
         self.block = shapely.buffer(shapely.buffer(self.block, 0.3), -0.3)
         if self.block.geom_type == "MultiPolygon":
             self.block = max(self.block.geoms, key=lambda g: g.area)
-        self.primary = world.firs[PRIMARY].geometry
+        self.primary = prepared_copy(world.firs[PRIMARY].geometry)  # the world's is shared
         shapely.prepare(self.block)
-        shapely.prepare(self.primary)
         self.avoider = Avoider(self.block)
         self.serial: dict[str, int] = {}
         self.flights: list[FlightPlan] = []
