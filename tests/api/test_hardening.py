@@ -197,6 +197,25 @@ def test_unsafe_webhook_urls_are_refused_at_registration(settings, sessions, url
         assert_problem(patched, 422)
 
 
+def test_basemap_narrow_boxes_across_antimeridian_polygons_answer(client):
+    """Found by the 150-example schemathesis run: a 1-degree strip such as -180,-90,-180,90
+    (widened to -180..-179) or -156,-90,-155,90 was a 500 (GEOS: a 3-point ring), because
+    Antarctica, Eurasia, Wrangel Island and a Fiji island are published as rings that jump
+    across the antimeridian.  They are now cut at ±180 when the land is loaded."""
+    from service.geo.basemap import land
+    from tests.conftest import ROOT
+
+    world = land(ROOT / "seeds")
+    assert world.is_valid
+    assert world.contains(shapely.Point(0, -89.5))  # Antarctica reaches the pole
+    assert world.contains(shapely.Point(-175, 66)) and world.contains(shapely.Point(178, 66))
+    boxes = ["-180.000,-90.00000000000,-180,90", "-156,-90,-155,90", "179.5,-90,-179.5,-60"]
+    boxes += [f"{w},-90,{w + 1},90" for w in range(-180, 180, 12)]
+    for box in boxes:
+        r = client.get(f"/api/v1/map/basemap?bbox={box}")
+        assert r.status_code == 200, (box, r.text)
+
+
 def test_basemap_whole_world_is_cached_and_does_not_raise(client):
     first = client.get("/api/v1/map/basemap?bbox=-180,-90,180,90")
     assert first.status_code == 200, first.text
