@@ -5,7 +5,8 @@ reject what no route can take (NUL bytes, unknown query parameters), authenticat
 rate-limit, check the route's scope, and only then read the body, counting the bytes as
 they stream in (``Content-Length`` or chunked alike) and stopping at the limit.  An
 unauthenticated client can therefore make the process hold nothing of its body, and an
-authenticated one at most ``api.max_body_bytes``.
+authenticated one at most ``api.max_body_bytes`` (or a route's own larger cap, ``body_limit``:
+``POST /notams/parse`` takes the 2.4 MB its 200,000-character text may need once escaped).
 """
 
 from __future__ import annotations
