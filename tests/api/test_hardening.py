@@ -449,3 +449,17 @@ def test_secret_key_rotation(client, sessions, admin, monkeypatch, settings):
 
     with sessions() as s, pytest.raises(SecretKeyError):
         s.get(WebhookRow, hook["id"])
+
+
+def test_notam_id_schema_leaves_parse_to_the_post_route(client):
+    """`/notams/parse` is the POST route's: the path parameter's pattern says so too, so a
+    schema-valid GET is never the 405 that path answers."""
+    import re
+
+    doc = client.get("/openapi.json").json()
+    (param,) = doc["paths"]["/api/v1/notams/{notam_id}"]["get"]["parameters"]
+    pattern = param["schema"]["pattern"]
+    assert not re.search(pattern, "parse")
+    assert all(re.search(pattern, ok) for ok in ("A0012/25", "pars", "parsed", "Parse"))
+    assert client.get("/api/v1/notams/parse").status_code == 405
+    assert_problem(client.get("/api/v1/notams/parsed"), 404)

@@ -17,7 +17,7 @@ from service.api.deps import SessionDep
 from service.api.geojson import oriented
 from service.api.middleware import body_limit
 from service.api.pagination import ID_CURSOR, CursorQuery, decode_id_cursor, id_cursor, next_link
-from service.api.params import NON_EMPTY_TEXT, TEXT, TimeQuery, UtcTime
+from service.api.params import TEXT, TimeQuery, UtcTime
 from service.api.problems import ProblemError, responses
 from service.api.schemas import Notam, NotamPage
 from service.domain import NotamClass
@@ -45,6 +45,13 @@ class NotamIdConvertor(StringConvertor):
 
 
 register_url_convertor("notam_id", NotamIdConvertor())
+# The same rule for the schema, without a lookahead (JSON Schema engines differ on those):
+# any text without NUL but ``parse`` itself, which is the POST route's path.
+_T = "[^\\x00]"
+NOTAM_ID = (
+    f"^({_T}{{1,4}}|{_T}{{6,}}|[^p\\x00]{_T}{{4}}|p[^a\\x00]{_T}{{3}}|pa[^r\\x00]{_T}{{2}}"
+    f"|par[^s\\x00]{_T}|pars[^e\\x00])$"
+)
 
 router = APIRouter(
     prefix="/api/v1/notams",
@@ -239,8 +246,8 @@ def get_notam(
         str,
         Path(
             max_length=64,
-            pattern=NON_EMPTY_TEXT,
-            description="Stored id or NOTAM number, e.g. A0012/25",
+            pattern=NOTAM_ID,
+            description="Stored id or NOTAM number, e.g. A0012/25 (not `parse`)",
         ),
     ],
     session: SessionDep,
