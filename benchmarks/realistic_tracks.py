@@ -16,7 +16,8 @@ import argparse
 from pathlib import Path
 
 from service.config import load_settings
-from service.sim.realistic_tracks import build_fir_world, build_world
+from service.sim.fir_crossings import build_fir_world
+from service.sim.realistic_tracks import build_world
 from service.sim.terminal_eval import run_fir_world, run_world
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,7 +10,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from service.config import Settings
-from service.demo_story import hhmm, status_source
+from service.demo_wording import hhmm, status_source
 
 if TYPE_CHECKING:
     from service.demo_story import DemoStory

@@ -21,8 +21,8 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from service.config import DetectionSettings
 from service.detect.status import StatusTracker
+from service.detection_settings import DetectionSettings
 from service.domain import AirspaceStatus
 from service.sim.variants import KINDS, build, inside_by_poll
 

@@ -14,17 +14,16 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from service.detect.engine import DetectionEngine, IngestResult
-from service.detect.tracks import ActiveFlight, TrackPoint
-from service.domain import AirspaceStatus, AlertType, Notam, Route
+from service.detect.tracks import ActiveFlight
+from service.domain import Notam
 from service.store.alerts import save_alert_events
 from service.store.models import (
     AirspaceStatusRow,
-    AlertRow,
     FeedHealthRow,
     FlightRow,
     NotamRow,
@@ -250,188 +249,6 @@ def record_feed_health(
         row.failures = (row.failures or 0) + 1
         row.last_error_at = at
         row.last_error = error[:500]
-
-
-def restore_engine(session: Session, engine: DetectionEngine) -> None:
-    """Rebuild in-memory state after a restart: statuses, NOTAMs and open flights."""
-    for row in session.scalars(select(AirspaceStatusRow)):
-        tracker = engine.trackers.get(row.airspace)
-        if tracker is None:
-            continue
-        tracker.status = AirspaceStatus(row.status)
-        tracker.since = row.since
-        evidence = row.evidence or {}
-        since = evidence.get("traffic_collapsed_since")
-        if since:
-            tracker.collapse_since = datetime.fromisoformat(since)
-        restore_traffic(session, tracker, row.updated_at, collapsed=bool(since))
-        if row.foreign_count is not None and row.domestic_count is not None:
-            tracker.last_counts = (row.foreign_count, row.domestic_count)
-        engine.data_time = (
-            max(engine.data_time, row.updated_at) if engine.data_time else row.updated_at
-        )
-    for row in session.scalars(select(NotamRow)):
-        engine.set_notams([notam_from_row(row)])
-    if engine.data_time is None:
-        return
-    restore_routes(session, engine)
-    restore_flight_history(session, engine)
-    horizon = engine.data_time - timedelta(minutes=engine.settings.detection.flight_gap_minutes)
-    open_flights = session.scalars(
-        select(FlightRow).where(FlightRow.state == "airborne", FlightRow.last_seen >= horizon)
-    ).all()
-    for row in open_flights:
-        flight = ActiveFlight(
-            id=row.id,
-            icao24=row.icao24,
-            callsign=row.callsign,
-            domestic=row.domestic,
-            first_seen=row.first_seen,
-            last_seen=row.last_seen,
-            airspaces=set(row.airspaces or []),
-        )
-        if row.origin and row.destination and row.route_source != "track":
-            flight.route = Route(
-                row.callsign or "", row.origin, row.destination, row.route_source or ""
-            )
-        elif row.origin:
-            flight.origin_inferred = row.origin
-        points = session.scalars(
-            select(PositionRow)
-            .where(PositionRow.flight_id == row.id)
-            .order_by(PositionRow.observed_at)
-        )
-        for p in points:
-            flight.points.append(
-                TrackPoint(p.observed_at, p.lon, p.lat, p.altitude_ft, p.on_ground, p.track_deg)
-            )
-            if (
-                not p.on_ground
-                and (p.altitude_ft or 0) > engine.settings.detection.landing_max_altitude_ft
-            ):
-                flight.airborne_seen = True
-        if flight.points:
-            engine.tracks.restore(flight)
-
-
-def restore_traffic(session: Session, tracker, until: datetime, *, collapsed: bool) -> None:
-    """The traffic model's baseline and windows from its traffic_samples (one feed: the
-    one with most samples), so a restarted or new leader judges from the same baseline."""
-    from service.detect.traffic_model import TrafficSample
-
-    settings = tracker.settings
-    since = until - timedelta(days=settings.baseline_history_days + 1)
-    rows = session.execute(
-        select(TrafficSampleRow)
-        .where(TrafficSampleRow.airspace == tracker.airspace)
-        .where(TrafficSampleRow.observed_at >= since, TrafficSampleRow.observed_at <= until)
-        .order_by(TrafficSampleRow.observed_at)
-    ).scalars()
-    by_source: dict[str, list[TrafficSample]] = {}
-    for r in rows:
-        by_source.setdefault(r.source, []).append(
-            TrafficSample(
-                r.observed_at,
-                r.foreign_count,
-                r.domestic_count,
-                r.foreign_arrivals or 0,
-                r.domestic_arrivals or 0,
-                r.outside_count,
-                bool(r.collapsed),
-            )
-        )
-    if not by_source:
-        tracker.model.collapsed = collapsed
-        return
-    source = max(by_source, key=lambda k: len(by_source[k]))
-    tracker.source = source
-    tracker.model.restore(by_source[source], collapsed)
-    tracker.last_baseline = tracker.baseline(until)
-
-
-def restore_flight_history(session: Session, engine: DetectionEngine) -> None:
-    """What judging a finished flight learns from earlier ones: each route's usual flown
-    distance, where flights in each area land, and the watched airspaces' status changes
-    (was the airspace NORMAL while a flight flew?)."""
-    from collections import deque
-
-    from service.detect.engine import STATUS_LOG_KEEP, USUAL_FLIGHTS
-
-    since = engine.data_time - STATUS_LOG_KEEP
-    for row in session.scalars(
-        select(AlertRow)
-        .where(
-            AlertRow.type == AlertType.AIRSPACE_STATUS_CHANGED.value,
-            AlertRow.observed_at >= since,
-        )
-        .order_by(AlertRow.observed_at)
-    ):
-        status = (row.evidence or {}).get("status")
-        if row.airspace in engine.status_log and status:
-            engine._log_status(row.airspace, row.observed_at, status)
-    landed = session.scalars(
-        select(FlightRow)
-        .where(FlightRow.state == "landed", FlightRow.last_seen >= since)
-        .order_by(FlightRow.last_seen)
-    )
-    for row in landed:
-        evaluation = row.evaluation or {}
-        landing = evaluation.get("landing") or {}
-        if row.actual_destination and landing.get("method") in ("ground", "approach"):
-            counts = engine.approach.landings
-            counts[row.actual_destination] = counts.get(row.actual_destination, 0) + 1
-        route = (row.origin, row.actual_destination)
-        if all(route) and "flown_km" in evaluation and not evaluation.get("avoided"):
-            usual = engine.usual_flown.setdefault(route, deque(maxlen=USUAL_FLIGHTS))
-            usual.append(evaluation["flown_km"])
-
-
-def restore_routes(session: Session, engine: DetectionEngine) -> None:
-    """The route figures' week of finished flights, feed coverage and open route alerts."""
-    from service.detect.routes import DISRUPTING, HISTORY, RouteFlight
-
-    tracker = engine.route_disruptions
-    since = engine.data_time - HISTORY
-    for (at,) in session.execute(
-        select(TrafficSampleRow.observed_at)
-        .where(TrafficSampleRow.observed_at >= since)
-        .distinct()
-        .order_by(TrafficSampleRow.observed_at)
-    ):
-        tracker.covered(at)
-    cases = {
-        a.flight_id: a
-        for a in session.scalars(
-            select(AlertRow).where(
-                AlertRow.type.in_([t.value for t in DISRUPTING]), AlertRow.observed_at >= since
-            )
-        )
-    }
-    landed = session.scalars(
-        select(FlightRow)
-        .where(FlightRow.state == "landed", FlightRow.last_seen >= since)
-        .order_by(FlightRow.last_seen)
-    )
-    for row in landed:
-        if (row.origin, row.destination) not in tracker.routes:
-            continue
-        case = cases.get(row.id)
-        kind = DISRUPTING[AlertType(case.type)] if case else "normal"
-        landed_time = (row.evaluation or {}).get("landed_time")  # last_seen runs on after it
-        tracker.flight_finished(
-            (row.origin, row.destination),
-            RouteFlight(datetime.fromisoformat(landed_time) if landed_time else row.last_seen,
-                        kind, row.callsign,
-                        case.extra_distance_km if case else None, case.dedup_key if case else None),
-        )  # fmt: skip
-    for row in session.scalars(
-        select(AlertRow).where(
-            AlertRow.type == AlertType.ROUTE_DISRUPTED.value, AlertRow.status == "open"
-        )
-    ):
-        if row.origin and row.destination:
-            collapsed = bool(((row.evidence or {}).get("service") or {}).get("collapsed"))
-            tracker.open_alert((row.origin, row.destination), row.dedup_key, collapsed)
 
 
 def notam_from_row(row: NotamRow) -> Notam:

@@ -171,7 +171,7 @@ async def replay(
 ) -> ReplayReport:
     """Drive ingest and detection from a recording, as fast as it goes; ``stop`` is asked
     between rounds (a signal ends a replay after the round in hand is committed)."""
-    from service.jobs import Poller
+    from service.runtime import build_runtime
 
     recording = scan(path)
     report = _report_for(recording)
@@ -183,15 +183,16 @@ async def replay(
     async with httpx.AsyncClient(transport=httpx.MockTransport(_refuse)) as http:
         # a fresh engine: replaying the same file again then repeats the same events, which the
         # alerts' dedup keys turn into no-ops instead of transitions from the stored end state
-        poller = Poller(
+        runtime = build_runtime(
             _settings_for(settings, recording),
-            sessions,
-            http,
-            airspaces,
-            airports,
+            sessions=sessions,
+            http=http,
+            registries=(airspaces, airports),
             clock=clock,
             restore=False,
         )
+        poller = runtime.poller
+        assert poller is not None
         poller.routes = RecordedRoutes(recording.routes)  # type: ignore[assignment]
         with path.open("rb") as handle:
             for index, group in enumerate(rounds, 1):

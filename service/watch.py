@@ -9,7 +9,8 @@ bundled world data this module derives, unless set explicitly:
   (at most ``watch.max_adsb_points``; none for ``all``, which no set of circles covers, so
   the ADS-B feed is switched off there);
 * ``feeds.faa_notam.locations``: each watched FIR plus KICZ, the FAA's international
-  office that issues the US warnings for foreign FIRs (only KICZ for ``all``);
+  office that issues the US warnings for foreign FIRs (only KICZ for ``all``, where the
+  poller also asks for the FIRs not NORMAL in the last 24 h: ``watch.max_notam_firs``);
 * ``watch.domestic_addresses``: the address blocks of each FIR's state(s).
 
 The traffic prior (``detection.expected_foreign``) is not invented: without one the
@@ -27,7 +28,8 @@ import math
 import numpy as np
 import shapely
 
-from service.config import BBox, PointQuery, Settings
+from service.config import Settings
+from service.feed_settings import BBox, PointQuery
 from service.geo.airspaces import prepared_copy
 from service.geo.world import WORLD_FIRS, World, load_world
 

@@ -214,8 +214,7 @@ def play_scenario_polls(settings, sessions, on_poll, restart_at=None) -> None:
 
     import httpx
 
-    from service.geo.airspaces import load_registries
-    from service.jobs import Poller
+    from service.runtime import build_runtime
     from service.sim.clock import ScenarioClock
     from service.sim.emulator import create_emulator_app
     from service.sim.scenario import load_scenario
@@ -226,19 +225,17 @@ def play_scenario_polls(settings, sessions, on_poll, restart_at=None) -> None:
     app = create_emulator_app(scenario, clock, faa_client_id=CRED, faa_client_secret=CRED,
                               opensky_client_id=CRED, opensky_client_secret=CRED)  # fmt: skip
     run = scenario_settings(Path("unused"), emu, settings.database_url)
-    registries = load_registries(settings.path(settings.seeds_dir))
 
     async def main() -> None:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=emu) as http:
-            poller = Poller(run, sessions, http, *registries, clock=clock.now)
+            runtime = build_runtime(run, sessions=sessions, http=http, clock=clock.now)
+            poller = runtime.poller
+            assert poller is not None
             restarted = restart_at is None
             at = scenario.start
             while at <= scenario.end:
                 if not restarted and at >= restart_at:
-                    poller, restarted = (
-                        Poller(run, sessions, http, *registries, clock=clock.now),
-                        True,
-                    )
+                    poller, restarted = runtime.new_poller(), True
                 clock.set(at)
                 await poller.poll_once()
                 on_poll(at)

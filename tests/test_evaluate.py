@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from service.evaluate import RouteRules, disrupted_routes, score
+from service.eval_scoring import RouteRules, disrupted_routes, score
 from service.store.models import AlertRow
 
 T = datetime(2025, 11, 21, 17, 43, tzinfo=UTC)

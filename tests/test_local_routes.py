@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import httpx
 
 from service.domain import Position, Snapshot
-from service.geo.airspaces import AirportRegistry, AirspaceRegistry
-from service.jobs import Poller
+from service.geo.airspaces import load_seed_registries
+from service.runtime import build_runtime
 from tests.conftest import ROOT
 
 T0 = datetime(2025, 11, 21, 20, 0, tzinfo=UTC)
@@ -25,8 +25,9 @@ async def test_local_table_fills_unknown_routes(settings, sessions, tmp_path):
 
     seeds = ROOT / "seeds"
     async with httpx.AsyncClient(transport=httpx.MockTransport(unknown)) as http:
-        poller = Poller(settings, sessions, http, AirspaceRegistry.from_geojson(seeds / "firs.geojson"),
-                        AirportRegistry.from_csv(seeds / "airports.csv"))  # fmt: skip
+        registries = load_seed_registries(seeds)
+        poller = build_runtime(settings, sessions=sessions, http=http, registries=registries).poller
+        assert poller is not None
         snapshot = Snapshot("adsbx", T0, (
             Position("a00001", "TST123", T0, -70.0, 12.0, 30000.0, False),
             Position("a00002", "XYZ9", T0, -70.5, 12.5, 30000.0, False),

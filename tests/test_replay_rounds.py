@@ -7,7 +7,7 @@ import itertools
 import logging
 from datetime import UTC, datetime, timedelta
 
-from service.jobs import PollScheduler
+from service.poll_scheduler import PollScheduler
 from service.recording_format import Exchange, number_or_text
 from service.replay import poll_rounds
 

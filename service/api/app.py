@@ -10,10 +10,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import httpx
 from fastapi import FastAPI
 
-from service import jobs
 from service.api import docs, problems
 from service.api.auth import RateLimiter
 from service.api.cache import CachedResponses, ResponseCache
@@ -31,9 +29,10 @@ from service.api.routes import (
     webhooks,
 )
 from service.config import Settings
-from service.geo.airspaces import load_registries
 from service.metrics import Metrics
-from service.store.db import ensure_migrated, make_engine, make_sessionmaker
+from service.replica_jobs import ReplicaJobs
+from service.runtime import build_runtime
+from service.store.db import ensure_migrated
 
 DESCRIPTION = """
 firwatch watches flight-tracking feeds (OpenSky, ADS-B Exchange v2 APIs) and FAA NOTAMs
@@ -57,25 +56,23 @@ for airspace closures, traffic collapse, reroutes, diversions and turn-backs.
 def create_app(settings: Settings, *, start_scheduler: bool = True, role: str = "all") -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        state = app.state
-        engine = make_engine(settings.resolved_database_url)
-        ensure_migrated(engine, settings.auto_migrate)
-        seeds = settings.path(settings.seeds_dir)
-        state.settings = settings
-        state.engine = engine
-        state.sessionmaker = make_sessionmaker(engine)
-        state.airspaces, state.airports = load_registries(seeds)
-        state.clock = jobs.system_clock
-        state.http = httpx.AsyncClient(headers={"user-agent": "firwatch/0.1"})
-        state.metrics = Metrics()
+        runtime = build_runtime(settings, metrics=Metrics(), webhooks=start_scheduler,
+                                poller=False)  # fmt: skip
+        jobs = ReplicaJobs(runtime, role)
         try:
+            ensure_migrated(runtime.database, settings.auto_migrate)
+            state = app.state
+            state.runtime, state.replica = runtime, jobs
+            # what the endpoints read (all of it from the runtime)
+            state.engine, state.sessionmaker = runtime.database, runtime.sessions
+            state.airspaces, state.airports = runtime.airspaces, runtime.airports
+            state.metrics = runtime.metrics
             if start_scheduler:
-                await jobs.start_scheduler(state, role)
+                await jobs.start()
             yield
         finally:
-            await jobs.stop_scheduler(state)
-            await state.http.aclose()
-            engine.dispose()
+            await jobs.stop()
+            await runtime.aclose()
 
     app = FastAPI(
         title="firwatch",
@@ -86,6 +83,7 @@ def create_app(settings: Settings, *, start_scheduler: bool = True, role: str = 
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.replica = None  # ReplicaJobs while the lifespan runs
     problems.install(app)
     docs.install(app)
 

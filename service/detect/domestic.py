@@ -41,6 +41,7 @@ class DomesticAddresses:
     def __init__(self, blocks: Mapping[str, Sequence[str]]):
         self.blocks = {code: tuple(parse_block(b) for b in texts) for code, texts in blocks.items()}
         self._all = tuple(b for bounds in self.blocks.values() for b in bounds)
+        self._tables: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray, np.ndarray, bool]] = {}
 
     def configured(self, airspace: str) -> bool:
         return bool(self.blocks.get(airspace))
@@ -79,10 +80,19 @@ class DomesticAddresses:
         """
         keep = airborne[points]
         rows, points = rows[keep], points[keep]
-        unique = sorted({b for code in codes for b in self.blocks.get(code, ())})
-        lows = np.array([b[0] for b in unique], dtype=np.int64)
-        highs = np.array([b[1] for b in unique], dtype=np.int64)
-        if len(unique) > 1 and (lows[1:] <= highs[:-1]).any():  # overlapping blocks: slow path
+        domestic_pair = self.pair_mask(codes, points, rows, addresses)
+        n = len(codes)
+        return (
+            np.bincount(rows[~domestic_pair], minlength=n),
+            np.bincount(rows[domestic_pair], minlength=n),
+        )
+
+    def pair_mask(
+        self, codes: Sequence[str], points: np.ndarray, rows: np.ndarray, addresses: np.ndarray
+    ) -> np.ndarray:
+        """Whether the aircraft of each (point, airspace index) pair is domestic there."""
+        lows, highs, table, overlapping = self._table(tuple(codes))
+        if overlapping:  # overlapping blocks: slow path
             domestic_pair = np.zeros(len(rows), dtype=bool)
             for i, code in enumerate(codes):
                 here = rows == i
@@ -92,21 +102,28 @@ class DomesticAddresses:
             at = np.searchsorted(lows, addresses, side="right") - 1
             inside = (
                 (at >= 0) & (addresses <= highs[np.clip(at, 0, None)])
-                if len(unique)
+                if len(lows)
                 else (np.zeros(len(addresses), dtype=bool))
             )
-            block = np.where(inside, at, len(unique))
+            block = np.where(inside, at, len(lows))
+            domestic_pair = table[rows, block[points]]
+        return domestic_pair
+
+    def _table(self, codes: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+        """The blocks of ``codes`` sorted, and which airspace owns which (built once)."""
+        found = self._tables.get(codes)
+        if found is None:
+            unique = sorted({b for code in codes for b in self.blocks.get(code, ())})
+            lows = np.array([b[0] for b in unique], dtype=np.int64)
+            highs = np.array([b[1] for b in unique], dtype=np.int64)
             position = {b: k for k, b in enumerate(unique)}
             table = np.zeros((len(codes), len(unique) + 1), dtype=bool)
             for i, code in enumerate(codes):
                 for b in self.blocks.get(code, ()):
                     table[i, position[b]] = True
-            domestic_pair = table[rows, block[points]]
-        n = len(codes)
-        return (
-            np.bincount(rows[~domestic_pair], minlength=n),
-            np.bincount(rows[domestic_pair], minlength=n),
-        )
+            overlapping = bool(len(unique) > 1 and (lows[1:] <= highs[:-1]).any())
+            found = self._tables[codes] = (lows, highs, table, overlapping)
+        return found
 
 
 def _inside(value: int, blocks: Sequence[tuple[int, int]]) -> bool:

@@ -20,6 +20,7 @@ from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
 from service.config import Settings
+from service.detect import saved_state
 from service.detect.crossings import entry_point, segments_crossing
 from service.detect.domestic import DomesticAddresses
 from service.detect.flights import FlightContext, FlightHistory, evaluate_finished_flight
@@ -28,6 +29,7 @@ from service.detect.reroute import RerouteAssessment
 from service.detect.routes import DISRUPTING, RouteDisruptionTracker, RouteFlight
 from service.detect.status import NOTAM_STATUS, NotamSignal, StatusTracker
 from service.detect.tracks import ActiveFlight, TrackAssembler, TrackPoint
+from service.detect.traffic_batch import TrafficBatch, batch_sample
 from service.domain import (
     KM_PER_NM,
     AirspaceStatus,
@@ -106,6 +108,14 @@ class DetectionEngine:
             code: StatusTracker(code, det, settings.watch.domestic_addresses.get(code))
             for code in self.watched
         }
+        # every FIR of the world: their traffic models judged together as arrays
+        self.batch: TrafficBatch | None = (
+            TrafficBatch([t.model for t in self.trackers.values()])
+            if settings.watch.world and self.watched
+            else None
+        )
+        # FIRs whose status must be evaluated at the next poll (all at first)
+        self._status_dirty = np.ones(len(self.watched), dtype=bool)
         geometries = {code: prepared_copy(airspaces.get(code).geometry) for code in self.watched}
         self.context = FlightContext(
             airports=airports,
@@ -118,25 +128,36 @@ class DetectionEngine:
             diversion_alerts=det.diversion_alerts,
             reroute_usual_min_flights=det.reroute_usual_min_flights,
         )
-        bbox = settings.feeds.opensky.bbox
+        feeds = settings.feeds
+        bbox = feeds.opensky.bbox
         coverage = {
-            FeedName.OPENSKY.value: box(bbox.lomin, bbox.lamin, bbox.lomax, bbox.lamax),
+            FeedName.OPENSKY.value: box(bbox.lomin, bbox.lamin, bbox.lomax, bbox.lamax)
+            if feeds.opensky.enabled
+            else None,
             FeedName.ADSBX.value: circle_coverage(
-                (p.lat, p.lon, p.radius_nm) for p in settings.feeds.adsbx.points
-            ),
+                (p.lat, p.lon, p.radius_nm) for p in feeds.adsbx.points
+            )
+            if feeds.adsbx.enabled
+            else None,
         }
-        # Which source sees the whole of each airspace: only it counts its traffic. One
-        # source (the first that covers it: OpenSky, else ADS-B), because the status counts
-        # polls, and two feeds sampling the same minute are one observation, not two.
-        self.covering: dict[str, set[str]] = {}
-        for code, geom in geometries.items():
-            seeing = [
+        # Which enabled sources' configured areas see the whole of each airspace: used only
+        # for a snapshot whose request does not say what it covered (covered_airspaces).
+        self.covering: dict[str, set[str]] = {
+            code: {
                 source
                 for source, area in coverage.items()
-                if shapely.area(shapely.intersection(area, geom)) / shapely.area(geom)
+                if area is not None
+                and shapely.area(shapely.intersection(area, geom)) / shapely.area(geom)
                 >= COVERAGE_MIN_FRACTION
-            ]
-            self.covering[code] = set(seeing[:1])
+            }
+            for code, geom in geometries.items()
+        }
+        # One source judges each airspace's traffic (tracker.source), because two feeds
+        # sampling the same minute are one observation, not two: the first whose poll covers
+        # it, whatever the config prefers (a recording may hold ADS-B polls only); another
+        # takes over after a data gap of the judging one (a feed outage).
+        self._judged_at: dict[str, datetime] = {}
+        self._takeover_gap = timedelta(minutes=det.sample_max_minutes)
         self._covered_by_area: dict[Any, frozenset[str]] = {}
         self.route_disruptions = RouteDisruptionTracker(
             frozenset(self.context.watched_routes),
@@ -272,8 +293,11 @@ class DetectionEngine:
             if key not in now_active:
                 events.append(self._notam_alert(notam, key.split(":")[-1], at, resolved=True))
         self.active_notam_alerts = now_active
-        for code, signal in signals.items():
-            self.trackers[code].notam = signal
+        for i, (code, signal) in enumerate(signals.items()):
+            tracker = self.trackers[code]
+            if tracker.notam.status != signal.status:
+                self._status_dirty[i] = True
+            tracker.notam = signal
         return events
 
     @staticmethod
@@ -390,14 +414,37 @@ class DetectionEngine:
         if snapshot.complete:
             self.route_disruptions.covered(at)
             covered = self.covered_airspaces(snapshot)
-            self._count_traffic(snapshot.source, at, member, positions, result, covered)
-        for tracker in self.trackers.values():
-            result.alerts.extend(tracker.evaluate(at))
-            result.statuses.append(tracker)
-            self._log_status(tracker.airspace, at, tracker.status.value)
+            if self.batch is not None:
+                airborne = np.fromiter(
+                    (not p.on_ground for p in positions), dtype=bool, count=len(positions)
+                )
+                addresses = np.fromiter(
+                    (int(p.icao24, 16) for p in positions), dtype=np.int64, count=len(positions)
+                )
+                self._count_traffic_batch(
+                    snapshot.source, at, member, airborne, addresses, result, covered
+                )
+            else:
+                self._count_traffic(snapshot.source, at, member, positions, result, covered)
+        self._evaluate_statuses(at, result)
         result.alerts.extend(self.route_disruptions.evaluate(at))
         result.route_figures = dict(self.route_disruptions.latest)
         return result
+
+    def _evaluate_statuses(self, at: datetime, result: IngestResult) -> None:
+        """Each airspace's status from its two signals; with every FIR watched only those
+        whose traffic or NOTAM signal may have changed (the others' status cannot)."""
+        if self.batch is None:
+            evaluate: Iterable[StatusTracker] = self.trackers.values()
+        else:
+            trackers = list(self.trackers.values())
+            dirty = self._status_dirty | self.batch.collapsed  # CLOSED is judged each poll
+            evaluate = [trackers[i] for i in np.flatnonzero(dirty)]
+            self._status_dirty[:] = False
+        for tracker in evaluate:
+            result.alerts.extend(tracker.evaluate(at))
+            self._log_status(tracker.airspace, at, tracker.status.value)
+        result.statuses.extend(self.trackers.values())
 
     def covered_airspaces(self, snapshot: Snapshot) -> frozenset[str]:
         """The watched airspaces this snapshot saw whole: from the area its own request covered
@@ -420,15 +467,24 @@ class DetectionEngine:
                 if shapely.area(shapely.intersection(area, geom)) / shapely.area(geom)
                 >= COVERAGE_MIN_FRACTION
             )
-            # one source per airspace (see self.covering): the ADS-B circles that cover an
-            # airspace OpenSky's box covers too do not sample the same minute a second time
-            cached = frozenset(
-                c for c in cached if not self.covering.get(c) or snapshot.source in self.covering[c]
-            )
             if len(self._covered_by_area) > 256:  # areas come from requests: keep it bounded
                 self._covered_by_area.clear()
             self._covered_by_area[key] = cached
         return cached
+
+    def _judges(self, tracker: StatusTracker, source: str, at: datetime) -> bool:
+        """Whether ``source``'s covering poll at ``at`` counts for ``tracker``'s airspace
+        (see ``_judged_at``); if so it becomes, or stays, the judging source."""
+        last = self._judged_at.get(tracker.airspace)  # restore_state sets it too
+        if (
+            tracker.source not in (None, source)
+            and last is not None
+            and at - last <= self._takeover_gap
+        ):
+            return False
+        tracker.source = source
+        self._judged_at[tracker.airspace] = at
+        return True
 
     def _count_traffic(
         self,
@@ -458,9 +514,8 @@ class DetectionEngine:
             if code not in covered:
                 continue  # this feed does not see the whole airspace: no claim about it
             tracker = self.trackers[code]
-            if tracker.source not in (None, source):
+            if not self._judges(tracker, source, at):
                 continue  # one feed per airspace, so two feeds' polls are not mixed
-            tracker.source = source
             inside = points[bounds[i] : bounds[i + 1]]
             domestic = self.domestic.mask(code, addresses[inside])
             foreign_ids = {icao[j] for j in inside[~domestic]}
@@ -484,6 +539,80 @@ class DetectionEngine:
                 }
             )
             result.alerts.extend(events)
+
+    def _count_traffic_batch(
+        self,
+        source: str,
+        at: datetime,
+        member: tuple[np.ndarray, np.ndarray],
+        airborne: np.ndarray,
+        addresses: np.ndarray,
+        result: IngestResult,
+        covered: frozenset[str],
+    ) -> None:
+        """:meth:`_count_traffic` for every FIR at once (``watch.airspaces: all``): distinct
+        foreign/domestic aircraft and arrivals per FIR from the sparse (position, FIR) pairs,
+        then one :meth:`TrafficBatch.observe`; only FIRs whose collapse flag changed go
+        through their tracker's Python path."""
+        batch = self.batch
+        assert batch is not None
+        n = len(self.watched)
+        points, rows = member
+        keep = airborne[points] if len(points) else np.zeros(0, dtype=bool)
+        # one sorted key per (aircraft, FIR): a repeated report of an aircraft counts once
+        keys = np.sort(addresses[points[keep]] * n + rows[keep])
+        keys = keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys
+        rows, pair_addresses = keys % n, keys // n
+        domestic = self.domestic.pair_mask(self.watched, np.arange(len(keys)), rows, pair_addresses)
+        arrived = batch.arrivals.arrivals(keys, at.timestamp())
+        counts = np.zeros((4, n))
+        counts[0] = np.bincount(rows[~domestic], minlength=n)
+        counts[1] = np.bincount(rows[domestic], minlength=n)
+        counts[2] = np.bincount(rows[~domestic & arrived], minlength=n)
+        counts[3] = np.bincount(rows[domestic & arrived], minlength=n)
+        flying = np.sort(addresses[airborne])
+        airborne_ids = int(len(flying) and 1 + np.count_nonzero(flying[1:] != flying[:-1]))
+        outside = airborne_ids - counts[0] - counts[1]
+        seen = np.array([c in covered for c in self.watched], dtype=bool)
+        trackers = list(self.trackers.values())
+        # one feed per airspace, so two feeds' polls are not mixed
+        for i in np.flatnonzero(seen):
+            if not self._judges(trackers[i], source, at):
+                seen[i] = False
+        warned = np.array([bool(t.notam.covering) for t in trackers], dtype=bool)
+        changed = batch.observe(at, seen, counts, outside, warned)
+        self._status_dirty |= changed
+        for i in np.flatnonzero(changed):
+            sample = batch_sample(counts, outside, int(i), at)
+            sample.warned, sample.collapsed = bool(warned[i]), bool(batch.collapsed[i])
+            result.alerts.extend(trackers[i].after_model(sample, was=not sample.collapsed))
+        # the other FIRs: counts and baseline remembered, samples stored, as plain values
+        idx = np.flatnonzero(seen & ~changed)
+        values = counts[:, idx].astype(np.int64).tolist()
+        stored = (batch.collapsed[idx] | warned[idx]).tolist()
+        for i in batch.refreshed.tolist():  # the others' expectation is the one they have
+            trackers[i].last_baseline = trackers[i].baseline(at)
+        for i, f, d, fa, da, out, flag in zip(idx.tolist(), *values,
+                                              outside[idx].astype(np.int64).tolist(), stored,
+                                              strict=True):  # fmt: skip
+            tracker = trackers[i]
+            tracker.last_counts = (f, d)
+            result.samples.append(
+                {"airspace": tracker.airspace, "observed_at": at, "source": source,
+                 "foreign_count": f, "domestic_count": d, "foreign_arrivals": fa,
+                 "domestic_arrivals": da, "outside_count": out, "collapsed": flag}
+            )  # fmt: skip
+        for i in np.flatnonzero(changed):
+            sample = trackers[i].last_sample
+            assert sample is not None
+            result.samples.append(
+                {"airspace": trackers[i].airspace, "observed_at": at, "source": source,
+                 "foreign_count": sample.foreign, "domestic_count": sample.domestic,
+                 "foreign_arrivals": sample.foreign_arrivals,
+                 "domestic_arrivals": sample.domestic_arrivals,
+                 "outside_count": sample.outside,
+                 "collapsed": sample.collapsed or sample.warned}
+            )  # fmt: skip
 
     def _crossed_between_reports(
         self, positions: list, lons: np.ndarray, lats: np.ndarray, inside_any: np.ndarray
@@ -648,6 +777,26 @@ class DetectionEngine:
         while len(log) > 1 and at - log[1][0] > STATUS_LOG_KEEP:
             log.popleft()  # the entry before the cut stays: the status in force then
 
+    def disrupted_airspaces(self, limit: int, within: timedelta = timedelta(hours=24)) -> list[str]:
+        """Watched airspaces not NORMAL now or at some time in the last ``within`` of data,
+        the latest change first, at most ``limit``: with every FIR watched, the FIRs whose
+        NOTAMs are worth asking for (the FAA API is asked one location at a time)."""
+        if self.data_time is None:
+            return []
+        horizon = self.data_time - within
+        found: list[tuple[datetime, str]] = []
+        for code, log in self.status_log.items():
+            status = self.trackers[code].status
+            changed = [t for t, s in log if s != AirspaceStatus.NORMAL.value and t >= horizon]
+            if status != AirspaceStatus.NORMAL:
+                changed.append(self.trackers[code].since or self.data_time)
+            elif log and log[-1][0] >= horizon and len(log) > 1:
+                changed.append(log[-1][0])  # back to NORMAL recently
+            if changed:
+                found.append((max(changed), code))
+        found.sort(key=lambda x: (-x[0].timestamp(), x[1]))
+        return [code for _, code in found[:limit]]
+
     def _worst_status(self, start: datetime, end: datetime) -> dict[str, str]:
         """Each watched airspace's most severe status between ``start`` and ``end``."""
         out: dict[str, str] = {}
@@ -693,3 +842,8 @@ class DetectionEngine:
     def track_km(self, flight: ActiveFlight) -> float:
         pts = flight.airborne_points()
         return path_length_km([p.lon for p in pts], [p.lat for p in pts])
+
+    def restore_state(self, state: saved_state.EngineState) -> None:
+        """Take back what a restart restores (:mod:`service.detect.saved_state`): the store
+        reads it, only detection knows where each part goes."""
+        saved_state.restore_state(self, state)

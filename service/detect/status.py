@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from service.config import DetectionSettings
 from service.detect.traffic_baseline import DiurnalBaseline, hour_of_week
 from service.detect.traffic_model import ModelSettings, TrafficModel, TrafficSample
+from service.detection_settings import DetectionSettings
 from service.domain import (
     AirspaceStatus,
     AlertEvent,
@@ -141,9 +141,18 @@ class StatusTracker:
     def observe_sample(self, sample: TrafficSample) -> list[AlertEvent]:
         was = self.model.collapsed
         self.model.add(sample)
+        return self.after_model(sample, was=was)
+
+    def note_sample(self, sample: TrafficSample) -> None:
+        """Remember a poll the model has judged already (every FIR judged at once by
+        :mod:`service.detect.traffic_batch`), its collapse flag unchanged."""
         self.last_sample = sample
         self.last_counts = (sample.foreign, sample.domestic)
         self.last_baseline = self.baseline(sample.at)
+
+    def after_model(self, sample: TrafficSample, *, was: bool) -> list[AlertEvent]:
+        """The events of a judged poll: a collapse flag that changed opens or resolves one."""
+        self.note_sample(sample)
         events: list[AlertEvent] = []
         if not was and self.model.collapsed:
             self.collapse_since = sample.at

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -56,6 +55,8 @@ def nbinom_cdf(k: int, mean: float, shape: float) -> float:
         return 1.0 if k >= 0 else 0.0
     if shape > 1e6:  # Poisson limit, summed in log space
         term = math.exp(-mean)
+        if term == 0.0:
+            return 0.0  # exp(-mean) underflows (mean > ~745): every term is 0, as is the sum
         total = term
         for i in range(1, k + 1):
             term *= mean / i
@@ -63,6 +64,8 @@ def nbinom_cdf(k: int, mean: float, shape: float) -> float:
         return min(1.0, total)
     p = shape / (shape + mean)
     term = math.exp(shape * math.log(p))
+    if term == 0.0:
+        return 0.0  # underflow: every later term is a multiple of this one
     total = term
     q = 1.0 - p
     for i in range(k):
@@ -111,6 +114,14 @@ class DiurnalBaseline:
     bins: dict[tuple[date, int], Bin] = field(default_factory=dict)
     _cache: dict[tuple[date, int], Expectation] = field(default_factory=dict, repr=False)
     _learning: tuple[date, int] | None = None  # the hour being learned (not finished)
+    # per day, (minutes, foreign arrivals, domestic arrivals) summed over its finished bins
+    # of at least min_bin_minutes: every answer needs these sums over all learned hours, and
+    # a pass over ~700 bins per airspace each hour cost seconds with every FIR watched
+    _day_totals: dict[date, list[float]] = field(default_factory=dict, repr=False)
+    _totalled: int = field(default=0, repr=False)  # finished bins counted in _day_totals
+    # each hour of the day's bins, oldest first (the same Bin objects as in ``bins``)
+    _by_hour: dict[int, list[tuple[date, Bin]]] = field(default_factory=dict, repr=False)
+    _indexed: int = field(default=0, repr=False)
 
     # -- learning -------------------------------------------------------------------------
     def learn(
@@ -126,7 +137,7 @@ class DiurnalBaseline:
         """Add one covered poll standing for ``minutes`` of normal traffic."""
         if minutes <= 0:
             return
-        b = self.bins.setdefault((at.date(), at.hour), Bin())
+        b = self.bin((at.date(), at.hour))
         b.minutes += minutes
         b.foreign_minutes += foreign * minutes
         b.domestic_minutes += domestic * minutes
@@ -137,12 +148,86 @@ class DiurnalBaseline:
             b.outside_known += minutes
         if self._learning != (at.date(), at.hour):
             # only finished hours are used: the answers change once an hour, not every poll
-            self._learning = (at.date(), at.hour)
-            self._cache.clear()
-        horizon = at.date() - timedelta(days=self.history_days + 1)
+            self.start_learning((at.date(), at.hour))
+        self.prune(at.date())
+
+    def bin(self, key: tuple[date, int]) -> Bin:
+        """The bin of one calendar hour, created (and indexed by hour of day) if new."""
+        b = self.bins.get(key)
+        if b is None:
+            b = self.bins[key] = Bin()
+            if self._indexed == len(self.bins) - 1:
+                self._by_hour.setdefault(key[1], []).append((key[0], b))
+                self._indexed += 1
+        return b
+
+    def start_learning(self, key: tuple[date, int]) -> None:
+        """The hour ``key`` is now being learned: the previous one is finished."""
+        old = self._learning
+        if old is not None and old in self.bins:
+            self._total(old, self.bins[old])
+        self._learning = key
+        self._cache.clear()
+
+    def prune(self, today: date) -> None:
+        """Forget bins older than the history (they are never used again)."""
+        horizon = today - timedelta(days=self.history_days + 1)
         if len(self.bins) > 24 * (self.history_days + 2):
             for key in [k for k in self.bins if k[0] < horizon]:
                 del self.bins[key]
+            self._day_totals.clear()
+            self._totalled = -1  # recounted from the bins at the next answer
+
+    def _total(self, key: tuple[date, int], b: Bin) -> None:
+        self._totalled += 1
+        if b.minutes >= self.min_bin_minutes:
+            t = self._day_totals.setdefault(key[0], [0.0, 0.0, 0.0])
+            t[0] += b.minutes
+            t[1] += b.foreign_arrivals
+            t[2] += b.domestic_arrivals
+
+    def _totals(self, at: datetime) -> tuple[float, float, float]:
+        """(minutes, foreign arrivals, domestic arrivals) over the usable bins."""
+        finished = len(self.bins) - (self._learning in self.bins)
+        if self._totalled != finished:  # bins set or pruned without learn(): count again
+            self._day_totals.clear()
+            self._totalled = 0
+            for key in sorted(self.bins):
+                if key != self._learning:
+                    self._total(key, self.bins[key])
+        oldest = at.date() - timedelta(days=self.history_days)
+        minutes = foreign = domestic = 0.0
+        for day in sorted(d for d in self._day_totals if d >= oldest):
+            t = self._day_totals[day]
+            minutes, foreign, domestic = minutes + t[0], foreign + t[1], domestic + t[2]
+        now = self.bins.get((at.date(), at.hour))
+        if (
+            now is not None
+            and (at.date(), at.hour) != self._learning
+            and now.minutes >= self.min_bin_minutes
+        ):
+            minutes -= now.minutes
+            foreign -= now.foreign_arrivals
+            domestic -= now.domestic_arrivals
+        return minutes, foreign, domestic
+
+    def _hour_bins(self, at: datetime) -> list[tuple[date, Bin]]:
+        """The usable bins of ``at``'s hour of the day, oldest first."""
+        if self._indexed != len(self.bins):  # pruned, or bins set without learn()
+            self._by_hour = {}
+            for key in sorted(self.bins):
+                self._by_hour.setdefault(key[1], []).append((key[0], self.bins[key]))
+            self._indexed = len(self.bins)
+        oldest = at.date() - timedelta(days=self.history_days)
+        today, learning = at.date(), self._learning
+        return [
+            (day, b)
+            for day, b in self._by_hour.get(at.hour, ())
+            if day >= oldest
+            and b.minutes >= self.min_bin_minutes
+            and day != today
+            and (day, at.hour) != learning
+        ]
 
     # -- answering ------------------------------------------------------------------------
     def _usable(self, at: datetime) -> list[tuple[date, int, Bin]]:
@@ -166,9 +251,10 @@ class DiurnalBaseline:
         return self._cache[key]
 
     def _expect(self, at: datetime) -> Expectation | None:
-        usable = self._usable(at)
-        weekly = [b for day, hour, b in usable if day.weekday() == at.weekday() and hour == at.hour]
-        daily = [b for _, hour, b in usable if hour == at.hour]
+        hour_bins = self._hour_bins(at)
+        weekly = [b for day, b in hour_bins if day.weekday() == at.weekday()]
+        daily = [b for _, b in hour_bins]
+        usable: list[tuple[date, int, Bin]] = []
         weights: list[float]
         if len(weekly) >= self.week_min:
             chosen, source = weekly, f"hour-of-week ({len(weekly)} weeks)"
@@ -180,6 +266,7 @@ class DiurnalBaseline:
         else:
             # an hour not seen yet (day one): the nearest hours seen, each hour away
             # halving what they count for, on top of the (rescaled) prior
+            usable = self._usable(at)
             chosen, weights = [], []
             for _, hour, b in usable:
                 distance = min((hour - at.hour) % 24, (at.hour - hour) % 24)
@@ -187,10 +274,11 @@ class DiurnalBaseline:
                     chosen.append(b)
                     weights.append(0.5**distance)
             source = "prior" if not chosen else "prior and neighbouring hours"
-        learned_hours = sum(b.minutes for _, _, b in usable) / 60.0
+        totals = self._totals(at)
+        learned_hours = totals[0] / 60.0
         if source.startswith("prior") and learned_hours:
             source += f", scaled by {learned_hours:.0f} h learned"
-        level = self._level([b for _, _, b in usable])
+        level = self._level(totals)
         foreign = self._posterior(chosen, weights, "foreign", self.prior_foreign, level[0])
         domestic = self._posterior(chosen, weights, "domestic", self.prior_domestic, level[1])
         if foreign is None:
@@ -243,16 +331,16 @@ class DiurnalBaseline:
         excess = max(variance - noise, 0.0) / mean**2
         return max(1.0, 1.0 / max(excess, 1e-3))
 
-    def _level(self, bins: Iterable[Bin]) -> tuple[float, float]:
-        """How busy the learned hours were against the prior (1.0 = as configured)."""
-        bins = list(bins)
-        minutes = sum(b.minutes for b in bins)
+    def _level(self, totals: tuple[float, float, float]) -> tuple[float, float]:
+        """How busy the learned hours were against the prior (1.0 = as configured), from
+        the (minutes, foreign arrivals, domestic arrivals) of all usable bins."""
+        minutes = totals[0]
         out = []
         for kind, prior in (("foreign", self.prior_foreign), ("domestic", self.prior_domestic)):
             if prior is None or prior <= 0:
                 out.append(1.0)
                 continue
-            seen = sum(getattr(b, f"{kind}_arrivals") for b in bins)
+            seen = totals[1] if kind == "foreign" else totals[2]
             expected = prior / self.dwell_minutes * minutes
             out.append((self.prior_strength + seen) / (self.prior_strength + expected))
         return out[0], out[1]

@@ -62,6 +62,10 @@ class FaaNotamClient(FeedClient):
         # the last round: whether it was full, and the ids each location returned (lifecycle)
         self.last_round_full = False
         self.last_round_ids: dict[str, set[str]] = {}
+        # asked besides settings.locations: with every FIR watched, the FIRs whose status
+        # changed recently (set by the poller; see DetectionEngine.disrupted_airspaces)
+        self.extra_locations: list[str] = []
+        self._asked_whole: set[str] = set()  # locations asked once without lastUpdatedDate
 
     def _headers(self) -> dict[str, str]:
         s = self.settings
@@ -112,9 +116,13 @@ class FaaNotamClient(FeedClient):
         items: dict[str, dict[str, Any]] = {}
         rejected = 0
         returned: dict[str, set[str]] = {}
-        for location in self.settings.locations:
+        asked_whole: list[str] = []  # marked once the round completes: a failed one asks again
+        for location in dict.fromkeys([*self.settings.locations, *self.extra_locations]):
             returned[location] = set()
-            for item in await self._pages({"icaoLocation": location, **extra}):
+            # a location new to this client is asked for everything it has in force once
+            since = extra if location in self._asked_whole else {}
+            asked_whole.append(location)
+            for item in await self._pages({"icaoLocation": location, **since}):
                 key = item_id(item)
                 if key is None:
                     rejected += 1
@@ -125,6 +133,7 @@ class FaaNotamClient(FeedClient):
                 if updated and (self._high_water is None or updated > self._high_water):
                     self._high_water = updated
         self._rounds += 1
+        self._asked_whole.update(asked_whole)
         self.last_round_full, self.last_round_ids = full, returned
         self.stats.count_rejected(rejected)
         if rejected:

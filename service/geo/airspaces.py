@@ -220,6 +220,15 @@ class AirportRegistry:
         return (str(self._codes[lo + i]), float(d[i])) if d[i] <= within_km else None
 
 
+def load_seed_registries(seeds_dir: Path) -> tuple[AirspaceRegistry, AirportRegistry]:
+    """Only the seeds folder's own ``firs.geojson`` and ``airports.csv`` (no world FIRs, no
+    ``airportsdata``): the small fixed registries the scenarios and their tests are built on."""
+    return (
+        AirspaceRegistry.from_geojson(seeds_dir / "firs.geojson"),
+        AirportRegistry.from_csv(seeds_dir / "airports.csv"),
+    )
+
+
 def load_registries(seeds_dir: Path) -> tuple[AirspaceRegistry, AirportRegistry]:
     """The FIR and airport registries of a seeds folder: the world's FIRs
     (``world/firs-world.geojson``, else ``firs.geojson``) and airports (``airportsdata``

@@ -41,6 +41,17 @@ TOKEN = re.compile(
 )
 # digits that look like a coordinate (a hemisphere letter attached, or a long run)
 RESIDUE = re.compile(r"(?<![A-Z\d])[NSEW]\d{4,}(?:\.\d+)?|\d{4,}(?:\.\d+)?[NSEW](?![A-Z])|\d{11,}")
+# signed decimal degrees, latitude first: "-10.5 -66.9", "10.5,-66.9", "+10.5 -066.90";
+# a sign or a comma is required (two bare decimals are too often something else), and a
+# unit after the second number makes it a distance, not a longitude
+SIGNED_PAIR = re.compile(
+    r"(?<![\w.°+-])(?P<lat>[+-]?\d{1,2}\.\d+)°?(?P<sep>\s*,\s*|\s+)(?P<lon>[+-]?\d{1,3}\.\d+)°?"
+    r"(?![\w°])(?!\.\d)(?!\s*(?:NM|KM|M|FT|MTR|DEG)\b)"
+)
+LONE_DECIMAL = re.compile(
+    r"(?<![\w.°+-])(?:[+-]?\d{1,3}\.\d+|\.\d+)(?![\w°])(?!\.\d)"
+    r"(?!\s*(?:NM|KM|M|FT|MTR|DEG|MHZ|KHZ|%)(?!\w))"
+)
 # what may stand between the latitude and the longitude of one position
 PAIR_GAP = re.compile(r"[\s,/\-]{0,3}")
 
@@ -128,20 +139,38 @@ def tokens(text: str) -> tuple[list[Token], list[Problem]]:
     return out, problems
 
 
-def coordinates(text: str) -> tuple[list[Coordinate], list[Problem], int]:
-    """Paired positions in text order, problems, and how many tokens were read at all.
+def _signed_pairs(
+    text: str, taken: list[tuple[int, int]], problems: list[Problem]
+) -> list[Coordinate]:
+    """Signed decimal-degree pairs (lat, lon) outside the hemisphere tokens.
 
-    >>> found, problems, _ = coordinates("WI N3913E10025-391400N 1002600E-3915N-10027E BACK")
-    >>> [(c.lon, c.lat) for c in found], problems
-    ([(100.416667, 39.216667), (100.433333, 39.233333), (100.45, 39.25)], [])
-    >>> found, problems, _ = coordinates("WI 3913N10025E 3914N")
-    >>> len(found), [p.code.value for p in problems]
-    (1, ['coordinate.unpaired'])
-    >>> found, problems, _ = coordinates("WI 3913N10025E 3914100026E 3915N10027E")
-    >>> len(found), [p.code.value for p in problems]
-    (2, ['coordinate.unreadable'])
+    >>> [(c.lon, c.lat) for c in _signed_pairs("WI -10.5 -66.9, 10.5,-66.9 AND 2.5 3.5NM", [], [])]
+    [(-66.9, -10.5), (-66.9, 10.5)]
     """
-    toks, problems = tokens(text)
+    out: list[Coordinate] = []
+    for m in SIGNED_PAIR.finditer(text):
+        if any(a < m.end() and m.start() < b for a, b in taken):
+            continue
+        lat_text, lon_text = m["lat"], m["lon"]
+        if "," not in m["sep"] and not (lat_text[0] in "+-" or lon_text[0] in "+-"):
+            continue
+        lat, lon = float(lat_text), float(lon_text)
+        if abs(lat) > 90 or abs(lon) > 180:
+            problems.append(
+                Problem(
+                    ProblemCode.COORDINATE_RANGE,
+                    f"coordinate ignored: {m.group(0)!r} is not a latitude, longitude pair",
+                )
+            )
+            taken.append(m.span())  # reported once, not again as a lone decimal
+            continue
+        out.append(Coordinate(round(lon, 6), round(lat, 6), m.start(), m.end()))
+    return out
+
+
+def _paired(text: str, toks: list[Token], problems: list[Problem]) -> list[Coordinate]:
+    """A latitude token followed by a longitude token (only a separator between) is one
+    position; a readable token left alone is reported as unpaired."""
     found: list[Coordinate] = []
     i = 0
     while i < len(toks):
@@ -167,7 +196,24 @@ def coordinates(text: str) -> tuple[list[Coordinate], list[Problem], int]:
             )
         )
         i += 1
-    taken = [(t.start, t.end) for t in toks]
+    return found
+
+
+def _unread(text: str, taken: list[tuple[int, int]], signed: bool) -> list[Problem]:
+    """What looks like part of a position but was not read as one."""
+    problems: list[Problem] = []
+    # a signed decimal alone, or any lone decimal where positions are signed decimals, is
+    # a position that lost its partner (a wrap, a typo)
+    for m in LONE_DECIMAL.finditer(text):
+        if (signed or m.group(0)[0] in "+-") and not any(
+            a < m.end() and m.start() < b for a, b in taken
+        ):
+            problems.append(
+                Problem(
+                    ProblemCode.COORDINATE_UNREADABLE,
+                    f"{m.group(0)!r} looks like part of a decimal position but has no partner",
+                )
+            )
     for m in RESIDUE.finditer(text):
         if not any(a < m.end() and m.start() < b for a, b in taken):
             problems.append(
@@ -176,4 +222,28 @@ def coordinates(text: str) -> tuple[list[Coordinate], list[Problem], int]:
                     f"{m.group(0)!r} looks like a coordinate but cannot be read as one",
                 )
             )
+    return problems
+
+
+def coordinates(text: str) -> tuple[list[Coordinate], list[Problem], int]:
+    """Paired positions in text order, problems, and how many tokens were read at all.
+
+    >>> found, problems, _ = coordinates("WI N3913E10025-391400N 1002600E-3915N-10027E BACK")
+    >>> [(c.lon, c.lat) for c in found], problems
+    ([(100.416667, 39.216667), (100.433333, 39.233333), (100.45, 39.25)], [])
+    >>> found, problems, _ = coordinates("WI 3913N10025E 3914N")
+    >>> len(found), [p.code.value for p in problems]
+    (1, ['coordinate.unpaired'])
+    >>> found, problems, _ = coordinates("WI 3913N10025E 3914100026E 3915N10027E")
+    >>> len(found), [p.code.value for p in problems]
+    (2, ['coordinate.unreadable'])
+    """
+    toks, problems = tokens(text)
+    found = _paired(text, toks, problems)
+    taken = [(t.start, t.end) for t in toks]
+    signed = _signed_pairs(text, taken, problems)
+    if signed:
+        found = sorted(found + signed, key=lambda c: c.start)
+        taken += [(c.start, c.end) for c in signed]
+    problems += _unread(text, taken, bool(signed))
     return found, problems, len(toks)

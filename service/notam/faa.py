@@ -16,13 +16,15 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from service.domain import Notam, NotamClass, ensure_utc
+from service.domain import AltitudeBand, Notam, NotamClass, ensure_utc
 from service.geo.airspaces import AirspaceRegistry
-from service.notam.geometry import limits_to_band, qline_circle, read_geometry
-from service.notam.parser import US_INTL, area_dicts, fir_lookup, parse_notam
+from service.notam.geometry import GeometryReading, limits_to_band, qline_circle, read_geometry
+from service.notam.outlines import area_dicts, fir_lookup
+from service.notam.parser import parse_notam
 from service.notam.problems import Problem as P
 from service.notam.problems import ProblemCode as C
 from service.notam.qcodes import classify
+from service.notam.us_formats import US_INTL
 
 WHOLE_FIR_SUBJECTS = ("QAF",)
 
@@ -114,32 +116,30 @@ def notam_from_faa_item(item: dict[str, Any], airspaces: AirspaceRegistry | None
         return _broken(item, f"FAA item not readable: {type(exc).__name__}: {exc}")
 
 
-def _from_core(
+def _parse_text(
     data: dict[str, Any], core: dict[str, Any], faa_id: str, airspaces: AirspaceRegistry | None
-) -> Notam:
-    text = _str(core, "text") or ""
+) -> tuple[Notam, str | None]:
+    """The item's ICAO (else local) translation parsed, else its bare text given the header
+    the plain-text reader expects; returns the NOTAM and the translation used, if any."""
     issued = _time(core.get("issued"))
     year_hint = issued.year if issued else None
     source = _translation(data, "ICAO") or _translation(data, "LOCAL_FORMAT")
     if source:
         notam = parse_notam(source, airspaces=airspaces, notam_id=faa_id, year_hint=year_hint)
-    else:
-        # bare item text: give it the header the plain-text reader expects
-        header = f"{_str(core, 'icaoLocation') or 'ZZZZ'} {_str(core, 'number') or ''} NOTAM "
-        if US_INTL.match(text):
-            header = ""
-        notam = parse_notam(
-            header + text, airspaces=airspaces, notam_id=faa_id, year_hint=year_hint
-        )
-        notam = replace(
-            notam,
-            problems=tuple(p for p in notam.problems if P.from_text(p).code is not C.FORMAT),
-        )
-    problems = [P.from_text(p) for p in notam.problems]
-    problems = [p for p in problems if p.code is not C.NO_FIR]
+        return notam, source
+    text = _str(core, "text") or ""
+    header = f"{_str(core, 'icaoLocation') or 'ZZZZ'} {_str(core, 'number') or ''} NOTAM "
+    if US_INTL.match(text):
+        header = ""
+    notam = parse_notam(header + text, airspaces=airspaces, notam_id=faa_id, year_hint=year_hint)
+    kept = tuple(p for p in notam.problems if P.from_text(p).code is not C.FORMAT)
+    return replace(notam, problems=kept), None
 
-    fir = _str(core, "affectedFIR") or notam.fir
-    qcode = _str(core, "selectionCode") or notam.qcode
+
+def _validity(
+    core: dict[str, Any], notam: Notam, problems: list[P]
+) -> tuple[datetime | None, datetime | None, bool, list[P]]:
+    """(valid from, valid to, permanent, problems): the text's times, else the item's fields."""
     end = _str(core, "effectiveEnd")
     permanent = notam.permanent or (end is not None and end.upper() == "PERM")
     valid_from = notam.valid_from or _time(core.get("effectiveStart"))
@@ -148,6 +148,13 @@ def _from_core(
         problems.append(P(C.START_MISSING, "no start of validity (effectiveStart)"))
     elif notam.valid_from is None:  # the item's field filled what the text lacked
         problems = [p for p in problems if p.code is not C.START_MISSING]
+    return valid_from, valid_to, permanent, problems
+
+
+def _limits(
+    core: dict[str, Any], notam: Notam, problems: list[P]
+) -> tuple[str | None, str | None, AltitudeBand, list[P]]:
+    """(lower, upper, band, problems): the text's limits, else the item's fields."""
     lower = notam.lower or _str(core, "lowerLimit") or _flight_level(_str(core, "minimumFL"))
     upper = notam.upper or _str(core, "upperLimit") or _flight_level(_str(core, "maximumFL"))
     band, limit_problems = limits_to_band(lower, upper)
@@ -155,35 +162,58 @@ def _from_core(
         problems = [p for p in problems if p.code is not C.LIMIT] + limit_problems
     else:
         band = notam.band if not limit_problems else band
+    return lower, upper, band, problems
 
-    body = notam.text or text
+
+def _item_areas(
+    core: dict[str, Any],
+    body: str,
+    fir: str | None,
+    qcode: str | None,
+    classification: NotamClass,
+    airspaces: AirspaceRegistry | None,
+) -> GeometryReading:
+    """The areas of a NOTAM whose text drew none: the item's circle, or its whole FIR.
+
+    A whole-FIR area only for FIR subjects, 999 NM circles and FIR-wide warnings:
+    a runway item must not paint its whole FIR.
+    """
+    circle = _item_circle(core)
+    fir_geometry = airspaces.get(fir).geometry if airspaces and fir and fir in airspaces else None
+    whole_fir = (
+        (qcode or "").startswith(WHOLE_FIR_SUBJECTS)
+        or (circle is not None and circle[2] >= 999)
+        or (circle is None and classification == NotamClass.WARNING)
+    )
+    return read_geometry(
+        body,
+        qline=circle,
+        fir_geometry=fir_geometry,
+        whole_fir=whole_fir,
+        fir_lookup=fir_lookup(airspaces),
+    )
+
+
+def _from_core(
+    data: dict[str, Any], core: dict[str, Any], faa_id: str, airspaces: AirspaceRegistry | None
+) -> Notam:
+    """The parsed text, with the item's own fields filling what the text lacks."""
+    notam, source = _parse_text(data, core, faa_id, airspaces)
+    problems = [P.from_text(p) for p in notam.problems]
+    problems = [p for p in problems if p.code is not C.NO_FIR]
+    fir = _str(core, "affectedFIR") or notam.fir
+    qcode = _str(core, "selectionCode") or notam.qcode
+    valid_from, valid_to, permanent, problems = _validity(core, notam, problems)
+    lower, upper, band, problems = _limits(core, notam, problems)
+    body = notam.text or _str(core, "text") or ""
     classification, reason = notam.classification, notam.classification_reason
     if qcode != notam.qcode:
         classification, reason = classify(qcode, body)
-
     geometry, areas = notam.geometry, notam.areas
     if geometry is None:
-        circle = _item_circle(core)
-        fir_geometry = (
-            airspaces.get(fir).geometry if airspaces and fir and fir in airspaces else None
-        )
-        # a whole-FIR area only for FIR subjects, 999 NM circles and FIR-wide warnings:
-        # a runway item must not paint its whole FIR
-        whole_fir = (
-            (qcode or "").startswith(WHOLE_FIR_SUBJECTS)
-            or (circle is not None and circle[2] >= 999)
-            or (circle is None and classification == NotamClass.WARNING)
-        )
-        reading = read_geometry(
-            body,
-            qline=circle,
-            fir_geometry=fir_geometry,
-            whole_fir=whole_fir,
-            fir_lookup=fir_lookup(airspaces),
-        )
+        reading = _item_areas(core, body, fir, qcode, classification, airspaces)
         geometry, areas = reading.geometry, area_dicts(reading)
         problems += [p for p in reading.problems if p not in problems]
-
     kind = (_str(core, "type") or notam.kind)[:1].upper()
     return replace(
         notam,
@@ -204,12 +234,12 @@ def _from_core(
         upper=upper,
         band=band,
         text=body,
-        raw_text=source or text,
+        raw_text=source or _str(core, "text") or "",
         classification=classification,
         classification_reason=reason,
         geometry=geometry,
         areas=areas,
         source_classification=_str(core, "classification") or notam.source_classification,
-        issued_at=issued or notam.issued_at,
+        issued_at=_time(core.get("issued")) or notam.issued_at,
         problems=tuple(dict.fromkeys(problems)),
     )

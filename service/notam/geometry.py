@@ -1,7 +1,7 @@
 """Areas written in NOTAM text → GeoJSON (lon/lat), checked; and vertical limits.
 
 Reading order, most specific first: the areas written in item E (polygons with
-arcs and boundary legs, circles, corridors — see :mod:`service.notam.shapes`),
+arcs and boundary legs, circles, corridors — see :mod:`service.notam.area_reading`),
 a whole-FIR reference, positions (obstacles), and last the Q-line circle
 (coarse by design: minutes and whole NM).  The text is normalised first
 (:mod:`service.notam.normalise`); when the unwrapped and the plain reading
@@ -22,10 +22,13 @@ from shapely.geometry.base import BaseGeometry
 
 from service.domain import AltitudeBand
 from service.notam import checks
+from service.notam.area_reading import build_area
 from service.notam.coordinates import Coordinate, coordinates
+from service.notam.countries import CountryArea
+from service.notam.navaids import NavaidIndex, bundled_navaids, navaid_positions
 from service.notam.normalise import basic, normalise
 from service.notam.problems import Problem, ProblemCode
-from service.notam.shapes import CIRCLE_POINTS, GEOD, KM_PER_NM, Area, build_area, circle
+from service.notam.shapes import CIRCLE_POINTS, GEOD, KM_PER_NM, Area, AreaKind, circle
 
 __all__ = ["CIRCLE_POINTS", "GEOD", "KM_PER_NM", "circle"]
 
@@ -93,7 +96,11 @@ class GeometryReading:
     geometry: dict[str, Any] | None
     problems: list[Problem]
     how: str
-    areas: list[tuple[str | None, dict[str, Any], str]] = field(default_factory=list)
+    areas: list[tuple[str | None, dict[str, Any], AreaKind]] = field(default_factory=list)
+
+    def has(self, kind: AreaKind) -> bool:
+        """Whether an area of this kind was drawn."""
+        return any(k is kind for _, _, k in self.areas)
 
 
 NUMBERED = re.compile(r"(?:^|(?<=\s))(?P<n>\d{1,2})\.\s")
@@ -124,10 +131,18 @@ def _segments(text: str) -> list[tuple[str | None, int, int]]:
 
 
 def _read(
-    text: str, join_wrapped: bool, fir_lookup: Callable[[str | None], BaseGeometry | None]
+    text: str,
+    join_wrapped: bool,
+    fir_lookup: Callable[[str | None], BaseGeometry | None],
+    navaids: NavaidIndex | None,
+    near: tuple[float, float] | None,
+    states: frozenset[str],
+    qline: tuple[float, float, float] | None,
 ) -> tuple[list[Area], list[Coordinate], list[Problem]]:
     norm = normalise(text, join_wrapped=join_wrapped)
     coords, problems, _ = coordinates(norm)
+    norm, coords, navaid_problems = navaid_positions(norm, coords, navaids, near, states)
+    problems += navaid_problems
     areas: list[Area] = []
     for label, start, end in _segments(norm):
         inside = [
@@ -135,7 +150,7 @@ def _read(
             for c in coords
             if start <= c.start < end
         ]
-        area = build_area(norm[start:end], inside, fir_lookup)
+        area = build_area(norm[start:end], inside, fir_lookup, qline)
         if area is None:
             continue
         area.used = {offset + start for offset in area.used}
@@ -179,37 +194,48 @@ def _union(areas: list[Area]) -> BaseGeometry:
     return shapely.GeometryCollection(parts)
 
 
-def read_geometry(
+def _best_reading(
     text: str,
-    *,
-    qline: tuple[float, float, float] | None = None,
-    fir_geometry: BaseGeometry | None = None,
-    whole_fir: bool = False,
-    fir_lookup: Callable[[str | None], BaseGeometry | None] | None = None,
-) -> GeometryReading:
-    """Every area item E describes, checked (see the module docstring for the order)."""
-
-    def lookup(name: str | None) -> BaseGeometry | None:
-        found = fir_lookup(name) if fir_lookup is not None else None
-        return found if found is not None or name is not None else fir_geometry
-
+    fir_lookup: Callable[[str | None], BaseGeometry | None],
+    navaids: NavaidIndex,
+    near: tuple[float, float] | None,
+    states: frozenset[str],
+    qline: tuple[float, float, float] | None,
+) -> tuple[list[Area], list[Problem]]:
+    """The unwrapped reading, unless the plain one fails fewer self-checks."""
     readings = []
     for join_wrapped in (True, False):
-        areas, coords, problems = _read(text, join_wrapped, lookup)
+        areas, coords, problems = _read(
+            text, join_wrapped, fir_lookup, navaids, near, states, qline
+        )
         problems = _checked(areas, coords, problems, qline)
         failed = {p.code for p in problems if p.code is not None}
         readings.append((len(failed), areas, problems))
         if not failed:
             break
     _, areas, problems = min(readings, key=lambda r: r[0])
-    drawn = [a for a in areas if a.geometry is not None and a.kind != "positions"]
-    if drawn:
-        areas_out = [(a.label, _mapping(a.geometry), a.kind) for a in drawn]
-        kinds = sorted({a.kind for a in drawn})
-        return GeometryReading(_mapping(_union(drawn)), problems, ", ".join(kinds), areas_out)
+    return areas, problems
+
+
+def _undrawn(
+    areas: list[Area],
+    problems: list[Problem],
+    whole_fir: bool,
+    fir_geometry: BaseGeometry | None,
+    country: CountryArea | None,
+    qline: tuple[float, float, float] | None,
+) -> GeometryReading:
+    """When the text draws no area: the whole FIR, the state named, the positions written,
+    else the Q-line (its FIR at 999 NM, its circle otherwise)."""
     if whole_fir and fir_geometry is not None:
         shape = _mapping(fir_geometry)
-        return GeometryReading(shape, problems, "whole FIR", [(None, shape, "whole FIR")])
+        return GeometryReading(shape, problems, "whole FIR", [(None, shape, AreaKind.WHOLE_FIR)])
+    if country is not None:
+        shape = _mapping(country.geometry)
+        return GeometryReading(
+            shape, [*problems, country.problem()], "whole country (its FIRs)",
+            [(None, shape, AreaKind.WHOLE_COUNTRY)],
+        )  # fmt: skip
     if areas:
         areas_out = [(a.label, _mapping(a.geometry), a.kind) for a in areas if a.geometry]
         if areas_out:
@@ -221,12 +247,52 @@ def read_geometry(
         if radius_nm >= 999 and fir_geometry is not None:
             shape = _mapping(fir_geometry)
             return GeometryReading(
-                shape, problems, "whole FIR (Q-line 999)", [(None, shape, "FIR")]
+                shape, problems, "whole FIR (Q-line 999)", [(None, shape, AreaKind.QLINE_FIR)]
             )
         if radius_nm < 999:
             shape = _mapping(circle(lon, lat, max(radius_nm, 1.0) * KM_PER_NM))
-            return GeometryReading(shape, problems, "Q-line circle", [(None, shape, "Q-line")])
+            return GeometryReading(
+                shape, problems, "Q-line circle", [(None, shape, AreaKind.QLINE_CIRCLE)]
+            )
     return GeometryReading(None, problems, "none")
+
+
+def read_geometry(
+    text: str,
+    *,
+    qline: tuple[float, float, float] | None = None,
+    fir_geometry: BaseGeometry | None = None,
+    whole_fir: bool = False,
+    fir_lookup: Callable[[str | None], BaseGeometry | None] | None = None,
+    country: CountryArea | None = None,
+    navaids: NavaidIndex | None = None,
+    navaid_states: frozenset[str] = frozenset(),
+) -> GeometryReading:
+    """Every area item E describes, checked (see the module docstring for the order).
+
+    ``country``: a state the text names as its area, drawn when nothing more specific is
+    written.  ``navaids``: where navaid idents are looked up (None: the bundled list);
+    ``navaid_states``: countries to prefer among navaids sharing an ident (a US FDC NOTAM).
+    """
+
+    def lookup(name: str | None) -> BaseGeometry | None:
+        found = fir_lookup(name) if fir_lookup is not None else None
+        return found if found is not None or name is not None else fir_geometry
+
+    index = navaids if navaids is not None else bundled_navaids()
+    near = None
+    if qline is not None:
+        near = (qline[0], qline[1])
+    elif fir_geometry is not None:
+        point = fir_geometry.representative_point()
+        near = (point.x, point.y)
+    areas, problems = _best_reading(text, lookup, index, near, navaid_states, qline)
+    drawn = [a for a in areas if a.geometry is not None and a.kind is not AreaKind.POSITIONS]
+    if drawn:
+        areas_out = [(a.label, _mapping(a.geometry), a.kind) for a in drawn]
+        kinds = sorted({a.kind for a in drawn})
+        return GeometryReading(_mapping(_union(drawn)), problems, ", ".join(kinds), areas_out)
+    return _undrawn(areas, problems, whole_fir, fir_geometry, country, qline)
 
 
 def geometry_from_text(

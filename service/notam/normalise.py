@@ -98,6 +98,12 @@ def unwrap(text: str) -> str:
             and _complete(left + right)
             and not (_complete(left) and _complete(right))
         )
+        if not join:  # a decimal cut at its point: "10" ⏎ ".60, -66.80", "151." ⏎ "18"
+            before, after = text[max(0, m.start() - 2) : m.start()], text[m.end() : m.end() + 2]
+            join = bool(
+                (re.search(r"\d$", before) and re.match(r"\.\d", after))
+                or (re.search(r"\d\.$", before) and re.match(r"\d", after))
+            )
         if not join:
             a = _LETTERS_BEFORE.search(text, 0, m.start())
             b = _LETTERS_AFTER.match(text[m.end() :])
@@ -142,7 +148,15 @@ def separate_glued_words(text: str) -> str:
 def basic(text: str) -> str:
     """Unicode, case and punctuation the way the token reader expects them."""
     text = unicodedata.normalize("NFKC", text or "")
-    for a, b in (("…", "..."), ("–", "-"), ("—", "-"), ("‐", "-"), ("’", "'"), ("”", '"')):
+    for a, b in (
+        ("…", "..."),
+        ("–", "-"),
+        ("—", "-"),
+        ("‐", "-"),
+        ("−", "-"),
+        ("’", "'"),
+        ("”", '"'),
+    ):
         text = text.replace(a, b)
     return text.replace("\r", "").replace("\t", " ").upper()
 

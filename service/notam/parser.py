@@ -1,4 +1,4 @@
-"""NOTAM text → :class:`Notam`: ICAO format, US domestic/FDC, and US international plain text.
+"""NOTAM text → :class:`Notam`: ICAO format here, the US texts in :mod:`service.notam.us_formats`.
 
 Table-driven and forgiving: each field is read on its own, and what cannot be
 read is listed in ``problems`` while the rest is kept, because a NOTAM with a
@@ -11,139 +11,31 @@ hence this small table-driven parser.
 
 from __future__ import annotations
 
-import hashlib
 import re
-import unicodedata
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from service.domain import Notam
 from service.geo.airspaces import AirspaceRegistry
-from service.notam.geometry import GeometryReading, limits_to_band, qline_circle, read_geometry
+from service.notam.geometry import limits_to_band, qline_circle
+from service.notam.outlines import fir_named_in, read_body_areas
 from service.notam.problems import Problem as P
 from service.notam.problems import ProblemCode as C
 from service.notam.problems import codes
-from service.notam.qcodes import classify
+from service.notam.text_fields import body_fields, clean_text, fallback_id, notam_time, unparsed
+from service.notam.us_formats import US_INTL, parse_faa_text, parse_us_international
 
 HEADER = re.compile(
     r"^\(?\s*(?P<series>[A-Z])(?P<num>\d{4})/(?P<yy>\d{2})\s+NOTAM(?P<kind>[NRC])"
     r"(?:\s+(?P<ref>[A-Z]\d{4}/\d{2}))?"
 )
 ITEM = re.compile(r"(?:^|(?<=\s))(?P<key>[A-GQ])\)\s?")
-DOMESTIC = re.compile(
-    r"^!(?P<acct>[A-Z0-9]{3,4})\s+(?P<num>\d{1,2}/\d{1,4})\s+(?P<loc>[A-Z0-9]{2,5})\s+(?P<body>.*?)"
-    r"\s*(?P<start>\d{10})-(?P<end>\d{10}|PERM)(?P<est>EST)?\s*$",
-    re.DOTALL,
-)
-US_INTL = re.compile(r"^(?P<acct>[A-Z]{4})\s+(?P<series>[A-Z])(?P<num>\d{4})/(?P<yy>\d{2})\b")
-MONTHS = {
-    m: i
-    for i, m in enumerate(
-        ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], 1
-    )
-}
-PLAIN_TIME = re.compile(
-    r"(?P<d>\d{1,2})\s+(?P<m>[A-Z]{3})\s+(?P<t>\d{2}:?\d{2})\s+UTC(?:\s+(?P<y>\d{4}))?"
-)
-PLAIN_LIMITS = re.compile(
-    r"\b(?P<lower>SFC|GND|FL\d{3}|\d+FT)\s*-\s*(?P<upper>UNL|FL\d{3}|\d+FT)\b"
-)
+ITEM_ORDER = "QABCDEFG"
 
 
-def notam_time(text: str, year_hint: int | None = None) -> datetime:
-    """``YYMMDDhhmm`` (UTC) → aware datetime.
-
-    The century is the one nearest ``year_hint`` (e.g. the year the text was
-    fetched) when given, else 1970–2069.
-
-    >>> notam_time("2511211743").isoformat()
-    '2025-11-21T17:43:00+00:00'
-    >>> notam_time("9104030730").year, notam_time("9104030730", year_hint=2085).year
-    (1991, 2091)
-    """
-    if not re.fullmatch(r"\d{10}", text):
-        raise ValueError(f"not YYMMDDhhmm: {text!r}")
-    yy = int(text[:2])
-    if year_hint is None:
-        year = 2000 + yy if yy < 70 else 1900 + yy
-    else:
-        year = min(
-            (c + yy for c in range(year_hint // 100 * 100 - 100, year_hint + 101, 100)),
-            key=lambda y: abs(y - year_hint),
-        )
-    return datetime(
-        year, int(text[2:4]), int(text[4:6]), int(text[6:8]), int(text[8:10]), tzinfo=UTC
-    )
-
-
-def _clean(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).replace("…", "...").replace("\r", "")
-    return text.strip()
-
-
-def _fallback_id(text: str) -> str:
-    return "TXT_" + hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _fir_reference(text: str, airspaces: AirspaceRegistry | None) -> str | None:
-    """The FIR a text names: ``(SVZM)``, ``SVZM FIR`` or its name (``MAIQUETIA ... REGION``)."""
-    if airspaces is None:
-        return None
-    return airspaces.named_in(text.upper())
-
-
-def fir_lookup(airspaces: AirspaceRegistry | None):
-    """A function: FIR code or name (``SVZM``, ``MAIQUETIA``) → its polygon, or None."""
-
-    def lookup(name: str | None):
-        if airspaces is None or not name:
-            return None
-        key = name.strip().upper()
-        if key in airspaces:
-            return airspaces.get(key).geometry
-        for airspace in airspaces:
-            plain = unicodedata.normalize("NFKD", airspace.name).encode("ascii", "ignore").decode()
-            if plain.upper() == key:
-                return airspace.geometry
-        return None
-
-    return lookup
-
-
-def _geometry(
-    text: str,
-    qline: tuple[float, float, float] | None,
-    fir: str | None,
-    whole_fir: bool,
-    airspaces: AirspaceRegistry | None,
-) -> GeometryReading:
-    fir_geometry = None
-    if fir and airspaces is not None and fir in airspaces:
-        fir_geometry = airspaces.get(fir).geometry
-    return read_geometry(
-        text,
-        qline=qline,
-        fir_geometry=fir_geometry,
-        whole_fir=whole_fir,
-        fir_lookup=fir_lookup(airspaces),
-    )
-
-
-def area_dicts(reading: GeometryReading) -> tuple[dict[str, Any], ...]:
-    return tuple({"label": label, "kind": kind, "geometry": g} for label, g, kind in reading.areas)
-
-
-def parse_icao(
-    text: str,
-    *,
-    airspaces: AirspaceRegistry | None = None,
-    notam_id: str | None = None,
-    year_hint: int | None = None,
-) -> Notam:
-    """An ICAO-format NOTAM (header, Q-line, items A–G)."""
-    raw = text
-    text = _clean(text)
-    problems: list[P] = []
+def _header(text: str, problems: list[P]) -> tuple[str, str, str | None]:
+    """(number, kind N/R/C, the NOTAM it replaces or cancels); a missing header is a problem."""
     header = HEADER.match(text)
     number, kind, ref = "", "N", None
     if header:
@@ -153,13 +45,17 @@ def parse_icao(
         problems.append(P(C.HEADER, "no NOTAM header (e.g. 'A1234/25 NOTAMN')"))
     if text.startswith("(") and not text.endswith(")"):
         problems.append(P(C.TRUNCATED, "text looks truncated (no closing parenthesis)"))
+    return number, kind, ref
+
+
+def _items(text: str) -> dict[str, str]:
+    """Items Q and A–G by letter, each only where it comes in order (so an ``E)`` inside the
+    text of item E does not start a new item), without the NOTAM's closing parenthesis."""
     items: dict[str, str] = {}
-    matches = list(ITEM.finditer(text))
-    order = "QABCDEFG"
     last = -1
     accepted = []
-    for m in matches:
-        position = order.index(m["key"])
+    for m in ITEM.finditer(text):
+        position = ITEM_ORDER.index(m["key"])
         if position > last:
             accepted.append(m)
             last = position
@@ -175,236 +71,140 @@ def parse_icao(
         and not items["E"].count("(") >= items["E"].count(")")
     ):
         items["E"] = items["E"][:-1]
+    return items
 
-    fir = qcode = traffic = purpose = scope = None
-    qline = None
-    lower_fl = upper_fl = None
-    if "Q" in items:
-        parts = [p.strip() for p in items["Q"].split("\n")[0].split("/")]
-        parts += [""] * (8 - len(parts))
-        fir, qcode, traffic, purpose, scope = (p or None for p in parts[:5])
-        lower_fl, upper_fl = parts[5] or None, parts[6] or None
-        if parts[7]:
-            try:
-                qline = qline_circle(parts[7])
-            except ValueError as exc:
-                problems.append(P(C.QLINE, f"Q-line position: {exc}"))
-            if qline is None and C.QLINE not in codes(problems):
-                problems.append(P(C.QLINE, f"Q-line position not understood: {parts[7]!r}"))
-        if qcode and not re.fullmatch(r"Q[A-Z]{4}", qcode):
-            problems.append(P(C.QCODE, f"Q-code not understood: {qcode!r}"))
-    else:
-        problems.append(P(C.ITEM_MISSING, "no Q-line"))
 
-    valid_from = valid_to = None
-    estimated = permanent = False
+@dataclass(slots=True)
+class QLine:
+    """Item Q's eight fields; the position and radius read as a circle (lon, lat, NM)."""
+
+    fir: str | None = None
+    qcode: str | None = None
+    traffic: str | None = None
+    purpose: str | None = None
+    scope: str | None = None
+    lower_fl: str | None = None
+    upper_fl: str | None = None
+    circle: tuple[float, float, float] | None = None
+
+
+def _qline(item: str, problems: list[P]) -> QLine:
+    parts = [p.strip() for p in item.split("\n")[0].split("/")]
+    parts += [""] * (8 - len(parts))
+    q = QLine(*(p or None for p in parts[:7]))
+    if parts[7]:
+        try:
+            q.circle = qline_circle(parts[7])
+        except ValueError as exc:
+            problems.append(P(C.QLINE, f"Q-line position: {exc}"))
+        if q.circle is None and C.QLINE not in codes(problems):
+            problems.append(P(C.QLINE, f"Q-line position not understood: {parts[7]!r}"))
+    if q.qcode and not re.fullmatch(r"Q[A-Z]{4}", q.qcode):
+        problems.append(P(C.QCODE, f"Q-code not understood: {q.qcode!r}"))
+    return q
+
+
+@dataclass(slots=True)
+class Validity:
+    """Items B and C: start, end, whether the end is estimated (EST) or there is none (PERM)."""
+
+    valid_from: datetime | None = None
+    valid_to: datetime | None = None
+    valid_to_estimated: bool = False
+    permanent: bool = False
+
+
+def _validity(
+    items: dict[str, str], kind: str, year_hint: int | None, problems: list[P]
+) -> Validity:
+    v = Validity()
     if "B" in items:
         try:
-            valid_from = notam_time(items["B"].split()[0], year_hint)
+            v.valid_from = notam_time(items["B"].split()[0], year_hint)
         except (ValueError, IndexError) as exc:
             problems.append(P(C.TIME, f"item B: {exc}"))
-    elif kind != "C":
+    elif kind != "C":  # a cancellation needs no start
         problems.append(P(C.START_MISSING, "no item B (start of validity)"))
     if "C" in items:
         c = items["C"].replace(" ", "")
         if c.startswith("PERM"):
-            permanent = True
+            v.permanent = True
         else:
-            estimated = c.endswith("EST")
+            v.valid_to_estimated = c.endswith("EST")
             try:
-                valid_to = notam_time(c.removesuffix("EST"), year_hint)
+                v.valid_to = notam_time(c.removesuffix("EST"), year_hint)
             except ValueError as exc:
                 problems.append(P(C.TIME, f"item C: {exc}"))
-    if valid_from and valid_to and valid_to < valid_from:
+    if v.valid_from and v.valid_to and v.valid_to < v.valid_from:
         problems.append(P(C.TIME_ORDER, "item C is before item B"))
-    locations = tuple(re.findall(r"\b[A-Z]{4}\b", items.get("A", "")))
+    return v
+
+
+def _limits(items: dict[str, str], q: QLine) -> tuple[str | None, str | None]:
+    """Items F and G, else the Q-line's flight levels (FL000 is the surface, FL999 unlimited)."""
+    lower = items.get("F") or (None if q.lower_fl is None else f"FL{q.lower_fl}")
+    upper = items.get("G") or (None if q.upper_fl is None else f"FL{q.upper_fl}")
+    if upper == "FL999":
+        upper = "UNL"
+    if lower == "FL000":
+        lower = "SFC"
+    return lower, upper
+
+
+def parse_icao(
+    text: str,
+    *,
+    airspaces: AirspaceRegistry | None = None,
+    notam_id: str | None = None,
+    year_hint: int | None = None,
+) -> Notam:
+    """An ICAO-format NOTAM (header, Q-line, items A–G)."""
+    raw = text
+    text = clean_text(text)
+    problems: list[P] = []
+    number, kind, ref = _header(text, problems)
+    items = _items(text)
+    if "Q" in items:
+        q = _qline(items["Q"], problems)
+    else:
+        q = QLine()
+        problems.append(P(C.ITEM_MISSING, "no Q-line"))
+    validity = _validity(items, kind, year_hint, problems)
     if "A" not in items:
         problems.append(P(C.ITEM_MISSING, "no item A (location)"))
     body = items.get("E", "")
     if not body:
         problems.append(P(C.ITEM_MISSING, "no item E (text)"))
-    lower = items.get("F") or (None if lower_fl is None else f"FL{lower_fl}")
-    upper = items.get("G") or (None if upper_fl is None else f"FL{upper_fl}")
-    if upper == "FL999":
-        upper = "UNL"
-    if lower == "FL000":
-        lower = "SFC"
+    lower, upper = _limits(items, q)
     band, limit_problems = limits_to_band(lower, upper)
     problems += limit_problems
-    named_fir = _fir_reference(body, airspaces)
-    fir_code = named_fir or (fir if fir and not fir.endswith("XX") else None)
-    reading = _geometry(body, qline, fir_code, named_fir is not None, airspaces)
+    named_fir = fir_named_in(body, airspaces)
+    fir_code = named_fir or (q.fir if q.fir and not q.fir.endswith("XX") else None)
+    reading = read_body_areas(body, q.circle, fir_code, named_fir is not None, airspaces)
     problems += reading.problems
-    classification, reason = classify(qcode, body)
     return Notam(
-        id=notam_id or number or _fallback_id(text),
+        id=notam_id or number or fallback_id(text),
         number=number,
         raw_text=raw,
         kind=kind,
         ref=ref,
-        fir=fir_code or fir,
-        locations=locations,
-        qcode=qcode,
-        traffic=traffic,
-        purpose=purpose,
-        scope=scope,
-        valid_from=valid_from,
-        valid_to=valid_to,
-        valid_to_estimated=estimated,
-        permanent=permanent,
+        fir=fir_code or q.fir,
+        locations=tuple(re.findall(r"\b[A-Z]{4}\b", items.get("A", ""))),
+        qcode=q.qcode,
+        traffic=q.traffic,
+        purpose=q.purpose,
+        scope=q.scope,
+        valid_from=validity.valid_from,
+        valid_to=validity.valid_to,
+        valid_to_estimated=validity.valid_to_estimated,
+        permanent=validity.permanent,
         schedule=items.get("D"),
         text=body,
         lower=lower,
         upper=upper,
         band=band,
-        classification=classification,
-        classification_reason=reason,
-        geometry=reading.geometry,
-        areas=area_dicts(reading),
+        **body_fields(q.qcode, body, reading),
         problems=tuple(problems),
-    )
-
-
-def parse_faa_text(
-    text: str,
-    *,
-    airspaces: AirspaceRegistry | None = None,
-    notam_id: str | None = None,
-    year_hint: int | None = None,
-) -> Notam:
-    """US domestic / FDC one-liner: ``!FDC 5/9106 ZJX ... 2511250429-2604302200EST``."""
-    raw = text
-    text = " ".join(_clean(text).split())
-    m = DOMESTIC.match(text)
-    if not m:
-        return _unparsed(raw, notam_id, P(C.FORMAT, "US domestic format not recognised"), airspaces)
-    problems: list[P] = []
-    valid_from = valid_to = None
-    try:
-        valid_from = notam_time(m["start"], year_hint)
-    except ValueError as exc:
-        problems.append(P(C.TIME, f"start: {exc}"))
-    permanent = m["end"] == "PERM"
-    if not permanent:
-        try:
-            valid_to = notam_time(m["end"], year_hint)
-        except ValueError as exc:
-            problems.append(P(C.TIME, f"end: {exc}"))
-    body = m["body"]
-    fir = _fir_reference(body, airspaces)
-    reading = _geometry(body, None, fir, fir is not None, airspaces)
-    classification, reason = classify(None, body)
-    number = f"{m['acct']} {m['num']}"
-    return Notam(
-        id=notam_id or number,
-        number=number,
-        raw_text=raw,
-        fir=fir,
-        locations=(m["loc"],),
-        valid_from=valid_from,
-        valid_to=valid_to,
-        valid_to_estimated=bool(m["est"]),
-        permanent=permanent,
-        text=body,
-        classification=classification,
-        classification_reason=reason,
-        geometry=reading.geometry,
-        areas=area_dicts(reading),
-        source_classification="FDC" if m["acct"] == "FDC" else "DOM",
-        problems=tuple(problems + reading.problems),
-    )
-
-
-def _plain_time(m: re.Match[str], year_hint: int | None) -> datetime:
-    month = MONTHS.get(m["m"])
-    if month is None:
-        raise ValueError(f"unknown month {m['m']!r}")
-    year = int(m["y"]) if m["y"] else year_hint
-    if year is None:
-        raise ValueError(f"no year in {m.group(0)!r} and no year hint")
-    hhmm = m["t"].replace(":", "")
-    return datetime(year, month, int(m["d"]), int(hhmm[:2]), int(hhmm[2:]), tzinfo=UTC)
-
-
-def parse_us_international(
-    text: str,
-    *,
-    airspaces: AirspaceRegistry | None = None,
-    notam_id: str | None = None,
-    year_hint: int | None = None,
-) -> Notam:
-    """US international plain text (``KICZ A0012/25 NOTAM…SECURITY…``), as the FAA publishes it."""
-    raw = text
-    text = " ".join(line for line in _clean(text).splitlines() if not line.startswith("#"))
-    text = " ".join(text.split())
-    m = US_INTL.match(text)
-    if not m:
-        return _unparsed(
-            raw, notam_id, P(C.FORMAT, "US international format not recognised"), airspaces
-        )
-    problems: list[P] = []
-    number = f"{m['series']}{m['num']}/{m['yy']}"
-    times = list(PLAIN_TIME.finditer(text))
-    valid_from = valid_to = issued = None
-    created = re.search(r"CREATED:\s*", text)
-    try:
-        validity = [t for t in times if not created or t.start() < created.start()]
-        if len(validity) >= 1:
-            valid_from = _plain_time(validity[0], year_hint)
-        if len(validity) >= 2:
-            valid_to = _plain_time(validity[1], year_hint)
-        after = [t for t in times if created and t.start() >= created.end()]
-        if after:
-            issued = _plain_time(after[0], year_hint)
-    except ValueError as exc:
-        problems.append(P(C.TIME, f"dates: {exc}"))
-    if valid_from is None:
-        problems.append(P(C.START_MISSING, "no start of validity found"))
-    limits = PLAIN_LIMITS.search(text)
-    lower, upper = (limits["lower"], limits["upper"]) if limits else (None, None)
-    band, limit_problems = limits_to_band(lower, upper)
-    fir = _fir_reference(text, airspaces)
-    if fir is None:
-        problems.append(P(C.NO_FIR, "no FIR named in the text"))
-    reading = _geometry(text, None, fir, fir is not None, airspaces)
-    classification, reason = classify(None, text)
-    return Notam(
-        id=notam_id or number,
-        number=number,
-        raw_text=raw,
-        fir=fir,
-        locations=(m["acct"],),
-        valid_from=valid_from,
-        valid_to=valid_to,
-        text=text,
-        lower=lower,
-        upper=upper,
-        band=band,
-        classification=classification,
-        classification_reason=reason,
-        geometry=reading.geometry,
-        areas=area_dicts(reading),
-        source_classification="INTL",
-        issued_at=issued,
-        problems=tuple(problems + limit_problems + reading.problems),
-    )
-
-
-def _unparsed(
-    raw: str, notam_id: str | None, problem: P, airspaces: AirspaceRegistry | None
-) -> Notam:
-    text = _clean(raw)
-    classification, reason = classify(None, text)
-    fir = _fir_reference(text, airspaces)
-    return Notam(
-        id=notam_id or _fallback_id(text),
-        number="",
-        raw_text=raw,
-        fir=fir,
-        text=text,
-        classification=classification,
-        classification_reason=reason,
-        problems=(problem,),
     )
 
 
@@ -426,9 +226,9 @@ def parse_notam(
     ('text.empty: empty text',)
     """
     try:
-        stripped = _clean(text or "")
+        stripped = clean_text(text or "")
         if not stripped:
-            return Notam(id=notam_id or _fallback_id(""), number="", raw_text=text or "",
+            return Notam(id=notam_id or fallback_id(""), number="", raw_text=text or "",
                          problems=(P(C.EMPTY, "empty text"),))  # fmt: skip
         body = "\n".join(line for line in stripped.splitlines() if not line.startswith("#"))
         options: dict[str, Any] = {
@@ -442,10 +242,10 @@ def parse_notam(
             return parse_us_international(body, **options)
         if HEADER.match(body.lstrip()) or "Q)" in body or "E)" in body:
             return parse_icao(body, **options)
-        return _unparsed(body, notam_id, P(C.FORMAT, "not a recognised NOTAM format"), airspaces)
+        return unparsed(body, notam_id, P(C.FORMAT, "not a recognised NOTAM format"), airspaces)
     except Exception as exc:  # a parser bug must cost one NOTAM's fields, not the ingest
         return Notam(
-            id=notam_id or _fallback_id(text or ""),
+            id=notam_id or fallback_id(text or ""),
             number="",
             raw_text=text or "",
             text=text or "",

@@ -39,6 +39,12 @@ class ProblemCode(enum.StrEnum):
     GEOMETRY_UNKNOWN_FIR = "geometry.unknown_fir"
     GEOMETRY_BOUNDARY = "geometry.boundary_not_followed"
     GEOMETRY_NONE = "geometry.none"
+    NAVAID_UNKNOWN = "geometry.unknown_navaid"
+    NAVAID_AMBIGUOUS = "geometry.ambiguous_navaid"
+    NAVAID_VARIATION = "geometry.navaid_variation_unknown"
+    NAVAID_BEARING = "geometry.bearing_reference_assumed"
+    COUNTRY_BY_FIRS = "geometry.country_by_firs"
+    COUNTRY_UNKNOWN = "geometry.unknown_country"
     FAA_ITEM = "faa.item"
 
 

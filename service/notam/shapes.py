@@ -1,18 +1,16 @@
-"""The shapes an item E describes: polygons (with arcs and boundary legs), circles, corridors.
+"""Geodesic shapes a NOTAM area is made of: circles, arcs, corridors, paths along a boundary,
+and the :class:`Area` record every builder returns.
 
-Each builder takes the normalised text of one area and its coordinates, and
-returns the shape plus which coordinates it used, so the self-checks
-(:mod:`service.notam.checks`) can tell when a written position was left out.
 Distances are geodesic on WGS84 (pyproj ``Geod``); a corridor is buffered in a
-local azimuthal equidistant projection, so its width is true in km.
+local azimuthal equidistant projection, so its width is true in km.  Which shape
+a text describes is decided in :mod:`service.notam.area_reading`.
 """
 
 from __future__ import annotations
 
-import itertools
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import numpy as np
 import shapely
@@ -20,8 +18,7 @@ from pyproj import Geod, Transformer
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import substring
 
-from service.notam.coordinates import Coordinate
-from service.notam.problems import Problem, ProblemCode
+from service.notam.problems import Problem
 
 GEOD = Geod(ellps="WGS84")
 KM_PER_NM = 1.852
@@ -29,50 +26,6 @@ CIRCLE_POINTS = 64
 ARC_STEP_DEG = 3.0
 
 FirLookup = Callable[[str | None], BaseGeometry | None]
-
-_NUM = r"\d+(?:\.\d+)?"
-_UNIT = r"NM|KM|MTR|M|FT"
-RADIUS = re.compile(
-    rf"(?:RADIUS|RDS|RAD)\s*(?:OF\s*)?(?P<v1>{_NUM})\s?(?P<u1>{_UNIT})\b"
-    rf"|(?P<v2>{_NUM})\s?(?P<u2>{_UNIT})\b\s*(?:RADIUS|RDS|CIRCLE|CENTRED|CENTERED|AROUND)"
-    rf"|CIRCLE\s+(?:WITH\s+)?(?:A\s+)?(?:RADIUS\s+)?(?:OF\s+)?(?P<v3>{_NUM})\s?(?P<u3>{_UNIT})\b"
-)
-ARC = re.compile(
-    r"(?P<dir>ANTI\s*-?\s*CLOCKWISE|COUNTER\s*-?\s*CLOCKWISE|CLOCKWISE|CCW|CW)\s+"
-    r"(?:BY\s+|ON\s+|ALONG\s+)?(?:AN?\s+|THE\s+)?(?:ARC|ALONG)"
-    r"|ARC\s+(?:\S+\s+){0,3}?(?P<dir2>ANTI\s*-?\s*CLOCKWISE|COUNTER\s*-?\s*CLOCKWISE|CLOCKWISE)"
-)
-BOUNDARY = re.compile(
-    r"ALONG\s+(?:THE\s+)?(?:(?P<fir1>[A-Z]{4})\s+)?(?:(?:FIR|UIR|STATE|NATIONAL|INTERNATIONAL"
-    r"|COUNTRY|COMMON)\s+)*BOUNDARY(?:\s+OF\s+(?:THE\s+)?(?P<fir2>[A-Z][A-Z ]{2,30}?)"
-    r"\s+(?:FIR|UIR|FLIGHT INFORMATION REGION)\b)?"
-)
-HALF_WIDTH = re.compile(rf"(?P<v>{_NUM})\s?(?P<u>NM|KM)\s+(?:ON\s+)?(?:EITHER|EACH|BOTH)\s+SIDES?")
-FULL_WIDTH = re.compile(
-    rf"(?:WIDTH|WIDE)\s+(?:OF\s+)?(?P<v1>{_NUM})\s?(?P<u1>NM|KM)"
-    rf"|(?P<v2>{_NUM})\s?(?P<u2>NM|KM)\s+(?:WIDE|WIDTH)"
-)
-LINE_WORDS = re.compile(r"\bLINE\b|\bCORRIDOR\b|\bALONG\b|\bAXIS\b|\bROUTE\b|\bCENTRE ?LINE\b")
-CENTRE_WORDS = re.compile(
-    r"(?:CENTRED|CENTERED|CENTRE|CENTER|CTR|AROUND)\s*(?:ON|AT)?\s*(?:PSN)?\s*$"
-)
-AREA_WORDS = re.compile(
-    r"\bAREA\b|\bWI\b|\bWITHIN\b|BOUNDED|POLYGON|JOINING|CONNECTING|BACK TO|POINT OF ORIGIN"
-    r"|\bSTART\b|\bSECTOR\b|\bZONE\b|LATERAL LIMITS|VERTICES|\bTHEN(?:CE)?\b|\bBOUNDARY\b"
-)
-POINT_WORDS = re.compile(r"\bOBST|\bCRANE|\bMAST|\bTURBINE|\bANTENNA|\bTOWER|\bLGT\b|\bBUOY")
-
-
-def radius_km(value: str, unit: str) -> float:
-    """A written radius or width in km.
-
-    >>> radius_km("5", "NM"), radius_km("500", "MTR"), radius_km("2", "KM")
-    (9.26, 0.5, 2.0)
-    """
-    v = float(value)
-    return {"NM": v * KM_PER_NM, "KM": v, "MTR": v / 1000.0, "M": v / 1000.0, "FT": v * 0.0003048}[
-        unit
-    ]
 
 
 def circle(lon: float, lat: float, radius_km: float, n: int = CIRCLE_POINTS) -> shapely.Polygon:
@@ -179,194 +132,27 @@ def boundary_paths(
     return [list(forward.coords)[1:-1], list(backward.coords)[1:-1]]
 
 
+class AreaKind(StrEnum):
+    """How an area was read; the value is what ``Notam.areas`` and the API show."""
+
+    POLYGON = "polygon"
+    POLYGON_WITH_ARC = "polygon with arc"
+    ALONG_BOUNDARY = "polygon along boundary"
+    CIRCLE = "circle"
+    CORRIDOR = "corridor"
+    POSITIONS = "positions"
+    WHOLE_FIR = "whole FIR"
+    WHOLE_COUNTRY = "whole country"
+    QLINE_FIR = "FIR"
+    QLINE_CIRCLE = "Q-line"
+
+
 @dataclass(slots=True)
 class Area:
     """One area of a NOTAM: its shape, how it was read, and what it used."""
 
     geometry: BaseGeometry | None
-    kind: str
+    kind: AreaKind
     used: set[int] = field(default_factory=set)  # start offsets of the coordinates used
     problems: list[Problem] = field(default_factory=list)
     label: str | None = None
-
-
-def _after(coords: list[Coordinate], offset: int) -> list[Coordinate]:
-    return [c for c in coords if c.start >= offset]
-
-
-def _before(coords: list[Coordinate], offset: int) -> list[Coordinate]:
-    return [c for c in coords if c.end <= offset]
-
-
-def polygon_area(text: str, coords: list[Coordinate], fir_lookup: FirLookup) -> Area:
-    """A ring of vertices, where an arc or a boundary leg may join two of them."""
-    area = Area(None, "polygon")
-    centres: dict[int, tuple[bool, Coordinate, float | None]] = {}
-    for m in ARC.finditer(text):
-        direction = m["dir"] or m["dir2"]
-        clockwise = not direction.startswith(("ANTI", "COUNTER", "CCW"))
-        following = _after(coords, m.end())
-        if not following:
-            continue
-        centre = following[0]
-        stated = RADIUS.search(text, m.start(), centre.start)
-        stated_km = None
-        if stated:
-            v = stated["v1"] or stated["v2"] or stated["v3"]
-            u = stated["u1"] or stated["u2"] or stated["u3"]
-            stated_km = radius_km(v, u)
-        centres[centre.start] = (clockwise, centre, stated_km)
-    legs: dict[int, str | None] = {}  # offset of the coordinate after a boundary leg → FIR text
-    for m in BOUNDARY.finditer(text):
-        following = _after(coords, m.end())
-        if following:
-            legs[following[0].start] = m["fir1"] or m["fir2"]
-
-    ring: list[tuple[float, float]] = []
-    options: list[tuple[int, list[list[tuple[float, float]]]]] = []
-    pending_arc: tuple[bool, Coordinate, float | None] | None = None
-    for c in coords:
-        if c.start in centres:
-            pending_arc = centres[c.start]
-            area.used.add(c.start)
-            continue
-        point = (c.lon, c.lat)
-        if pending_arc is not None and ring:
-            clockwise, centre, stated_km = pending_arc
-            points, r0, r1 = arc_points((centre.lon, centre.lat), ring[-1], point, clockwise)
-            ring.extend(points)
-            spread = max(abs(r0 - r1), abs(r0 - stated_km) if stated_km else 0.0)
-            if spread > 1.0:
-                area.problems.append(
-                    Problem(
-                        ProblemCode.GEOMETRY_ARC,
-                        f"arc ends are {r0:.1f} km and {r1:.1f} km from its centre"
-                        + (f", stated radius {stated_km:.1f} km" if stated_km else ""),
-                    )
-                )
-            pending_arc = None
-        elif c.start in legs and ring:
-            fir = fir_lookup(legs[c.start])
-            if fir is None:
-                area.problems.append(
-                    Problem(
-                        ProblemCode.GEOMETRY_UNKNOWN_FIR,
-                        f"boundary of {legs[c.start] or 'the FIR'} not known; straight leg used",
-                    )
-                )
-            else:
-                options.append((len(ring), boundary_paths(fir, ring[-1], point)))
-        ring.append(point)
-        area.used.add(c.start)
-    if pending_arc is not None and ring:  # an arc back to the first vertex
-        clockwise, centre, _ = pending_arc
-        ring.extend(arc_points((centre.lon, centre.lat), ring[-1], ring[0], clockwise)[0])
-    if len(set(ring)) < 3:
-        area.problems.append(
-            Problem(ProblemCode.GEOMETRY_FEW_VERTICES, f"{len(set(ring))} distinct vertices")
-        )
-        return area
-    area.geometry = _with_boundary_legs(ring, options, fir_lookup, legs)
-    if options:
-        area.kind = "polygon along boundary"
-    elif centres:
-        area.kind = "polygon with arc"
-    return area
-
-
-def _with_boundary_legs(
-    ring: list[tuple[float, float]],
-    options: list[tuple[int, list[list[tuple[float, float]]]]],
-    fir_lookup: FirLookup,
-    legs: dict[int, str | None],
-) -> BaseGeometry:
-    """The ring with each boundary leg taken the way that keeps the area inside the FIR."""
-    if not options:
-        return shapely.Polygon(ring)
-    firs = [g for g in (fir_lookup(name) for name in legs.values()) if g is not None]
-    fir = shapely.union_all(firs) if firs else None
-    best: tuple[float, BaseGeometry] | None = None
-    for choice in range(2 ** len(options)):
-        points: list[tuple[float, float]] = []
-        last = 0
-        for bit, (index, paths) in enumerate(options):
-            points.extend(ring[last:index])
-            points.extend(paths[(choice >> bit) & 1])
-            last = index
-        points.extend(ring[last:])
-        polygon = shapely.make_valid(shapely.Polygon(points))
-        if polygon.is_empty or polygon.area == 0:
-            continue
-        inside = polygon.intersection(fir).area / polygon.area if fir is not None else 1.0
-        score = inside - 1e-6 * polygon.length
-        if best is None or score > best[0]:
-            best = (score, polygon)
-    return best[1] if best else shapely.Polygon(ring)
-
-
-def circle_area(text: str, coords: list[Coordinate]) -> Area | None:
-    """One or several circles: ``RADIUS 5NM CENTRED ON …``, ``A CIRCLE OF 2KM RADIUS …``."""
-    radii = list(RADIUS.finditer(text))
-    if not radii or not coords:
-        return None
-    area = Area(None, "circle")
-    shapes = []
-    if len(radii) == len(coords) and len(coords) > 1:
-        pairs = list(zip(radii, coords, strict=True))
-    else:
-        m = radii[0]
-        centre_words = [c for c in coords if CENTRE_WORDS.search(text[: c.start])]
-        centre = (
-            centre_words[0] if centre_words else min(coords, key=lambda c: abs(c.start - m.start()))
-        )
-        pairs = [(m, centre)]
-    for m, c in pairs:
-        v = m["v1"] or m["v2"] or m["v3"]
-        u = m["u1"] or m["u2"] or m["u3"]
-        shapes.append(circle(c.lon, c.lat, radius_km(v, u)))
-        area.used.add(c.start)
-    area.geometry = shapes[0] if len(shapes) == 1 else shapely.MultiPolygon(shapes)
-    return area
-
-
-def corridor_area(text: str, coords: list[Coordinate]) -> Area | None:
-    """A band along a line: ``5NM EITHER SIDE OF A LINE …``, ``CORRIDOR 10KM WIDE ALONG …``."""
-    if len(coords) < 2 or not LINE_WORDS.search(text):
-        return None
-    half = HALF_WIDTH.search(text)
-    if half:
-        half_km = radius_km(half["v"], half["u"])
-    else:
-        full = FULL_WIDTH.search(text)
-        if not full:
-            return None
-        half_km = radius_km(full["v1"] or full["v2"], full["u1"] or full["u2"]) / 2.0
-    line = [(c.lon, c.lat) for c in coords]
-    return Area(corridor(line, half_km), "corridor", {c.start for c in coords})
-
-
-def build_area(text: str, coords: list[Coordinate], fir_lookup: FirLookup) -> Area | None:
-    """The most specific reading of one area's text, or None when it describes no area."""
-    if not coords:
-        return None
-    if not ARC.search(text):
-        found = corridor_area(text, coords)
-        if found is not None:
-            return found
-        found = circle_area(text, coords)
-        if found is not None and (len(coords) <= 2 or len(found.used) == len(coords)):
-            return found
-    closed = len(coords) >= 4 and (coords[0].lon, coords[0].lat) == (coords[-1].lon, coords[-1].lat)
-    joined = all(
-        re.fullmatch(r"\s*-\s*", text[a.end : b.start]) for a, b in itertools.pairwise(coords)
-    )
-    if len(coords) >= 3 and (
-        ARC.search(text)
-        or closed
-        or joined
-        or (AREA_WORDS.search(text) and not POINT_WORDS.search(text))
-    ):
-        return polygon_area(text, coords, fir_lookup)
-    points = [(c.lon, c.lat) for c in coords]
-    shape = shapely.Point(points[0]) if len(points) == 1 else shapely.MultiPoint(points)
-    return Area(shape, "positions", {c.start for c in coords})

@@ -10,14 +10,19 @@ from __future__ import annotations
 import enum
 import heapq
 import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
 from service.geo.geodesy import distance_km, great_circle_points, path_length_km
+
+if TYPE_CHECKING:
+    from service.geo.airspaces import AirportRegistry
 
 GROUND_BEFORE = timedelta(minutes=15)
 GROUND_AFTER = timedelta(minutes=20)
@@ -193,4 +198,115 @@ def path_km(waypoints: list[tuple[float, float]]) -> float:
     return sum(distance_km(*a, *b) for a, b in itertools.pairwise(waypoints))
 
 
-__all__ = ["Avoider", "FlightPlan", "path_km", "path_length_km"]
+FOREIGN_KMH, DOMESTIC_KMH = 850.0, 700.0
+
+
+class FlightMaker:
+    """A scenario's flights between airports of ``airports``: each airline's next callsign
+    and 24-bit address in turn (``airlines``: code → (address block start, country, cruise
+    ft)), domestic when the airline's country is ``domestic_state``.  A region's builder
+    extends it with its schedule and how each flight reacts to the closure."""
+
+    def __init__(
+        self,
+        airports: AirportRegistry,
+        airlines: Mapping[str, tuple[int, str, int]],
+        domestic_state: str,
+    ) -> None:
+        self.airports = airports
+        self.airlines = airlines
+        self.domestic_state = domestic_state
+        self.serial: dict[str, int] = {}
+        self.flights: list[FlightPlan] = []
+        self.cancelled: list[dict[str, Any]] = []  # the truth's entries of cancelled flights
+
+    def identity(self, airline: str) -> tuple[str, str, str]:
+        """(callsign, ICAO 24-bit address, country) of the airline's next flight."""
+        n = self.serial.get(airline, 0) + 1
+        self.serial[airline] = n
+        block, country, _ = self.airlines[airline]
+        return f"{airline}{100 + n * 7 % 900 + n // 130}", f"{block + n * 37:06x}", country
+
+    def plan(
+        self,
+        origin: str,
+        destination: str,
+        airline: str,
+        departs: datetime,
+        waypoints: list[tuple[float, float]] | None = None,
+        landing: str | None = None,
+        behaviour: FlightBehaviour | str = FlightBehaviour.NORMAL,
+    ) -> FlightPlan:
+        """The airline's next flight; ``extra_km`` is set for a reroute only (the truth has
+        none for a turn-back or a diversion)."""
+        o, d = self.airports.get(origin), self.airports.get(destination)
+        landing = landing or destination
+        l_ap = self.airports.get(landing)
+        callsign, icao24, country = self.identity(airline)
+        domestic = country == self.domestic_state
+        path = waypoints or [(o.lon, o.lat), (l_ap.lon, l_ap.lat)]
+        extra = round(path_km(path) - distance_km(o.lon, o.lat, d.lon, d.lat), 1)
+        return FlightPlan(
+            callsign=callsign,
+            icao24=icao24,
+            country=country,
+            origin=origin,
+            destination=destination,
+            landing=landing,
+            domestic=domestic,
+            departs_at=departs,
+            waypoints=path,
+            speed_kmh=DOMESTIC_KMH if domestic else FOREIGN_KMH,
+            cruise_ft=float(self.airlines[airline][2]),
+            origin_elev_ft=o.elevation_ft,
+            landing_elev_ft=l_ap.elevation_ft,
+            behaviour=behaviour,
+            extra_km=extra if behaviour == FlightBehaviour.REROUTED else 0.0,
+        )
+
+    def cancel(self, gc: FlightPlan) -> None:
+        """The flight does not operate: only the truth lists it."""
+        self.cancelled.append(
+            {
+                "callsign": gc.callsign,
+                "icao24": gc.icao24,
+                "origin": gc.origin,
+                "destination": gc.destination,
+                "domestic": gc.domestic,
+                "departs_at": gc.departs_at.isoformat(),
+                "arrives_at": gc.arrives_at.isoformat(),
+                "behaviour": FlightBehaviour.CANCELLED.value,
+                "watched_route": False,
+                "extra_km": None,
+                "actual_destination": None,
+                "path": [],
+            }
+        )
+
+
+def exit_time(plan: FlightPlan, area: BaseGeometry) -> datetime | None:
+    """When ``plan`` last leaves ``area`` (None: it never enters it)."""
+    inside = shapely.contains_xy(area, plan.dense[:, 0], plan.dense[:, 1])
+    if not inside.any():
+        return None
+    last = len(inside) - 1 - int(np.argmax(inside[::-1]))
+    return plan.departs_at + timedelta(hours=float(plan.cumulative_km[last]) / plan.speed_kmh)
+
+
+def first_entries(flights: list[FlightPlan], area: BaseGeometry) -> dict[str, datetime]:
+    """When each foreign flight is first inside ``area`` (data time), by callsign."""
+    return {
+        f.callsign: at for f in flights if not f.domestic and (at := f.entry_time(area)) is not None
+    }
+
+
+__all__ = [
+    "Avoider",
+    "FlightBehaviour",
+    "FlightMaker",
+    "FlightPlan",
+    "exit_time",
+    "first_entries",
+    "path_km",
+    "path_length_km",
+]

@@ -22,23 +22,15 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import shapely
 
 from service.geo.airspaces import AirportRegistry, prepared_copy
-from service.geo.geodesy import distance_km
 from service.geo.world import load_world
 from service.seeds import load_watched_routes
-from service.sim.flightplan import Avoider, FlightPlan, path_km
+from service.sim.closure_truth import traffic_collapse_onset
+from service.sim.flightplan import Avoider, FlightMaker, FlightPlan, exit_time, first_entries
 from service.sim.notams import _item
-from service.sim.scenario import (
-    CLOSURE_HOLD,
-    CLOSURE_SHARE,
-    LEVEL_WINDOW,
-    Scenario,
-    Variant,
-    foreign_airborne_counts,
-)
+from service.sim.scenario import Scenario, Variant
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 NAME = "mideast-2025-06"
@@ -54,7 +46,6 @@ CLOSED_AIRPORTS = frozenset({"OIIE", "OIII", "OIMM", "OISS", "ORBI", "OJAI", "LL
 WARNING_NOTAM = "A0701/25"
 REPLAN_AFTER_ONSET = timedelta(minutes=10)
 QUIET_LANDINGS = (END - timedelta(minutes=25), END + timedelta(minutes=10))
-FOREIGN_KMH, DOMESTIC_KMH = 850.0, 700.0
 
 # airline: (24-bit address block start, country, cruise ft) — blocks from seeds/world
 AIRLINES = {
@@ -101,6 +92,20 @@ SCHEDULE: list[tuple[str, str, str, int, int]] = [
     # Gulf - Europe by the west: they skirt Jordan and Israel, so some replan too
     ("OEJN", "LTFM", "SVA", 120, 60),
     ("OTHH", "LFPG", "QTR", 150, 80),
+    # background over Turkey (LTAA), far from the block: Europe and Russia to Antalya and
+    # Ankara. Without it the only foreign traffic over LTAA was the Europe-Iran crossings,
+    # so LTAA's sky emptied too when they replanned south, a collapse real Turkish airspace
+    # (hundreds of aircraft, most of them not bound for Iran) would not show
+    ("EDDF", "LTAI", "DLH", 30, 0),
+    ("LTAI", "EDDF", "DLH", 30, 15),
+    ("UUEE", "LTAI", "AFL", 30, 10),
+    ("LTAI", "UUEE", "AFL", 30, 25),
+    ("EHAM", "LTAC", "KLM", 60, 50),
+    ("LTAC", "EHAM", "KLM", 60, 20),
+    ("EGLL", "LTAI", "BAW", 45, 35),
+    ("LTAI", "EGLL", "BAW", 45, 5),
+    ("UUEE", "LTAC", "AFL", 60, 45),
+    ("LTAC", "UUEE", "AFL", 60, 15),
     # Iranian domestic (stops at the onset)
     ("OIII", "OIMM", "IRA", 60, 10),
     ("OIMM", "OIII", "IRA", 60, 40),
@@ -119,10 +124,10 @@ SPECIALS = [
 ]
 
 
-class _Builder:
+class _Builder(FlightMaker):
     def __init__(self) -> None:
         world = load_world(SEEDS.resolve())
-        self.airports = AirportRegistry.from_airportsdata()
+        super().__init__(AirportRegistry.from_airportsdata(), AIRLINES, DOMESTIC_STATE)
         self.block = shapely.union_all([world.firs[c].geometry for c in CLOSING])
         # a single outline for the planner: slivers between the FIRs closed up
         self.block = shapely.buffer(shapely.buffer(self.block, 0.3), -0.3)
@@ -131,69 +136,18 @@ class _Builder:
         self.primary = prepared_copy(world.firs[PRIMARY].geometry)  # the world's is shared
         shapely.prepare(self.block)
         self.avoider = Avoider(self.block)
-        self.serial: dict[str, int] = {}
-        self.flights: list[FlightPlan] = []
-        self.cancelled: list[dict[str, Any]] = []
-
-    def _identity(self, airline: str) -> tuple[str, str, str]:
-        n = self.serial.get(airline, 0) + 1
-        self.serial[airline] = n
-        block, country, _ = AIRLINES[airline]
-        return f"{airline}{100 + n * 7 % 900 + n // 130}", f"{block + n * 37:06x}", country
-
-    def plan(
-        self,
-        origin: str,
-        destination: str,
-        airline: str,
-        departs: datetime,
-        waypoints: list[tuple[float, float]] | None = None,
-        landing: str | None = None,
-        behaviour: str = "normal",
-    ) -> FlightPlan:
-        o, d = self.airports.get(origin), self.airports.get(destination)
-        landing = landing or destination
-        l_ap = self.airports.get(landing)
-        callsign, icao24, country = self._identity(airline)
-        domestic = country == DOMESTIC_STATE
-        path = waypoints or [(o.lon, o.lat), (l_ap.lon, l_ap.lat)]
-        extra = round(path_km(path) - distance_km(o.lon, o.lat, d.lon, d.lat), 1)
-        return FlightPlan(
-            callsign=callsign, icao24=icao24, country=country, origin=origin,
-            destination=destination, landing=landing, domestic=domestic, departs_at=departs,
-            waypoints=path, speed_kmh=DOMESTIC_KMH if domestic else FOREIGN_KMH,
-            cruise_ft=float(AIRLINES[airline][2]), origin_elev_ft=o.elevation_ft,
-            landing_elev_ft=l_ap.elevation_ft, behaviour=behaviour,
-            extra_km=extra if behaviour == "rerouted" else 0.0,
-        )  # fmt: skip
-
-    def _exit_time(self, plan: FlightPlan) -> datetime | None:
-        inside = shapely.contains_xy(self.block, plan.dense[:, 0], plan.dense[:, 1])
-        if not inside.any():
-            return None
-        last = len(inside) - 1 - int(np.argmax(inside[::-1]))
-        return plan.departs_at + timedelta(hours=float(plan.cumulative_km[last]) / plan.speed_kmh)
-
-    def _cancel(self, gc: FlightPlan) -> None:
-        self.cancelled.append({
-            "callsign": gc.callsign, "icao24": gc.icao24, "origin": gc.origin,
-            "destination": gc.destination, "domestic": gc.domestic,
-            "departs_at": gc.departs_at.isoformat(), "arrives_at": gc.arrives_at.isoformat(),
-            "behaviour": "cancelled", "watched_route": False, "extra_km": None,
-            "actual_destination": None, "path": [],
-        })  # fmt: skip
 
     def schedule(self, origin: str, destination: str, airline: str, departs: datetime) -> None:
         gc = self.plan(origin, destination, airline, departs)
         if gc.domestic:
             if departs >= ONSET:
-                self._cancel(gc)  # Iranian domestic traffic stops too
+                self.cancel(gc)  # Iranian domestic traffic stops too
             else:
                 self.flights.append(gc)
             return
         if destination in CLOSED_AIRPORTS:
             if departs >= ONSET:
-                self._cancel(gc)
+                self.cancel(gc)
             elif gc.arrives_at <= ONSET:
                 self.flights.append(gc)
             # airborne at the onset: the SPECIALS model those
@@ -201,7 +155,7 @@ class _Builder:
         if not gc.crosses(self.block) or gc.arrives_at <= ONSET:
             self.flights.append(gc)
             return
-        exit_at = self._exit_time(gc) or departs
+        exit_at = exit_time(gc, self.block) or departs
         if exit_at <= ONSET:
             self.flights.append(gc)  # done with the block before the strikes
             return
@@ -267,16 +221,7 @@ class _Builder:
 
     def closure_onset(self, flights: list[FlightPlan]) -> datetime | None:
         """The truth's closure instant over OIIX, defined as for the Venezuela scenario."""
-        step = timedelta(minutes=1)
-        t0 = ONSET - LEVEL_WINDOW
-        counts = foreign_airborne_counts(flights, self.primary, t0, END, step)
-        level = counts[: int(LEVEL_WINDOW / step)].mean()
-        low = counts <= CLOSURE_SHARE * level
-        hold = int(CLOSURE_HOLD / step)
-        for i in range(int(LEVEL_WINDOW / step), len(low) - hold):
-            if low[i : i + hold + 1].all():
-                return t0 + i * step
-        return None
+        return traffic_collapse_onset(flights, self.primary, ONSET, END)
 
 
 def _notam_times(code: str) -> tuple[datetime, datetime]:
@@ -340,11 +285,7 @@ def _build(name: str) -> Scenario:
         watched=frozenset(load_watched_routes(ROUTES_FILE)), cancelled=builder.cancelled,
         variant=VARIANTS[name], airspace=PRIMARY, warning_notam=WARNING_NOTAM,
         closure_onset=builder.closure_onset(flights),
-        entries={
-            f.callsign: at
-            for f in flights
-            if not f.domestic and (at := f.entry_time(builder.primary)) is not None
-        },
+        entries=first_entries(flights, builder.primary),
     )  # fmt: skip
 
 

@@ -37,14 +37,20 @@ import shapely
 from service.domain import Position, Route, Snapshot
 from service.geo.airspaces import Airport, AirportRegistry
 from service.geo.geodesy import distance_km
+from service.sim.turning_flight import (
+    KM_PER_DEG,
+    STEP_S,
+    Flyer,
+    Trajectory,
+    bearing_deg,
+    offset_point,
+)
 
-KM_PER_DEG = 111.32
-STEP_S = 2.0
 START = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
 
 
 @cache
-def _iata_airports() -> tuple[Airport, ...]:
+def iata_airports() -> tuple[Airport, ...]:
     import airportsdata
 
     return tuple(
@@ -66,7 +72,7 @@ def _iata_airports() -> tuple[Airport, ...]:
 @cache
 def terminal_pairs() -> tuple[tuple[Airport, Airport, float], ...]:
     """Real pairs of airports with airline codes 6–15 km apart: (a, b, km)."""
-    airports = _iata_airports()
+    airports = iata_airports()
     cells: dict[tuple[int, int], list[Airport]] = {}
     for a in airports:
         cells.setdefault((int(a.lat // 0.2), int(a.lon // 0.2)), []).append(a)
@@ -81,52 +87,6 @@ def terminal_pairs() -> tuple[tuple[Airport, Airport, float], ...]:
                             if 6.0 <= km <= 15.0:
                                 out.append((a, b, km))
     return tuple(sorted(out, key=lambda x: x[0].icao + x[1].icao))
-
-
-def _offset(lon: float, lat: float, bearing: float, km: float) -> tuple[float, float]:
-    """Point ``km`` from (lon, lat) on ``bearing`` (local plane: fine for a few hundred km)."""
-    b = math.radians(bearing)
-    dlat = km * math.cos(b) / KM_PER_DEG
-    dlon = km * math.sin(b) / (KM_PER_DEG * math.cos(math.radians(lat + dlat / 2)))
-    return lon + dlon, lat + dlat
-
-
-def _bearing(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    k = math.cos(math.radians((lat1 + lat2) / 2))
-    return math.degrees(math.atan2((lon2 - lon1) * k, lat2 - lat1)) % 360
-
-
-def _plane_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    k = math.cos(math.radians((lat1 + lat2) / 2))
-    return math.hypot((lon2 - lon1) * k, lat2 - lat1) * KM_PER_DEG
-
-
-@dataclass
-class Trajectory:
-    """Simulated states every STEP_S seconds from ``t0``."""
-
-    t0: datetime
-    lon: np.ndarray
-    lat: np.ndarray
-    alt_ft: np.ndarray
-    gs_kt: np.ndarray
-    track: np.ndarray
-    ground: np.ndarray
-
-    def time(self, i: int) -> datetime:
-        return self.t0 + timedelta(seconds=STEP_S * i)
-
-    @property
-    def end(self) -> datetime:
-        return self.time(len(self.lon) - 1)
-
-    def length_km(self, upto: int | None = None) -> float:
-        n = len(self.lon) if upto is None else upto + 1
-        air = ~self.ground[:n]
-        k = np.cos(np.radians(self.lat[:n][air]))
-        dx = np.diff(self.lon[:n][air]) * k[1:] * KM_PER_DEG
-        dy = np.diff(self.lat[:n][air]) * KM_PER_DEG
-        return float(np.hypot(dx, dy).sum())
 
 
 @dataclass
@@ -212,79 +172,11 @@ class TerminalWorld:
         )  # fmt: skip
 
 
-class _Flyer:
-    """Turn-rate-limited pursuit of waypoints with a speed and altitude law."""
-
-    def __init__(self, rng: np.random.Generator) -> None:
-        self.rng = rng
-
-    def fly(
-        self,
-        t0: datetime,
-        start: tuple[float, float],
-        heading: float,
-        waypoints: list[tuple[float, float]],
-        alt_law,  # (remaining_km, elapsed_s, alt) -> (alt_ft, gs_kt)
-        *,
-        turn_rate: float,
-        ground_after: tuple[float, float] | None = None,  # (elevation, rollout km)
-    ) -> Trajectory:
-        lon, lat = start
-        hdg = heading
-        out = []
-        alt, gs = alt_law(self._remaining(lon, lat, waypoints, 0), 0.0, None)
-        k = 0
-        elapsed = 0.0
-        while k < len(waypoints) and len(out) < 20000:
-            wl, wt = waypoints[k]
-            dist = _plane_km(lon, lat, wl, wt)
-            want = _bearing(lon, lat, wl, wt)
-            diff = (want - hdg + 180) % 360 - 180
-            # standard-rate turns, bank-limited (25°) at speed: gradual at cruise
-            speed_ms = gs * 1852 / 3600
-            rate = min(turn_rate, math.degrees(9.81 * math.tan(math.radians(25)) / speed_ms))
-            radius_km = speed_ms / math.radians(rate) / 1000
-            if dist < max(0.4, gs * 1.852 / 3600 * STEP_S * 1.5) or (
-                dist < 2.5 * radius_km and abs(diff) > 90
-            ):
-                k += 1  # reached, or passed abeam inside the turn circle: fly on to the next
-                continue
-            hdg = (hdg + max(-rate * STEP_S, min(rate * STEP_S, diff))) % 360
-            remaining = self._remaining(lon, lat, waypoints, k)
-            alt, gs = alt_law(remaining, elapsed, alt)
-            out.append((lon, lat, alt, gs, hdg, False))
-            lon, lat = _offset(lon, lat, hdg, gs * 1.852 / 3600 * STEP_S)
-            elapsed += STEP_S
-        if ground_after is not None:
-            elevation, rollout_km = ground_after
-            speed = 130.0
-            travelled = 0.0
-            while travelled < rollout_km:
-                out.append((lon, lat, elevation, speed, hdg, True))
-                step = speed * 1.852 / 3600 * STEP_S
-                lon, lat = _offset(lon, lat, hdg, step)
-                travelled += step
-                speed = max(15.0, speed - 5.0)
-            for _ in range(int(300 / STEP_S)):  # taxi
-                out.append((lon, lat, elevation, 12.0, hdg, True))
-                lon, lat = _offset(lon, lat, (hdg + 90) % 360, 12 * 1.852 / 3600 * STEP_S)
-        a = np.array(out, dtype=float)
-        return Trajectory(t0, a[:, 0], a[:, 1], a[:, 2], a[:, 3], a[:, 4], a[:, 5].astype(bool))
-
-    @staticmethod
-    def _remaining(lon: float, lat: float, waypoints, k: int) -> float:
-        total, here = 0.0, (lon, lat)
-        for w in waypoints[k:]:
-            total += _plane_km(*here, *w)
-            here = w
-        return total
-
-
-class _Builder:
+class TrackBuilder:
     def __init__(self, seed: int) -> None:
         self.rng = np.random.default_rng(seed)
         self.seed = seed
-        self.flyer = _Flyer(self.rng)
+        self.flyer = Flyer(self.rng)
         pairs = terminal_pairs()
         a, b, _ = pairs[int(self.rng.integers(len(pairs)))]
         self.hub, self.other = (a, b) if self.rng.random() < 0.5 else (b, a)
@@ -292,7 +184,7 @@ class _Builder:
         self.serial = 0
         self.t = START
 
-    def _id(self, prefix: str) -> tuple[str, str]:
+    def next_id(self, prefix: str) -> tuple[str, str]:
         self.serial += 1
         return (
             f"{(0x400000 + self.seed * 4096 + self.serial) & 0xFFFFFF:06x}",
@@ -307,11 +199,11 @@ class _Builder:
     def approach(self, ap: Airport) -> tuple[list[tuple[float, float]], float]:
         """Waypoints of an approach (intercept, final fix, threshold) and the runway heading."""
         hdg = self.runway[ap.icao] + (180.0 if self.rng.random() < 0.3 else 0.0)
-        threshold = _offset(ap.lon, ap.lat, hdg + 180, float(self.rng.uniform(0.5, 1.6)))
+        threshold = offset_point(ap.lon, ap.lat, hdg + 180, float(self.rng.uniform(0.5, 1.6)))
         final_km = float(self.rng.uniform(8.0, 20.0))
-        fix = _offset(*threshold, hdg + 180, final_km)
+        fix = offset_point(*threshold, hdg + 180, final_km)
         side = 1 if self.rng.random() < 0.5 else -1
-        intercept = _offset(*_offset(*fix, hdg + 180, float(self.rng.uniform(3, 8))),
+        intercept = offset_point(*offset_point(*fix, hdg + 180, float(self.rng.uniform(3, 8))),
                             hdg + 90 * side, float(self.rng.uniform(3, 9)))  # fmt: skip
         return [intercept, fix, threshold], hdg
 
@@ -330,13 +222,13 @@ class _Builder:
     def arrival(self, ap: Airport, kind: str, destination: str, origin: str | None) -> FlightTruth:
         waypoints, _ = self.approach(ap)
         entry_bearing = float(self.rng.uniform(0, 360))
-        start = _offset(ap.lon, ap.lat, entry_bearing, float(self.rng.uniform(110, 170)))
+        start = offset_point(ap.lon, ap.lat, entry_bearing, float(self.rng.uniform(110, 170)))
         law = self.descent_law(ap.elevation_ft, float(self.rng.uniform(24000, 36000)),
                                float(self.rng.uniform(150, 230)), float(self.rng.uniform(2000, 4000)))  # fmt: skip
         tr = self.flyer.fly(self._next_time(12), start, (entry_bearing + 180) % 360, waypoints, law,
                             turn_rate=3.0,
                             ground_after=(ap.elevation_ft, float(self.rng.uniform(1.2, 2.5))))  # fmt: skip
-        icao24, callsign = self._id("ARR" if kind == "arrival" else "DIV")
+        icao24, callsign = self.next_id("ARR" if kind == "arrival" else "DIV")
         return self._with_faults(FlightTruth(icao24, callsign, kind, origin, destination, ap.icao,
                                              self.rng.random() < 0.7, tr))  # fmt: skip
 
@@ -360,9 +252,9 @@ class _Builder:
     def departure(self, turn_back: bool) -> FlightTruth:
         ap = self.hub
         hdg = self.runway[ap.icao]
-        start = _offset(ap.lon, ap.lat, hdg + 180, 1.0)
+        start = offset_point(ap.lon, ap.lat, hdg + 180, 1.0)
         out_bearing = (hdg + float(self.rng.uniform(-60, 60))) % 360
-        far = _offset(ap.lon, ap.lat, out_bearing, 250.0)
+        far = offset_point(ap.lon, ap.lat, out_bearing, 250.0)
         climb = float(self.rng.uniform(1800, 3000))
 
         def law(_remaining, elapsed, _alt):
@@ -371,11 +263,11 @@ class _Builder:
 
         if not turn_back:
             tr = self.flyer.fly(self._next_time(12), start, hdg, [far], law, turn_rate=3.0)
-            icao24, callsign = self._id("DEP")
+            icao24, callsign = self.next_id("DEP")
             return FlightTruth(icao24, callsign, "departure", ap.icao, "ZZZZ", None,
                                self.rng.random() < 0.7, tr)  # fmt: skip
         out_km = float(self.rng.uniform(40, 90))
-        turn = _offset(ap.lon, ap.lat, out_bearing, out_km)
+        turn = offset_point(ap.lon, ap.lat, out_bearing, out_km)
         t0 = self._next_time(12)
         leg = self.flyer.fly(t0, start, hdg, [turn], law, turn_rate=3.0)
         waypoints, _ = self.approach(ap)
@@ -385,7 +277,7 @@ class _Builder:
                               ground_after=(ap.elevation_ft, 1.8))  # fmt: skip
         tr = Trajectory(t0, *(np.concatenate([getattr(leg, n), getattr(home, n)])
                               for n in ("lon", "lat", "alt_ft", "gs_kt", "track", "ground")))  # fmt: skip
-        icao24, callsign = self._id("RTB")
+        icao24, callsign = self.next_id("RTB")
         return self._with_faults(FlightTruth(icao24, callsign, "turn_back", ap.icao, "ZZZZ",
                                              ap.icao, True, tr))  # fmt: skip
 
@@ -393,27 +285,27 @@ class _Builder:
         c = area.centroid
         through = float(self.rng.uniform(0, 360))
         miss = float(self.rng.uniform(-1.0, 1.0)) * radius_km * 1.3
-        mid = _offset(c.x, c.y, through + 90, miss)
-        start = _offset(*mid, through + 180, float(self.rng.uniform(80, 140)))
-        bend = _offset(*mid, through, 60.0)
-        end = _offset(*bend, through + float(self.rng.uniform(-15, 15)), 100.0)
+        mid = offset_point(c.x, c.y, through + 90, miss)
+        start = offset_point(*mid, through + 180, float(self.rng.uniform(80, 140)))
+        bend = offset_point(*mid, through, 60.0)
+        end = offset_point(*bend, through + float(self.rng.uniform(-15, 15)), 100.0)
         cruise = float(self.rng.uniform(30000, 39000))
         gs = float(self.rng.uniform(400, 490))
         tr = self.flyer.fly(self._next_time(8), start, through, [mid, bend, end],
                             lambda *_: (cruise, gs), turn_rate=3.0)  # fmt: skip
-        icao24, callsign = self._id("OVF")
+        icao24, callsign = self.next_id("OVF")
         return FlightTruth(icao24, callsign, "overflight", None, None, None, False, tr)
 
     def inbound(self, origin: Airport, area: shapely.Polygon, usual: bool) -> FlightTruth:
         """A flight of the route origin → hub whose great circle crosses the area."""
         ap = self.hub
         c = area.centroid
-        gc_bearing = _bearing(origin.lon, origin.lat, ap.lon, ap.lat)
-        start = _offset(c.x, c.y, gc_bearing + 180, float(self.rng.uniform(120, 160)))
+        gc_bearing = bearing_deg(origin.lon, origin.lat, ap.lon, ap.lat)
+        start = offset_point(c.x, c.y, gc_bearing + 180, float(self.rng.uniform(120, 160)))
         waypoints, _ = self.approach(ap)
         if usual:  # the airway: a dog-leg well clear of the area
             side = 1 if self.seed % 2 else -1
-            dogleg = _offset(c.x, c.y, gc_bearing + 90 * side, float(self.rng.uniform(35, 60)))
+            dogleg = offset_point(c.x, c.y, gc_bearing + 90 * side, float(self.rng.uniform(35, 60)))
             waypoints = [dogleg, *waypoints]
         else:
             waypoints = [(c.x, c.y), *waypoints]
@@ -421,7 +313,7 @@ class _Builder:
         tr = self.flyer.fly(self._next_time(20), start, gc_bearing, waypoints, law,
                             turn_rate=3.0,
                             ground_after=(ap.elevation_ft, 1.8))  # fmt: skip
-        icao24, callsign = self._id("INB")
+        icao24, callsign = self.next_id("INB")
         touchdown = int(np.argmax(tr.ground))
         flown = distance_km(origin.lon, origin.lat, tr.lon[0], tr.lat[0]) + tr.length_km(touchdown)
         f = FlightTruth(icao24, callsign, "inbound", origin.icao, ap.icao, ap.icao, True, tr,
@@ -442,15 +334,15 @@ def build_world(
     inbound_direct_share: float = 0.5,
 ) -> TerminalWorld:
     """A seeded terminal area with its traffic and truth (see the module docstring)."""
-    b = _Builder(seed)
+    b = TrackBuilder(seed)
     rng = b.rng
     hub = b.hub
     # an inbound route of 250–600 km whose great circle passes 40–80 km from the hub
-    far = [a for a in _iata_airports()
+    far = [a for a in iata_airports()
            if 250 <= distance_km(hub.lon, hub.lat, a.lon, a.lat) <= 600]  # fmt: skip
     origin = far[int(rng.integers(len(far)))]
-    gc = _bearing(hub.lon, hub.lat, origin.lon, origin.lat)
-    centre = _offset(hub.lon, hub.lat, gc, float(rng.uniform(40, 80)))
+    gc = bearing_deg(hub.lon, hub.lat, origin.lon, origin.lat)
+    centre = offset_point(hub.lon, hub.lat, gc, float(rng.uniform(40, 80)))
     radius_km = float(rng.uniform(4.0, 10.0))
     k = math.cos(math.radians(centre[1]))
     area = shapely.Point(*centre).buffer(radius_km / KM_PER_DEG, 32)
@@ -480,98 +372,6 @@ def build_world(
             (tr.time(int(s)), tr.time(int(e) - 1))
             for s, e in zip(edges[::2], edges[1::2], strict=False)
         ]
-    near = [a for a in _iata_airports() if distance_km(hub.lon, hub.lat, a.lon, a.lat) <= 150]
+    near = [a for a in iata_airports() if distance_km(hub.lon, hub.lat, a.lon, a.lat) <= 150]
     registry = AirportRegistry([*near, origin])
     return TerminalWorld(seed, hub, b.other, registry, area, "ZRA1", origin, flights)
-
-
-@dataclass
-class FirWorld:
-    """Long flights across a large airspace: before its warning on the great circle, after
-    it around the airspace on gradual turns (see :func:`build_fir_world`)."""
-
-    seed: int
-    airports: AirportRegistry
-    area: shapely.Polygon
-    area_code: str
-    warning_at: datetime
-    flights: list[FlightTruth]
-
-    routes = TerminalWorld.routes
-    snapshots = TerminalWorld.snapshots
-    _report = TerminalWorld._report
-
-
-def build_fir_world(seed: int, flights: int = 40) -> FirWorld:
-    """An irregular airspace 500–900 km across and flights between airports on opposite
-    sides; half depart before the warning (great circle), half after (around it, with a
-    margin, at cruise with bank-limited turns), with real-format reports."""
-    rng = np.random.default_rng(seed + 10_000)
-    b = _Builder(seed + 10_000)
-    airports = [a for a in _iata_airports() if abs(a.lat) < 50]
-    while True:
-        centre_ap = airports[int(rng.integers(len(airports)))]
-        centre = (centre_ap.lon, centre_ap.lat)
-        radius = float(rng.uniform(250, 450))
-        ring = [
-            _offset(*centre, bearing, radius * float(rng.uniform(0.7, 1.0)))
-            for bearing in np.linspace(0, 360, 9)[:-1]
-        ]
-        area = shapely.Polygon(ring)
-        around = [a for a in airports
-                  if 1.5 * radius <= distance_km(*centre, a.lon, a.lat) <= 2.5 * radius]  # fmt: skip
-        if len(around) >= 10:
-            break
-    # the way around: the buffered hull with its vertices thinned to about 20 km apart
-    keep_out = area.buffer(60 / KM_PER_DEG).convex_hull.simplify(20 / KM_PER_DEG)
-    warning_at = START + timedelta(hours=6)
-    out: list[FlightTruth] = []
-    used: dict[str, Airport] = {}
-    while len(out) < flights:
-        o = around[int(rng.integers(len(around)))]
-        d = around[int(rng.integers(len(around)))]
-        gc = shapely.LineString([(o.lon, o.lat), (d.lon, d.lat)])
-        if (
-            o.icao == d.icao
-            or not gc.intersects(area)
-            or distance_km(o.lon, o.lat, d.lon, d.lat) < 2 * radius
-        ):
-            continue
-        after = len(out) >= flights // 2
-        t0 = (
-            START
-            + timedelta(minutes=float(rng.uniform(0, 300)))
-            + (timedelta(hours=6) if after else timedelta(0))
-        )
-        waypoints = [(d.lon, d.lat)]
-        if after:  # around the airspace: via the two hull corners on the shorter side
-            hull = list(keep_out.exterior.coords)[:-1]
-            side = np.sign(
-                [(d.lon - o.lon) * (y - o.lat) - (d.lat - o.lat) * (x - o.lon) for x, y in hull]
-            )
-            pick = 1 if (side > 0).sum() <= (side < 0).sum() else -1
-            corners = [p for p, sd in zip(hull, side, strict=True) if sd == pick]
-            # in order along the way (projection on origin → destination): the boundary,
-            # not a zig-zag between its vertices
-            corners.sort(
-                key=lambda p: (p[0] - o.lon) * (d.lon - o.lon) + (p[1] - o.lat) * (d.lat - o.lat)
-            )
-            waypoints = [*corners, (d.lon, d.lat)]
-        cruise = float(rng.uniform(33000, 39000))
-
-        def law(remaining, elapsed, _alt, o=o, d=d, cruise=cruise):
-            alt = min(
-                cruise, o.elevation_ft + 2500 * elapsed / 60, d.elevation_ft + 175 * remaining
-            )
-            return alt, (250.0 if alt < 10000 else 460.0)
-
-        tr = b.flyer.fly(t0, (o.lon, o.lat), _bearing(o.lon, o.lat, *waypoints[0]), waypoints, law,
-                         turn_rate=3.0, ground_after=(d.elevation_ft, 1.8))  # fmt: skip
-        icao24, callsign = b._id("FIR")
-        touchdown = int(np.argmax(tr.ground))
-        extra = tr.length_km(touchdown) - distance_km(o.lon, o.lat, d.lon, d.lat)
-        rerouted = not shapely.intersects(area, shapely.LineString(np.c_[tr.lon, tr.lat]))
-        out.append(FlightTruth(icao24, callsign, "rerouted" if rerouted else "direct", o.icao,
-                               d.icao, d.icao, True, tr, extra_km=extra))  # fmt: skip
-        used[o.icao], used[d.icao] = o, d
-    return FirWorld(seed, AirportRegistry(list(used.values())), area, "ZFIR", warning_at, out)

@@ -254,8 +254,8 @@ def build(name: str) -> Adversarial:
 
 def _closure_onset(flights: list[FlightPlan], m: _Maker, onset: datetime) -> datetime | None:
     """The truth's closure instant, as for the bundled scenario (see
-    :data:`service.sim.scenario.CLOSURE_SHARE`)."""
-    from service.sim.scenario import traffic_collapse_onset
+    :data:`service.sim.closure_truth.CLOSURE_SHARE`)."""
+    from service.sim.closure_truth import traffic_collapse_onset
 
     return traffic_collapse_onset(flights, m.svzm, onset, onset + timedelta(hours=8))
 

@@ -65,3 +65,29 @@ def test_bad_status_filter_is_a_problem(world_client):
     assert r.status_code == 400  # a parameter outside its declared syntax (the pattern)
     assert r.headers["content-type"].startswith("application/problem+json")
     assert "SHUT" in r.json()["detail"]
+
+
+def test_map_boundaries_once_with_an_etag_then_only_what_changes(world_client):
+    """With every FIR watched the boundaries are ~1.7 MB: served once by /map/firs (ETag,
+    304 when unchanged) and left out of the refreshed /map?firs=false."""
+    client, _ = world_client
+    firs = client.get("/api/v1/map/firs")
+    assert firs.status_code == 200 and firs.headers["content-type"] == "application/geo+json"
+    body = firs.json()
+    kinds = {f["properties"]["kind"] for f in body["features"]}
+    assert kinds <= {"fir", "airport"}
+    assert sum(f["properties"]["kind"] == "fir" for f in body["features"]) > 400
+    etag = firs.headers["etag"]
+    again = client.get("/api/v1/map/firs", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.headers["etag"] == etag and not again.content
+    assert client.get("/api/v1/map/firs", headers={"If-None-Match": '"other"'}).status_code == 200
+    full = client.get("/api/v1/map")
+    light = client.get("/api/v1/map", params={"firs": "false"})
+    assert light.status_code == 200
+    assert not [
+        f for f in light.json()["features"] if f["properties"]["kind"] in ("fir", "airport")
+    ]
+    assert light.json()["bbox"] == full.json()["bbox"] == body["bbox"]
+    # what a refresh sends now, against before
+    assert len(light.content) * 50 < len(full.content)
+    assert len(full.content) > 500_000  # 853 kB here with no aircraft (compact JSON)

@@ -9,7 +9,8 @@ import statistics
 
 import pytest
 
-from service.sim.realistic_tracks import build_fir_world, build_world
+from service.sim.fir_crossings import build_fir_world
+from service.sim.realistic_tracks import build_world
 from service.sim.terminal_eval import run_fir_world, run_world
 
 SEEDS = (21, 22, 23)

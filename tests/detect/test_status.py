@@ -3,9 +3,9 @@
 import random
 from datetime import UTC, datetime, timedelta
 
-from service.config import DetectionSettings
 from service.detect.status import NotamSignal, StatusTracker
 from service.detect.traffic_model import TOO_LITTLE
+from service.detection_settings import DetectionSettings
 from service.domain import AirspaceStatus, AlertType
 
 T0 = datetime(2025, 11, 17, 0, 0, tzinfo=UTC)

@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 
-from service.config import AdsbxSettings, FaaNotamSettings, PointQuery, RoutesSettings
+from service.feed_settings import AdsbxSettings, FaaNotamSettings, PointQuery, RoutesSettings
 from service.feeds.adsbx import AdsbxClient
 from service.feeds.base import FeedError
 from service.feeds.callsign_routes import RouteClient

@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from service.config import RoutesSettings
 from service.domain import Position, Snapshot
+from service.feed_settings import RoutesSettings
 from service.feeds.callsign_routes import RouteClient
-from service.geo.airspaces import AirportRegistry, AirspaceRegistry
-from service.jobs import Poller
+from service.geo.airspaces import load_seed_registries
+from service.runtime import build_runtime
 from tests.conftest import ROOT
 
 T0 = datetime(2025, 11, 21, 18, 0, tzinfo=UTC)
@@ -75,8 +75,12 @@ async def test_the_engine_reads_the_clients_cache(settings, sessions):
     clock, asked = DataClock(), []
     seeds = ROOT / "seeds"
     async with httpx.AsyncClient(transport=httpx.MockTransport(routeset(asked))) as http:
-        poller = Poller(settings, sessions, http, AirspaceRegistry.from_geojson(seeds / "firs.geojson"),
-                        AirportRegistry.from_csv(seeds / "airports.csv"), clock=clock)  # fmt: skip
+        registries = load_seed_registries(seeds)
+        runtime = build_runtime(
+            settings, sessions=sessions, http=http, registries=registries, clock=clock
+        )
+        poller = runtime.poller
+        assert poller is not None
         assert poller.engine.routes is poller.routes.cache
 
         def snapshot() -> Snapshot:

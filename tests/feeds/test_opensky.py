@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 
-from service.config import BBox, OpenSkySettings
+from service.feed_settings import BBox, OpenSkySettings
 from service.feeds.base import FeedError
 from service.feeds.opensky import OpenSkyClient
 from tests.feeds.conftest import CLOCK, Recorded

@@ -13,25 +13,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.config import Settings
-from service.geo.airspaces import AirportRegistry, AirspaceRegistry
-from service.jobs import Poller, make_webhook_client
+from service.geo.airspaces import load_seed_registries
 from service.metrics import Metrics
+from service.poller import Poller
+from service.runtime import build_runtime
 from service.sim.clock import ScenarioClock
 from service.store.models import AlertChangeRow, AlertRow, FlightRow, PositionRow
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def make_poller(
-    settings: Settings, sessions: sessionmaker[Session], http, hook_http, metrics=None
-) -> Poller:
-    seeds = settings.path(settings.seeds_dir)
-    return Poller(
-        settings, sessions, http,
-        AirspaceRegistry.from_geojson(seeds / "firs.geojson"),
-        AirportRegistry.from_csv(seeds / "airports.csv"),
-        webhook_http=hook_http, metrics=metrics or Metrics(), restore=False,
-    )  # fmt: skip
 
 
 async def run_steps(
@@ -43,8 +32,22 @@ async def run_steps(
 ) -> Poller:
     """One round of every feed per scenario time, then webhook delivery; ``between`` runs
     after each round (a fault to inject, a pause).  Ends with the held writes flushed."""
-    async with httpx.AsyncClient(timeout=10) as http, make_webhook_client(settings) as hook:
-        poller = make_poller(settings, sessions, http, hook)
+    seeds = settings.path(settings.seeds_dir)
+    registries = load_seed_registries(seeds)
+    async with (
+        httpx.AsyncClient(timeout=10) as http,
+        build_runtime(
+            settings,
+            sessions=sessions,
+            http=http,
+            registries=registries,
+            webhooks=True,
+            metrics=Metrics(),
+            restore=False,
+        ) as runtime,
+    ):
+        poller = runtime.poller
+        assert poller is not None
         for i, at in enumerate(times):
             clock.set(at)
             await poller.poll_notams()

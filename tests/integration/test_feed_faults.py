@@ -10,12 +10,12 @@ import pytest
 
 from service.domain import AirspaceStatus
 from service.feeds.base import CircuitBreaker
-from service.geo.airspaces import AirportRegistry, AirspaceRegistry
-from service.jobs import Poller
+from service.geo.airspaces import load_seed_registries
+from service.runtime import build_runtime
 from service.sim.clock import ScenarioClock
 from service.sim.emulator import create_emulator_app
 from service.sim.scenario import load_scenario
-from service.store.db import make_engine, make_sessionmaker, upgrade
+from service.store.db import upgrade
 from tests.support import CRED, ThreadedServer, scenario_settings
 
 T0 = datetime(2025, 11, 21, 15, 0, tzinfo=UTC)
@@ -47,11 +47,13 @@ async def inject(emu, feed: str, *kinds: str, delay_s: float = 3.0) -> None:
 async def test_faults_are_contained(setup):
     settings, emu, clock, _app = setup
     seeds = settings.path(settings.seeds_dir)
-    engine = make_engine(settings.resolved_database_url)
-    async with httpx.AsyncClient() as http:
-        poller = Poller(settings, make_sessionmaker(engine), http,
-                        AirspaceRegistry.from_geojson(seeds / "firs.geojson"),
-                        AirportRegistry.from_csv(seeds / "airports.csv"))  # fmt: skip
+    registries = load_seed_registries(seeds)
+    async with (
+        httpx.AsyncClient() as http,
+        build_runtime(settings, http=http, registries=registries) as runtime,
+    ):
+        poller = runtime.poller
+        assert poller is not None
         poller.opensky.breaker = CircuitBreaker("opensky", threshold=3, base_s=0.01)
         at = T0
 
@@ -98,9 +100,8 @@ async def test_faults_are_contained(setup):
         assert (await poller.poll_positions("adsbx")).ok  # a failed route look-up is not fatal
         # nothing above reads as an empty sky
         assert poller.engine.trackers["SVZM"].status == AirspaceStatus.NORMAL
-        with make_sessionmaker(engine)() as s:
+        with runtime.sessions() as s:
             from service.store.models import FeedHealthRow
 
             health = s.get(FeedHealthRow, "opensky")
             assert health.failures >= 8 and health.rejected > 0 and health.last_success_at
-    engine.dispose()

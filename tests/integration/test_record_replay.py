@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 import httpx
 from sqlalchemy import func, select
 
-from service.geo.airspaces import AirportRegistry, AirspaceRegistry
-from service.jobs import Poller
+from service.geo.airspaces import load_seed_registries
 from service.recording_format import scan
 from service.replay import JsonlRecorder, replay
+from service.runtime import build_runtime
 from service.sim.clock import ScenarioClock
 from service.sim.emulator import create_emulator_app
 from service.sim.scenario import load_scenario
@@ -40,19 +40,25 @@ async def test_record_then_replay_twice(tmp_path, database_url):
         settings = scenario_settings(tmp_path, emu.url, database_url)
         upgrade(settings.resolved_database_url)
         seeds = settings.path(settings.seeds_dir)
-        airspaces = AirspaceRegistry.from_geojson(seeds / "firs.geojson")
-        airports = AirportRegistry.from_csv(seeds / "airports.csv")
-        engine = make_engine(settings.resolved_database_url)
+        airspaces, airports = load_seed_registries(seeds)
         at = datetime(2025, 11, 21, 17, 30, tzinfo=scenario.start.tzinfo)
         with recording.open("w", encoding="utf-8") as handle:
-            async with httpx.AsyncClient(timeout=10) as http:
-                poller = Poller(settings, make_sessionmaker(engine), http, airspaces, airports,
-                                recorder=JsonlRecorder(handle), clock=clock.now)  # fmt: skip
+            async with (
+                httpx.AsyncClient(timeout=10) as http,
+                build_runtime(
+                    settings,
+                    http=http,
+                    registries=(airspaces, airports),
+                    recorder=JsonlRecorder(handle),
+                    clock=clock.now,
+                ) as runtime,
+            ):
+                poller = runtime.poller
+                assert poller is not None
                 while at <= datetime(2025, 11, 21, 21, 0, tzinfo=at.tzinfo):
                     clock.set(at)
                     assert all(r.ok for r in await poller.poll_once())
                     at += timedelta(minutes=5)
-        engine.dispose()
     live = alert_keys(settings.resolved_database_url)
     assert any(k.startswith("flight.rerouted") for k in live)
     assert any(k.startswith("airspace.status_changed") for k in live)

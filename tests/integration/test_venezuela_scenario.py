@@ -17,8 +17,8 @@ from standardwebhooks import Webhook
 
 from service.api.app import create_app
 from service.api.auth import create_key
-from service.geo.airspaces import AirportRegistry, AirspaceRegistry
-from service.jobs import Poller, make_webhook_client
+from service.geo.airspaces import load_seed_registries
+from service.runtime import build_runtime
 from service.sim.clock import ScenarioClock
 from service.sim.emulator import create_emulator_app
 from service.sim.scenario import load_scenario
@@ -69,18 +69,16 @@ async def test_scenario_end_to_end(tmp_path, receiver, scenario, database_url):
                 secret = created.json()["secret"]
                 assert secret.startswith("whsec_")
 
-                engine = make_engine(settings.resolved_database_url)
                 seeds = settings.path(settings.seeds_dir)
+                registries = load_seed_registries(seeds)
                 async with (
                     httpx.AsyncClient(timeout=10) as http,
-                    make_webhook_client(settings) as hook_http,
+                    build_runtime(
+                        settings, http=http, registries=registries, webhooks=True
+                    ) as runtime,
                 ):
-                    poller = Poller(
-                        settings, make_sessionmaker(engine), http,
-                        AirspaceRegistry.from_geojson(seeds / "firs.geojson"),
-                        AirportRegistry.from_csv(seeds / "airports.csv"),
-                        webhook_http=hook_http,
-                    )  # fmt: skip
+                    poller = runtime.poller
+                    assert poller is not None
                     at = scenario.start
                     while at <= scenario.end:
                         clock.set(at)
@@ -89,7 +87,6 @@ async def test_scenario_end_to_end(tmp_path, receiver, scenario, database_url):
                         at += STEP
                     for _ in range(5):  # drain the outbox
                         await poller.deliver_webhooks()
-                engine.dispose()
 
                 truth = scenario.truth()
                 status = (await client.get("/api/v1/airspaces/SVZM")).json()

@@ -9,6 +9,7 @@ never give a wrong one silently.
 from __future__ import annotations
 
 import ast
+import json
 import random
 import re
 
@@ -64,6 +65,9 @@ def test_corpus_covers_every_form():
         "coord:dms": 10, "coord:dm": 5, "coord:hemisphere_first_dms": 5, "coord:spaced_dms": 5,
         "coord:symbols_dms": 5, "coord:decimal_degrees": 5, "coord:decimal_minutes": 5,
         "coord:decimal_seconds": 5, "real_text": 1,
+        "country": 8, "country_boundary": 3, "navaid": 10, "coord:signed_decimal": 5,
+        "form:radial_dme": 1, "form:bearing_mag_from_vor": 1, "form:faa_fix_radial_distance": 1,
+        "form:navaid_position_in_text": 1, "form:unknown_navaid": 1,
     }  # fmt: skip
     short = {t: (tags.count(t), n) for t, n in needed.items() if tags.count(t) < n}
     assert not short, short
@@ -88,6 +92,13 @@ def test_generator_shares_no_code_with_the_parser():
 def test_committed_corpus_is_what_the_generator_writes():
     written = (ROOT / "tests/notam/corpus/generated.jsonl").read_text().splitlines()
     assert len(written) == len(make_corpus.build(make_corpus.SEED))
+
+
+def test_committed_references_are_what_their_script_writes():
+    from tests.notam.corpus import make_references
+
+    written = json.loads((ROOT / "tests/notam/corpus/references.json").read_text())
+    assert written == json.loads(json.dumps(make_references.build()))
 
 
 def report(name, result) -> None:

@@ -277,8 +277,9 @@ def test_live_client_withdraws_on_its_full_rounds(settings, sessions, registries
     """The same rule on the live path: the FAA client says which of its rounds were full."""
     import httpx
 
-    from service.jobs import Poller
     from service.metrics import Metrics
+    from service.poller import Poller
+    from service.runtime import build_runtime
 
     gone, stays = item("A0600/26"), item("A0601/26")
     asked: list[dict] = []
@@ -304,8 +305,17 @@ def test_live_client_withdraws_on_its_full_rounds(settings, sessions, registries
 
     async def polls() -> Poller:
         async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
-            poller = Poller(tuned, sessions, http, *registries, clock=lambda: now[0],
-                            restore=False, metrics=metrics)  # fmt: skip
+            runtime = build_runtime(
+                tuned,
+                sessions=sessions,
+                http=http,
+                registries=registries,
+                clock=lambda: now[0],
+                restore=False,
+                metrics=metrics,
+            )
+            poller = runtime.poller
+            assert poller is not None
             for k in range(13):
                 now[0] = T0 + k * STEP
                 assert (await poller.poll_notams()).ok

@@ -21,9 +21,9 @@ import pytest
 from sqlalchemy import select
 
 from service.geo.airspaces import load_registries
-from service.jobs import Poller
 from service.recording_format import SCHEMA_PATH
 from service.replay import JsonlRecorder, replay
+from service.runtime import build_runtime
 from service.sim.clock import ScenarioClock
 from service.sim.emulator import create_emulator_app
 from service.sim.scenario import load_scenario
@@ -151,17 +151,23 @@ async def test_foreign_recording_replays_like_the_live_run(kind, seed, tmp_path)
         live = base.model_copy(update={"feeds": live_feeds})
         upgrade(live_url)
         registries = load_registries(live.path(live.seeds_dir))
-        engine = make_engine(live_url)
         transport = Outage(plan.outages, clock)
         own = tmp_path / "firwatch-record.jsonl"  # what `firwatch record` writes of the live run
         with own.open("w", encoding="utf-8") as handle:
-            async with httpx.AsyncClient(transport=transport, timeout=10) as http:
-                poller = Poller(live, make_sessionmaker(engine), http, *registries,
-                                clock=clock.now, recorder=JsonlRecorder(handle))  # fmt: skip
+            async with (
+                httpx.AsyncClient(transport=transport, timeout=10) as http,
+                build_runtime(
+                    live,
+                    http=http,
+                    registries=registries,
+                    clock=clock.now,
+                    recorder=JsonlRecorder(handle),
+                ) as runtime,
+            ):
+                assert runtime.poller is not None
                 for tick in range(TICKS):
                     clock.set(T0 + tick * STEP)
-                    await poller.poll_once()
-        engine.dispose()
+                    await runtime.poller.poll_once()
 
     schema = json.loads(SCHEMA_PATH.read_text())
     own_lines = own.read_text().splitlines()

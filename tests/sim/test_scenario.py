@@ -9,16 +9,14 @@ import shapely
 
 from service.geo.airspaces import AirspaceRegistry
 from service.geo.geodesy import distance_km
-from service.sim.flightplan import path_km
-from service.sim.scenario import (
-    BBOX,
+from service.sim.closure_truth import (
     CLOSURE_HOLD,
     CLOSURE_SHARE,
     LEVEL_WINDOW,
-    VARIANTS,
     foreign_airborne_counts,
-    load_scenario,
 )
+from service.sim.flightplan import path_km
+from service.sim.scenario import BBOX, VARIANTS, load_scenario
 from tests.conftest import ROOT
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.config import DetectionSettings
+from service.detection_settings import DetectionSettings
 from service.evaluate_sweep import run
 from service.sim.variants import KINDS, build, parse
 

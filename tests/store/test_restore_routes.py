@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from service.detect.engine import DetectionEngine
-from service.geo.airspaces import AirportRegistry, AirspaceRegistry
-from service.ingest import restore_engine
+from service.geo.airspaces import load_seed_registries
+from service.store.engine_state import restore_engine
 from service.store.models import AirspaceStatusRow, AlertRow, FlightRow, TrafficSampleRow
 from tests.conftest import ROOT
 
@@ -17,8 +17,7 @@ ROUTE = ("SKBO", "TNCC")
 
 def engine(settings) -> DetectionEngine:
     seeds = ROOT / "seeds"
-    return DetectionEngine(settings, AirspaceRegistry.from_geojson(seeds / "firs.geojson"),
-                           AirportRegistry.from_csv(seeds / "airports.csv"), [ROUTE])  # fmt: skip
+    return DetectionEngine(settings, *load_seed_registries(seeds), [ROUTE])
 
 
 def test_route_state_survives_a_restart(settings, sessions):

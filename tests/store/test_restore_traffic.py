@@ -6,10 +6,13 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from service.detect.engine import DetectionEngine
 from service.domain import AirspaceStatus, Position, Snapshot
-from service.geo.airspaces import AirportRegistry, AirspaceRegistry
-from service.ingest import persist, restore_engine
+from service.geo.airspaces import load_seed_registries
+from service.ingest import persist
+from service.store.engine_state import restore_engine
 from tests.conftest import ROOT
 
 T0 = datetime(2025, 11, 17, 0, 0, tzinfo=UTC)
@@ -18,8 +21,7 @@ POLL = timedelta(minutes=10)
 
 def engine(settings) -> DetectionEngine:
     seeds = ROOT / "seeds"
-    return DetectionEngine(settings, AirspaceRegistry.from_geojson(seeds / "firs.geojson"),
-                           AirportRegistry.from_csv(seeds / "airports.csv"), [])  # fmt: skip
+    return DetectionEngine(settings, *load_seed_registries(seeds), [])
 
 
 class Sky:
@@ -44,7 +46,12 @@ class Sky:
         return Snapshot("opensky", at, tuple(positions))
 
 
-def test_new_leader_decides_from_the_same_baseline(settings, sessions):
+@pytest.mark.parametrize("world", [False, True], ids=["per-fir", "all-firs-at-once"])
+def test_new_leader_decides_from_the_same_baseline(settings, sessions, world):
+    # world: the traffic models judged together as arrays (watch.airspaces: all)
+    settings = settings.model_copy(
+        update={"watch": settings.watch.model_copy(update={"world": world})}
+    )
     sky = Sky()
     old = engine(settings)
     at = T0
@@ -58,6 +65,9 @@ def test_new_leader_decides_from_the_same_baseline(settings, sessions):
     with sessions() as s:
         restore_engine(s, new)
     before, after = old.trackers["SVZM"], new.trackers["SVZM"]
+    assert (old.batch is not None) == (new.batch is not None) == world
+    if old.batch is not None:
+        old.batch.flush()  # the hour being learned, summed in arrays, into its bin
     assert before.model.baseline.bins and after.model.baseline.bins == before.model.baseline.bins
     for hour in range(24):
         when = at + timedelta(hours=hour)
@@ -77,3 +87,36 @@ def test_new_leader_decides_from_the_same_baseline(settings, sessions):
         flagged.append(first)
     assert flagged[0] is not None and flagged[1] is not None
     assert abs(flagged[0] - flagged[1]) <= POLL, flagged
+
+
+def test_after_a_restart_another_feed_takes_over_after_a_gap(settings, sessions):
+    """OpenSky judged SVZM before the restart; afterwards only ADS-B polls arrive (OpenSky
+    out of credits): ADS-B takes over once OpenSky has been silent for a data gap, and the
+    collapse is still found."""
+    sky = Sky()
+    old = engine(settings)
+    at = T0
+    while at < T0 + timedelta(hours=30):
+        result = old.ingest(sky.snapshot(at))
+        with sessions.begin() as s:
+            persist(s, old, result, at)
+        at += POLL
+    new = engine(settings)
+    with sessions() as s:
+        restore_engine(s, new)
+    tracker = new.trackers["SVZM"]
+    assert tracker.source == "opensky"
+
+    def adsbx(snapshot: Snapshot) -> Snapshot:
+        return Snapshot("adsbx", snapshot.fetched_at, snapshot.positions, bbox=(-80, 0, -55, 20))
+
+    new.ingest(adsbx(sky.snapshot(at)))
+    assert tracker.source == "opensky"  # within the gap: OpenSky may still come back
+    t, first = at + POLL, None
+    while t < at + timedelta(hours=4):
+        new.ingest(adsbx(sky.snapshot(t, foreign=t < at + timedelta(hours=1))))
+        if first is None and tracker.status == AirspaceStatus.RESTRICTED:
+            first = t
+        t += POLL
+    assert tracker.source == "adsbx"
+    assert first is not None and first > at + timedelta(hours=1), first

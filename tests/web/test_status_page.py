@@ -255,8 +255,10 @@ def test_status_page_says_what_it_knows(browser, tmp_path, database_url):
         assert down
         wait_for(lambda: "held from the last data" in text_of(browser, '[data-airspace-card="SVZM"]'),
                  10, "status held")  # fmt: skip
-        assert browser.find_element(By.CSS_SELECTOR, '[data-airspace="SVZM"]').text in (
-            "RESTRICTED", "CLOSED")  # fmt: skip
+        held = browser.find_element(By.CSS_SELECTOR, '[data-airspace="SVZM"]').text
+        assert held in ("RESTRICTED", "CLOSED"), (
+            held, httpx.get(f"{api.url}/api/v1/airspaces/SVZM", timeout=5).text,
+            [(r["type"], r["text"][:160]) for r in alert_rows(browser)[:6]])  # fmt: skip
         # the page's own files only: nothing blocked by its Content-Security-Policy
         blocked = [e["message"] for e in browser.get_log("browser")
                    if "Content Security Policy" in e["message"]]  # fmt: skip

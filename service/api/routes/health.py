@@ -17,11 +17,10 @@ router = APIRouter(tags=["health"])
 
 def _scheduler_state(request: Request) -> str:
     """leader (polling the feeds), standby (waiting for the lock) or off (api role, tests)."""
-    state = request.app.state
-    scheduler = getattr(state, "scheduler", None)
-    if scheduler is not None and scheduler.running:
-        return "leader"
-    return "standby" if getattr(state, "elector", None) is not None else "off"
+    replica = (
+        request.app.state.replica
+    )  # service.replica_jobs.ReplicaJobs, None outside the lifespan
+    return replica.state if replica is not None else "off"
 
 
 @router.get("/health", response_model=Health, responses={503: {"model": Health}})

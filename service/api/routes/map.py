@@ -4,17 +4,22 @@
 the last minutes of data, the tracks of recently rerouted, diverted or turned-back flights,
 and the view (the watched airspaces' bounds, padded).  ``/map/basemap``: land from the
 bundled Natural Earth data, clipped to that view, fetched once by the page.
+``/map/firs``: the FIR boundaries and watched airports alone, the same for the life of the
+process, with an ETag: with every FIR watched they are 1.7 MB, so the page fetches them
+once and then asks ``/map?firs=false`` every few seconds for what changes.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from datetime import timedelta
 from functools import lru_cache
 from typing import Annotated, Any
 
 import shapely
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import func, select
 
 from service.api.auth import require_read
@@ -139,17 +144,9 @@ def land_geojson(seeds: Any, box: Box) -> dict[str, Any] | None:
     return oriented(shapely.MultiPolygon(parts))
 
 
-@router.get(
-    "/map",
-    response_class=GeoJSONResponse,
-    responses={200: {"model": FeatureCollection, "description": "A GeoJSON FeatureCollection"}},
-)
-def map_features(request: Request, session: SessionDep) -> GeoJSONResponse:
-    """FIR boundaries, watched airports, aircraft seen in the last 10 minutes of data and the
-    tracks of the last 20 rerouted, diverted or turned-back flights."""
-    state = request.app.state
+def _static_features(state: Any) -> list[dict[str, Any]]:
+    """FIR boundaries in the view and the watched airports (they change only with config)."""
     watched = set(state.settings.watch.airspaces)
-    domestic = DomesticAddresses(state.settings.watch.domestic_addresses)
     west, south, east, north = view_bbox(state)
     # the world has 435 FIRs: only those the view shows
     features: list[dict[str, Any]] = [
@@ -164,6 +161,61 @@ def map_features(request: Request, session: SessionDep) -> GeoJSONResponse:
             ap = state.airports.get(code)
             features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [ap.lon, ap.lat]},
                              "properties": {"kind": "airport", "icao": code, "name": ap.name}})  # fmt: skip
+    return features
+
+
+def _firs_body(state: Any) -> tuple[bytes, str]:
+    """The encoded /map/firs body and its ETag, built once per process."""
+    cached = getattr(state, "map_firs", None)
+    if cached is None:
+        body = json.dumps(
+            {"type": "FeatureCollection", "bbox": view_bbox(state),
+             "features": _static_features(state)},
+            separators=(",", ":"),
+        ).encode()  # fmt: skip
+        cached = state.map_firs = (body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
+    return cached
+
+
+@router.get(
+    "/map/firs",
+    response_class=GeoJSONResponse,
+    responses={
+        200: {"model": FeatureCollection, "description": "A GeoJSON FeatureCollection"},
+        304: {"description": "Not modified (If-None-Match matched the ETag)"},
+    },
+)
+def map_firs(request: Request) -> Response:
+    """FIR boundaries in the view and the watched airports; fetch once, revalidate by ETag."""
+    body, etag = _firs_body(request.app.state)
+    headers = {"ETag": etag, "Cache-Control": "private, max-age=3600"}
+    asked = request.headers.get("if-none-match", "")
+    if etag in {t.strip() for t in asked.split(",")} or asked.strip() == "*":
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/geo+json", headers=headers)
+
+
+@router.get(
+    "/map",
+    response_class=GeoJSONResponse,
+    responses={200: {"model": FeatureCollection, "description": "A GeoJSON FeatureCollection"}},
+)
+def map_features(
+    request: Request,
+    session: SessionDep,
+    firs: Annotated[
+        bool,
+        Query(
+            description="include FIR boundaries and airports (false: only what changes; "
+            "the rest is /map/firs, fetched once)"
+        ),
+    ] = True,
+) -> GeoJSONResponse:
+    """FIR boundaries, watched airports, aircraft seen in the last 10 minutes of data and the
+    tracks of the last 20 rerouted, diverted or turned-back flights."""
+    state = request.app.state
+    domestic = DomesticAddresses(state.settings.watch.domestic_addresses)
+    features: list[dict[str, Any]] = list(_static_features(state)) if firs else []
     newest = session.scalar(select(func.max(PositionRow.observed_at)))
     if newest is not None:
         latest = (

@@ -265,7 +265,13 @@ function pathOf(geom) {
   return polys.map(p => p.map(r => "M" + ring(r) + "Z").join("")).join("");
 }
 async function drawMap() {
-  const fc = await getJSON("/api/v1/map");
+  // boundaries and airports once (/map/firs, 1.7 MB with every FIR watched; cached by ETag),
+  // then only what changes every few seconds
+  const fc = await getJSON("/api/v1/map?firs=false");
+  if (!firsDrawn) {
+    const firs = await (await api("/api/v1/map/firs", {cache: "default"})).json();  // ETag
+    fc.features = firs.features.concat(fc.features);
+  }
   if (!firsDrawn && fc.bbox) {
     const [w, s, e, n] = fc.bbox; k = (e - w) / 37;
     $("map").setAttribute("viewBox", `${w} ${-n} ${e - w} ${n - s}`);

@@ -69,13 +69,15 @@ def from_generated(e: dict) -> Entry:
 
 
 def entries() -> Iterator[Entry]:
-    """The committed corpus: ``generated.jsonl`` then ``handwritten.json``."""
+    """The committed corpus: ``generated.jsonl``, ``handwritten.json``, ``references.json``."""
     for line in (HERE / "generated.jsonl").read_text(encoding="utf-8").splitlines():
         yield from_generated(json.loads(line))
     for e in json.loads((HERE / "handwritten.json").read_text(encoding="utf-8")):
         specs = e["expected"].get("areas", [e["expected"]])
         yield Entry(e["id"], tuple(e["tags"]), e["text"], tuple(_from_spec(s) for s in specs),
                     e["provenance"])  # fmt: skip
+    for e in json.loads((HERE / "references.json").read_text(encoding="utf-8")):
+        yield from_generated(e)
 
 
 def _parts(geometry: BaseGeometry) -> list[BaseGeometry]:
