@@ -57,8 +57,8 @@ test-fast: dev
 ## make test-contract: schemathesis at 150 examples per operation (all checks and phases, admin
 ## key), on SQLite then PostgreSQL (not in CI yet: about 16 min a database on a loaded 2-core machine)
 test-contract: dev
-	FIRWATCH_SCHEMATHESIS_EXAMPLES=150 FIRWATCH_SCHEMATHESIS_TIMEOUT_S=1500 $(BIN)/pytest -q tests/api/test_schemathesis.py
-	FIRWATCH_TEST_DB=postgresql FIRWATCH_SCHEMATHESIS_EXAMPLES=150 FIRWATCH_SCHEMATHESIS_TIMEOUT_S=1500 $(BIN)/pytest -q tests/api/test_schemathesis.py
+	FIRWATCH_SCHEMATHESIS_EXAMPLES=150 FIRWATCH_SCHEMATHESIS_TIMEOUT_S=1500 $(BIN)/pytest -q -rP tests/api/test_schemathesis.py
+	FIRWATCH_TEST_DB=postgresql FIRWATCH_SCHEMATHESIS_EXAMPLES=150 FIRWATCH_SCHEMATHESIS_TIMEOUT_S=1500 $(BIN)/pytest -q -rP tests/api/test_schemathesis.py
 
 ## make browsers: Debian's chromium and chromedriver for the browser tests (root; CI calls it)
 browsers:

@@ -237,7 +237,8 @@ class DemoStory:
             for change_id, change, alert in parse_sse(response.text):
                 self.seen.last_change = change_id
                 self.seen.alerts[alert["id"]] = alert
-                self.print_alert(change, alert)
+                if change != "updated":  # the story tells openings and resolutions
+                    self.print_alert(change, alert)
         with contextlib.suppress(httpx.HTTPError, ValueError):
             answer = await http.get(f"{self.api}/api/v1/airspaces/{self.primary}")
             if answer.status_code == 200:

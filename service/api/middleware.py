@@ -5,7 +5,8 @@ reject what no route can take (NUL bytes, unknown query parameters), authenticat
 rate-limit, check the route's scope, and only then read the body, counting the bytes as
 they stream in (``Content-Length`` or chunked alike) and stopping at the limit.  An
 unauthenticated client can therefore make the process hold nothing of its body, and an
-authenticated one at most ``api.max_body_bytes``.
+authenticated one at most ``api.max_body_bytes`` (or a route's own larger cap, ``body_limit``:
+``POST /notams/parse`` takes the 2.4 MB its 200,000-character text may need once escaped).
 """
 
 from __future__ import annotations
@@ -25,6 +26,21 @@ from service.api.routing import match_route
 from service.logs import request_id
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def body_limit(max_bytes: int):
+    """Let one route take bodies up to ``max_bytes`` (when that is above ``api.max_body_bytes``).
+
+    For a route whose model allows more than the global cap: its schema's ``maxLength`` must
+    fit in bytes, or a schema-valid body would be a 413, and a body one character too long
+    would be a 413 instead of the model's 422.
+    """
+
+    def mark(endpoint):
+        endpoint.max_body_bytes = max_bytes
+        return endpoint
+
+    return mark
 
 
 class RequestId:
@@ -100,8 +116,8 @@ class Guard:
             await self.app(scope, receive, send)
             return
         try:
-            await self._check(scope)
-            body = await self._read_body(scope, receive)
+            route = await self._check(scope)
+            body = await self._read_body(scope, receive, self._limit(route))
         except ProblemError as exc:
             await self._refuse(scope, receive, send, exc)
             return
@@ -123,13 +139,14 @@ class Guard:
 
         await self.app(scope, replay, send)
 
-    async def _check(self, scope: dict[str, Any]) -> None:
+    async def _check(self, scope: dict[str, Any]) -> APIRoute | None:
+        """Refuse what no route may take, authenticate; the route the request is for."""
         if has_nul(scope):
             raise ProblemError(400, "NUL bytes are not allowed in paths or parameters",
                                kind="invalid-parameter")  # fmt: skip
         route = match_route(scope)
         if route is None:
-            return  # documentation, static files, 404 and 405 answers
+            return None  # documentation, static files, 404 and 405 answers
         need, names = self.rules.of(route)
         if names is not None:
             unknown = sorted({k for k, _ in Request(scope).query_params.multi_items()} - names)
@@ -140,7 +157,7 @@ class Guard:
                     kind="unknown-parameter",
                 )  # fmt: skip
         if need is None:
-            return
+            return route
         state = scope["app"].state
         if need == "read" and not state.settings.api.reads_need_key():
             need = None
@@ -153,14 +170,19 @@ class Guard:
             row = auth.authenticate(*args)
         scope[auth.SCOPE_KEY] = row
         scope[auth.SCOPE_CHECKED] = True
+        return route
 
-    async def _read_body(self, scope: dict[str, Any], receive) -> bytes | None:
+    def _limit(self, route: APIRoute | None) -> int:
+        own = getattr(route.endpoint, "max_body_bytes", 0) if route is not None else 0
+        return max(self.max_bytes, own)
+
+    async def _read_body(self, scope: dict[str, Any], receive, limit: int) -> bytes | None:
         """The whole body, or a 413 as soon as it passes the limit (None: not read here)."""
         if scope["method"] not in BODY_METHODS:
             return None
         length = Headers(scope=scope).get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
-            raise self._too_large()
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            raise self._too_large(limit)
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -169,14 +191,14 @@ class Guard:
                 raise ProblemError(400, "the client went away mid-request")
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
-                raise self._too_large()
+            if size > limit:
+                raise self._too_large(limit)
             chunks.append(chunk)
             if not message.get("more_body"):
                 return b"".join(chunks)
 
-    def _too_large(self) -> ProblemError:
-        return ProblemError(413, f"request bodies are limited to {self.max_bytes} bytes")
+    def _too_large(self, limit: int) -> ProblemError:
+        return ProblemError(413, f"request bodies are limited to {limit} bytes")
 
     async def _refuse(self, scope, receive, send, exc: ProblemError) -> None:
         response = problem_response(

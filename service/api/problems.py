@@ -135,7 +135,7 @@ def install(app: FastAPI) -> None:
         """A malformed parameter (query, path, header) is a 400; a body that parses but breaks
         the model's rules is a 422."""
         errors = [
-            {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")),
+            {"loc": [str(p) for p in e.get("loc", ())], "msg": _message(e),
              "type": str(e.get("type", ""))}
             for e in exc.errors()
         ]  # fmt: skip
@@ -143,15 +143,26 @@ def install(app: FastAPI) -> None:
         where = ".".join(first["loc"])
         in_body = any(e["loc"][:1] == ["body"] for e in errors)
         status = 422 if in_body else 400
+        kind = "validation-error" if in_body else "invalid-parameter"
+        if first["loc"] == ["query", "cursor"]:
+            kind = "invalid-cursor"  # a cursor is opaque: its own type, whatever the rule
         return problem_response(
-            request, status, TITLES[status], f"{where}: {first['msg']}",
-            kind="validation-error" if in_body else "invalid-parameter", errors=errors,
-        )  # fmt: skip
+            request, status, TITLES[status], f"{where}: {first['msg']}", kind=kind, errors=errors
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(request, 500, "Internal error", "an unexpected error was logged")
+
+
+def _message(error: dict[str, Any]) -> str:
+    """Pydantic's message, except for a pattern mismatch: the value and where its syntax is
+    written, rather than a regular expression a reader has to decode."""
+    if error.get("type") == "string_pattern_mismatch":
+        value = str(error.get("input", ""))[:60]
+        return f"{value!r} does not have this parameter's syntax (its pattern: /openapi.json)"
+    return str(error.get("msg", ""))
 
 
 def responses(*codes: int) -> dict[int | str, dict[str, Any]]:

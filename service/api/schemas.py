@@ -65,9 +65,7 @@ class Alert(BaseModel):
 
 class Page(BaseModel):
     model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"items": [], "next": "/api/v1/alerts?limit=50&cursor=NDI"}]
-        }
+        json_schema_extra={"examples": [{"items": [], "next": "/api/v1/alerts?limit=50&cursor=42"}]}
     )
 
     next: str | None = Field(description="Link to the next page, absent on the last page")

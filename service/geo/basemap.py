@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import shapely
+import shapely.affinity
 from shapely.geometry.base import BaseGeometry
 
 LAND_FILE = Path("basemap") / "land-50m.json"
@@ -58,9 +59,49 @@ def decode(topology: dict[str, Any], name: str) -> BaseGeometry:
     return shapely.MultiPolygon(polygons)
 
 
+def _unwrap(ring: np.ndarray) -> np.ndarray:
+    """A ring's longitudes made continuous (no jump of more than 180° between vertices)."""
+    return np.column_stack([np.unwrap(ring[:, 0], period=360.0), ring[:, 1]])
+
+
+def _valid_pieces(polygon: shapely.Polygon) -> list[shapely.Polygon]:
+    """A polygon as valid pieces within -180..180.
+
+    Five Natural Earth polygons are invalid as published: four cross the antimeridian (their
+    rings jump from +180 to -180 along one long edge: Eurasia with Chukotka, Wrangel Island,
+    a Fiji island, Antarctica, which also circles the pole) and one is a zero-area sliver.
+    ``clip_by_rect`` tolerates them for most boxes, but raises (a 3-point ring) for narrow ones
+    across that edge, e.g. -156,-90,-155,90.  A crossing ring is unwrapped (and Antarctica
+    closed through the pole), then cut at ±180 into the pieces on each side.
+    """
+    if polygon.is_valid:
+        return [polygon]
+    shell = np.asarray(polygon.exterior.coords)
+    if np.any(np.abs(np.diff(shell[:, 0])) > 180):
+        shell = _unwrap(shell)
+        if abs(shell[-1, 0] - shell[0, 0]) > 180:  # around a pole: close the ring through it
+            pole = -90.0 if shell[:, 1].mean() < 0 else 90.0
+            shell = np.vstack([shell, [[shell[-1, 0], pole], [shell[0, 0], pole], shell[0]]])
+        middle = (shell[:, 0].min() + shell[:, 0].max()) / 2
+        holes = []
+        for interior in polygon.interiors:
+            hole = _unwrap(np.asarray(interior.coords))
+            hole[:, 0] += 360.0 * round((middle - hole[:, 0].mean()) / 360.0)
+            holes.append(hole)
+        polygon = shapely.Polygon(shell, holes)
+    whole = shapely.make_valid(polygon)
+    pieces: list[shapely.Polygon] = []
+    for offset in (-360.0, 0.0, 360.0):
+        moved = shapely.affinity.translate(whole, xoff=offset)
+        part = shapely.clip_by_rect(moved, -180.0, -90.0, 180.0, 90.0)
+        pieces += [g for g in shapely.get_parts(part) if g.geom_type == "Polygon" and g.area > 0]
+    return pieces
+
+
 @lru_cache(maxsize=4)
 def land(seeds_dir: Path) -> BaseGeometry:
-    return decode(json.loads((seeds_dir / LAND_FILE).read_text()), "land")
+    decoded = decode(json.loads((seeds_dir / LAND_FILE).read_text()), "land")
+    return shapely.MultiPolygon([p for g in decoded.geoms for p in _valid_pieces(g)])
 
 
 @lru_cache(maxsize=32)

@@ -4,8 +4,9 @@ An alert is keyed by its ``dedup_key``: the same real-world event seen again
 (a second feed, a replay of the same recording, a restart) updates one row
 instead of creating another.  ``opened_at``/``resolved_at``/``observed_at`` are
 data time (when it happened); ``updated_at`` is wall time of the last change.
-Outbox rows are only written when an alert opens or resolves, so subscribers
-hear about changes, not about every poll that confirms them.
+Changes (``alert_changes``, the SSE stream) and outbox rows are written when an alert
+opens, is updated (newer evidence that differs: what moves ``updated_at``), resolves or
+reopens, so subscribers hear about changes, not about every poll that confirms them.
 """
 
 from __future__ import annotations
@@ -83,7 +84,8 @@ def _apply(row: AlertRow, event: AlertEvent) -> None:
 def save_alert_events(
     session: Session, events: Sequence[AlertEvent], now: datetime
 ) -> list[AlertRow]:
-    """Open, update or resolve alerts; returns the rows that opened or resolved."""
+    """Open, update or resolve alerts; returns the rows that opened, resolved or reopened
+    (an update is logged and sent, but is not returned: callers count openings/resolutions)."""
     changed: list[AlertRow] = []
     # (row, change, the alert as it stood right after this change): an alert that opens and
     # resolves in one batch sends an "open" message and a "resolved" one, not two "resolved"
@@ -115,6 +117,7 @@ def save_alert_events(
             elif event.observed_at >= row.observed_at and event.evidence != row.evidence:
                 _apply(row, event)
                 row.updated_at = now
+                changes.append((row, "updated", alert_to_dict(row)))
         elif (
             not event.resolved
             and row.resolved_at is not None
@@ -127,12 +130,14 @@ def save_alert_events(
             _apply(row, event)
             changed.append(row)
             changes.append((row, "reopened", alert_to_dict(row)))
-    if changed:
+    if changes:
         session.flush()
-        session.add_all(AlertChangeRow(alert_id=r.id, change=c, at=now) for r, c, _ in changes)
         for row, _, data in changes:
             data["id"] = row.id  # assigned by the flush for new alerts
-        enqueue_deliveries(session, [(row, data) for row, _, data in changes], now)
+        session.add_all(
+            AlertChangeRow(alert_id=r.id, change=c, at=now, data=data) for r, c, data in changes
+        )
+        enqueue_deliveries(session, [(row, data, c) for row, c, data in changes], now)
     return changed
 
 
@@ -157,17 +162,36 @@ def webhook_matches(hook: WebhookRow, alert: AlertRow) -> bool:
     )
 
 
-def webhook_payload(alert: AlertRow, now: datetime, data: dict[str, Any] | None = None) -> str:
-    """The exact body that is signed and sent (kept verbatim so retries are identical)."""
+# a change (alert_changes.change) as a webhook's ``event``: a reopening is sent as an opening
+WEBHOOK_EVENTS = {
+    "opened": "alert.opened",
+    "reopened": "alert.opened",
+    "updated": "alert.updated",
+    "resolved": "alert.resolved",
+}
+
+
+def webhook_payload(
+    alert: AlertRow, now: datetime, data: dict[str, Any] | None = None, change: str | None = None
+) -> str:
+    """The exact body that is signed and sent (kept verbatim so retries are identical).
+
+    ``event`` is what happened to the alert (``alert.opened``, ``alert.updated``,
+    ``alert.resolved``), ``type`` what kind of alert it is.  Without ``change`` (a test send,
+    a redelivery built afresh) the alert's status decides between opened and resolved.
+    """
     data = data or alert_to_dict(alert)
-    # event: what happened to the alert (a reopening is sent as alert.opened); type: what kind
-    event = "alert.resolved" if data["status"] == AlertStatus.RESOLVED.value else "alert.opened"
+    if change is None:
+        change = "resolved" if data["status"] == AlertStatus.RESOLVED.value else "opened"
+    event = WEBHOOK_EVENTS[change]
     body = {"type": alert.type, "event": event, "timestamp": rfc3339(now), "data": data}
     return json.dumps(body, separators=(",", ":"), sort_keys=True)
 
 
 def enqueue_deliveries(
-    session: Session, alerts: Sequence[AlertRow | tuple[AlertRow, dict[str, Any]]], now: datetime
+    session: Session,
+    alerts: Sequence[AlertRow | tuple[AlertRow, dict[str, Any], str]],
+    now: datetime,
 ) -> int:
     """Queue one message per (change, matching subscription), disabled ones included.
 
@@ -178,7 +202,7 @@ def enqueue_deliveries(
     hooks = session.scalars(select(WebhookRow)).all()
     count = 0
     for item in alerts:
-        alert, data = item if isinstance(item, tuple) else (item, None)
+        alert, data, change = item if isinstance(item, tuple) else (item, None, None)
         for hook in hooks:
             if not webhook_matches(hook, alert):
                 continue
@@ -188,7 +212,7 @@ def enqueue_deliveries(
                     webhook_id=hook.id,
                     alert_id=alert.id,
                     event_type=alert.type,
-                    payload=webhook_payload(alert, now, data),
+                    payload=webhook_payload(alert, now, data, change),
                     status="pending",
                     attempts=0,
                     next_attempt_at=now,

@@ -304,14 +304,16 @@ class FeedHealthRow(Base):
 
 
 class AlertChangeRow(Base):
-    """Append-only log of alert openings and resolutions: the SSE stream's resumable feed."""
+    """Append-only log of alert changes: the SSE stream's resumable feed."""
 
     __tablename__ = "alert_changes"
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
-    change: Mapped[str] = mapped_column(String(16))  # opened | resolved | reopened
+    change: Mapped[str] = mapped_column(String(16))  # opened | updated | resolved | reopened
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # the alert as this change left it (alert_to_dict); None on rows from before 0008_api
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
 
 
 class ApiKeyRow(Base):

@@ -228,7 +228,9 @@ def test_map_routes_and_traffic_svg(client, feed):
     assert routes["EHAM-TNCC"]["flights_seen"] == 0 and routes["EHAM-TNCC"]["avoiding"] == 0
     one = client.get("/api/v1/routes/eham-tncc").json()
     assert one["watched"] and one["recent_flights"][0]["id"] == "484b2a-20251121T180000Z"
-    assert_problem(client.get("/api/v1/routes/nonsense"), 404)
+    assert_problem(client.get("/api/v1/routes/nonsense"), 400)  # not origin-destination
+    nobody = client.get("/api/v1/routes/abcd-efgh").json()  # a route no flight took
+    assert not nobody["watched"] and nobody["recent_flights"] == [] == nobody["alerts"]
     svg = client.get("/api/v1/airspaces/SVZM/traffic.svg")
     assert svg.headers["content-type"] == "image/svg+xml" and svg.text.startswith("<svg")
 
@@ -242,8 +244,21 @@ def test_basemap_is_land_clipped_to_the_view(client):
     assert geometry.bounds[0] >= land["bbox"][0] and geometry.bounds[3] <= land["bbox"][3]
     europe = client.get("/api/v1/map/basemap?bbox=0,45,10,55").json()
     assert shapely.geometry.shape(europe["geometry"]).contains(shapely.Point(4.9, 52.37))
-    for bad in ("1,2,3", "10,0,0,10", "a,b,c,d", "0,-95,10,0"):
+    for bad in ("1,2,3", "a,b,c,d", "0,-95,10,0", "1e1,0,20,10", "181,0,10,10", "nan,0,1,1"):
         assert_problem(client.get(f"/api/v1/map/basemap?bbox={bad}"), 400)
+    # every bbox the pattern admits has an answer (RFC 7946 5.2): west > east crosses the
+    # antimeridian (Fiji has land on both sides), latitudes in either order, no zero width
+    fiji = client.get("/api/v1/map/basemap?bbox=176,-15,-178,-20").json()
+    assert fiji["bbox"] == [176.0, -20.0, -178.0, -15.0]
+    sides = shapely.geometry.shape(fiji["geometry"])
+    assert sides.bounds[0] < -178 + 1e-9 and sides.bounds[2] > 176  # land on both sides
+    assert sides.contains(shapely.Point(178.4, -18.1))  # Viti Levu, Suva
+    assert sides.contains(shapely.Point(-179.87, -16.7)) or sides.intersects(
+        shapely.box(-180, -20, -178, -15)
+    )
+    for box in ("5,5,5,5", "180,0,-180,10", "10.5,0,10.2,5"):
+        r = client.get(f"/api/v1/map/basemap?bbox={box}")
+        assert r.status_code == 200 and r.json()["bbox"][1] < r.json()["bbox"][3], box
 
 
 def test_status_page_files_and_chart_events(client, sessions):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,7 +12,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from service.api.app import create_app
-from service.api.pagination import encode_cursor
 from service.domain import AlertEvent, AlertType, Severity
 from service.store.alerts import save_alert_events
 from service.store.models import ApiKeyRow
@@ -79,25 +77,92 @@ def test_last_event_id_beyond_int64_is_400(client):
     assert_problem(r, 400)
 
 
-def test_cursors_of_the_wrong_shape_are_400(client, admin):
+def test_cursors_outside_their_pattern_are_400_and_any_other_is_a_page(client, admin):
+    """A cursor's syntax is declared (a pattern per list); every string that matches it is a
+    position (schemathesis counts a 400 for a schema-valid value as a contract failure), and
+    what does not match is a 400 "invalid-cursor", including the old base64-JSON shapes."""
     hook = client.post("/api/v1/webhooks", json=HOOK, headers=admin).json()
-    rng = random.Random(18)
-    wrong = [None, "x", 1.5, True, [1], {"a": 1}, [1, 2, 3], 2**64, ["2025-01-01T00:00:00Z"]]
-    wrong += [rng.choice(["nope", -1, [None, None]]) for _ in range(3)]
-    for value in wrong:
-        cursor = encode_cursor(value)
-        for path in (
-            "/api/v1/alerts",
-            "/api/v1/flights",
-            f"/api/v1/webhooks/{hook['id']}/deliveries",
-        ):
-            valid_alert_cursor = type(value) is int and 0 <= value < 2**63
-            if path.endswith("alerts") and valid_alert_cursor:
-                continue
-            assert_problem(
-                client.get(path, params={"cursor": cursor}, headers=admin), 400, "invalid-cursor"
-            )
-    assert_problem(client.get("/api/v1/alerts", params={"cursor": "!!!"}), 400, "invalid-cursor")
+    deliveries = f"/api/v1/webhooks/{hook['id']}/deliveries"
+    wrong = {
+        "/api/v1/alerts": ["!!!", "-1", "1" * 20, "1.5", "NDI", " 1", "\u0661"],
+        "/api/v1/flights": ["x", "1", "-1.AAAA", "1" * 17 + ".AA", "1.A", "1.AAAA=", "1.a b"],
+        deliveries: ["1", "1.A", "nope"],
+        "/api/v1/notams": ["A", "AAAAA", "a/b", "AA==", "x" * 260],
+    }
+    for path, cursors in wrong.items():
+        for cursor in cursors:
+            r = client.get(path, params={"cursor": cursor}, headers=admin)
+            assert_problem(r, 400, "invalid-cursor")
+    forged = {
+        # beyond every 64-bit id: the page starts at the newest alert
+        "/api/v1/alerts": ["0", "9" * 19],
+        # year 1970 and year 2286; an id that is not UTF-8 (0xff) or is NUL (no text holds it)
+        "/api/v1/flights": ["0.", "9" * 16 + ".AAAA", "1.__8", "5.AA"],
+        deliveries: ["0.", "1763748000000000.bXNnXzE"],
+        "/api/v1/notams": ["_w", "AA", ""],
+    }
+    for path, cursors in forged.items():
+        for cursor in cursors:
+            r = client.get(path, params={"cursor": cursor}, headers=admin)
+            assert r.status_code == 200 and isinstance(r.json()["items"], list), (path, r.text)
+
+
+def test_flight_notam_and_delivery_pages_follow_next_to_the_end(client, sessions, admin):
+    from service.store.models import FlightRow, NotamRow, WebhookDeliveryRow, WebhookRow
+
+    with sessions.begin() as s:
+        s.add(WebhookRow(id="wh_p", url="https://ops.example.com/p", secret="whsec_AAAA",
+                         created_at=T0))  # fmt: skip
+        s.flush()
+        for i in range(7):  # pairs share a time: the id breaks the tie
+            at = T0 + timedelta(minutes=i // 2, microseconds=5)
+            s.add(FlightRow(id=f"f/{i}", icao24=f"00000{i}", callsign=f"X{i}", domestic=False,
+                            first_seen=T0, last_seen=at, state="landed", position_count=0))  # fmt: skip
+            s.add(NotamRow(id=f"N {i}/25", number=f"A000{i}/25", kind="N", raw_text="x",
+                           text="x", classification="other", fetched_at=T0))  # fmt: skip
+            s.add(WebhookDeliveryRow(id=f"msg_{i}", webhook_id="wh_p", event_type="t",
+                                     payload="{}", status="pending", attempts=0,
+                                     next_attempt_at=at, created_at=at))  # fmt: skip
+    for first, expect in (
+        ("/api/v1/flights?limit=2", [f"f/{i}" for i in reversed(range(7))]),
+        ("/api/v1/notams?limit=2", [f"N {i}/25" for i in range(7)]),
+        ("/api/v1/webhooks/wh_p/deliveries?limit=2", [f"msg_{i}" for i in reversed(range(7))]),
+    ):
+        seen, url = [], first
+        while url:
+            page = client.get(url, headers=admin).json()
+            seen += [item["id"] for item in page["items"]]
+            url = page["next"]
+        assert seen == expect, first
+
+
+@pytest.mark.parametrize(
+    ("value", "status"),
+    [
+        ("0002-01-01T00:00:00+23:59", 200),  # the extremes the pattern admits stay in range
+        ("9998-12-31T23:59:59.999999-23:59", 200),
+        ("2025-11-21T18:00:00.5Z", 200),
+        ("0001-06-01T00:00:00Z", 400),  # years 0001 and 9999 are outside the pattern
+        ("9999-01-01T00:00:00Z", 400),
+        ("2025-11-21t18:00:00z", 400),  # the format allows lower case, the pattern does not
+        ("2025-11-21T18:00:00.1234567Z", 400),  # beyond microseconds
+        ("2025-02-30T00:00:00Z", 400),  # the calendar: the date-time format's rule
+        ("2025-11-21T18:00:60Z", 400),
+        ("2025-11-21T18:00:00+24:00", 400),
+        ("\u0662025-11-21T18:00:00Z", 400),  # a non-ASCII digit
+    ],
+)
+def test_time_parameters_follow_their_declared_pattern(client, value, status):
+    from service.api.params import RFC3339
+
+    r = client.get("/api/v1/alerts", params={"since": value})
+    assert r.status_code == status, r.text
+    if status == 400:
+        assert_problem(r, 400, "invalid-parameter")
+    doc = client.get("/openapi.json").json()
+    (since,) = [p for p in doc["paths"]["/api/v1/alerts"]["get"]["parameters"]
+                if p["name"] == "since"]  # fmt: skip
+    assert since["schema"]["pattern"] == RFC3339.pattern.replace(r"\Z", "$")
 
 
 @pytest.mark.parametrize("field", ["url", "enabled", "description", "event_types", "filters"])
@@ -130,6 +195,25 @@ def test_unsafe_webhook_urls_are_refused_at_registration(settings, sessions, url
         assert ok.status_code == 201
         patched = c.patch(f"/api/v1/webhooks/{ok.json()['id']}", json={"url": url}, headers=admin)
         assert_problem(patched, 422)
+
+
+def test_basemap_narrow_boxes_across_antimeridian_polygons_answer(client):
+    """Found by the 150-example schemathesis run: a 1-degree strip such as -180,-90,-180,90
+    (widened to -180..-179) or -156,-90,-155,90 was a 500 (GEOS: a 3-point ring), because
+    Antarctica, Eurasia, Wrangel Island and a Fiji island are published as rings that jump
+    across the antimeridian.  They are now cut at ±180 when the land is loaded."""
+    from service.geo.basemap import land
+    from tests.conftest import ROOT
+
+    world = land(ROOT / "seeds")
+    assert world.is_valid
+    assert world.contains(shapely.Point(0, -89.5))  # Antarctica reaches the pole
+    assert world.contains(shapely.Point(-175, 66)) and world.contains(shapely.Point(178, 66))
+    boxes = ["-180.000,-90.00000000000,-180,90", "-156,-90,-155,90", "179.5,-90,-179.5,-60"]
+    boxes += [f"{w},-90,{w + 1},90" for w in range(-180, 180, 12)]
+    for box in boxes:
+        r = client.get(f"/api/v1/map/basemap?bbox={box}")
+        assert r.status_code == 200, (box, r.text)
 
 
 def test_basemap_whole_world_is_cached_and_does_not_raise(client):
@@ -208,6 +292,10 @@ def test_unknown_query_parameters_are_400_and_route_filters_flights(client, sess
                             destination=d, state="landed", position_count=0))  # fmt: skip
     items = client.get("/api/v1/flights?route=SKBO-TNCC").json()["items"]
     assert sorted(f["id"] for f in items) == ["f0", "f2"]
+    # filters combine (a schema-valid combination is never refused): all must hold
+    both = client.get("/api/v1/flights?route=SKBO-TNCC&origin=skbo").json()["items"]
+    assert sorted(f["id"] for f in both) == ["f0", "f2"]
+    assert client.get("/api/v1/flights?route=SKBO-TNCC&origin=EHAM").json()["items"] == []
 
 
 def test_geojson_is_geo_json_with_counter_clockwise_outer_rings(client):
@@ -361,3 +449,17 @@ def test_secret_key_rotation(client, sessions, admin, monkeypatch, settings):
 
     with sessions() as s, pytest.raises(SecretKeyError):
         s.get(WebhookRow, hook["id"])
+
+
+def test_notam_id_schema_leaves_parse_to_the_post_route(client):
+    """`/notams/parse` is the POST route's: the path parameter's pattern says so too, so a
+    schema-valid GET is never the 405 that path answers."""
+    import re
+
+    doc = client.get("/openapi.json").json()
+    (param,) = doc["paths"]["/api/v1/notams/{notam_id}"]["get"]["parameters"]
+    pattern = param["schema"]["pattern"]
+    assert not re.search(pattern, "parse")
+    assert all(re.search(pattern, ok) for ok in ("A0012/25", "pars", "parsed", "Parse"))
+    assert client.get("/api/v1/notams/parse").status_code == 405
+    assert_problem(client.get("/api/v1/notams/parsed"), 404)

@@ -89,11 +89,33 @@ def test_bad_input_is_a_problem(client, reader):
             "application/problem+json"
         )
     r = client.post(URL, json={"text": "x" * 200_001}, headers=reader)
-    assert r.status_code in (413, 422)
+    assert r.status_code == 422  # the model's maxLength, not the body cap (was a 413)
     assert r.headers["content-type"].startswith("application/problem+json")
     many = "\n".join(f"(A{i:04d}/26 NOTAMN\nE) RWY CLSD)" for i in range(1, 502))
     r = client.post(URL, json={"text": many}, headers=reader)
     assert r.status_code == 413 and r.json()["status"] == 413
+
+
+def test_the_body_cap_fits_the_longest_schema_valid_text(client, reader, admin):
+    """200,000 characters, each one JSON can escape to 12 bytes (a surrogate pair): 2.4 MB, far
+    above the global 64 KB cap, still read and parsed; one character more is the model's 422.
+    Before, the 64 KB cap answered 413 to both, which schemathesis counted as a schema-valid
+    body refused and a schema-violating one "accepted" (413 is not a rejection status to it)."""
+    import json
+
+    headers = {**reader, "content-type": "application/json"}
+    for chars, status in ((200_000, 200), (200_001, 422)):
+        body = json.dumps({"text": "\U0001f600" * chars, "year": 2100})  # ensure_ascii
+        assert len(body) > 12 * chars
+        r = client.post(URL, content=body, headers=headers)
+        assert r.status_code == status, r.text[:200]
+    # the cap still holds above that, chunked or not
+    r = client.post(URL, content=b"x" * 2_500_000, headers=headers)
+    assert r.status_code == 413 and r.json()["status"] == 413
+    # ... and every other route keeps the global 64 KB one
+    admin_json = {**admin, "content-type": "application/json"}
+    r = client.post("/api/v1/webhooks", content=b"x" * 70_000, headers=admin_json)
+    assert r.status_code == 413
 
 
 def test_not_a_notam_still_answers_with_its_problems(client, reader):

@@ -66,7 +66,7 @@ async def one_run(url: str, scenario, tmp_path, receiver, cut=None):
     facts = stored_facts(make_sessionmaker(setup))
     with make_sessionmaker(setup)() as s:
         facts["deliveries"] = s.scalars(select(WebhookDeliveryRow)).all()
-        kinds = {"opened": "open", "reopened": "open", "resolved": "resolved"}
+        kinds = {"opened": "open", "reopened": "open", "updated": "open", "resolved": "resolved"}
         facts["change_payloads"] = Counter(
             (a.id, kinds[c.change])
             for c, a in s.execute(select(AlertChangeRow, AlertRow).join(AlertRow))

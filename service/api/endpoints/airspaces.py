@@ -30,6 +30,10 @@ Code = Annotated[
     str, Path(pattern="^[A-Za-z]{4}$", description="FIR ICAO code, e.g. SVZM", examples=["SVZM"])
 ]
 STATUSES = ("CLOSED", "RESTRICTED", "ADVISORY", "NORMAL", "UNKNOWN")
+# ?status=: status names in any case, separated by commas (spaces and empty items allowed).
+# The whole rule is the pattern, so a value is schema-valid exactly when the API takes it.
+_NAME = "(" + "|".join("".join(f"[{c}{c.lower()}]" for c in s) for s in STATUSES) + ")"
+STATUS_LIST = f"^[ ,]*{_NAME}( *,[ ,]*{_NAME})*[ ,]*$"
 SUMMARY_TOP = 20
 
 
@@ -109,7 +113,8 @@ def list_airspaces(
         Query(
             description="only airspaces in these statuses (comma-separated)",
             examples=["RESTRICTED,CLOSED"],
-            pattern=r"^[A-Za-z, ]{0,200}$",
+            pattern=STATUS_LIST,
+            max_length=200,
         ),
     ] = None,
 ) -> Response:

@@ -9,8 +9,14 @@ from sqlalchemy import select
 
 from service.api.auth import SCOPE_KEY, is_admin, require_read
 from service.api.deps import SessionDep
-from service.api.pagination import CURSOR_DOC, AlertCursor, decode_cursor, next_link
-from service.api.params import IdPath, TimeQuery, UtcTime
+from service.api.pagination import (
+    ALERT_CURSOR,
+    CursorQuery,
+    alert_cursor,
+    decode_alert_cursor,
+    next_link,
+)
+from service.api.params import TEXT, IdPath, TimeQuery, UtcTime
 from service.api.problems import ProblemError, responses
 from service.api.schemas import Alert, AlertPage
 from service.domain import AlertStatus, AlertType, Severity
@@ -57,9 +63,12 @@ def list_alerts(
     severity: Annotated[Severity | None, Query(description="Only this severity")] = None,
     status: Annotated[AlertStatus | None, Query(description="open or resolved")] = None,
     callsign: Annotated[
-        str | None, Query(max_length=16, description="Only this flight's callsign (any case)")
+        str | None,
+        Query(max_length=16, pattern=TEXT, description="Only this flight's callsign (any case)"),
     ] = None,
-    flight_id: Annotated[str | None, Query(max_length=64, description="Only this flight")] = None,
+    flight_id: Annotated[
+        str | None, Query(max_length=64, pattern=TEXT, description="Only this flight")
+    ] = None,
     route: Annotated[
         str | None,
         Query(
@@ -69,10 +78,10 @@ def list_alerts(
     since: Annotated[UtcTime | None, TimeQuery("Opened at or after this data time.")] = None,
     until: Annotated[UtcTime | None, TimeQuery("Opened before this data time.")] = None,
     limit: Annotated[int, Query(ge=1, le=500, description="Page size")] = 100,
-    cursor: Annotated[str | None, Query(max_length=200, description=CURSOR_DOC)] = None,
+    cursor: Annotated[str | None, CursorQuery(ALERT_CURSOR)] = None,
 ) -> Response:
     """Alerts, newest first, one page at a time (follow `next`)."""
-    before = decode_cursor(cursor, AlertCursor) if cursor else None
+    before = decode_alert_cursor(cursor) if cursor else None
     admin = caller_is_admin(request)
 
     def build() -> dict:
@@ -103,7 +112,7 @@ def list_alerts(
         rows = rows[:limit]
         return {
             "items": [visible(alert_to_dict(r), admin) for r in rows],
-            "next": next_link(request, rows[-1].id) if more else None,
+            "next": next_link(request, alert_cursor(rows[-1].id)) if more else None,
         }
 
     return request.app.state.cache.respond(request, build)

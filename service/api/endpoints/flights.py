@@ -10,8 +10,14 @@ from sqlalchemy import select
 from service.api.auth import require_read
 from service.api.deps import SessionDep
 from service.api.geojson import GeoJSONResponse
-from service.api.pagination import CURSOR_DOC, decode_time_cursor, next_link
-from service.api.params import TimeQuery, UtcTime
+from service.api.pagination import (
+    TIME_ID_CURSOR,
+    CursorQuery,
+    decode_time_id_cursor,
+    next_link,
+    time_id_cursor,
+)
+from service.api.params import NON_EMPTY_TEXT, TEXT, TimeQuery, UtcTime
 from service.api.problems import ProblemError, responses
 from service.api.schemas import Feature, Flight, FlightPage
 from service.store.alerts import rfc3339
@@ -54,7 +60,7 @@ def list_flights(
     request: Request,
     session: SessionDep,
     callsign: Annotated[
-        str | None, Query(max_length=16, description="Only this callsign (any case)")
+        str | None, Query(max_length=16, pattern=TEXT, description="Only this callsign (any case)")
     ] = None,
     icao24: Annotated[
         str | None, Query(pattern="^[0-9a-fA-F]{6}$", description="Only this transponder address")
@@ -66,7 +72,8 @@ def list_flights(
     route: Annotated[
         str | None,
         Query(
-            pattern="^[A-Za-z]{4}-[A-Za-z]{4}$", description="Origin-destination, e.g. SKBO-TNCC"
+            pattern="^[A-Za-z]{4}-[A-Za-z]{4}$",
+            description="Origin-destination, e.g. SKBO-TNCC (with origin/destination: all must hold)",
         ),
     ] = None,
     airspace: Annotated[
@@ -78,15 +85,15 @@ def list_flights(
     ] = None,
     since: Annotated[UtcTime | None, TimeQuery("Last seen at or after this data time.")] = None,
     limit: Annotated[int, Query(ge=1, le=500, description="Page size")] = 100,
-    cursor: Annotated[str | None, Query(max_length=200, description=CURSOR_DOC)] = None,
+    cursor: Annotated[str | None, CursorQuery(TIME_ID_CURSOR)] = None,
 ) -> dict:
     """Flights, most recently seen first, one page at a time (follow `next`)."""
     stmt = select(FlightRow).order_by(FlightRow.last_seen.desc(), FlightRow.id.desc())
-    if route:
-        if origin or destination:
-            raise ProblemError(400, "give route or origin/destination, not both",
-                               kind="invalid-parameter")  # fmt: skip
-        origin, destination = route.split("-")
+    if route:  # filters combine: route=A-B&origin=C asks for origin A and C (no flight)
+        route_origin, route_destination = route.upper().split("-")
+        stmt = stmt.where(
+            FlightRow.origin == route_origin, FlightRow.destination == route_destination
+        )
     if callsign:
         stmt = stmt.where(FlightRow.callsign == callsign.upper())
     if icao24:
@@ -100,7 +107,7 @@ def list_flights(
     if since is not None:
         stmt = stmt.where(FlightRow.last_seen >= since)
     if cursor:
-        at, last_id = decode_time_cursor(cursor)
+        at, last_id = decode_time_id_cursor(cursor)
         stmt = stmt.where(
             (FlightRow.last_seen < at) | ((FlightRow.last_seen == at) & (FlightRow.id < last_id))
         )
@@ -113,7 +120,9 @@ def list_flights(
     last = rows[-1] if rows else None
     return {
         "items": [flight_to_dict(r) for r in rows],
-        "next": next_link(request, [rfc3339(last.last_seen), last.id]) if more and last else None,
+        "next": next_link(request, time_id_cursor(last.last_seen, last.id))
+        if more and last
+        else None,
     }
 
 
@@ -124,7 +133,9 @@ def _flight(session, flight_id: str) -> FlightRow:
     return row
 
 
-FlightId = Annotated[str, Path(max_length=64, description="The flight's id")]
+FlightId = Annotated[
+    str, Path(max_length=64, pattern=NON_EMPTY_TEXT, description="The flight's id")
+]
 
 
 @router.get("/{flight_id}", response_model=Flight, responses=responses(404))

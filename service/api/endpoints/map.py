@@ -18,13 +18,14 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import Annotated, Any
 
+import shapely
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import func, select
 
 from service.api.auth import require_read
 from service.api.deps import SessionDep
 from service.api.geojson import GeoJSONResponse, fir_geojson, oriented
-from service.api.problems import ProblemError, responses
+from service.api.problems import responses
 from service.api.schemas import Feature, FeatureCollection
 from service.detect.domestic import DomesticAddresses
 from service.geo.basemap import land_within
@@ -58,27 +59,45 @@ def view_bbox(state: Any) -> list[float]:
     ]
 
 
-def parse_bbox(text: str) -> tuple[float, float, float, float]:
+# Four decimal numbers within range: the pattern is the whole rule, so every bbox it admits
+# gets land (RFC 7946 §5.2: west > east is a box across the antimeridian; the two latitudes
+# may come in either order; a box thinner than a degree is widened to one).
+_LON = r"-?(180(\.0{1,12})?|(1[0-7][0-9]|[1-9]?[0-9])(\.[0-9]{1,12})?)"
+_LAT = r"-?(90(\.0{1,12})?|[1-8]?[0-9](\.[0-9]{1,12})?)"
+BBOX_PATTERN = f"^{_LON},{_LAT},{_LON},{_LAT}$"
+Box = tuple[float, float, float, float]
+
+
+def _span(low: float, high: float, top: int) -> tuple[float, float]:
+    """``low``..``high`` widened to whole degrees, at least one wide, within ±``top``."""
+    a, b = math.floor(low), math.ceil(high)
+    if a == b:
+        a, b = (a, a + 1) if a < top else (a - 1, a)
+    return float(a), float(b)
+
+
+def parse_bbox(text: str) -> Box:
     """``west,south,east,north``, widened to whole degrees (what the land cache is keyed by:
-    a few hundred boxes at most, instead of one render per distinct float).
+    a few hundred boxes at most, instead of one render per distinct float).  West > east
+    crosses the antimeridian and stays so; a crossing box that widening makes whole-world is
+    -180..180.
 
     >>> parse_bbox("-86.5,-11,-49,28.2")
     (-87.0, -11.0, -49.0, 29.0)
+    >>> parse_bbox("170.5,28,-170,-11"), parse_bbox("5,90,5,90")
+    ((170.0, -11.0, -170.0, 28.0), (5.0, 89.0, 6.0, 90.0))
     """
-    try:
-        west, south, east, north = (float(v) for v in text.split(","))
-    except ValueError:
-        raise ProblemError(400, "bbox must be four numbers: west,south,east,north",
-                           kind="invalid-parameter") from None  # fmt: skip
-    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
-        raise ProblemError(
-            400, "bbox must satisfy -180 <= west < east <= 180 and -90 <= south < north <= 90",
-            kind="invalid-parameter",
-        )  # fmt: skip
-    return (
-        float(math.floor(west)), float(math.floor(south)),
-        float(math.ceil(east)), float(math.ceil(north)),
-    )  # fmt: skip
+    west, south, east, north = (float(v) for v in text.split(","))
+    south, north = _span(min(south, north), max(south, north), 90)
+    if west <= east:
+        west, east = _span(west, east, 180)
+    else:
+        west, east = float(math.floor(west)), float(math.ceil(east))
+        if west <= east:  # the gap closed: every longitude
+            west, east = -180.0, 180.0
+        elif (west, east) == (180.0, -180.0):  # no width at all: one degree across the line
+            west, east = 179.0, -179.0
+    return west, south, east, north
 
 
 @router.get(
@@ -91,10 +110,10 @@ def basemap(
     bbox: Annotated[
         str | None,
         Query(
-            description="west,south,east,north in degrees, widened to whole degrees "
-            "(default: the map's view)",
-            pattern=r"^[-+0-9.eE]+,[-+0-9.eE]+,[-+0-9.eE]+,[-+0-9.eE]+$",
-            max_length=100,
+            description="west,south,east,north in decimal degrees (default: the map's view), "
+            "widened to whole degrees, at least one wide; west > east crosses the antimeridian "
+            "(RFC 7946 §5.2); the latitudes may come in either order",
+            pattern=BBOX_PATTERN,
             examples=["-86,-11,-49,28"],
         ),
     ] = None,
@@ -111,8 +130,18 @@ def basemap(
 
 
 @lru_cache(maxsize=64)
-def land_geojson(seeds: Any, box: tuple[float, ...]) -> dict[str, Any] | None:
-    return oriented(land_within(seeds, box))
+def land_geojson(seeds: Any, box: Box) -> dict[str, Any] | None:
+    """Land in ``box``; across the antimeridian, the two sides' polygons side by side (no
+    overlay: the world polygons are not valid enough for one)."""
+    west, south, east, north = box
+    if west <= east:
+        return oriented(land_within(seeds, box))
+    parts: list[shapely.Polygon] = []
+    for side in ((west, south, 180.0, north), (-180.0, south, east, north)):
+        if side[0] < side[2]:
+            shape = shapely.geometry.shape(land_within(seeds, side))
+            parts += [g for g in getattr(shape, "geoms", [shape]) if g.geom_type == "Polygon"]
+    return oriented(shapely.MultiPolygon(parts))
 
 
 def _static_features(state: Any) -> list[dict[str, Any]]:

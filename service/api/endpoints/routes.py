@@ -8,15 +8,15 @@ so the two can never disagree.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from sqlalchemy import select
 
 from service.api.auth import require_read
 from service.api.deps import SessionDep
 from service.api.endpoints.flights import flight_to_dict
-from service.api.problems import ProblemError, responses
+from service.api.problems import responses
 from service.seeds import load_watched_routes
 from service.store.alerts import alert_to_dict, rfc3339
 from service.store.models import AlertRow, FlightRow, RouteFiguresRow
@@ -54,12 +54,17 @@ def list_routes(request: Request, session: SessionDep) -> list[dict]:
 
 
 @router.get("/{route}", responses=responses(404))
-def get_route(route: str, request: Request, session: SessionDep) -> dict:
-    """One route (``EHAM-TNCC``): detection's figures, recent flights, alerts."""
-    parts = route.upper().split("-")
-    if len(parts) != 2 or not all(len(p) == 4 for p in parts):
-        raise ProblemError(404, f"{route!r} is not a route like EHAM-TNCC")
-    origin, destination = parts
+def get_route(
+    route: Annotated[
+        str,
+        Path(pattern="^[A-Za-z]{4}-[A-Za-z]{4}$", description="Origin-destination, e.g. EHAM-TNCC"),
+    ],
+    request: Request,
+    session: SessionDep,
+) -> dict:
+    """One route (``EHAM-TNCC``, any case): detection's figures, recent flights, alerts (a
+    route no flight took answers with empty lists, not a 404)."""
+    origin, destination = route.upper().split("-")
     flights = session.scalars(
         select(FlightRow)
         .where(FlightRow.origin == origin, FlightRow.destination == destination)

@@ -15,7 +15,14 @@ from sqlalchemy import select
 
 from service.api.auth import AdminAccess, require_admin
 from service.api.deps import SessionDep, SettingsDep
-from service.api.pagination import CURSOR_DOC, decode_time_cursor, next_link
+from service.api.pagination import (
+    TIME_ID_CURSOR,
+    CursorQuery,
+    decode_time_id_cursor,
+    next_link,
+    time_id_cursor,
+)
+from service.api.params import NON_EMPTY_TEXT
 from service.api.problems import ProblemError, responses
 from service.api.schemas import (
     Delivery,
@@ -106,8 +113,12 @@ def _unique_url(session, url: str, webhook_id: str | None = None) -> None:
         raise ProblemError(409, f"a webhook for {url} already exists", kind="webhook-exists")
 
 
-WebhookId = Annotated[str, Path(max_length=40, description="The webhook's id (wh_...)")]
-DeliveryId = Annotated[str, Path(max_length=40, description="The delivery's id (msg_...)")]
+WebhookId = Annotated[
+    str, Path(max_length=40, pattern=NON_EMPTY_TEXT, description="The webhook's id (wh_...)")
+]
+DeliveryId = Annotated[
+    str, Path(max_length=40, pattern=NON_EMPTY_TEXT, description="The delivery's id (msg_...)")
+]
 
 
 def _hook(session, webhook_id: str) -> WebhookRow:
@@ -214,7 +225,7 @@ def list_deliveries(
         Query(pattern="^(pending|delivered|dead|cancelled)$", description="Only this state"),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500, description="Page size")] = 100,
-    cursor: Annotated[str | None, Query(max_length=200, description=CURSOR_DOC)] = None,
+    cursor: Annotated[str | None, CursorQuery(TIME_ID_CURSOR)] = None,
 ) -> dict:
     """The subscription's delivery log, newest first (follow `next`)."""
     _hook(session, webhook_id)
@@ -226,7 +237,7 @@ def list_deliveries(
     if status:
         stmt = stmt.where(WebhookDeliveryRow.status == status)
     if cursor:
-        at, last_id = decode_time_cursor(cursor)
+        at, last_id = decode_time_id_cursor(cursor)
         stmt = stmt.where(
             (WebhookDeliveryRow.created_at < at)
             | ((WebhookDeliveryRow.created_at == at) & (WebhookDeliveryRow.id < last_id))
@@ -236,7 +247,9 @@ def list_deliveries(
     rows = rows[:limit]
     return {
         "items": [delivery_to_dict(r) for r in rows],
-        "next": next_link(request, [rfc3339(rows[-1].created_at), rows[-1].id]) if more else None,
+        "next": next_link(request, time_id_cursor(rows[-1].created_at, rows[-1].id))
+        if more
+        else None,
     }
 
 

@@ -324,7 +324,8 @@ async function tick() {
 async function start() {
   try { await loadAlerts(); } catch (e) { console.error(e); }
   listen(a => { keep(a); drawAlerts(); });
-  // a full reload of the list now and then: the stream only carries openings and resolutions
+  // a full reload of the list now and then (the stream carries openings, updates and
+  // resolutions; a reload also catches what a dropped connection missed)
   setInterval(() => loadAlerts().catch(console.error), 15000);
   await tick(); setInterval(tick, 3000);
 }
