@@ -312,7 +312,7 @@ class AlertChangeRow(Base):
     alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
     change: Mapped[str] = mapped_column(String(16))  # opened | updated | resolved | reopened
     at: Mapped[datetime] = mapped_column(UTCDateTime)
-    # the alert as this change left it (alert_to_dict); None on rows from before 0008_api
+    # the alert as this change left it (alert_to_dict); None on rows from before 0008
     data: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
 
 

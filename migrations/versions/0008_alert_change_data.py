@@ -5,7 +5,7 @@ Before, the stream joined each change to the alert's current row, so a client re
 perhaps), not as that change left it.  Rows written before this revision have no copy and are
 still served from the current row.
 
-Revision ID: 0008_api
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-05
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0008_api"
+revision: str = "0008"
 down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
