@@ -37,7 +37,7 @@ demo-full: install
 WORKERS ?= 2
 XDIST   := -n $(WORKERS) --dist loadfile
 test: dev
-	$(BIN)/pytest $(XDIST) -m "not slow"
+	$(BIN)/pytest $(XDIST) --durations=15 -m "not slow"
 	$(MAKE) test-pg
 
 ## make test-pg: only the PostgreSQL pass

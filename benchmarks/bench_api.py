@@ -40,12 +40,21 @@ def seed(url: str) -> None:
     t0 = datetime(2025, 11, 21, tzinfo=UTC)
     types = ["flight.rerouted", "flight.diverted", "airspace.status_changed", "notam.active"]
     rows = [
-        {"dedup_key": f"bench:{i}", "type": types[i % 4], "severity": "warning", "status": "open",
-         "title": f"bench alert {i}", "airspace": "SVZM", "callsign": f"TST{i % 9999}",
-         "opened_at": t0 + timedelta(seconds=i), "updated_at": t0 + timedelta(seconds=i),
-         "observed_at": t0 + timedelta(seconds=i), "evidence": {"i": i}}
+        {
+            "dedup_key": f"bench:{i}",
+            "type": types[i % 4],
+            "severity": "warning",
+            "status": "open",
+            "title": f"bench alert {i}",
+            "airspace": "SVZM",
+            "callsign": f"TST{i % 9999}",
+            "opened_at": t0 + timedelta(seconds=i),
+            "updated_at": t0 + timedelta(seconds=i),
+            "observed_at": t0 + timedelta(seconds=i),
+            "evidence": {"i": i},
+        }
         for i in range(ALERTS)
-    ]  # fmt: skip
+    ]
     with engine.begin() as conn:
         for k in range(0, ALERTS, 10_000):
             conn.execute(insert(AlertRow), rows[k : k + 10_000])
@@ -86,30 +95,60 @@ def load_wrk(wrk: str, path: str, tmp: Path) -> str:
     script = tmp / "report.lua"
     script.write_text(WRK_REPORT)
     out = subprocess.run(
-        [wrk, "-t2", f"-c{CLIENTS}", f"-d{int(SECONDS)}s", "-s", str(script),
-         f"http://127.0.0.1:{PORT}{path}"], capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+        [
+            wrk,
+            "-t2",
+            f"-c{CLIENTS}",
+            f"-d{int(SECONDS)}s",
+            "-s",
+            str(script),
+            f"http://127.0.0.1:{PORT}{path}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     m = re.search(r"RESULT (\d+) ([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+) (\d+)", out)
     if m is None:
         raise SystemExit(f"wrk printed no result:\n{out}")
     n, secs, p50, p95, p99, errors = m.groups()
-    return (f"{int(n) / float(secs):.0f} req/s with {CLIENTS} clients (wrk), {ALERTS:,} alerts "
-            f"stored; p50 {float(p50):.1f} ms, p95 {float(p95):.1f} ms, p99 {float(p99):.1f} ms; "
-            f"{errors} errors")  # fmt: skip
+    return (
+        f"{int(n) / float(secs):.0f} req/s with {CLIENTS} clients (wrk), {ALERTS:,} alerts "
+        f"stored; p50 {float(p50):.1f} ms, p95 {float(p95):.1f} ms, p99 {float(p99):.1f} ms; "
+        f"{errors} errors"
+    )
 
 
 def main() -> None:
     tmp = Path(tempfile.mkdtemp())
     url = f"sqlite:///{tmp / 'api.db'}"
     seed(url)
-    env = {**os.environ, "FIRWATCH_DATABASE_URL": url, "FIRWATCH_LOG_LEVEL": "WARNING",
-           "FIRWATCH_API__RATE_LIMIT_PER_MINUTE": "0", "FIRWATCH_SEEDS_DIR": str(ROOT / "seeds"),
-           "FIRWATCH_FEEDS__OPENSKY__ENABLED": "false", "FIRWATCH_FEEDS__ADSBX__ENABLED": "false",
-           "FIRWATCH_FEEDS__FAA_NOTAM__ENABLED": "false"}  # fmt: skip
+    env = {
+        **os.environ,
+        "FIRWATCH_DATABASE_URL": url,
+        "FIRWATCH_LOG_LEVEL": "WARNING",
+        "FIRWATCH_API__RATE_LIMIT_PER_MINUTE": "0",
+        "FIRWATCH_SEEDS_DIR": str(ROOT / "seeds"),
+        "FIRWATCH_FEEDS__OPENSKY__ENABLED": "false",
+        "FIRWATCH_FEEDS__ADSBX__ENABLED": "false",
+        "FIRWATCH_FEEDS__FAA_NOTAM__ENABLED": "false",
+    }
     server = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "serve", "--role", "api", "--port", str(PORT),
-         "--config", str(ROOT / "config.yaml")], env=env, cwd=tmp,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "service.cli",
+            "serve",
+            "--role",
+            "api",
+            "--port",
+            str(PORT),
+            "--config",
+            str(ROOT / "config.yaml"),
+        ],
+        env=env,
+        cwd=tmp,
+    )
     try:
         for _ in range(100):
             try:
@@ -124,9 +163,11 @@ def main() -> None:
                 continue
             rate, lat = asyncio.run(load(path))
             q = statistics.quantiles(lat, n=100)
-            print(f"GET {path}: {rate:.0f} req/s with {CLIENTS} clients (python client), "
-                  f"{ALERTS:,} alerts stored; p50 {q[49]:.1f} ms, p95 {q[94]:.1f} ms, "
-                  f"p99 {q[98]:.1f} ms")  # fmt: skip
+            print(
+                f"GET {path}: {rate:.0f} req/s with {CLIENTS} clients (python client), "
+                f"{ALERTS:,} alerts stored; p50 {q[49]:.1f} ms, p95 {q[94]:.1f} ms, "
+                f"p99 {q[98]:.1f} ms"
+            )
     finally:
         server.terminate()
         server.wait(timeout=10)

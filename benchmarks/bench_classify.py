@@ -152,10 +152,27 @@ class GlobalTraffic:
     def body(self, t: int, step_min: float) -> str:
         self.move(step_min)
         states = [
-            [f"{a:06x}", f"TST{a % 100000:05d}", "X", t, t, round(float(x), 4), round(float(y), 4),
-             10000.0, False, 230.0, 90.0, 0.0, None, 10050.0, "2000", False, 0]
+            [
+                f"{a:06x}",
+                f"TST{a % 100000:05d}",
+                "X",
+                t,
+                t,
+                round(float(x), 4),
+                round(float(y), 4),
+                10000.0,
+                False,
+                230.0,
+                90.0,
+                0.0,
+                None,
+                10050.0,
+                "2000",
+                False,
+                0,
+            ]
             for a, x, y in zip(self.addr, self.lon, self.lat, strict=True)
-        ]  # fmt: skip
+        ]
         return json.dumps({"time": t, "states": states})
 
 
@@ -171,8 +188,9 @@ def _world_engine(batch: bool):
     from service.detect.engine import DetectionEngine
     from service.geo.airspaces import load_registries
 
-    settings = load_settings(ROOT / "config.yaml", seeds_dir=str(ROOT / "seeds"),
-                             watch={"airspaces": "all"})  # fmt: skip
+    settings = load_settings(
+        ROOT / "config.yaml", seeds_dir=str(ROOT / "seeds"), watch={"airspaces": "all"}
+    )
     if not batch:  # the per-FIR TrafficModel path (what every regional watch uses)
         settings = settings.model_copy(
             update={"watch": settings.watch.model_copy(update={"world": False})}
@@ -271,26 +289,38 @@ def world(reps: int) -> None:
     parse_after = best_of(lambda: json.loads(body), repeat=7)
     ref = min(parse, parse_after)
     flags = [engine.trackers[c].status.value for c in codes]
-    print(f"global poll: {len(positions):,} states, body {len(body) / 1e6:.1f} MB; "
-          f"{len(codes)} FIRs; {len(member[0]):,} (state, FIR) pairs")  # fmt: skip
+    print(
+        f"global poll: {len(positions):,} states, body {len(body) / 1e6:.1f} MB; "
+        f"{len(codes)} FIRs; {len(member[0]):,} (state, FIR) pairs"
+    )
     print(f"json.loads of the body (reference, best of 7 before and after): {ref * 1e3:.1f} ms")
-    print(f"classify {len(positions):,} states x {len(codes)} FIRs: {classify * 1e3:.1f} ms "
-          f"= {classify / ref:.2f}x json.loads (target <= 1x)")  # fmt: skip
-    print(f"status update of all {len(codes)} FIRs after 28 days of 60 s history "
-          f"(history set up in {setup:.0f} s; counts, domestic split, arrivals, windows, "
-          f"baseline, status):")  # fmt: skip
-    print(f"  one TrafficModel per FIR (previous path), best of 3: {min(old_times) * 1e3:.1f} ms "
-          f"= {min(old_times) / ref:.2f}x json.loads")  # fmt: skip
+    print(
+        f"classify {len(positions):,} states x {len(codes)} FIRs: {classify * 1e3:.1f} ms "
+        f"= {classify / ref:.2f}x json.loads (target <= 1x)"
+    )
+    print(
+        f"status update of all {len(codes)} FIRs after 28 days of 60 s history "
+        f"(history set up in {setup:.0f} s; counts, domestic split, arrivals, windows, "
+        f"baseline, status):"
+    )
+    print(
+        f"  one TrafficModel per FIR (previous path), best of 3: {min(old_times) * 1e3:.1f} ms "
+        f"= {min(old_times) / ref:.2f}x json.loads"
+    )
     times = sorted(new_times)
-    print(f"  every FIR at once (traffic_batch), {reps} consecutive polls: best "
-          f"{times[0] * 1e3:.1f} ms = {times[0] / ref:.2f}x, median "
-          f"{times[len(times) // 2] * 1e3:.1f} ms = {times[len(times) // 2] / ref:.2f}x, mean "
-          f"{statistics.mean(times) * 1e3:.1f} ms = {statistics.mean(times) / ref:.2f}x "
-          f"json.loads (target <= 0.5x); the mean includes each hour's baseline refresh "
-          f"(max {times[-1] * 1e3:.0f} ms)")  # fmt: skip
+    print(
+        f"  every FIR at once (traffic_batch), {reps} consecutive polls: best "
+        f"{times[0] * 1e3:.1f} ms = {times[0] / ref:.2f}x, median "
+        f"{times[len(times) // 2] * 1e3:.1f} ms = {times[len(times) // 2] / ref:.2f}x, mean "
+        f"{statistics.mean(times) * 1e3:.1f} ms = {statistics.mean(times) / ref:.2f}x "
+        f"json.loads (target <= 0.5x); the mean includes each hour's baseline refresh "
+        f"(max {times[-1] * 1e3:.0f} ms)"
+    )
     print(f"  statuses after the run: {flags.count('NORMAL')} NORMAL of {len(flags)}")
-    print(f"  (not in the figure) the evidence of all {len(codes)} statuses, which persisting "
-          f"a poll stores: {evidence * 1e3:.1f} ms = {evidence / ref:.2f}x json.loads")  # fmt: skip
+    print(
+        f"  (not in the figure) the evidence of all {len(codes)} statuses, which persisting "
+        f"a poll stores: {evidence * 1e3:.1f} ms = {evidence / ref:.2f}x json.loads"
+    )
 
 
 def memory(hours: float, full_engine: bool) -> None:
@@ -310,8 +340,7 @@ def memory(hours: float, full_engine: bool) -> None:
     member = engine.classifier.pairs(lons, lats)
     airborne = np.ones(len(lons), dtype=bool)
     _long_history(engine, member, airborne, traffic.addr.copy())
-    print(f"RSS with the engine and 28 days of baseline history: {_rss_mb()[0]:.0f} MB",
-          flush=True)  # fmt: skip
+    print(f"RSS with the engine and 28 days of baseline history: {_rss_mb()[0]:.0f} MB", flush=True)
     polls = int(hours * 60)
     started = time.perf_counter()
     marks = {6 * 60, 12 * 60, 24 * 60, polls}
@@ -328,19 +357,24 @@ def memory(hours: float, full_engine: bool) -> None:
             traffic.move(1.0)
             member = engine.classifier.pairs(traffic.lon, traffic.lat)
             result = IngestResult(data_time=t)
-            engine._count_traffic_batch("opensky", t, member, airborne, traffic.addr, result,
-                                        covered)  # fmt: skip
+            engine._count_traffic_batch(
+                "opensky", t, member, airborne, traffic.addr, result, covered
+            )
             engine._evaluate_statuses(t, result)
         if k in marks:
             current, peak = _rss_mb()
             flights = f", {len(engine.tracks)} flights in memory" if full_engine else ""
-            line = (f"  {k / 60:g} h ({k} polls, {time.perf_counter() - started:.0f} s): "
-                    f"RSS {current:.0f} MB, peak {peak:.0f} MB{flights}")  # fmt: skip
+            line = (
+                f"  {k / 60:g} h ({k} polls, {time.perf_counter() - started:.0f} s): "
+                f"RSS {current:.0f} MB, peak {peak:.0f} MB{flights}"
+            )
             lines.append(line)
             print(line, flush=True)
     what = "whole engine" if full_engine else "all-FIR status path"
-    print(f"{hours:g} simulated hours of global polling at 60 s ({what}): " + "; ".join(
-        x.strip() for x in lines))  # fmt: skip
+    print(
+        f"{hours:g} simulated hours of global polling at 60 s ({what}): "
+        + "; ".join(x.strip() for x in lines)
+    )
 
 
 if __name__ == "__main__":
@@ -349,8 +383,11 @@ if __name__ == "__main__":
     parser.add_argument("--polls", type=int, default=60, help="status updates timed (--world)")
     parser.add_argument("--memory", action="store_true", help="RSS over simulated hours")
     parser.add_argument("--hours", type=float, default=24.0, help="simulated hours (--memory)")
-    parser.add_argument("--engine", action="store_true",
-                        help="--memory through the whole engine (slow: ~25 min for 24 h)")  # fmt: skip
+    parser.add_argument(
+        "--engine",
+        action="store_true",
+        help="--memory through the whole engine (slow: ~25 min for 24 h)",
+    )
     args = parser.parse_args()
     if args.world or args.memory:
         from service.runtime import tune_gc

@@ -46,17 +46,38 @@ def bodies(count: int):
         x = (lons + step * np.sin(heading) + 180) % 360 - 180
         y = np.clip(lats + step * np.cos(heading), -85, 85)
         states = [
-            [hexes[i], callsigns[i], "X", t, t, float(x[i]), float(y[i]), 10000.0, False,
-             230.0, 90.0, 0.0, None, 10050.0, "2000", False, 0]
+            [
+                hexes[i],
+                callsigns[i],
+                "X",
+                t,
+                t,
+                float(x[i]),
+                float(y[i]),
+                10000.0,
+                False,
+                230.0,
+                90.0,
+                0.0,
+                None,
+                10050.0,
+                "2000",
+                False,
+                0,
+            ]
             for i in range(N)
-        ]  # fmt: skip
+        ]
         yield {"time": t, "states": states}
 
 
 def run(url: str, count: int) -> list[float]:
     upgrade(url)
-    settings = load_settings(ROOT / "config.yaml", database_url=url, seeds_dir=str(ROOT / "seeds"),
-                             watch={"routes_file": str(ROOT / "seeds" / "watched_routes.yaml")})  # fmt: skip
+    settings = load_settings(
+        ROOT / "config.yaml",
+        database_url=url,
+        seeds_dir=str(ROOT / "seeds"),
+        watch={"routes_file": str(ROOT / "seeds" / "watched_routes.yaml")},
+    )
     seeds = ROOT / "seeds"
     engine = DetectionEngine(
         settings,
@@ -81,8 +102,10 @@ def run(url: str, count: int) -> list[float]:
 
 def report(name: str, timings: list[float]) -> None:
     q = statistics.quantiles(timings, n=20)
-    print(f"{name}: {len(timings)} snapshots of {N:,} states: p50 {statistics.median(timings):.0f} ms, "
-          f"p95 {q[18]:.0f} ms")  # fmt: skip
+    print(
+        f"{name}: {len(timings)} snapshots of {N:,} states: p50 {statistics.median(timings):.0f} ms, "
+        f"p95 {q[18]:.0f} ms"
+    )
 
 
 def main() -> None:

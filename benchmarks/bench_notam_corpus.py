@@ -94,9 +94,12 @@ def evaluate(name: str, corpus, answers) -> None:
 
 def run_aviconv(python: str, corpus) -> list[tuple]:
     done = subprocess.run(
-        [python, "-c", AVICONV], input=json.dumps([e.text for e in corpus]).encode(),
-        capture_output=True, check=True, timeout=600,
-    )  # fmt: skip
+        [python, "-c", AVICONV],
+        input=json.dumps([e.text for e in corpus]).encode(),
+        capture_output=True,
+        check=True,
+        timeout=600,
+    )
     out = []
     for answer in json.loads(done.stdout):
         g = answer["geometry"]

@@ -55,11 +55,27 @@ def write_recording(path: Path, polls: int, n: int) -> str:
             x = (lons + step * np.sin(heading) + 180) % 360 - 180
             y = np.clip(lats + step * np.cos(heading), -85, 85)
             states = [
-                [hexes[i], callsigns[i].ljust(8), "X", t, t, round(float(x[i]), 4),
-                 round(float(y[i]), 4), 10000.0, False, 230.0, 90.0, 0.0, None, 10050.0,
-                 "2000", False, 0]
+                [
+                    hexes[i],
+                    callsigns[i].ljust(8),
+                    "X",
+                    t,
+                    t,
+                    round(float(x[i]), 4),
+                    round(float(y[i]), 4),
+                    10000.0,
+                    False,
+                    230.0,
+                    90.0,
+                    0.0,
+                    None,
+                    10050.0,
+                    "2000",
+                    False,
+                    0,
+                ]
                 for i in range(n)
-            ]  # fmt: skip
+            ]
             body_text = json.dumps({"time": t, "states": states}, separators=(",", ":"))
             fetched = at.strftime("%Y-%m-%dT%H:%M:%SZ")
             handle.write(
@@ -72,13 +88,26 @@ def write_recording(path: Path, polls: int, n: int) -> str:
                 for start in range(0, n, 100):
                     chunk = callsigns[start : start + 100]
                     planes = [{"callsign": c, "lat": 0.0, "lng": 0.0} for c in chunk]
-                    answers = [{"callsign": c, "airport_codes": "unknown", "_airports": []}
-                               for c in chunk]  # fmt: skip
-                    handle.write(json.dumps({
-                        "source": "routes", "fetched_at": fetched,
-                        "request": {"method": "POST", "url": "https://api.adsb.lol/api/0/routeset",
-                                    "json": {"planes": planes}},
-                        "status": 200, "headers": {}, "body": answers}) + "\n")  # fmt: skip
+                    answers = [
+                        {"callsign": c, "airport_codes": "unknown", "_airports": []} for c in chunk
+                    ]
+                    handle.write(
+                        json.dumps(
+                            {
+                                "source": "routes",
+                                "fetched_at": fetched,
+                                "request": {
+                                    "method": "POST",
+                                    "url": "https://api.adsb.lol/api/0/routeset",
+                                    "json": {"planes": planes},
+                                },
+                                "status": 200,
+                                "headers": {},
+                                "body": answers,
+                            }
+                        )
+                        + "\n"
+                    )
     return body_text
 
 
@@ -161,8 +190,12 @@ async def measure(tmp: Path, polls: int, n: int) -> None:
     body = write_recording(recording, polls, n)
     url = f"sqlite:///{tmp / 'replay.db'}"
     upgrade(url)
-    settings = load_settings(ROOT / "config.yaml", database_url=url, seeds_dir=str(ROOT / "seeds"),
-                             watch={"routes_file": str(ROOT / "seeds" / "watched_routes.yaml")})  # fmt: skip
+    settings = load_settings(
+        ROOT / "config.yaml",
+        database_url=url,
+        seeds_dir=str(ROOT / "seeds"),
+        watch={"routes_file": str(ROOT / "seeds" / "watched_routes.yaml")},
+    )
     registries = load_registries(ROOT / "seeds")
     engine = make_engine(url)
     before = json_loads_ms(body)
@@ -176,13 +209,19 @@ async def measure(tmp: Path, polls: int, n: int) -> None:
     assert opensky.used == polls and report.failed_rounds == 0 and not report.skipped, report
     per_poll_ms, per_poll_cpu_ms = seconds * 1000 / polls, cpu_s * 1000 / polls
     size_mb = recording.stat().st_size / 1e6
-    print(f"recording: {polls} global polls x {n:,} states, no bbox ({size_mb:.0f} MB JSONL), "
-          f"{report.sources['routes'].used} routeset answers")  # fmt: skip
-    print(f"replay end to end (file -> alerts committed): {seconds:.1f} s wall, {cpu_s:.1f} s "
-          f"CPU; per poll {per_poll_ms:.0f} ms wall, {per_poll_cpu_ms:.0f} ms CPU; every poll "
-          f"ingested ({opensky.used}/{polls})")  # fmt: skip
-    print(f"json.loads of one poll's body ({len(body) / 1e6:.1f} MB): {ref_wall:.1f} ms wall, "
-          f"{ref_cpu:.1f} ms CPU")  # fmt: skip
+    print(
+        f"recording: {polls} global polls x {n:,} states, no bbox ({size_mb:.0f} MB JSONL), "
+        f"{report.sources['routes'].used} routeset answers"
+    )
+    print(
+        f"replay end to end (file -> alerts committed): {seconds:.1f} s wall, {cpu_s:.1f} s "
+        f"CPU; per poll {per_poll_ms:.0f} ms wall, {per_poll_cpu_ms:.0f} ms CPU; every poll "
+        f"ingested ({opensky.used}/{polls})"
+    )
+    print(
+        f"json.loads of one poll's body ({len(body) / 1e6:.1f} MB): {ref_wall:.1f} ms wall, "
+        f"{ref_cpu:.1f} ms CPU"
+    )
     # CPU time is the fair measure on a shared machine (wall time includes other processes)
     print(
         f"ratio: {per_poll_cpu_ms / ref_cpu:.1f}x json.loads per poll in CPU time "

@@ -35,8 +35,11 @@ COUNT = 200
 
 async def main() -> None:
     tmp = Path(tempfile.mkdtemp())
-    settings = load_settings(ROOT / "config.yaml", database_url=f"sqlite:///{tmp / 'w.db'}",
-                             webhooks={"allow_private_targets": True, "interval_s": 1.0})  # fmt: skip
+    settings = load_settings(
+        ROOT / "config.yaml",
+        database_url=f"sqlite:///{tmp / 'w.db'}",
+        webhooks={"allow_private_targets": True, "interval_s": 1.0},
+    )
     upgrade(settings.resolved_database_url)
     engine = make_engine(settings.resolved_database_url)
     sessions = make_sessionmaker(engine)
@@ -54,9 +57,17 @@ async def main() -> None:
     committed: dict[str, float] = {}
     with ThreadedServer(app) as server:
         with sessions.begin() as s:
-            s.add(WebhookRow(id="wh_bench", url=f"{server.url}/hook", secret=new_secret(),
-                             event_types=[], filters={}, created_at=datetime.now(UTC),
-                             consecutive_failures=0))  # fmt: skip
+            s.add(
+                WebhookRow(
+                    id="wh_bench",
+                    url=f"{server.url}/hook",
+                    secret=new_secret(),
+                    event_types=[],
+                    filters={},
+                    created_at=datetime.now(UTC),
+                    consecutive_failures=0,
+                )
+            )
 
         async def deliveries() -> None:
             async with httpx.AsyncClient(trust_env=False, follow_redirects=False) as http:
@@ -71,9 +82,19 @@ async def main() -> None:
 
                 def commit(title=title, i=i) -> None:
                     with sessions.begin() as s:
-                        save_alert_events(s, [AlertEvent(type=AlertType.FLIGHT_DIVERTED,
-                            severity=Severity.WARNING, dedup_key=f"b{i}",
-                            observed_at=datetime.now(UTC), title=title)], datetime.now(UTC))  # fmt: skip
+                        save_alert_events(
+                            s,
+                            [
+                                AlertEvent(
+                                    type=AlertType.FLIGHT_DIVERTED,
+                                    severity=Severity.WARNING,
+                                    dedup_key=f"b{i}",
+                                    observed_at=datetime.now(UTC),
+                                    title=title,
+                                )
+                            ],
+                            datetime.now(UTC),
+                        )
 
                 await asyncio.to_thread(commit)
                 committed[title] = time.perf_counter()
@@ -81,8 +102,10 @@ async def main() -> None:
         await asyncio.gather(deliveries(), alerts())
     latencies = [(received[k] - committed[k]) * 1000 for k in committed]
     q = statistics.quantiles(latencies, n=20)
-    print(f"webhooks: {COUNT} alerts, delivery job every {settings.webhooks.interval_s:g} s: "
-          f"commit → receipt p50 {statistics.median(latencies):.0f} ms, p95 {q[18]:.0f} ms")  # fmt: skip
+    print(
+        f"webhooks: {COUNT} alerts, delivery job every {settings.webhooks.interval_s:g} s: "
+        f"commit → receipt p50 {statistics.median(latencies):.0f} ms, p95 {q[18]:.0f} ms"
+    )
     engine.dispose()
 
 

@@ -115,10 +115,21 @@ class Replicas:
         log = self.workdir / f"serve-{port}.log"
         self.logs[port] = log
         self.procs[port] = subprocess.Popen(
-            [sys.executable, "-m", "service.cli", "serve", "--port", str(port),
-             "--config", str(ROOT / "config.yaml")],
-            env=self.env, cwd=self.workdir, stdout=subprocess.DEVNULL, stderr=log.open("a"),
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "service.cli",
+                "serve",
+                "--port",
+                str(port),
+                "--config",
+                str(ROOT / "config.yaml"),
+            ],
+            env=self.env,
+            cwd=self.workdir,
+            stdout=subprocess.DEVNULL,
+            stderr=log.open("a"),
+        )
 
     def kill(self, port: int) -> None:
         self.procs[port].send_signal(signal.SIGKILL)
@@ -172,15 +183,23 @@ def run(args: argparse.Namespace, faults: bool, workdir: Path) -> dict:
         _, key = create_key(s, "chaos", ["admin"])
     clock = ScenarioClock(scenario.start, scenario.end, speed=0.0)
     clock.set(START)
-    emulator = create_emulator_app(scenario, clock, faa_client_id=CRED, faa_client_secret=CRED,
-                                   opensky_client_id=CRED, opensky_client_secret=CRED)  # fmt: skip
+    emulator = create_emulator_app(
+        scenario,
+        clock,
+        faa_client_id=CRED,
+        faa_client_secret=CRED,
+        opensky_client_id=CRED,
+        opensky_client_secret=CRED,
+    )
     receiver = ChaosReceiver(rng=random.Random(args.seed))
     hook_port = free_port()
     figures: dict = {"faults": faults}
     try:
         with ThreadedServer(emulator) as emu, TcpProxy(pg_port) as proxy:
             env = serve_env(
-                url.replace(f":{pg_port}/", f":{proxy.port}/"), emu.url, CRED,
+                url.replace(f":{pg_port}/", f":{proxy.port}/"),
+                emu.url,
+                CRED,
                 FIRWATCH_FEEDS__OPENSKY__INTERVAL_S="1",
                 FIRWATCH_FEEDS__ADSBX__INTERVAL_S="1",
                 FIRWATCH_FEEDS__FAA_NOTAM__INTERVAL_S="5",
@@ -190,7 +209,7 @@ def run(args: argparse.Namespace, faults: bool, workdir: Path) -> dict:
                 FIRWATCH_WEBHOOKS__LEASE_S="10",
                 FIRWATCH_WEBHOOKS__DISABLE_AFTER_FAILURES="3",
                 FIRWATCH_LOG_LEVEL="WARNING",
-            )  # fmt: skip
+            )
             replicas = Replicas(env, workdir)
             ports = [free_port() for _ in range(3)]
             for port in ports:
@@ -204,8 +223,12 @@ def run(args: argparse.Namespace, faults: bool, workdir: Path) -> dict:
                 return f"http://127.0.0.1:{port}"
 
             hook = ThreadedServer(receiver, port=hook_port).__enter__()
-            created = httpx.post(f"{api()}/api/v1/webhooks", headers={"X-API-Key": key},
-                                 json={"url": f"http://127.0.0.1:{hook_port}/hook"}, timeout=10)  # fmt: skip
+            created = httpx.post(
+                f"{api()}/api/v1/webhooks",
+                headers={"X-API-Key": key},
+                json={"url": f"http://127.0.0.1:{hook_port}/hook"},
+                timeout=10,
+            )
             created.raise_for_status()
             receiver.secret = created.json()["secret"]
             replicas.leader()
@@ -261,13 +284,19 @@ def run(args: argparse.Namespace, faults: bool, workdir: Path) -> dict:
                 at(90 + args.receiver_outage_s)
                 hook = ThreadedServer(receiver, port=hook_port).__enter__()
                 hook_id = created.json()["id"]
-                state = httpx.get(f"{api()}/api/v1/webhooks/{hook_id}", headers={"X-API-Key": key},
-                                  timeout=10).json()  # fmt: skip
+                state = httpx.get(
+                    f"{api()}/api/v1/webhooks/{hook_id}", headers={"X-API-Key": key}, timeout=10
+                ).json()
                 figures["disabled_by_outage"] = not state["enabled"]
-                r = httpx.post(f"{api()}/api/v1/webhooks/{hook_id}/resume",
-                               headers={"X-API-Key": key}, timeout=10)  # fmt: skip
-                note(f"receiver back; subscription was {'disabled' if not state['enabled'] else 'on'}"
-                     f"; resumed with {r.json().get('messages')} waiting")  # fmt: skip
+                r = httpx.post(
+                    f"{api()}/api/v1/webhooks/{hook_id}/resume",
+                    headers={"X-API-Key": key},
+                    timeout=10,
+                )
+                note(
+                    f"receiver back; subscription was {'disabled' if not state['enabled'] else 'on'}"
+                    f"; resumed with {r.json().get('messages')} waiting"
+                )
             if "flaky" in chosen:
                 at(90 + args.receiver_outage_s)
                 receiver.flaky = True
@@ -342,9 +371,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-reference", action="store_true")
     parser.add_argument(
-        "--faults", default="kills,cut,receiver,flaky",
+        "--faults",
+        default="kills,cut,receiver,flaky",
         help="comma-separated subset of kills, cut, receiver, flaky",
-    )  # fmt: skip
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="firwatch-chaos-") as tmp:
         reference = None if args.no_reference else run(args, False, Path(tmp))
@@ -366,8 +396,10 @@ def main() -> None:
     if reference is not None:
         missing = sorted(reference["alerts"] - chaos["alerts"])
         extra = sorted(chaos["alerts"] - reference["alerts"])
-        print(f"alerts: clean {len(reference['alerts'])}, chaos {len(chaos['alerts'])}, "
-              f"missing under chaos {len(missing)} {missing}, extra {len(extra)} {extra}")  # fmt: skip
+        print(
+            f"alerts: clean {len(reference['alerts'])}, chaos {len(chaos['alerts'])}, "
+            f"missing under chaos {len(missing)} {missing}, extra {len(extra)} {extra}"
+        )
     if "disabled_by_outage" in chaos:
         print(f"receiver outage disabled the subscription: {chaos['disabled_by_outage']}")
 

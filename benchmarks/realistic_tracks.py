@@ -31,9 +31,11 @@ def main() -> None:
     settings = load_settings(ROOT / "config.yaml")
     seeds = [int(s) for s in args.seeds.split(",")]
     polls = [float(p) for p in args.polls.split(",")]
-    print("| seed | terminal | poll s | landing right | entries found | false entries "
-          "| rerouted (NORMAL, usual path) | reroutes P/R (NOTAM) | diversions | false div. "
-          "| turn-backs |")  # fmt: skip
+    print(
+        "| seed | terminal | poll s | landing right | entries found | false entries "
+        "| rerouted (NORMAL, usual path) | reroutes P/R (NOTAM) | diversions | false div. "
+        "| turn-backs |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for seed in seeds:
         usual_world, world = build_world(seed, inbound_direct_share=0.0), build_world(seed)
@@ -42,22 +44,28 @@ def main() -> None:
             usual = run_world(usual_world, settings, poll, notam=False, phase_s=phase)
             s = run_world(world, settings, poll, notam=True, phase_s=phase)
             f = s.figures()
-            print(f"| {seed} | {world.hub.icao}+{world.other.icao} | {poll:g} "
-                  f"| {s.landing_right}/{s.arrivals} ({f['landing_right']:.3f}) "
-                  f"| {s.entries_found}/{s.entries} | {s.false_entries} | {usual.rerouted_normal} "
-                  f"| {f['reroute_precision']}/{f['reroute_recall']} | {f['diversions']} "
-                  f"| {s.false_diversions} | {f['turn_backs']} |")  # fmt: skip
+            print(
+                f"| {seed} | {world.hub.icao}+{world.other.icao} | {poll:g} "
+                f"| {s.landing_right}/{s.arrivals} ({f['landing_right']:.3f}) "
+                f"| {s.entries_found}/{s.entries} | {s.false_entries} | {usual.rerouted_normal} "
+                f"| {f['reroute_precision']}/{f['reroute_recall']} | {f['diversions']} "
+                f"| {s.false_diversions} | {f['turn_backs']} |"
+            )
     print()
-    print("| seed | poll s | crossing flights | reroutes truth | found | precision | recall "
-          "| extra-distance error median | max |")  # fmt: skip
+    print(
+        "| seed | poll s | crossing flights | reroutes truth | found | precision | recall "
+        "| extra-distance error median | max |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for seed in (s + 10 for s in seeds):
         world = build_fir_world(seed)
         for poll in polls:
             r = run_fir_world(world, settings, poll, phase_s=seed * 37 % poll)
-            print(f"| {seed} | {poll:g} | {r['crossing']} | {r['truth']} | {r['found']} "
-                  f"| {r['precision']} | {r['recall']} | {r['extra_error_median']} "
-                  f"| {r['extra_error_max']} |")  # fmt: skip
+            print(
+                f"| {seed} | {poll:g} | {r['crossing']} | {r['truth']} | {r['found']} "
+                f"| {r['precision']} | {r['recall']} | {r['extra_error_median']} "
+                f"| {r['extra_error_max']} |"
+            )
 
 
 if __name__ == "__main__":

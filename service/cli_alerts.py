@@ -67,8 +67,17 @@ def alerts_table(rows: list[dict]) -> str:
     lines = []
     for r in rows:
         extra = f" +{r['extra_distance_km']:.0f} km" if r.get("extra_distance_km") else ""
-        lines.append((str(r["id"]), when(r["opened_at"]), when(r["resolved_at"] or r["updated_at"]),
-                      r["status"], r["severity"], r["type"], r["title"] + extra))  # fmt: skip
+        lines.append(
+            (
+                str(r["id"]),
+                when(r["opened_at"]),
+                when(r["resolved_at"] or r["updated_at"]),
+                r["status"],
+                r["severity"],
+                r["type"],
+                r["title"] + extra,
+            )
+        )
     widths = [max(len(row[i]) for row in (header, *lines)) for i in range(len(header) - 1)]
     return "\n".join(
         "  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1]

@@ -74,9 +74,19 @@ def start_emulator(
     port: int, speed: float, start: str = DEMO_START, scenario: str = SCENARIO
 ) -> subprocess.Popen[bytes]:
     cmd = [
-        sys.executable, "-m", "service.cli", "emulator", "--scenario", scenario,
-        "--port", str(port), "--speed", str(speed), "--start", start,
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "service.cli",
+        "emulator",
+        "--scenario",
+        scenario,
+        "--port",
+        str(port),
+        "--speed",
+        str(speed),
+        "--start",
+        start,
+    ]
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -185,8 +195,15 @@ def _run_demo(
     # paused until the API answers (DemoStory starts the clock): nothing happens unseen
     emulator = start_emulator(emulator_port, 0.0, start, scenario)
     emu = f"http://127.0.0.1:{emulator_port}"
-    story = DemoStory(settings, scenario=scenario, emulator_url=emu, speed=speed, start=start,
-                      until_done=until_done, alive=lambda: emulator.poll() is None)  # fmt: skip
+    story = DemoStory(
+        settings,
+        scenario=scenario,
+        emulator_url=emu,
+        speed=speed,
+        start=start,
+        until_done=until_done,
+        alive=lambda: emulator.poll() is None,
+    )
     story.quiet_logs()
     try:
         wait_ready(f"{emu}/_emulator/clock", emulator, stop=lambda: bool(stopped))
@@ -198,8 +215,11 @@ def _run_demo(
         asyncio.run(_serve(settings, story))
         if emulator.poll() is not None and not stopped:
             story.stop_live()
-            print(f"firwatch: the emulator exited with code {emulator.returncode}; demo stopped",
-                  file=sys.stderr, flush=True)  # fmt: skip
+            print(
+                f"firwatch: the emulator exited with code {emulator.returncode}; demo stopped",
+                file=sys.stderr,
+                flush=True,
+            )
             return 1
         done = bool(story.seen.clock.get("done"))
         code = story.finish(stopped_by=None if done or not stopped else stopped[0])
@@ -223,9 +243,13 @@ async def _serve(settings: Settings, story: Any) -> None:
     from service.api.app import create_app
 
     config = uvicorn.Config(
-        create_app(settings), host=settings.api.host, port=settings.api.port,
-        log_level="warning", lifespan="on", log_config=None,
-    )  # fmt: skip
+        create_app(settings),
+        host=settings.api.host,
+        port=settings.api.port,
+        log_level="warning",
+        lifespan="on",
+        log_config=None,
+    )
     server = uvicorn.Server(config)
     watcher = asyncio.create_task(story.run(server))
     try:

@@ -140,9 +140,11 @@ class DemoStory:
     def print_welcome(self) -> None:
         api, key = self.api, self.key
         c = self.console
-        c.print(f"[bold]firwatch demo[/]: scenario {self.scenario} from {hhmm(self.start)} at "
-                f"{self.speed:g}× (a scenario hour every {3600 / self.speed:.1f} s), "
-                f"emulator {self.emu}")  # fmt: skip
+        c.print(
+            f"[bold]firwatch demo[/]: scenario {self.scenario} from {hhmm(self.start)} at "
+            f"{self.speed:g}× (a scenario hour every {3600 / self.speed:.1f} s), "
+            f"emulator {self.emu}"
+        )
         c.print(f"  status page    {api}/")
         c.print(f"  API docs       {api}/docs")
         c.print(f"  alerts         {api}/api/v1/alerts")
@@ -221,8 +223,13 @@ class DemoStory:
                     await self.step(http)
                     server.should_exit = True
                     return
-                self.say(Text(f"scenario over at {hhmm(self.seen.clock.get('now'))}; "
-                              "the service keeps serving — Ctrl-C for the summary", style="bold"))  # fmt: skip
+                self.say(
+                    Text(
+                        f"scenario over at {hhmm(self.seen.clock.get('now'))}; "
+                        "the service keeps serving — Ctrl-C for the summary",
+                        style="bold",
+                    )
+                )
             await asyncio.sleep(1.0)
 
     async def step(self, http: httpx.AsyncClient) -> None:

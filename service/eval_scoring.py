@@ -46,12 +46,15 @@ class RouteRules:
         from service.seeds import load_route_schedules, load_watched_routes
 
         det, path = settings.detection, settings.path(settings.watch.routes_file)
-        return cls(frozenset(load_watched_routes(path)),
-                   timedelta(hours=det.route_disruption_window_hours),
-                   det.route_disruption_min_flights,
-                   timedelta(hours=det.route_service_window_hours),
-                   det.route_service_min_expected, det.collapse_ratio,
-                   load_route_schedules(path))  # fmt: skip
+        return cls(
+            frozenset(load_watched_routes(path)),
+            timedelta(hours=det.route_disruption_window_hours),
+            det.route_disruption_min_flights,
+            timedelta(hours=det.route_service_window_hours),
+            det.route_service_min_expected,
+            det.collapse_ratio,
+            load_route_schedules(path),
+        )
 
 
 def disrupted_routes(
@@ -66,10 +69,14 @@ def disrupted_routes(
     from service.detect.route_disruption import RouteDisruptionTracker, RouteFlight
 
     tracker = RouteDisruptionTracker(
-        rules.watched, rules.window, rules.min_flights, service_window=rules.service_window,
-        service_min_expected=rules.min_expected, collapse_ratio=rules.collapse_ratio,
+        rules.watched,
+        rules.window,
+        rules.min_flights,
+        service_window=rules.service_window,
+        service_min_expected=rules.min_expected,
+        collapse_ratio=rules.collapse_ratio,
         flights_per_day=rules.flights_per_day,
-    )  # fmt: skip
+    )
     landings = []
     for f in flights:
         pair, behaviour = (f["origin"], f["destination"]), f["behaviour"]
@@ -117,9 +124,14 @@ class Score:
     # after a reopening: the airspace's collapse and NOTAM alerts that never resolved
     still_open: list[str] | None = None
 
-    def failures(self, min_precision: float, min_recall: float, max_extra_error: float,
-                 max_onset_polls: float | None, max_warning_polls: float | None = None,
-                 ) -> list[str]:  # fmt: skip
+    def failures(
+        self,
+        min_precision: float,
+        min_recall: float,
+        max_extra_error: float,
+        max_onset_polls: float | None,
+        max_warning_polls: float | None = None,
+    ) -> list[str]:
         out = []
         for row in self.rows:
             if row["precision"] is not None and row["precision"] < min_precision:
@@ -198,10 +210,13 @@ class Score:
 def _row(alert_type: str, expected: set[str], found: set[str]) -> dict[str, Any]:
     hits = expected & found
     return {
-        "type": alert_type, "truth": len(expected), "found": len(found), "hits": len(hits),
+        "type": alert_type,
+        "truth": len(expected),
+        "found": len(found),
+        "hits": len(hits),
         "precision": len(hits) / len(found) if found else (None if not expected else 0.0),
         "recall": len(hits) / len(expected) if expected else None,
-    }  # fmt: skip
+    }
 
 
 def _polls(value: float | None) -> str:
@@ -280,10 +295,17 @@ def score(
         and f.get("enters_airspace_at")
         and closure_from <= _at(f["enters_airspace_at"]) < closed_until
     }
-    out.rows.append(_row("flight.entered_restricted_airspace", entering, {
-        a.callsign for a in alerts
-        if a.type == "flight.entered_restricted_airspace" and a.airspace == out.airspace
-    }))  # fmt: skip
+    out.rows.append(
+        _row(
+            "flight.entered_restricted_airspace",
+            entering,
+            {
+                a.callsign
+                for a in alerts
+                if a.type == "flight.entered_restricted_airspace" and a.airspace == out.airspace
+            },
+        )
+    )
     if routes is not None:
         span = window or (_at(truth["start"]), _at(end))
         outages = [(_at(a), _at(b)) for a, b in truth.get("outages") or []]
@@ -292,12 +314,17 @@ def score(
         # a route disrupted only when the flights the recording saw in part count as well
         # depends on them: it counts neither way, as they do
         unsure = disrupted_routes(flights, routes, span, outages, min_extra_km) - expected
-        out.rows.append(_row(
-            "route.disrupted",
-            {f"{o}-{d}" for o, d in expected},
-            {f"{a.origin}-{a.destination}" for a in alerts
-             if a.type == "route.disrupted" and (a.origin, a.destination) not in unsure},
-        ))  # fmt: skip
+        out.rows.append(
+            _row(
+                "route.disrupted",
+                {f"{o}-{d}" for o, d in expected},
+                {
+                    f"{a.origin}-{a.destination}"
+                    for a in alerts
+                    if a.type == "route.disrupted" and (a.origin, a.destination) not in unsure
+                },
+            )
+        )
     if extra_errors:
         out.extra_error_mean = statistics.mean(extra_errors)
         out.extra_error_median = statistics.median(extra_errors)

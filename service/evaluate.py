@@ -44,8 +44,14 @@ async def play_scenario(
     scenario = load_scenario(name)
     clock = ScenarioClock(scenario.start, scenario.end)
     cred = "firwatch-eval"
-    app = create_emulator_app(scenario, clock, faa_client_id=cred, faa_client_secret=cred,
-                              opensky_client_id=cred, opensky_client_secret=cred)  # fmt: skip
+    app = create_emulator_app(
+        scenario,
+        clock,
+        faa_client_id=cred,
+        faa_client_secret=cred,
+        opensky_client_id=cred,
+        opensky_client_secret=cred,
+    )
     emu = "http://emulator"
     feeds = type(settings.feeds).model_validate(
         deep_merge(settings.feeds.model_dump(), emulator_feeds(emu, cred))
@@ -104,9 +110,15 @@ async def evaluate(
         with make_sessionmaker(engine)() as session:
             alerts = list(session.scalars(select(AlertRow)))
         engine.dispose()
-    return score(alerts, truth, settings.detection.reroute_min_extra_km, poll, window,
-                 RouteRules.from_settings(settings),
-                 settings.detection.reroute_alerts == "all")  # fmt: skip
+    return score(
+        alerts,
+        truth,
+        settings.detection.reroute_min_extra_km,
+        poll,
+        window,
+        RouteRules.from_settings(settings),
+        settings.detection.reroute_alerts == "all",
+    )
 
 
 def recording_polls(

@@ -114,8 +114,19 @@ def run(name: str, poll_s: int, settings: DetectionSettings) -> SweepRow:
         if scenario.kind.mid_event_h is not None:
             target = None  # no history: the prior alone never declares a collapse
     delay = (flagged - truth).total_seconds() / 60 if truth and flagged else None
-    return SweepRow(name, poll_s, scenario.peak_foreign, false, truth, flagged, delay, target,
-                    closed, scenario.expect_closed, tracker.model.judgement)  # fmt: skip
+    return SweepRow(
+        name,
+        poll_s,
+        scenario.peak_foreign,
+        false,
+        truth,
+        flagged,
+        delay,
+        target,
+        closed,
+        scenario.expect_closed,
+        tracker.model.judgement,
+    )
 
 
 def sweep(

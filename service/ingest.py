@@ -232,10 +232,14 @@ def persist(session: Session, engine: DetectionEngine, result: IngestResult, now
         (assessed if update.finished else flights).append(values)
     upsert(session, FlightRow.__table__, flights, keep=("first_seen",))
     upsert(session, FlightRow.__table__, assessed, keep=("first_seen",))
-    upsert(session, RouteFiguresRow.__table__, [
-        {"origin": o, "destination": d, "updated_at": result.data_time, "figures": figures}
-        for (o, d), figures in result.route_figures.items()
-    ])  # fmt: skip
+    upsert(
+        session,
+        RouteFiguresRow.__table__,
+        [
+            {"origin": o, "destination": d, "updated_at": result.data_time, "figures": figures}
+            for (o, d), figures in result.route_figures.items()
+        ],
+    )
     for tracker in result.statuses:
         row = session.get(AirspaceStatusRow, tracker.airspace)
         counts = tracker.last_counts or (None, None)

@@ -13,20 +13,27 @@ class Metrics:
     def __init__(self) -> None:
         r = self.registry = CollectorRegistry()
         self.poll_duration = Histogram(
-            "firwatch_poll_duration_seconds", "Duration of one poll of a feed", ["feed"],
-            registry=r, buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
-        )  # fmt: skip
-        self.polls = Counter(
-            "firwatch_polls", "Polls per feed and outcome (ok|failed)", ["feed", "outcome"],
+            "firwatch_poll_duration_seconds",
+            "Duration of one poll of a feed",
+            ["feed"],
             registry=r,
-        )  # fmt: skip
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+        )
+        self.polls = Counter(
+            "firwatch_polls",
+            "Polls per feed and outcome (ok|failed)",
+            ["feed", "outcome"],
+            registry=r,
+        )
         self.rejected = Counter(
             "firwatch_feed_rows_rejected", "Malformed feed records rejected", ["feed"], registry=r
         )
         self.credits = Gauge(
-            "firwatch_feed_credits_remaining", "Remaining API credits reported by a feed",
-            ["feed"], registry=r,
-        )  # fmt: skip
+            "firwatch_feed_credits_remaining",
+            "Remaining API credits reported by a feed",
+            ["feed"],
+            registry=r,
+        )
         self.positions = Counter(
             "firwatch_positions_ingested", "Positions ingested", ["feed"], registry=r
         )
@@ -47,22 +54,28 @@ class Metrics:
             "firwatch_database_outages", "Database outages seen by a job", ["job"], registry=r
         )
         self.db_outage_seconds = Counter(
-            "firwatch_database_outage_seconds", "Seconds a job could not reach the database",
-            ["job"], registry=r,
-        )  # fmt: skip
+            "firwatch_database_outage_seconds",
+            "Seconds a job could not reach the database",
+            ["job"],
+            registry=r,
+        )
         self.db_unreachable = Gauge(
-            "firwatch_database_unreachable", "1 while a job cannot reach the database", ["job"],
+            "firwatch_database_unreachable",
+            "1 while a job cannot reach the database",
+            ["job"],
             registry=r,
-        )  # fmt: skip
+        )
         self.pending_writes = Gauge(
-            "firwatch_pending_writes", "Poll results held in memory until the database is back",
+            "firwatch_pending_writes",
+            "Poll results held in memory until the database is back",
             registry=r,
-        )  # fmt: skip
+        )
         self.writes_dropped = Counter(
             "firwatch_pending_write_losses",
-            "What a bounded or failing write buffer gave up (positions|write)", ["what"],
+            "What a bounded or failing write buffer gave up (positions|write)",
+            ["what"],
             registry=r,
-        )  # fmt: skip
+        )
         self.notam_problems = Gauge(
             "firwatch_notam_problems",
             "NOTAMs held whose parse has a problem, by problem code (e.g. geometry.outside_qline)",

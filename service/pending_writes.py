@@ -175,8 +175,11 @@ class PendingWrites:
                 write.failures += 1
                 log.exception(
                     "storing the %s poll of %s failed (%d of %d tries)",
-                    write.health.feed, write.health.at.isoformat(), write.failures, GIVE_UP_AFTER,
-                )  # fmt: skip
+                    write.health.feed,
+                    write.health.at.isoformat(),
+                    write.failures,
+                    GIVE_UP_AFTER,
+                )
                 if write.failures < GIVE_UP_AFTER:
                     break
                 self.queue.popleft()

@@ -88,9 +88,18 @@ class PositionBatch(Sequence[Position]):
         return self.take(sorted(range(len(times)), key=times.__getitem__))
 
     def columns(self) -> tuple[list[Any], ...]:
-        return (self.icao24, self.callsign, self.observed_at, self.lon, self.lat,
-                self.altitude_ft, self.on_ground, self.ground_speed_kt, self.track_deg,
-                self.source)  # fmt: skip
+        return (
+            self.icao24,
+            self.callsign,
+            self.observed_at,
+            self.lon,
+            self.lat,
+            self.altitude_ft,
+            self.on_ground,
+            self.ground_speed_kt,
+            self.track_deg,
+            self.source,
+        )
 
     def __len__(self) -> int:
         return len(self.icao24)

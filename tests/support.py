@@ -222,8 +222,14 @@ def play_scenario_polls(settings, sessions, on_poll, restart_at=None) -> None:
     scenario = load_scenario("venezuela-2025-11")
     clock = ScenarioClock(scenario.start, scenario.end)
     emu = "http://emulator"
-    app = create_emulator_app(scenario, clock, faa_client_id=CRED, faa_client_secret=CRED,
-                              opensky_client_id=CRED, opensky_client_secret=CRED)  # fmt: skip
+    app = create_emulator_app(
+        scenario,
+        clock,
+        faa_client_id=CRED,
+        faa_client_secret=CRED,
+        opensky_client_id=CRED,
+        opensky_client_secret=CRED,
+    )
     run = scenario_settings(Path("unused"), emu, settings.database_url)
 
     async def main() -> None:

@@ -62,13 +62,18 @@ def test_upgrade_then_alerts_json(env):
             s,
             [
                 AlertEvent(
-                    type=AlertType.FLIGHT_DIVERTED, severity=Severity.WARNING, dedup_key="d1",
-                    observed_at=datetime(2025, 11, 21, 20, tzinfo=UTC), title="KLM1 diverted",
-                    callsign="KLM1", destination="TNCC", actual_destination="TNCA",
+                    type=AlertType.FLIGHT_DIVERTED,
+                    severity=Severity.WARNING,
+                    dedup_key="d1",
+                    observed_at=datetime(2025, 11, 21, 20, tzinfo=UTC),
+                    title="KLM1 diverted",
+                    callsign="KLM1",
+                    destination="TNCC",
+                    actual_destination="TNCA",
                 )
             ],
             datetime.now(UTC),
-        )  # fmt: skip
+        )
     engine.dispose()
     result = runner.invoke(app, ["alerts", "--format", "json"])
     assert result.exit_code == 0, result.output
@@ -114,11 +119,25 @@ def test_demo_plays_the_scenario_from_another_directory(tmp_path):
     from tests.support import free_port
 
     done = subprocess.run(
-        [sys.executable, "-m", "service.cli", "demo", "--until-done", "--speed", "1920",
-         "--port", str(free_port()), "--emulator-port", str(free_port())],
-        cwd=tmp_path, capture_output=True, text=True, timeout=240,
+        [
+            sys.executable,
+            "-m",
+            "service.cli",
+            "demo",
+            "--until-done",
+            "--speed",
+            "1920",
+            "--port",
+            str(free_port()),
+            "--emulator-port",
+            str(free_port()),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=240,
         env={**__import__("os").environ, "FIRWATCH_DATABASE_URL": f"sqlite:///{tmp_path / 'd.db'}"},
-    )  # fmt: skip
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "Traceback" not in done.stderr
     out = done.stdout
@@ -142,9 +161,12 @@ def test_usage_errors_are_one_line_from_the_entry_point(args, needle, tmp_path):
     import sys
 
     done = subprocess.run(
-        [sys.executable, "-m", "service.cli", *args], cwd=tmp_path,
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        [sys.executable, "-m", "service.cli", *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2 and done.stdout == ""
     lines = done.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("firwatch: ") and needle in lines[0], lines

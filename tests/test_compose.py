@@ -89,16 +89,24 @@ def test_compose_commands_run_outside_docker(tmp_path, pg_database):
         password=None,
         database=make_url(pg_database).database,
     )
-    env = {**os.environ, **service_env(), "FIRWATCH_CONFIG": str(ROOT / "config.yaml"),
-           "FIRWATCH_DATABASE_URL": url.render_as_string(hide_password=False)}  # fmt: skip
+    env = {
+        **os.environ,
+        **service_env(),
+        "FIRWATCH_CONFIG": str(ROOT / "config.yaml"),
+        "FIRWATCH_DATABASE_URL": url.render_as_string(hide_password=False),
+    }
     comment = (ROOT / "compose.yaml").read_text(encoding="utf-8")
     keys_line = next(line for line in comment.splitlines() if "keys create" in line)
     keys_cmd = shlex.split(keys_line.split("docker compose exec firwatch ", 1)[1].split("#")[0])
     migrate_cmd = ["firwatch", *COMPOSE["services"]["migrate"]["command"]]
     for cmd in (migrate_cmd, keys_cmd):
         done = subprocess.run(
-            [sys.executable, "-m", "service.cli", *cmd[1:]], env=env, cwd=tmp_path,
-            capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
+            [sys.executable, "-m", "service.cli", *cmd[1:]],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, (cmd, done.stderr)
     assert done.stdout.startswith("fw_")  # the key, printed once

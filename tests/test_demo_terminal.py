@@ -74,9 +74,14 @@ class Terminal:
         env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "200", "LINES": "50"}
         env.pop("NO_COLOR", None)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "service.cli", *args], cwd=cwd, env=env,
-            stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
-        )  # fmt: skip
+            [sys.executable, "-m", "service.cli", *args],
+            cwd=cwd,
+            env=env,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            start_new_session=True,
+        )
         os.close(slave)
         self.master = master
         self.raw = b""
@@ -155,8 +160,13 @@ def test_demo_tells_the_story_to_the_end(tmp_path):
     )
     try:
         time.sleep(1.0)
-        answer = subprocess.run(pasted.group(2).replace(":9999/", f":{port}/"), shell=True,
-                                capture_output=True, text=True, timeout=30)  # fmt: skip
+        answer = subprocess.run(
+            pasted.group(2).replace(":9999/", f":{port}/"),
+            shell=True,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         assert '"secret":"whsec_' in answer.stdout, answer.stdout + answer.stderr
         code = term.finish(timeout_s=300)
     finally:

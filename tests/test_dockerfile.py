@@ -76,14 +76,21 @@ def test_entrypoint_serves_and_healthcheck_passes(tmp_path):
     # The image never migrates at start: the one-off job (compose's `migrate`) runs first.
     assert env["FIRWATCH_AUTO_MIGRATE"] == "false"
     migrate = subprocess.run(
-        [str(binary), "db", "upgrade"], env=env, cwd=tmp_path, capture_output=True, text=True,
+        [str(binary), "db", "upgrade"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
         timeout=120,
-    )  # fmt: skip
+    )
     assert migrate.returncode == 0, migrate.stderr
     proc = subprocess.Popen(
-        [str(binary), *command[1:]], env=env, cwd=tmp_path,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        [str(binary), *command[1:]],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         health = next(r for w, r in instructions() if w == "HEALTHCHECK")
         check = json.loads(health.split(" CMD ", 1)[1].strip())

@@ -26,9 +26,13 @@ TRUTH = {
 
 def status(at: datetime, value: str, airspace: str = "SVZM", state: str = "open") -> AlertRow:
     return AlertRow(
-        type="airspace.status_changed", airspace=airspace, opened_at=at, status=state,
-        dedup_key=f"s:{airspace}:{at:%H%M}", evidence={"status": value},
-    )  # fmt: skip
+        type="airspace.status_changed",
+        airspace=airspace,
+        opened_at=at,
+        status=state,
+        dedup_key=f"s:{airspace}:{at:%H%M}",
+        evidence={"status": value},
+    )
 
 
 def airspace_alert(kind: str, key: str, at: datetime, state: str) -> AlertRow:
@@ -90,11 +94,19 @@ def test_reopening_needs_the_collapse_and_notam_alerts_resolved():
 
 
 def flight(callsign, origin, destination, arrives, behaviour="normal", **kw) -> dict:
-    return {"callsign": callsign, "origin": origin, "destination": destination,
-            "arrives_at": arrives.isoformat(), "departs_at": (arrives - timedelta(hours=1)).isoformat(),
-            "behaviour": behaviour, "domestic": False, "extra_km": kw.get("extra_km"),
-            "actual_destination": kw.get("landing", destination), "watched_route": True,
-            "enters_airspace_at": kw["enters"].isoformat() if "enters" in kw else None}  # fmt: skip
+    return {
+        "callsign": callsign,
+        "origin": origin,
+        "destination": destination,
+        "arrives_at": arrives.isoformat(),
+        "departs_at": (arrives - timedelta(hours=1)).isoformat(),
+        "behaviour": behaviour,
+        "domestic": False,
+        "extra_km": kw.get("extra_km"),
+        "actual_destination": kw.get("landing", destination),
+        "watched_route": True,
+        "enters_airspace_at": kw["enters"].isoformat() if "enters" in kw else None,
+    }
 
 
 def test_disrupted_routes_from_the_flight_plans():
@@ -103,10 +115,13 @@ def test_disrupted_routes_from_the_flight_plans():
     is neither."""
     rules = RouteRules(
         watched=frozenset({("TTPP", "SVMI"), ("SKBO", "TNCC"), ("LEMD", "SVMI"), ("EHAM", "TNCC")}),
-        window=timedelta(hours=24), min_flights=2, service_window=timedelta(hours=6),
-        min_expected=1.5, collapse_ratio=0.2,
+        window=timedelta(hours=24),
+        min_flights=2,
+        service_window=timedelta(hours=6),
+        min_expected=1.5,
+        collapse_ratio=0.2,
         flights_per_day={("TTPP", "SVMI"): 6.0, ("LEMD", "SVMI"): 2.0},
-    )  # fmt: skip
+    )
     start, end = T - timedelta(hours=6), T + timedelta(hours=10)
     flights = [
         *(flight(f"BWA{h}", "TTPP", "SVMI", start + timedelta(hours=h)) for h in (1, 5)),
@@ -124,12 +139,17 @@ def test_disrupted_routes_from_the_flight_plans():
 
 
 def test_incursion_and_route_rows():
-    truth = {**TRUTH, "start": (T - timedelta(hours=6)).isoformat(), "flights": [
-        flight("CKS1", "KMIA", "SBGR", T + timedelta(hours=8), enters=T + timedelta(hours=3)),
-        flight("TAM1", "SBGR", "KMIA", T + timedelta(hours=8), enters=T + timedelta(minutes=5)),
-    ]}  # fmt: skip
-    rules = RouteRules(frozenset({("SBGR", "KMIA")}), timedelta(hours=24), 2,
-                       timedelta(hours=6), 1.5, 0.2, {})  # fmt: skip
+    truth = {
+        **TRUTH,
+        "start": (T - timedelta(hours=6)).isoformat(),
+        "flights": [
+            flight("CKS1", "KMIA", "SBGR", T + timedelta(hours=8), enters=T + timedelta(hours=3)),
+            flight("TAM1", "SBGR", "KMIA", T + timedelta(hours=8), enters=T + timedelta(minutes=5)),
+        ],
+    }
+    rules = RouteRules(
+        frozenset({("SBGR", "KMIA")}), timedelta(hours=24), 2, timedelta(hours=6), 1.5, 0.2, {}
+    )
     alerts = [
         AlertRow(type="flight.entered_restricted_airspace", airspace="SVZM", callsign="CKS1"),
         AlertRow(type="route.disrupted", origin="SBGR", destination="KMIA"),
@@ -147,14 +167,22 @@ def test_a_route_disrupted_only_with_flights_seen_in_part_counts_neither_way():
     it, so whether the route counts as disrupted depends on a flight it saw in part."""
     start = T - timedelta(hours=6)
     window = (T, T + timedelta(hours=10))
-    truth = {**TRUTH, "start": start.isoformat(), "flights": [
-        flight("AVA1", "SKBO", "TNCC", T + timedelta(minutes=30), "rerouted", extra_km=300.0),
-        flight("AVA2", "SKBO", "TNCC", T + timedelta(hours=4), "rerouted", extra_km=300.0),
-    ]}  # fmt: skip
-    rules = RouteRules(frozenset({("SKBO", "TNCC")}), timedelta(hours=24), 2,
-                       timedelta(hours=6), 1.5, 0.2, {})  # fmt: skip
+    truth = {
+        **TRUTH,
+        "start": start.isoformat(),
+        "flights": [
+            flight("AVA1", "SKBO", "TNCC", T + timedelta(minutes=30), "rerouted", extra_km=300.0),
+            flight("AVA2", "SKBO", "TNCC", T + timedelta(hours=4), "rerouted", extra_km=300.0),
+        ],
+    }
+    rules = RouteRules(
+        frozenset({("SKBO", "TNCC")}), timedelta(hours=24), 2, timedelta(hours=6), 1.5, 0.2, {}
+    )
     found = [AlertRow(type="route.disrupted", origin="SKBO", destination="TNCC")]
     for alerts in (found, []):
-        row = next(r for r in score(alerts, truth, 25.0, window=window, routes=rules).rows
-                   if r["type"] == "route.disrupted")  # fmt: skip
+        row = next(
+            r
+            for r in score(alerts, truth, 25.0, window=window, routes=rules).rows
+            if r["type"] == "route.disrupted"
+        )
         assert (row["truth"], row["found"]) == (0, 0)

@@ -20,18 +20,27 @@ async def test_local_table_fills_unknown_routes(settings, sessions, tmp_path):
     settings.feeds.routes.local_file = str(table)
 
     def unknown(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, json=[{"callsign": "TST123", "airport_codes": "unknown", "_airports": []},
-                                         {"callsign": "XYZ9", "airport_codes": "unknown", "_airports": []}])  # fmt: skip
+        return httpx.Response(
+            200,
+            json=[
+                {"callsign": "TST123", "airport_codes": "unknown", "_airports": []},
+                {"callsign": "XYZ9", "airport_codes": "unknown", "_airports": []},
+            ],
+        )
 
     seeds = ROOT / "seeds"
     async with httpx.AsyncClient(transport=httpx.MockTransport(unknown)) as http:
         registries = load_seed_registries(seeds)
         poller = build_runtime(settings, sessions=sessions, http=http, registries=registries).poller
         assert poller is not None
-        snapshot = Snapshot("adsbx", T0, (
-            Position("a00001", "TST123", T0, -70.0, 12.0, 30000.0, False),
-            Position("a00002", "XYZ9", T0, -70.5, 12.5, 30000.0, False),
-        ))  # fmt: skip
+        snapshot = Snapshot(
+            "adsbx",
+            T0,
+            (
+                Position("a00001", "TST123", T0, -70.0, 12.0, 30000.0, False),
+                Position("a00002", "XYZ9", T0, -70.5, 12.5, 30000.0, False),
+            ),
+        )
         await poller._resolve_routes(snapshot)
     route = poller.engine.routes["TST123"]
     assert (route.origin, route.destination, route.source) == ("SKBO", "TNCC", "local")

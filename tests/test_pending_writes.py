@@ -28,19 +28,30 @@ def fake_write(rng: random.Random, i: int, flights: dict[str, ActiveFlight]) -> 
     for fid in rng.sample(sorted(flights), 5):
         result.flights[fid] = FlightUpdate(flights[fid])
     result.alerts = [
-        AlertEvent(type=AlertType.FLIGHT_DIVERTED, severity=Severity.WARNING,
-                   dedup_key=f"flight.diverted:{i}", observed_at=at, title=str(i))
-    ]  # fmt: skip
+        AlertEvent(
+            type=AlertType.FLIGHT_DIVERTED,
+            severity=Severity.WARNING,
+            dedup_key=f"flight.diverted:{i}",
+            observed_at=at,
+            title=str(i),
+        )
+    ]
     return PendingWrite(FeedHealth("opensky", at), result=result, engine=object())  # type: ignore[arg-type]
 
 
 def test_bounded_queue_drops_oldest_positions_never_alerts(sessions):
     rng = random.Random(4)
     flights = {
-        f"f{k}": ActiveFlight(id=f"f{k}", icao24=f"{k:06x}", callsign=None, domestic=False,
-                              first_seen=T0, last_seen=T0)
+        f"f{k}": ActiveFlight(
+            id=f"f{k}",
+            icao24=f"{k:06x}",
+            callsign=None,
+            domestic=False,
+            first_seen=T0,
+            last_seen=T0,
+        )
         for k in range(12)
-    }  # fmt: skip
+    }
     metrics = Metrics()
     queue = PendingWrites(sessions, lambda: T0, metrics, max_positions=1000)
     writes = [fake_write(rng, i, flights) for i in range(40)]
@@ -78,9 +89,10 @@ def test_outage_then_in_order_flush(sessions, monkeypatch, caplog):
     queue = PendingWrites(sessions, lambda: T0, metrics)
     rng = random.Random(9)
     flights = {
-        "f0": ActiveFlight(id="f0", icao24="000000", callsign=None, domestic=False,
-                           first_seen=T0, last_seen=T0)
-    }  # fmt: skip
+        "f0": ActiveFlight(
+            id="f0", icao24="000000", callsign=None, domestic=False, first_seen=T0, last_seen=T0
+        )
+    }
     for i in range(6):
         w = fake_write(rng, i, {**flights, **{f"x{k}": flights["f0"] for k in range(5)}})
         queue.add(w)
@@ -97,5 +109,9 @@ def test_outage_then_in_order_flush(sessions, monkeypatch, caplog):
     assert len(lines) == 2, lines
     assert "database unreachable" in lines[0] and "database back after" in lines[1]
     assert "(6 failed round(s)); 6 held write(s) stored in order" in lines[1]
-    assert metrics.registry.get_sample_value("firwatch_database_outages_total",
-                                             {"job": "poll_opensky"}) == 1  # fmt: skip
+    assert (
+        metrics.registry.get_sample_value(
+            "firwatch_database_outages_total", {"job": "poll_opensky"}
+        )
+        == 1
+    )

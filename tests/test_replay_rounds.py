@@ -17,11 +17,18 @@ LINE = itertools.count(1)
 
 def rec(source: str, seconds: float, path: str, status: int = 200, **params) -> Exchange:
     return Exchange(
-        line_no=next(LINE), offset=0, length=0, source=source,
-        fetched_at=T0 + timedelta(seconds=seconds), method="GET", path=path,
-        params={k: number_or_text(v) for k, v in params.items()}, status=status, error=None,
+        line_no=next(LINE),
+        offset=0,
+        length=0,
+        source=source,
+        fetched_at=T0 + timedelta(seconds=seconds),
+        method="GET",
+        path=path,
+        params={k: number_or_text(v) for k, v in params.items()},
+        status=status,
+        error=None,
         headers={},
-    )  # fmt: skip
+    )
 
 
 def names(rounds: list[list[Exchange]]) -> list[str]:

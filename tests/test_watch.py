@@ -110,9 +110,13 @@ def test_explicit_values_must_reach_the_watched_airspaces(monkeypatch, tmp_path)
 
 def test_fir_states_of_the_2025_closures():
     assert {c: WORLD.states[c] for c in ("OIIX", "ORBB", "OJAC", "LLLL", "SVZM", "OPLR")} == {
-        "OIIX": ("IR",), "ORBB": ("IQ",), "OJAC": ("JO",), "LLLL": ("IL",),
-        "SVZM": ("VE",), "OPLR": ("PK",),
-    }  # fmt: skip
+        "OIIX": ("IR",),
+        "ORBB": ("IQ",),
+        "OJAC": ("JO",),
+        "LLLL": ("IL",),
+        "SVZM": ("VE",),
+        "OPLR": ("PK",),
+    }
     # every FIR has a state: the oceanic ones through their ICAO prefix
     assert all(WORLD.states[c] for c in WORLD.firs)
 

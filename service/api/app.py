@@ -56,8 +56,7 @@ for airspace closures, traffic collapse, reroutes, diversions and turn-backs.
 def create_app(settings: Settings, *, start_scheduler: bool = True, role: str = "all") -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = build_runtime(settings, metrics=Metrics(), webhooks=start_scheduler,
-                                poller=False)  # fmt: skip
+        runtime = build_runtime(settings, metrics=Metrics(), webhooks=start_scheduler, poller=False)
         jobs = ReplicaJobs(runtime, role)
         try:
             ensure_migrated(runtime.database, settings.auto_migrate)

@@ -113,13 +113,16 @@ SCOPE_CHECKED = "firwatch.authenticated"
 LAST_USED_EVERY = timedelta(minutes=1)
 
 api_key_header = APIKeyHeader(
-    name="X-API-Key", scheme_name="ApiKeyHeader", auto_error=False,
+    name="X-API-Key",
+    scheme_name="ApiKeyHeader",
+    auto_error=False,
     description="An API key (`fw_<id>_<secret>`) from `firwatch keys create`.",
-)  # fmt: skip
+)
 bearer = HTTPBearer(
-    scheme_name="BearerKey", auto_error=False,
+    scheme_name="BearerKey",
+    auto_error=False,
     description="The same API key as `Authorization: Bearer fw_<id>_<secret>`.",
-)  # fmt: skip
+)
 
 
 def _unauthorized(detail: str, kind: str) -> ProblemError:
@@ -132,9 +135,10 @@ def _limit(limiter: RateLimiter | None, client: str) -> None:
     wait = limiter.check(client) if limiter is not None else None
     if wait is not None:
         raise ProblemError(
-            429, f"rate limit of {limiter.per_minute} requests a minute exceeded",
+            429,
+            f"rate limit of {limiter.per_minute} requests a minute exceeded",
             headers={"Retry-After": str(max(1, round(wait)))},
-        )  # fmt: skip
+        )
 
 
 def authenticate(

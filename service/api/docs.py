@@ -29,14 +29,16 @@ SECURITY_SCHEMES = ("ApiKeyHeader", "BearerKey")
 
 # the viewers may only load this origin's files: ReDoc's footer logo (cdn.redoc.ly) and any
 # other stray fetch are blocked, so the pages work the same with and without a network
-DOCS_CSP = "; ".join((
-    "default-src 'self'",
-    "script-src 'self' 'unsafe-inline'",  # the viewers' bootstrap snippets are inline
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob:",
-    "worker-src 'self' blob:",
-    "frame-ancestors 'none'",
-))  # fmt: skip
+DOCS_CSP = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self' 'unsafe-inline'",  # the viewers' bootstrap snippets are inline
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        "worker-src 'self' blob:",
+        "frame-ancestors 'none'",
+    )
+)
 
 
 def _local(page: HTMLResponse) -> HTMLResponse:
@@ -75,9 +77,12 @@ def install(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             doc = get_openapi(
-                title=app.title, version=app.version, description=app.description,
-                routes=app.routes, tags=TAGS,
-            )  # fmt: skip
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+                tags=TAGS,
+            )
             app.openapi_schema = complete(doc, app.state.settings.api.reads_need_key())
         return app.openapi_schema
 

@@ -142,8 +142,9 @@ class Guard:
     async def _check(self, scope: dict[str, Any]) -> APIRoute | None:
         """Refuse what no route may take, authenticate; the route the request is for."""
         if has_nul(scope):
-            raise ProblemError(400, "NUL bytes are not allowed in paths or parameters",
-                               kind="invalid-parameter")  # fmt: skip
+            raise ProblemError(
+                400, "NUL bytes are not allowed in paths or parameters", kind="invalid-parameter"
+            )
         route = match_route(scope)
         if route is None:
             return None  # documentation, static files, 404 and 405 answers
@@ -153,9 +154,10 @@ class Guard:
             if unknown:
                 known = ", ".join(sorted(names)) or "none"
                 raise ProblemError(
-                    400, f"unknown query parameter {unknown[0]!r} (this endpoint takes: {known})",
+                    400,
+                    f"unknown query parameter {unknown[0]!r} (this endpoint takes: {known})",
                     kind="unknown-parameter",
-                )  # fmt: skip
+                )
         if need is None:
             return route
         state = scope["app"].state
@@ -202,9 +204,13 @@ class Guard:
 
     async def _refuse(self, scope, receive, send, exc: ProblemError) -> None:
         response = problem_response(
-            Request(scope), exc.status, TITLES.get(exc.status, "Error"), exc.detail,
-            kind=exc.kind, headers=exc.headers,
-        )  # fmt: skip
+            Request(scope),
+            exc.status,
+            TITLES.get(exc.status, "Error"),
+            exc.detail,
+            kind=exc.kind,
+            headers=exc.headers,
+        )
         # the rest of a refused body is not read: close rather than reuse the connection
         response.headers["connection"] = "close"
         await response(scope, receive, send)

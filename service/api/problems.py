@@ -112,9 +112,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
         return problem_response(
-            request, exc.status, TITLES.get(exc.status, "Error"), exc.detail,
-            kind=exc.kind, headers=exc.headers,
-        )  # fmt: skip
+            request,
+            exc.status,
+            TITLES.get(exc.status, "Error"),
+            exc.detail,
+            kind=exc.kind,
+            headers=exc.headers,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -126,19 +130,25 @@ def install(app: FastAPI) -> None:
             allowed = allowed_methods(request.app, request.scope)
             headers = {**(headers or {}), "Allow": ", ".join(allowed)}
         return problem_response(
-            request, exc.status_code, TITLES.get(exc.status_code, "Error"), detail,
+            request,
+            exc.status_code,
+            TITLES.get(exc.status_code, "Error"),
+            detail,
             headers=headers,
-        )  # fmt: skip
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         """A malformed parameter (query, path, header) is a 400; a body that parses but breaks
         the model's rules is a 422."""
         errors = [
-            {"loc": [str(p) for p in e.get("loc", ())], "msg": _message(e),
-             "type": str(e.get("type", ""))}
+            {
+                "loc": [str(p) for p in e.get("loc", ())],
+                "msg": _message(e),
+                "type": str(e.get("type", "")),
+            }
             for e in exc.errors()
-        ]  # fmt: skip
+        ]
         first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
         where = ".".join(first["loc"])
         in_body = any(e["loc"][:1] == ["body"] for e in errors)

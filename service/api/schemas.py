@@ -118,13 +118,17 @@ class TrafficSeries(BaseModel):
                 {
                     "airspace": "SVZM",
                     "items": [
-                        {"observed_at": "2025-11-22T04:00:00Z", "source": "opensky",
-                         "foreign_count": 0, "domestic_count": 5}
+                        {
+                            "observed_at": "2025-11-22T04:00:00Z",
+                            "source": "opensky",
+                            "foreign_count": 0,
+                            "domestic_count": 5,
+                        }
                     ],
                 }
             ]
         }
-    )  # fmt: skip
+    )
 
     airspace: str
     items: list[TrafficSample]
@@ -465,9 +469,14 @@ class Geometry(BaseModel):
     )
 
     type: Literal[
-        "Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon",
+        "Point",
+        "MultiPoint",
+        "LineString",
+        "MultiLineString",
+        "Polygon",
+        "MultiPolygon",
         "GeometryCollection",
-    ]  # fmt: skip
+    ]
     coordinates: list[Any] = Field(
         default=None, description="Positions [lon, lat] (absent on a GeometryCollection)"
     )  # type: ignore[assignment]

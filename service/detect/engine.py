@@ -353,11 +353,20 @@ class DetectionEngine:
         store = result.positions
         # the usual report of an airborne flight, judged for the whole poll at once: appended
         # without the per-report checks (tracks.plain_reports says when that is exact)
-        plain = tracks.plain_reports(batch.icao24, batch.callsign, batch.observed_at, lons, lats,
-                                     batch.altitude_ft, batch.on_ground)  # fmt: skip
+        plain = tracks.plain_reports(
+            batch.icao24,
+            batch.callsign,
+            batch.observed_at,
+            lons,
+            lats,
+            batch.altitude_ft,
+            batch.on_ground,
+        )
         columns = batch.columns()
-        fast = [f is not None and not a and not c
-                for f, a, c in zip(plain, inside_l, crossed_l, strict=True)]  # fmt: skip
+        fast = [
+            f is not None and not a and not c
+            for f, a, c in zip(plain, inside_l, crossed_l, strict=True)
+        ]
         start = 0
         for i in [k for k, ok in enumerate(fast) if not ok] + [n]:
             if start < i:  # a run of plain reports, in order, then the next other one
@@ -365,8 +374,18 @@ class DetectionEngine:
             start = i + 1
             if i == n:
                 break
-            (icao24, callsign, observed_at, lon, lat, altitude_ft, on_ground, speed, track_deg,
-             source) = (column[i] for column in columns)  # fmt: skip
+            (
+                icao24,
+                callsign,
+                observed_at,
+                lon,
+                lat,
+                altitude_ft,
+                on_ground,
+                speed,
+                track_deg,
+                source,
+            ) = (column[i] for column in columns)
             airspace = watched[first_l[i]] if inside_l[i] else None
             before = tracks.get(icao24)
             # outside now, but the straight path from its previous report crossed one
@@ -375,9 +394,18 @@ class DetectionEngine:
             )
             was_inside = before is not None and (airspace or passed) in before.airspaces
             previous = before.points[-1] if before is not None and before.points else None
-            flight, ended, added = tracks.add_report(icao24, callsign, observed_at, lon, lat,
-                                                     altitude_ft, on_ground, track_deg, airspace,
-                                                     speed)  # fmt: skip
+            flight, ended, added = tracks.add_report(
+                icao24,
+                callsign,
+                observed_at,
+                lon,
+                lat,
+                altitude_ft,
+                on_ground,
+                track_deg,
+                airspace,
+                speed,
+            )
             if passed is not None and added and flight is before:
                 result.alerts.extend(self._passed_between(flight, passed, previous, batch[i]))
                 flight.airspaces.add(passed)
@@ -442,8 +470,7 @@ class DetectionEngine:
             covered = self.covered_airspaces(snapshot)
             if self.batch is not None:
                 airborne = ~np.array(batch.on_ground, dtype=bool)
-                addresses = np.fromiter((int(a, 16) for a in batch.icao24), dtype=np.int64,
-                                        count=n)  # fmt: skip
+                addresses = np.fromiter((int(a, 16) for a in batch.icao24), dtype=np.int64, count=n)
                 self._count_traffic_batch(
                     snapshot.source, at, member, airborne, addresses, result, covered
                 )
@@ -467,10 +494,16 @@ class DetectionEngine:
         outside every watched airspace: appended in bulk, then each flight's route, its
         update and its stored position or short tail, in report order as one by one."""
         flights: list[ActiveFlight] = plain[start:end]  # type: ignore[assignment]
-        self.tracks.append_plain(flights, batch.icao24[start:end], batch.observed_at[start:end],
-                                 batch.lon[start:end], batch.lat[start:end],
-                                 batch.altitude_ft[start:end], batch.track_deg[start:end],
-                                 batch.ground_speed_kt[start:end])  # fmt: skip
+        self.tracks.append_plain(
+            flights,
+            batch.icao24[start:end],
+            batch.observed_at[start:end],
+            batch.lon[start:end],
+            batch.lat[start:end],
+            batch.altitude_ft[start:end],
+            batch.track_deg[start:end],
+            batch.ground_speed_kt[start:end],
+        )
         routes, updates, store = self.routes, result.flights, result.positions
         watched_routes = self.context.watched_routes
         # no route cached for a callsign last time and nothing written since: none now either
@@ -669,27 +702,40 @@ class DetectionEngine:
         stored = (batch.collapsed[idx] | warned[idx]).tolist()
         for i in batch.refreshed.tolist():  # the others' expectation is the one they have
             trackers[i].last_baseline = trackers[i].baseline(at)
-        for i, f, d, fa, da, out, flag in zip(idx.tolist(), *values,
-                                              outside[idx].astype(np.int64).tolist(), stored,
-                                              strict=True):  # fmt: skip
+        for i, f, d, fa, da, out, flag in zip(
+            idx.tolist(), *values, outside[idx].astype(np.int64).tolist(), stored, strict=True
+        ):
             tracker = trackers[i]
             tracker.last_counts = (f, d)
             result.samples.append(
-                {"airspace": tracker.airspace, "observed_at": at, "source": source,
-                 "foreign_count": f, "domestic_count": d, "foreign_arrivals": fa,
-                 "domestic_arrivals": da, "outside_count": out, "collapsed": flag}
-            )  # fmt: skip
+                {
+                    "airspace": tracker.airspace,
+                    "observed_at": at,
+                    "source": source,
+                    "foreign_count": f,
+                    "domestic_count": d,
+                    "foreign_arrivals": fa,
+                    "domestic_arrivals": da,
+                    "outside_count": out,
+                    "collapsed": flag,
+                }
+            )
         for i in np.flatnonzero(changed):
             sample = trackers[i].last_sample
             assert sample is not None
             result.samples.append(
-                {"airspace": trackers[i].airspace, "observed_at": at, "source": source,
-                 "foreign_count": sample.foreign, "domestic_count": sample.domestic,
-                 "foreign_arrivals": sample.foreign_arrivals,
-                 "domestic_arrivals": sample.domestic_arrivals,
-                 "outside_count": sample.outside,
-                 "collapsed": sample.collapsed or sample.warned}
-            )  # fmt: skip
+                {
+                    "airspace": trackers[i].airspace,
+                    "observed_at": at,
+                    "source": source,
+                    "foreign_count": sample.foreign,
+                    "domestic_count": sample.domestic,
+                    "foreign_arrivals": sample.foreign_arrivals,
+                    "domestic_arrivals": sample.domestic_arrivals,
+                    "outside_count": sample.outside,
+                    "collapsed": sample.collapsed or sample.warned,
+                }
+            )
 
     def _crossed_between_reports(self, batch: PositionBatch, inside_any: np.ndarray) -> np.ndarray:
         """``[airspace, position]``: the segment from the aircraft's previous report crosses it."""
@@ -708,8 +754,9 @@ class DetectionEngine:
             last, observed_at = flight.points[-1], batch.observed_at[i]
             if last.observed_at < observed_at and observed_at - last.observed_at <= self.tracks.gap:
                 lon0[i], lat0[i], judge[i] = last.lon, last.lat, True
-                turn = turn_point(last.lon, last.lat, last.track_deg, lons[i], lats[i],
-                                  batch.track_deg[i])  # fmt: skip
+                turn = turn_point(
+                    last.lon, last.lat, last.track_deg, lons[i], lats[i], batch.track_deg[i]
+                )
                 if turn is not None:
                     turns[i] = turn
         geometries = [self.context.watched_airspaces[c] for c in self.watched]
@@ -721,11 +768,22 @@ class DetectionEngine:
         """An entry found only on the path between two reports (entered and left between polls)."""
         if previous is None or code in flight.airspaces:
             return []
-        turn = turn_point(previous.lon, previous.lat, previous.track_deg, position.lon,
-                           position.lat, position.track_deg)  # fmt: skip
-        lon, lat, fraction = entry_point(self.context.watched_airspaces[code], previous.lon,
-                                         previous.lat, position.lon, position.lat,
-                                         turn)  # fmt: skip
+        turn = turn_point(
+            previous.lon,
+            previous.lat,
+            previous.track_deg,
+            position.lon,
+            position.lat,
+            position.track_deg,
+        )
+        lon, lat, fraction = entry_point(
+            self.context.watched_airspaces[code],
+            previous.lon,
+            previous.lat,
+            position.lon,
+            position.lat,
+            turn,
+        )
         at = previous.observed_at + (position.observed_at - previous.observed_at) * fraction
         if self.domestic.is_domestic(code, flight.icao24) or position.on_ground:
             return []
@@ -797,8 +855,9 @@ class DetectionEngine:
         ]
 
     def _airport_below(self, position, origin: bool = False) -> str | None:
-        return self._airport_under(position.on_ground, position.altitude_ft, position.lon,
-                                   position.lat)  # fmt: skip
+        return self._airport_under(
+            position.on_ground, position.altitude_ft, position.lon, position.lat
+        )
 
     def _airport_under(
         self, on_ground: bool, altitude_ft: float | None, lon: float, lat: float
@@ -890,8 +949,11 @@ class DetectionEngine:
         out: dict[str, str] = {}
         for code, tracker in self.trackers.items():
             log = self.status_log[code]
-            during = [s for i, (t, s) in enumerate(log)
-                      if t <= end and (t >= start or i + 1 == len(log) or log[i + 1][0] > start)]  # fmt: skip
+            during = [
+                s
+                for i, (t, s) in enumerate(log)
+                if t <= end and (t >= start or i + 1 == len(log) or log[i + 1][0] > start)
+            ]
             during.append(tracker.status.value)
             out[code] = max(during, key=lambda s: status_rank(AirspaceStatus(s)))
         return out

@@ -89,20 +89,30 @@ def reroute_reason(
     vs_usual = None
     if len(usual) >= ctx.reroute_usual_min_flights:
         median = statistics.median(usual)
-        vs_usual = {"usual_flown_km": round(median, 1), "usual_flights": len(usual),
-                    "extra_vs_usual_km": round(assessment.flown_km - median, 1)}  # fmt: skip
+        vs_usual = {
+            "usual_flown_km": round(median, 1),
+            "usual_flights": len(usual),
+            "extra_vs_usual_km": round(assessment.flown_km - median, 1),
+        }
     deviates = vs_usual is not None and vs_usual["extra_vs_usual_km"] >= ctx.reroute_min_extra_km
     if not (not_normal or deviates):
         return None
     reasons = []
     if not_normal:
-        reasons.append("avoided airspace not NORMAL during the flight: "
-                       + ", ".join(f"{a} {s}" for a, s in not_normal.items()))  # fmt: skip
+        reasons.append(
+            "avoided airspace not NORMAL during the flight: "
+            + ", ".join(f"{a} {s}" for a, s in not_normal.items())
+        )
     if deviates:
-        reasons.append(f"flew {vs_usual['extra_vs_usual_km']:.0f} km more than the route's "
-                       f"usual path ({vs_usual['usual_flights']} flights)")  # fmt: skip
-    return {"reroute_reason": reasons, "avoided_status_during_flight": not_normal,
-            **(vs_usual or {})}  # fmt: skip
+        reasons.append(
+            f"flew {vs_usual['extra_vs_usual_km']:.0f} km more than the route's "
+            f"usual path ({vs_usual['usual_flights']} flights)"
+        )
+    return {
+        "reroute_reason": reasons,
+        "avoided_status_during_flight": not_normal,
+        **(vs_usual or {}),
+    }
 
 
 def _base(flight: ActiveFlight, at: datetime) -> dict[str, Any]:
@@ -179,10 +189,17 @@ def evaluate_finished_flight(
         ):
             o, d = ctx.airports.get(origin), ctx.airports.get(target)
             assessment = assess_reroute(
-                (o.lon, o.lat), (d.lon, d.lat), track, ctx.watched_airspaces,
-                track_length_km([(p.lon, p.lat, p.track_deg, p.ground_speed_kt,
-                                  p.observed_at.timestamp()) for p in airborne]),
-            )  # fmt: skip
+                (o.lon, o.lat),
+                (d.lon, d.lat),
+                track,
+                ctx.watched_airspaces,
+                track_length_km(
+                    [
+                        (p.lon, p.lat, p.track_deg, p.ground_speed_kt, p.observed_at.timestamp())
+                        for p in airborne
+                    ]
+                ),
+            )
             alerting = ctx.reroute_alerts == "all" or (origin, target) in ctx.watched_routes
             reason = (
                 reroute_reason(ctx, assessment, history)

@@ -82,8 +82,9 @@ class ApproachJudge:
     def candidates(self, lon: float, lat: float, within_km: float) -> list[tuple[int, float]]:
         if not self.codes:
             return []
-        d = distances_km(np.full(len(self.lons), lon), np.full(len(self.lats), lat),
-                         self.lons, self.lats)  # fmt: skip
+        d = distances_km(
+            np.full(len(self.lons), lon), np.full(len(self.lats), lat), self.lons, self.lats
+        )
         return [(int(i), float(d[i])) for i in np.flatnonzero(d <= within_km)]
 
     def judge(

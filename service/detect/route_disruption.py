@@ -253,11 +253,15 @@ class RouteDisruptionTracker:
         service = fig["service"]
         reasons = []
         if fig["disrupted_flights"]:
-            reasons.append(f"{fig['disrupted_flights']} of {fig['flights_seen']} flights in "
-                           f"{hours} rerouted, diverted or turned back")  # fmt: skip
+            reasons.append(
+                f"{fig['disrupted_flights']} of {fig['flights_seen']} flights in "
+                f"{hours} rerouted, diverted or turned back"
+            )
         if state.collapsed:
-            reasons.append(f"{service['flights_seen']} flights in {service['window_hours']:g} h, "
-                           f"{service['expected']:g} expected")  # fmt: skip
+            reasons.append(
+                f"{service['flights_seen']} flights in {service['window_hours']:g} h, "
+                f"{service['expected']:g} expected"
+            )
         title = (
             f"Route {name} disrupted: {'; '.join(reasons)}"
             if not resolved

@@ -238,9 +238,13 @@ def _plane_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
 
 
 def _clearly_plausible(
-    last: TrackPoint, lon: float, lat: float, altitude_ft: float | None, on_ground: bool,
+    last: TrackPoint,
+    lon: float,
+    lat: float,
+    altitude_ft: float | None,
+    on_ground: bool,
     seconds: float,
-) -> bool:  # fmt: skip
+) -> bool:
     """A cheap sufficient test (moved, slower than the limit even on the L1 distance, little
     height change), so that only the rare doubtful report pays for :func:`implausible`."""
     dlat, dlon = abs(lat - last.lat), abs(lon - last.lon)
@@ -303,10 +307,18 @@ class TrackAssembler:
 
         A frozen or physically impossible report (see :func:`implausible`) is not added
         (``added`` False, counted on the flight as ``rejected``)."""
-        return self.add_report(position.icao24, position.callsign, position.observed_at,
-                               position.lon, position.lat, position.altitude_ft,
-                               position.on_ground, position.track_deg, airspace,
-                               position.ground_speed_kt)  # fmt: skip
+        return self.add_report(
+            position.icao24,
+            position.callsign,
+            position.observed_at,
+            position.lon,
+            position.lat,
+            position.altitude_ft,
+            position.on_ground,
+            position.track_deg,
+            airspace,
+            position.ground_speed_kt,
+        )
 
     def add_report(
         self,
@@ -327,8 +339,9 @@ class TrackAssembler:
         flights = self._flights
         flight = flights.get(icao24)
         if flight is not None:
-            if flight.points and self._reject(flight, observed_at, lon, lat, altitude_ft,
-                                              on_ground):  # fmt: skip
+            if flight.points and self._reject(
+                flight, observed_at, lon, lat, altitude_ft, on_ground
+            ):
                 return flight, None, False
             if self._starts_new_flight(flight, callsign, observed_at, on_ground):
                 ended = flight
@@ -413,8 +426,12 @@ class TrackAssembler:
         if not candidates:
             return flights
         pts = [lasts[i] for i in candidates]
-        seconds = np.array([(observed_at[i] - p.observed_at).total_seconds()  # type: ignore[union-attr]
-                            for i, p in zip(candidates, pts, strict=True)])  # fmt: skip
+        seconds = np.array(
+            [
+                (observed_at[i] - p.observed_at).total_seconds()  # type: ignore[union-attr]
+                for i, p in zip(candidates, pts, strict=True)
+            ]
+        )
         last_lon = np.array([p.lon for p in pts])  # type: ignore[union-attr]
         last_lat = np.array([p.lat for p in pts])  # type: ignore[union-attr]
         last_alt = np.array([p.altitude_ft for p in pts], dtype=float)  # type: ignore[union-attr]
@@ -453,17 +470,30 @@ class TrackAssembler:
         """
         drain = deque(maxlen=0).extend
         drain(map(self._flights.move_to_end, icao24))
-        points = map(TrackPoint, observed_at, lon, lat, altitude_ft, repeat(False), track_deg,
-                     ground_speed_kt)  # fmt: skip
+        points = map(
+            TrackPoint,
+            observed_at,
+            lon,
+            lat,
+            altitude_ft,
+            repeat(False),
+            track_deg,
+            ground_speed_kt,
+        )
         drain(map(list.append, map(_POINTS, flights), points))
         drain(map(setattr, flights, repeat("last_seen"), observed_at))
         high = [(a or 0) > self.landing_max_altitude_ft for a in altitude_ft]
         drain(map(setattr, compress(flights, high), repeat("airborne_seen"), repeat(True)))
 
     def _reject(
-        self, flight: ActiveFlight, observed_at: datetime, lon: float, lat: float,
-        altitude_ft: float | None, on_ground: bool,
-    ) -> bool:  # fmt: skip
+        self,
+        flight: ActiveFlight,
+        observed_at: datetime,
+        lon: float,
+        lat: float,
+        altitude_ft: float | None,
+        on_ground: bool,
+    ) -> bool:
         last = flight.points[-1]
         seconds = (observed_at - last.observed_at).total_seconds()
         if seconds > self._gap_s:
@@ -479,8 +509,11 @@ class TrackAssembler:
         landed = last.on_ground
         if last.on_ground and not point.on_ground:
             # airborne again: judged against the field, at about the lowest recent altitude
-            lows = [p.altitude_ft for p in flight.points[-FROZEN_LOOKBACK:]
-                    if not p.on_ground and p.altitude_ft is not None]  # fmt: skip
+            lows = [
+                p.altitude_ft
+                for p in flight.points[-FROZEN_LOOKBACK:]
+                if not p.on_ground and p.altitude_ft is not None
+            ]
             if lows:
                 last = TrackPoint(last.observed_at, last.lon, last.lat, min(lows), False)
         # after touchdown a feed may repeat one of the last airborne fixes, not only the last

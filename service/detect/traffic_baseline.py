@@ -301,13 +301,15 @@ class DiurnalBaseline:
             else None
         )
         return Expectation(
-            foreign_aircraft=foreign[0], foreign_arrivals_per_min=foreign[1],
+            foreign_aircraft=foreign[0],
+            foreign_arrivals_per_min=foreign[1],
             foreign_shape=foreign[2],
             domestic_aircraft=domestic[0] if domestic else None,
             domestic_arrivals_per_min=domestic[1] if domestic else None,
             domestic_shape=domestic[2] if domestic else 0.0,
-            outside_aircraft=outside, source=source,
-        )  # fmt: skip
+            outside_aircraft=outside,
+            source=source,
+        )
 
     def _spread_shape(self, bins: list[Bin]) -> float:
         """1 / (squared coefficient of variation between hours, beyond Poisson noise) of

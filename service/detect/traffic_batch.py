@@ -42,9 +42,20 @@ from service.detect.traffic_model import (
 
 # numeric fields of one poll of one FIR, rows of ``TrafficBatch._f``
 FIELDS = (
-    "minutes", "coverage", "occ", "rate", "shape", "docc", "drate", "dshape",
-    "seen", "arrived", "dseen", "darrived", "domestic_known",
-)  # fmt: skip
+    "minutes",
+    "coverage",
+    "occ",
+    "rate",
+    "shape",
+    "docc",
+    "drate",
+    "dshape",
+    "seen",
+    "arrived",
+    "dseen",
+    "darrived",
+    "domestic_known",
+)
 _NAN = float("nan")
 PREFIX = ("part", "k", "o", "e", "cov", "part_hour", "part_prior")
 # running sums since the last arrival (TrafficModel._since), rows of ``TrafficBatch._sn``
@@ -265,9 +276,14 @@ class TrafficBatch:
         m, seen = v["minutes"], v["seen"]
         kk = np.where(self.seg[r], seen, v["arrived"]) * present
         rows = (
-            v["part"], kk, seen * m * present, v["occ"] * v["coverage"] * m * present,
-            m * present, v["part"] * ~prior, v["part"] * prior,
-        )  # fmt: skip
+            v["part"],
+            kk,
+            seen * m * present,
+            v["occ"] * v["coverage"] * m * present,
+            m * present,
+            v["part"] * ~prior,
+            v["part"] * prior,
+        )
         for k, x in enumerate(rows):
             self._p[k, r + 1] = self._p[k, r] + x
         ev = np.nan_to_num(self._f[FIELDS.index("shape"), r])
@@ -331,12 +347,15 @@ class TrafficBatch:
                 continue
             dom = x.domestic_aircraft is not None
             self._x[:, i] = (
-                x.foreign_aircraft, x.foreign_arrivals_per_min, x.foreign_shape,
+                x.foreign_aircraft,
+                x.foreign_arrivals_per_min,
+                x.foreign_shape,
                 x.domestic_aircraft if dom else _NAN,
                 (x.domestic_arrivals_per_min or 0.0) if dom else _NAN,
                 x.domestic_shape,
-                _NAN if x.outside_aircraft is None else x.outside_aircraft, 1.0,
-            )  # fmt: skip
+                _NAN if x.outside_aircraft is None else x.outside_aircraft,
+                1.0,
+            )
             self._x_source_prior[i] = x.source.startswith("prior")
         self._x_hour = hour
 
@@ -357,8 +376,11 @@ class TrafficBatch:
             calm |= below & (cdf > 0.05)
         cut &= ~calm  # as the recent polls: the region is quieter, fully seen
         drop = check & ~calm
-        ratio = np.where(drop, np.maximum(ratio, np.divide(outside, level, out=np.ones(self.n),
-                                                           where=drop)), ratio)  # fmt: skip
+        ratio = np.where(
+            drop,
+            np.maximum(ratio, np.divide(outside, level, out=np.ones(self.n), where=drop)),
+            ratio,
+        )
         update = fresh & known & ~(cut & (ratio < self.s.coverage_suspend_fraction))
         scale = cut & (ratio > 0)  # (a cut to nothing is suspended: its level is not used)
         full = np.where(cut, np.divide(outside, ratio, out=np.zeros(self.n), where=scale), outside)
@@ -417,10 +439,20 @@ class TrafficBatch:
         self.hasx[r] = self._x[7] > 0
         self.prior[r] = self._x_source_prior
         values = (
-            np.where(start, 0.0, gap), cov, self._x[0], self._x[1], self._x[2], self._x[3],
-            self._x[4], self._x[5], counts[0], counts[2], counts[1], counts[3],
+            np.where(start, 0.0, gap),
+            cov,
+            self._x[0],
+            self._x[1],
+            self._x[2],
+            self._x[3],
+            self._x[4],
+            self._x[5],
+            counts[0],
+            counts[2],
+            counts[1],
+            counts[3],
             ~np.isnan(self._x[3]),
-        )  # fmt: skip
+        )
         for k, v in enumerate(values):
             self._f[k, r] = np.where(added, v, 0.0)
         self.outside[r] = np.where(outside >= 0, outside, _NAN)
@@ -515,8 +547,17 @@ class TrafficBatch:
         fi = np.arange(nf)
         empty = sums.o[j0, fi] <= self.s.collapse_ratio * sums.e[j0, fi]
         collapsed = judgeable & (probability <= self.s.probability) & empty
-        return GapSums(present, (now_s - f["at"]) / 60, f["cov"], f["o"], f["e"], mu,
-                       probability, judgeable, collapsed)  # fmt: skip
+        return GapSums(
+            present,
+            (now_s - f["at"]) / 60,
+            f["cov"],
+            f["o"],
+            f["e"],
+            mu,
+            probability,
+            judgeable,
+            collapsed,
+        )
 
     def _learn(self, at: datetime, now_s: float, covered: np.ndarray) -> None:
         """:meth:`TrafficModel._learn`: pending polls older than the delay are taught to the
@@ -524,8 +565,9 @@ class TrafficBatch:
         horizon = now_s - self.learn_delay_s
         t_all = self.t[: self.rows]
         # only rows after the oldest FIR's last learned poll and up to the horizon can be due
-        first = int(np.searchsorted(t_all, self.learned_upto[covered].min(initial=np.inf),
-                                    side="right"))  # fmt: skip
+        first = int(
+            np.searchsorted(t_all, self.learned_upto[covered].min(initial=np.inf), side="right")
+        )
         last = int(np.searchsorted(t_all, horizon, side="right"))
         t = t_all[first:last]
         due = (
@@ -562,10 +604,14 @@ class TrafficBatch:
         out = self.outside[r]
         known = ~np.isnan(out)
         add = (
-            m, self._field("seen")[r] * m, self._field("dseen")[r] * m,
-            self._field("arrived")[r], self._field("darrived")[r],
-            np.where(known, np.nan_to_num(out) * m, 0.0), np.where(known, m, 0.0),
-        )  # fmt: skip
+            m,
+            self._field("seen")[r] * m,
+            self._field("dseen")[r] * m,
+            self._field("arrived")[r],
+            self._field("darrived")[r],
+            np.where(known, np.nan_to_num(out) * m, 0.0),
+            np.where(known, m, 0.0),
+        )
         for k, v in enumerate(add):
             self._acc[k, ok] += v[ok]
 
@@ -598,8 +644,16 @@ class TrafficBatch:
         w, nf = len(self.limits), len(cols)
         if n_rows == 0:
             empty = np.zeros((w, nf))
-            return WindowSums(np.zeros((w, nf), bool), empty, empty, empty, empty, empty,
-                              empty, np.zeros((w, nf), bool))  # fmt: skip
+            return WindowSums(
+                np.zeros((w, nf), bool),
+                empty,
+                empty,
+                empty,
+                empty,
+                empty,
+                empty,
+                np.zeros((w, nf), bool),
+            )
         present = self.present[:n_rows, cols]
         get = {k: self._field(k)[:n_rows, cols] for k in FIELDS}
         if domestic:
@@ -618,9 +672,12 @@ class TrafficBatch:
         part = np.where(seg, first, rate * c * m) * present
         kk = np.where(seg, seen, arrived) * present
         sums = {
-            "part": part, "k": kk, "o": seen * m * present,
-            "e": occ * c * m * present, "cov": m * present,
-        }  # fmt: skip
+            "part": part,
+            "k": kk,
+            "o": seen * m * present,
+            "e": occ * c * m * present,
+            "cov": m * present,
+        }
         excl = {}
         for name, v in sums.items():
             cs = np.cumsum(v, axis=0)
@@ -670,19 +727,20 @@ class TrafficBatch:
                 mine = own == g
                 v = v + np.where(mine, fp, 0.0)
                 r_ev = np.where(mine, np.minimum(r_ev, ev[rc, fi]), r_ev)
-                contrib = np.divide(v**2, np.maximum(r_ev, 1e-9), out=np.zeros(nf),
-                                    where=np.isfinite(r_ev))  # fmt: skip
+                contrib = np.divide(
+                    v**2, np.maximum(r_ev, 1e-9), out=np.zeros(nf), where=np.isfinite(r_ev)
+                )
                 variance += contrib
-            out["shape"][j] = np.divide(total**2, variance, out=np.full(nf, 1e9),
-                                        where=variance > 0)  # fmt: skip
+            out["shape"][j] = np.divide(
+                total**2, variance, out=np.full(nf, 1e9), where=variance > 0
+            )
         mu, shape = out["mu"], out["shape"]
         # P(no aircraft at all) <= threshold: nbinom_cdf(0, mu, shape) in closed form
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             p0 = np.where(shape > 1e6, np.exp(-mu), np.exp(shape * np.log(shape / (shape + mu))))
         p0 = np.where(mu <= 0, 1.0, np.minimum(1.0, p0))
         judgeable = valid & (p0 / ERROR_SHARE[SEEN] <= self.s.probability)
-        return WindowSums(valid, out["covered"], out["o"], out["e"], out["k"], mu, shape,
-                          judgeable)  # fmt: skip
+        return WindowSums(valid, out["covered"], out["o"], out["e"], out["k"], mu, shape, judgeable)
 
     def foreign_sums(self, now_s: float) -> WindowSums:
         """:meth:`window_sums` of every FIR's foreign traffic from the running sums: gathers
@@ -721,8 +779,9 @@ class TrafficBatch:
         # every newer hour whole
         v = excl["part_prior"] + np.where(prior, first, 0.0)
         r_ev = np.minimum(self._exmp[rc, fi], np.where(prior, ev, np.inf))
-        variance = np.divide(v**2, np.maximum(r_ev, 1e-9), out=np.zeros((w, n)),
-                             where=np.isfinite(r_ev))  # fmt: skip
+        variance = np.divide(
+            v**2, np.maximum(r_ev, 1e-9), out=np.zeros((w, n)), where=np.isfinite(r_ev)
+        )
         block = self._block[:n_rows]
         starts = np.flatnonzero(np.r_[True, block[1:] != block[:-1]])
         ends = np.r_[starts[1:], n_rows]  # exclusive
@@ -730,8 +789,9 @@ class TrafficBatch:
         hour_p = p[PREFIX.index("part_hour")]
         v = hour_p[own_end, fi] - at["part_hour"] + np.where(prior, 0.0, first)
         r_ev = np.minimum(self._exm[rc, fi], np.where(prior, np.inf, ev))
-        variance += np.divide(v**2, np.maximum(r_ev, 1e-9), out=np.zeros((w, n)),
-                              where=np.isfinite(r_ev))  # fmt: skip
+        variance += np.divide(
+            v**2, np.maximum(r_ev, 1e-9), out=np.zeros((w, n)), where=np.isfinite(r_ev)
+        )
         oldest = int(rc.min()) if rc.size else n_rows
         ev_all = np.nan_to_num(f[FIELDS.index("shape")][:n_rows])
         hourly = self.present[:n_rows] & ~self.prior[:n_rows]
@@ -743,8 +803,7 @@ class TrafficBatch:
                 continue
             vb = hour_p[b] - hour_p[a]
             eb = np.minimum(self._exm[a], np.where(hourly[a], ev_all[a], np.inf))
-            contrib = np.divide(vb**2, np.maximum(eb, 1e-9), out=np.zeros(n),
-                                where=np.isfinite(eb))  # fmt: skip
+            contrib = np.divide(vb**2, np.maximum(eb, 1e-9), out=np.zeros(n), where=np.isfinite(eb))
             variance += np.where(newer, contrib[None, :], 0.0)
         shape = np.divide(total**2, variance, out=np.full((w, n), 1e9), where=variance > 0)
         mu = total
@@ -936,15 +995,20 @@ class TrafficBatch:
                 self.learnable[r, i] = not (smp.collapsed or smp.warned)
                 dom = x is not None and x.domestic_aircraft is not None
                 vals = (
-                    slot.minutes, slot.coverage,
-                    x.foreign_aircraft if x else 0.0, x.foreign_arrivals_per_min if x else 0.0,
+                    slot.minutes,
+                    slot.coverage,
+                    x.foreign_aircraft if x else 0.0,
+                    x.foreign_arrivals_per_min if x else 0.0,
                     x.foreign_shape if x else 0.0,
                     x.domestic_aircraft if dom else 0.0,  # type: ignore[union-attr]
                     (x.domestic_arrivals_per_min or 0.0) if dom else 0.0,  # type: ignore[union-attr]
                     x.domestic_shape if x else 0.0,
-                    smp.foreign, smp.foreign_arrivals, smp.domestic, smp.domestic_arrivals,
+                    smp.foreign,
+                    smp.foreign_arrivals,
+                    smp.domestic,
+                    smp.domestic_arrivals,
                     1.0 if dom else 0.0,
-                )  # fmt: skip
+                )
                 for k, v in enumerate(vals):
                     self._f[k, r, i] = v
                 self.outside[r, i] = _NAN if smp.outside is None else smp.outside
@@ -970,9 +1034,13 @@ def _since_fields(since: _Since | None) -> dict[str, float]:
     groups: every one but the newest finished)."""
     if since is None:
         return _SINCE_ZERO | {"at": _NAN}
-    out = _SINCE_ZERO | {"at": since.since.timestamp(), "mu": since.expected,
-                         "o": since.observed_minutes, "e": since.expected_minutes,
-                         "cov": since.covered}  # fmt: skip
+    out = _SINCE_ZERO | {
+        "at": since.since.timestamp(),
+        "mu": since.expected,
+        "o": since.observed_minutes,
+        "e": since.expected_minutes,
+        "cov": since.covered,
+    }
     hours = sorted(k for k in since.groups if k != "prior")
     for k in hours[:-1]:
         part, shape = since.groups[k]
@@ -987,5 +1055,11 @@ def _since_fields(since: _Since | None) -> dict[str, float]:
 
 def batch_sample(counts: np.ndarray, outside: np.ndarray, i: int, at: datetime) -> TrafficSample:
     """FIR ``i``'s sample of a poll, as the per-FIR model would have made it."""
-    return TrafficSample(at, int(counts[0, i]), int(counts[1, i]), int(counts[2, i]),
-                         int(counts[3, i]), int(outside[i]) if outside[i] >= 0 else None)  # fmt: skip
+    return TrafficSample(
+        at,
+        int(counts[0, i]),
+        int(counts[1, i]),
+        int(counts[2, i]),
+        int(counts[3, i]),
+        int(outside[i]) if outside[i] >= 0 else None,
+    )

@@ -243,8 +243,14 @@ class TrafficModel:
         else:
             part = rate * slot.coverage * slot.minutes
         key: object = "prior" if x.source.startswith("prior") else smp.at.timestamp() // 3600
-        current.add(key, part, shape, seen * slot.minutes,
-                    occupancy * slot.coverage * slot.minutes, slot.minutes)  # fmt: skip
+        current.add(
+            key,
+            part,
+            shape,
+            seen * slot.minutes,
+            occupancy * slot.coverage * slot.minutes,
+            slot.minutes,
+        )
         return current
 
     def _coverage(self, sample: TrafficSample, expect: Expectation | None) -> tuple[float, bool]:
@@ -306,9 +312,15 @@ class TrafficModel:
         """Teach the baseline one sample of normal traffic (none while collapsed or warned)."""
         if sample.collapsed or sample.warned or collapsed_now or minutes <= 0:
             return
-        self.baseline.learn(sample.at, minutes, sample.foreign, sample.domestic,
-                            sample.foreign_arrivals, sample.domestic_arrivals,
-                            sample.outside)  # fmt: skip
+        self.baseline.learn(
+            sample.at,
+            minutes,
+            sample.foreign,
+            sample.domestic,
+            sample.foreign_arrivals,
+            sample.domestic_arrivals,
+            sample.outside,
+        )
 
     # -- judging ---------------------------------------------------------------------------
     def windows(self, now: datetime, *, domestic: bool = False) -> list[WindowJudgement]:
@@ -359,9 +371,17 @@ class TrafficModel:
                 total = mu + first_part
                 variance = sum(v**2 / max(r, 1e-9) for v, r in parts.values())
                 shape = total**2 / variance if variance > 0 else float("inf")
-                out.append(self._window(limit, covered + minutes, o + seen * minutes,
-                                        e + occupancy * slot.coverage * minutes, k + seen, total,
-                                        shape))  # fmt: skip
+                out.append(
+                    self._window(
+                        limit,
+                        covered + minutes,
+                        o + seen * minutes,
+                        e + occupancy * slot.coverage * minutes,
+                        k + seen,
+                        total,
+                        shape,
+                    )
+                )
             # … and, for the longer windows, one of the later polls
             part = first_part if slot.segment_start else rate * slot.coverage * slot.minutes
             k += seen if slot.segment_start else arrived
@@ -405,8 +425,16 @@ class TrafficModel:
         mu = since.expected
         shape = mu**2 / variance if variance > 0 else float("inf")
         minutes = (now - since.since).total_seconds() / 60
-        return self._window(round(minutes, 1), since.covered, since.observed_minutes,
-                            since.expected_minutes, 0, mu, shape, GAP)  # fmt: skip
+        return self._window(
+            round(minutes, 1),
+            since.covered,
+            since.observed_minutes,
+            since.expected_minutes,
+            0,
+            mu,
+            shape,
+            GAP,
+        )
 
     def _window(
         self,

@@ -190,9 +190,15 @@ class AdsbxClient(FeedClient):
             )
             try:
                 _, body = await request_json(
-                    self.http, FEED, "GET", url, stats=self.stats, clock=self.clock,
-                    timeout=self.settings.timeout_s, recorder=self.recorder,
-                )  # fmt: skip
+                    self.http,
+                    FEED,
+                    "GET",
+                    url,
+                    stats=self.stats,
+                    clock=self.clock,
+                    timeout=self.settings.timeout_s,
+                    recorder=self.recorder,
+                )
             except FeedError as exc:
                 errors.append(str(exc))
                 continue

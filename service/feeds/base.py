@@ -242,8 +242,17 @@ async def request_json(
             else f"{type(exc).__name__}: {exc or 'transport error'}"
         )
         if recorder is not None and record:
-            recorder(_exchange_record(feed, clock, method, url, params, json,
-                                      {"error": "timeout" if timed_out else reason}))  # fmt: skip
+            recorder(
+                _exchange_record(
+                    feed,
+                    clock,
+                    method,
+                    url,
+                    params,
+                    json,
+                    {"error": "timeout" if timed_out else reason},
+                )
+            )
         return _fail(stats, FeedError(feed, reason))
     stats.last_status = response.status_code
     if recorder is not None and record:

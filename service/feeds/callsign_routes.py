@@ -149,9 +149,16 @@ class RouteClient(FeedClient):
             chunk = wanted[start : start + CHUNK]
             body = {"planes": [{"callsign": c, "lat": lat, "lng": lon} for c, lat, lon in chunk]}
             _, answer = await request_json(
-                self.http, FEED, "POST", url, json=body, stats=self.stats, clock=self.clock,
-                timeout=self.settings.timeout_s, recorder=self.recorder,
-            )  # fmt: skip
+                self.http,
+                FEED,
+                "POST",
+                url,
+                json=body,
+                stats=self.stats,
+                clock=self.clock,
+                timeout=self.settings.timeout_s,
+                recorder=self.recorder,
+            )
             by_callsign = {
                 str(a.get("callsign", "")).strip().upper(): a
                 for a in (answer if isinstance(answer, list) else [])

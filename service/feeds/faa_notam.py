@@ -85,10 +85,17 @@ class FaaNotamClient(FeedClient):
             query = {**params, "pageSize": self.settings.page_size, "pageNum": page}
             try:
                 _, body = await request_json(
-                    self.http, FEED, "GET", url, params=query, headers=self._headers(),
-                    stats=self.stats, clock=self.clock, timeout=self.settings.timeout_s,
+                    self.http,
+                    FEED,
+                    "GET",
+                    url,
+                    params=query,
+                    headers=self._headers(),
+                    stats=self.stats,
+                    clock=self.clock,
+                    timeout=self.settings.timeout_s,
                     recorder=self.recorder,
-                )  # fmt: skip
+                )
             except FeedError as exc:
                 self.breaker.failure(exc)
                 if exc.status == 401:

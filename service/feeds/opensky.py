@@ -282,15 +282,20 @@ class OpenSkyClient(FeedClient):
         if refresh or self._token is None or time.monotonic() >= self._token_expires:
             assert self.settings.client_id and self.settings.client_secret
             _, body = await request_json(
-                self.http, FEED, "POST", self.settings.token_url,
+                self.http,
+                FEED,
+                "POST",
+                self.settings.token_url,
                 data={
                     "grant_type": "client_credentials",
                     "client_id": self.settings.client_id.get_secret_value(),
                     "client_secret": self.settings.client_secret.get_secret_value(),
                 },
-                stats=self.stats, clock=self.clock, timeout=self.settings.timeout_s,
+                stats=self.stats,
+                clock=self.clock,
+                timeout=self.settings.timeout_s,
                 record=False,  # the answer is a bearer token
-            )  # fmt: skip
+            )
             token = body.get("access_token") if isinstance(body, dict) else None
             if not isinstance(token, str):
                 raise FeedError(FEED, "token endpoint answered without an access_token")
@@ -319,8 +324,12 @@ class OpenSkyClient(FeedClient):
         seconds_left = (midnight - now).total_seconds()
         calls_left = remaining // cost
         if calls_left <= 0:
-            raise FeedError(FEED, f"daily credits spent ({remaining} left); they refill at 00:00Z", status=429,
-                            retry_after_s=seconds_left)  # fmt: skip
+            raise FeedError(
+                FEED,
+                f"daily credits spent ({remaining} left); they refill at 00:00Z",
+                status=429,
+                retry_after_s=seconds_left,
+            )
         if seconds_left / self.settings.interval_s * cost <= remaining:
             return
         gap = seconds_left / calls_left
@@ -355,9 +364,12 @@ class OpenSkyClient(FeedClient):
     async def _get(self, url: str, params: dict[str, Any]) -> tuple[httpx.Response, Any]:
         headers = await self._bearer()
         common = {
-            "stats": self.stats, "clock": self.clock, "timeout": self.settings.timeout_s,
-            "recorder": self.recorder, "params": params,
-        }  # fmt: skip
+            "stats": self.stats,
+            "clock": self.clock,
+            "timeout": self.settings.timeout_s,
+            "recorder": self.recorder,
+            "params": params,
+        }
         try:
             return await request_json(
                 self.http, FEED, "GET", url, headers=headers, decode=decode_states, **common

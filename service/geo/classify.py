@@ -46,9 +46,11 @@ class GridIndex:
             j = np.arange(self._row(y0), self._row(y1) + 1)
             ii, jj = (a.ravel() for a in np.meshgrid(i, j))
             boxes = shapely.box(
-                ii * cell_deg - 180, jj * cell_deg - 90,
-                (ii + 1) * cell_deg - 180, (jj + 1) * cell_deg - 90,
-            )  # fmt: skip
+                ii * cell_deg - 180,
+                jj * cell_deg - 90,
+                (ii + 1) * cell_deg - 180,
+                (jj + 1) * cell_deg - 90,
+            )
             meets = shapely.intersects(geometry, boxes)
             cells.append(jj[meets] * self.nx + ii[meets])
             owners.append(np.full(int(meets.sum()), k))

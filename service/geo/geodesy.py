@@ -46,8 +46,12 @@ def segment_lengths_m(
     >>> round(segment_lengths_m([0.0], [0.0], [1.0], [0.0])[0])  # one degree on the equator
     111319
     """
-    _, _, metres = _GEOD.inv(np.array(lons1, dtype=float), np.array(lats1, dtype=float),
-                             np.array(lons2, dtype=float), np.array(lats2, dtype=float))  # fmt: skip
+    _, _, metres = _GEOD.inv(
+        np.array(lons1, dtype=float),
+        np.array(lats1, dtype=float),
+        np.array(lons2, dtype=float),
+        np.array(lats2, dtype=float),
+    )
     return np.asarray(metres).tolist()
 
 

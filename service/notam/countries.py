@@ -31,17 +31,46 @@ from service.notam.problems import Problem, ProblemCode
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 # formal names and adjectives written in NOTAMs that neither name list has
 ALIASES = {
-    "ISLAMIC REPUBLIC OF IRAN": "IR", "IRANIAN": "IR", "PERSIA": "IR",
-    "BOLIVARIAN REPUBLIC OF VENEZUELA": "VE", "VENEZUELAN": "VE",
-    "UNITED STATES OF AMERICA": "US", "USA": "US", "UNITED KINGDOM OF GREAT BRITAIN": "GB",
-    "HASHEMITE KINGDOM OF JORDAN": "JO", "JORDANIAN": "JO", "STATE OF ISRAEL": "IL",
-    "ISRAELI": "IL", "REPUBLIC OF IRAQ": "IQ", "IRAQI": "IQ", "SYRIA": "SY", "SYRIAN": "SY",
-    "RUSSIA": "RU", "RUSSIAN": "RU", "UKRAINIAN": "UA", "TURKEY": "TR", "TURKIYE": "TR",
-    "LEBANESE": "LB", "LIBYAN": "LY", "YEMENI": "YE", "SUDANESE": "SD", "PAKISTANI": "PK",
-    "INDIAN": "IN", "AFGHAN": "AF", "BELARUSIAN": "BY", "MOLDOVAN": "MD", "MOLDOVA": "MD",
-    "NORTH KOREA": "KP", "DPRK": "KP", "SOUTH KOREA": "KR", "COLOMBIAN": "CO",
-    "GUYANESE": "GY", "BRAZILIAN": "BR", "CURACAO": "CW", "KOSOVO": "XK",
-}  # fmt: skip
+    "ISLAMIC REPUBLIC OF IRAN": "IR",
+    "IRANIAN": "IR",
+    "PERSIA": "IR",
+    "BOLIVARIAN REPUBLIC OF VENEZUELA": "VE",
+    "VENEZUELAN": "VE",
+    "UNITED STATES OF AMERICA": "US",
+    "USA": "US",
+    "UNITED KINGDOM OF GREAT BRITAIN": "GB",
+    "HASHEMITE KINGDOM OF JORDAN": "JO",
+    "JORDANIAN": "JO",
+    "STATE OF ISRAEL": "IL",
+    "ISRAELI": "IL",
+    "REPUBLIC OF IRAQ": "IQ",
+    "IRAQI": "IQ",
+    "SYRIA": "SY",
+    "SYRIAN": "SY",
+    "RUSSIA": "RU",
+    "RUSSIAN": "RU",
+    "UKRAINIAN": "UA",
+    "TURKEY": "TR",
+    "TURKIYE": "TR",
+    "LEBANESE": "LB",
+    "LIBYAN": "LY",
+    "YEMENI": "YE",
+    "SUDANESE": "SD",
+    "PAKISTANI": "PK",
+    "INDIAN": "IN",
+    "AFGHAN": "AF",
+    "BELARUSIAN": "BY",
+    "MOLDOVAN": "MD",
+    "MOLDOVA": "MD",
+    "NORTH KOREA": "KP",
+    "DPRK": "KP",
+    "SOUTH KOREA": "KR",
+    "COLOMBIAN": "CO",
+    "GUYANESE": "GY",
+    "BRAZILIAN": "BR",
+    "CURACAO": "CW",
+    "KOSOVO": "XK",
+}
 # "WITHIN VENEZUELA", "OVER THE TERRITORY OF IRAN", "IRANIAN AIRSPACE", "AIRSPACE OF IRAQ"
 _BEFORE = (
     r"(?:WITHIN|INSIDE|OVER|THROUGHOUT|ACROSS)\s+(?:THE\s+)?(?:(?:ENTIRE|WHOLE)\s+)?"
@@ -73,8 +102,12 @@ def _plain(text: str) -> str:
 class Countries:
     """Country names → ISO codes, and ISO codes → the FIRs whose union stands for the state."""
 
-    def __init__(self, names: dict[str, str], firs: dict[str, tuple[str, ...]],
-                 geometries: dict[str, BaseGeometry]):  # fmt: skip
+    def __init__(
+        self,
+        names: dict[str, str],
+        firs: dict[str, tuple[str, ...]],
+        geometries: dict[str, BaseGeometry],
+    ):
         self.names = names
         self.firs = firs
         self.geometries = geometries

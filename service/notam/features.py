@@ -68,8 +68,13 @@ def properties(notam: Notam) -> dict[str, Any]:
 def features(notam: Notam) -> list[dict[str, Any]]:
     props = properties(notam)
     if not notam.areas:
-        return [{"type": "Feature", "geometry": notam.geometry, "properties": {**props,
-                 "area": None, "area_kind": None}}]  # fmt: skip
+        return [
+            {
+                "type": "Feature",
+                "geometry": notam.geometry,
+                "properties": {**props, "area": None, "area_kind": None},
+            }
+        ]
     return [
         {
             "type": "Feature",

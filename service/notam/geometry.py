@@ -233,9 +233,11 @@ def _undrawn(
     if country is not None:
         shape = _mapping(country.geometry)
         return GeometryReading(
-            shape, [*problems, country.problem()], "whole country (its FIRs)",
+            shape,
+            [*problems, country.problem()],
+            "whole country (its FIRs)",
             [(None, shape, AreaKind.WHOLE_COUNTRY)],
-        )  # fmt: skip
+        )
     if areas:
         areas_out = [(a.label, _mapping(a.geometry), a.kind) for a in areas if a.geometry]
         if areas_out:

@@ -76,10 +76,39 @@ ALONE_BEFORE = re.compile(
 )
 ALONE_AFTER = re.compile(r"^\s*(?:-|TO\b)")
 NOT_IDENTS = frozenset(
-    ["THE", "AND", "OF", "FROM", "FM", "TO", "AT", "ON", "BY", "IN", "ITS", "NEW", "OLD", "ALL",
-     "ANY", "FOR", "WITH", "WI", "NOT", "OUT", "ARE", "IS", "BE", "VOR", "NDB", "DME", "RWY",
-     "TWY", "APN", "ACFT"]
-)  # fmt: skip
+    [
+        "THE",
+        "AND",
+        "OF",
+        "FROM",
+        "FM",
+        "TO",
+        "AT",
+        "ON",
+        "BY",
+        "IN",
+        "ITS",
+        "NEW",
+        "OLD",
+        "ALL",
+        "ANY",
+        "FOR",
+        "WITH",
+        "WI",
+        "NOT",
+        "OUT",
+        "ARE",
+        "IS",
+        "BE",
+        "VOR",
+        "NDB",
+        "DME",
+        "RWY",
+        "TWY",
+        "APN",
+        "ACFT",
+    ]
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,39 +205,63 @@ def resolve(
         candidates = [n for n in candidates if n.country in ref.states]
     what = f"{ident} {kind}" if kind else ident
     if not candidates:
-        return None, None, [
-            Problem(ProblemCode.NAVAID_UNKNOWN,
-                    f"navaid {what} not in the bundled navaid list and not positioned in the text")
-        ]  # fmt: skip
+        return (
+            None,
+            None,
+            [
+                Problem(
+                    ProblemCode.NAVAID_UNKNOWN,
+                    f"navaid {what} not in the bundled navaid list and not positioned in the text",
+                )
+            ],
+        )
     if ref.near is None:
         if len({(round(n.lon, 2), round(n.lat, 2)) for n in candidates}) > 1:
-            return None, None, [
-                Problem(ProblemCode.NAVAID_AMBIGUOUS,
+            return (
+                None,
+                None,
+                [
+                    Problem(
+                        ProblemCode.NAVAID_AMBIGUOUS,
                         f"navaid {what}: {len(candidates)} navaids of that ident and no Q-line "
-                        "to choose by")
-            ]  # fmt: skip
+                        "to choose by",
+                    )
+                ],
+            )
         best = candidates[0]
     else:
         ranked = sorted(candidates, key=lambda n: _distance_km(ref.near, (n.lon, n.lat)))
         best = ranked[0]
         d0 = _distance_km(ref.near, (best.lon, best.lat))
         if d0 > MAX_DISTANCE_KM:
-            return None, None, [
-                Problem(ProblemCode.NAVAID_UNKNOWN,
+            return (
+                None,
+                None,
+                [
+                    Problem(
+                        ProblemCode.NAVAID_UNKNOWN,
                         f"navaid {what}: the nearest of that ident ({best.name}, {best.country}) "
-                        f"is {d0:.0f} km from the NOTAM's position")
-            ]  # fmt: skip
+                        f"is {d0:.0f} km from the NOTAM's position",
+                    )
+                ],
+            )
         if len(ranked) > 1:
             d1 = _distance_km(ref.near, (ranked[1].lon, ranked[1].lat))
             if (
                 d1 < AMBIGUOUS_RATIO * max(d0, 50.0)
                 and _distance_km((best.lon, best.lat), (ranked[1].lon, ranked[1].lat)) > 1.0
             ):
-                return None, None, [
-                    Problem(ProblemCode.NAVAID_AMBIGUOUS,
+                return (
+                    None,
+                    None,
+                    [
+                        Problem(
+                            ProblemCode.NAVAID_AMBIGUOUS,
                             f"navaid {what}: {best.name} ({d0:.0f} km) and {ranked[1].name} "
-                            f"({d1:.0f} km) both fit")
-                ]  # fmt: skip
+                            f"({d1:.0f} km) both fit",
+                        )
+                    ],
+                )
     return (best.lon, best.lat), best.variation_deg, []
 
 
@@ -242,24 +295,31 @@ def _from(
     if magnetic:
         if ident in ref.given and variation is None and ref.index is not None:
             # a position from the text, the station's declination from the list when it is there
-            near = [n for n in ref.index.by_ident.get(ident, [])
-                    if _distance_km(station, (n.lon, n.lat)) < 5.0]  # fmt: skip
+            near = [
+                n
+                for n in ref.index.by_ident.get(ident, [])
+                if _distance_km(station, (n.lon, n.lat)) < 5.0
+            ]
             variation = near[0].variation_deg if near else None
         shift_km = 2 * distance_km * math.sin(math.radians(abs(variation or 0.0)) / 2)
         if variation is None:
             if distance_km > 0:
                 problems.append(
-                    Problem(ProblemCode.NAVAID_VARIATION,
-                            f"{ident}: magnetic variation unknown, bearing {bearing:03.0f} taken as true")
-                )  # fmt: skip
+                    Problem(
+                        ProblemCode.NAVAID_VARIATION,
+                        f"{ident}: magnetic variation unknown, bearing {bearing:03.0f} taken as true",
+                    )
+                )
         else:
             if not stated and not radial and shift_km > 1.0:
                 problems.append(
-                    Problem(ProblemCode.NAVAID_BEARING,
-                            f"{ident} bearing {bearing:03.0f} not stated magnetic or true: read as "
-                            f"magnetic (variation {variation:+.1f} deg); as true it would be "
-                            f"{shift_km:.1f} km away")
-                )  # fmt: skip
+                    Problem(
+                        ProblemCode.NAVAID_BEARING,
+                        f"{ident} bearing {bearing:03.0f} not stated magnetic or true: read as "
+                        f"magnetic (variation {variation:+.1f} deg); as true it would be "
+                        f"{shift_km:.1f} km away",
+                    )
+                )
             bearing += variation
     if distance_km == 0:
         return station, problems
@@ -338,8 +398,12 @@ def navaid_positions(
     ref = Reference(index, near, given, states)
     found: list[Found] = []
     taken: list[tuple[int, int]] = []
-    for pattern, radial in ((RADIAL, True), (FRD, True), (BEARING_FROM, False),
-                            (DISTANCE_BEARING_FROM, False)):  # fmt: skip
+    for pattern, radial in (
+        (RADIAL, True),
+        (FRD, True),
+        (BEARING_FROM, False),
+        (DISTANCE_BEARING_FROM, False),
+    ):
         for m in _matches(pattern, text):
             ident = m.groupdict().get("i1") or m["i2"]
             if _overlaps(m.span(), taken):

@@ -228,8 +228,12 @@ def parse_notam(
     try:
         stripped = clean_text(text or "")
         if not stripped:
-            return Notam(id=notam_id or fallback_id(""), number="", raw_text=text or "",
-                         problems=(P(C.EMPTY, "empty text"),))  # fmt: skip
+            return Notam(
+                id=notam_id or fallback_id(""),
+                number="",
+                raw_text=text or "",
+                problems=(P(C.EMPTY, "empty text"),),
+            )
         body = "\n".join(line for line in stripped.splitlines() if not line.startswith("#"))
         options: dict[str, Any] = {
             "airspaces": airspaces,

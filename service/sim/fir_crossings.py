@@ -56,8 +56,11 @@ def build_fir_world(seed: int, flights: int = 40) -> FirWorld:
             for bearing in np.linspace(0, 360, 9)[:-1]
         ]
         area = shapely.Polygon(ring)
-        around = [a for a in airports
-                  if 1.5 * radius <= distance_km(*centre, a.lon, a.lat) <= 2.5 * radius]  # fmt: skip
+        around = [
+            a
+            for a in airports
+            if 1.5 * radius <= distance_km(*centre, a.lon, a.lat) <= 2.5 * radius
+        ]
         if len(around) >= 10:
             break
     # the way around: the buffered hull with its vertices thinned to about 20 km apart
@@ -103,13 +106,31 @@ def build_fir_world(seed: int, flights: int = 40) -> FirWorld:
             )
             return alt, (250.0 if alt < 10000 else 460.0)
 
-        tr = b.flyer.fly(t0, (o.lon, o.lat), bearing_deg(o.lon, o.lat, *waypoints[0]), waypoints, law,
-                         turn_rate=3.0, ground_after=(d.elevation_ft, 1.8))  # fmt: skip
+        tr = b.flyer.fly(
+            t0,
+            (o.lon, o.lat),
+            bearing_deg(o.lon, o.lat, *waypoints[0]),
+            waypoints,
+            law,
+            turn_rate=3.0,
+            ground_after=(d.elevation_ft, 1.8),
+        )
         icao24, callsign = b.next_id("FIR")
         touchdown = int(np.argmax(tr.ground))
         extra = tr.length_km(touchdown) - distance_km(o.lon, o.lat, d.lon, d.lat)
         rerouted = not shapely.intersects(area, shapely.LineString(np.c_[tr.lon, tr.lat]))
-        out.append(FlightTruth(icao24, callsign, "rerouted" if rerouted else "direct", o.icao,
-                               d.icao, d.icao, True, tr, extra_km=extra))  # fmt: skip
+        out.append(
+            FlightTruth(
+                icao24,
+                callsign,
+                "rerouted" if rerouted else "direct",
+                o.icao,
+                d.icao,
+                d.icao,
+                True,
+                tr,
+                extra_km=extra,
+            )
+        )
         used[o.icao], used[d.icao] = o, d
     return FirWorld(seed, AirportRegistry(list(used.values())), area, "ZFIR", warning_at, out)

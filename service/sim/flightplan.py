@@ -89,8 +89,14 @@ class FlightPlan:
             ground_end = at > self.arrives_at
             lon, lat = self.dense[-1] if ground_end else self.dense[0]
             elev = self.landing_elev_ft if ground_end else self.origin_elev_ft
-            return {"lon": float(lon), "lat": float(lat), "altitude_ft": elev,
-                    "on_ground": True, "speed_kt": 0.0, "track_deg": None}  # fmt: skip
+            return {
+                "lon": float(lon),
+                "lat": float(lat),
+                "altitude_ft": elev,
+                "on_ground": True,
+                "speed_kt": 0.0,
+                "track_deg": None,
+            }
         flown = (at - self.departs_at).total_seconds() / 3600.0 * self.speed_kmh
         flown = min(flown, self.length_km)
         lon = float(np.interp(flown, self.cumulative_km, self.dense[:, 0]))
@@ -106,8 +112,14 @@ class FlightPlan:
             alt = self.landing_elev_ft + (self.cruise_ft - self.landing_elev_ft) * to_go / CLIMB_KM
         else:
             alt = self.cruise_ft
-        return {"lon": lon, "lat": lat, "altitude_ft": round(alt), "on_ground": False,
-                "speed_kt": round(self.speed_kmh / 1.852, 1), "track_deg": round(track, 1)}  # fmt: skip
+        return {
+            "lon": lon,
+            "lat": lat,
+            "altitude_ft": round(alt),
+            "on_ground": False,
+            "speed_kt": round(self.speed_kmh / 1.852, 1),
+            "track_deg": round(track, 1),
+        }
 
     def position_at(self, at: datetime) -> tuple[float, float]:
         state = self.state_at(at)

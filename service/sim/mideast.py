@@ -246,26 +246,44 @@ def mideast_notams() -> list[dict[str, Any]]:
             "(SYNTHETIC SCENARIO NOTAM)"
         )
         number = numbers[code]
-        items.append(_item(
-            faa_id=f"NOTAM_1_7702{k:04d}", number=number, location=code, fir=code,
-            issued=published, start=effective, end=until, classification="INTL", text=text,
-            selection="QAFLC",
-            icao_text=f"{number} NOTAMN\nQ) {code}/QAFLC/IV/NBO/E/000/999/\n"
-            f"A) {code} B) {effective:%y%m%d%H%M} C) {until:%y%m%d%H%M}\nE) {text}",
-        ))  # fmt: skip
+        items.append(
+            _item(
+                faa_id=f"NOTAM_1_7702{k:04d}",
+                number=number,
+                location=code,
+                fir=code,
+                issued=published,
+                start=effective,
+                end=until,
+                classification="INTL",
+                text=text,
+                selection="QAFLC",
+                icao_text=f"{number} NOTAMN\nQ) {code}/QAFLC/IV/NBO/E/000/999/\n"
+                f"A) {code} B) {effective:%y%m%d%H%M} C) {until:%y%m%d%H%M}\nE) {text}",
+            )
+        )
         kicz = f"A00{31 + k}/25"
         warn = (
             f"SECURITY..UNITED STATES OF AMERICA PROHIBITION FOR {names[code]} FIR ({code}). "
             f"ALL FLIGHT OPERATIONS IN THE {code} FIR ARE PROHIBITED DUE TO HAZARDS FROM "
             "MILITARY ACTIVITY. (SYNTHETIC SCENARIO NOTAM)"
         )
-        items.append(_item(
-            faa_id=f"NOTAM_1_7703{k:04d}", number=kicz, location="KICZ", fir=code,
-            issued=published + timedelta(minutes=10), start=effective, end=until,
-            classification="INTL", text=warn, selection="QAFXX",
-            icao_text=f"{kicz} NOTAMN\nQ) {code}/QAFXX/IV/NBO/E/000/999/\n"
-            f"A) {code} B) {effective:%y%m%d%H%M} C) {until:%y%m%d%H%M}\nE) {warn}",
-        ))  # fmt: skip
+        items.append(
+            _item(
+                faa_id=f"NOTAM_1_7703{k:04d}",
+                number=kicz,
+                location="KICZ",
+                fir=code,
+                issued=published + timedelta(minutes=10),
+                start=effective,
+                end=until,
+                classification="INTL",
+                text=warn,
+                selection="QAFXX",
+                icao_text=f"{kicz} NOTAMN\nQ) {code}/QAFXX/IV/NBO/E/000/999/\n"
+                f"A) {code} B) {effective:%y%m%d%H%M} C) {until:%y%m%d%H%M}\nE) {warn}",
+            )
+        )
     return items
 
 
@@ -280,13 +298,21 @@ def _build(name: str) -> Scenario:
         if f.behaviour in ("turned_back", "diverted"):
             f.extra_km = None
     return Scenario(
-        name=name, start=START, end=END, onset=ONSET, flights=flights,
-        notams=mideast_notams(), airports=builder.airports,
-        watched=frozenset(load_watched_routes(ROUTES_FILE)), cancelled=builder.cancelled,
-        variant=VARIANTS[name], airspace=PRIMARY, warning_notam=WARNING_NOTAM,
+        name=name,
+        start=START,
+        end=END,
+        onset=ONSET,
+        flights=flights,
+        notams=mideast_notams(),
+        airports=builder.airports,
+        watched=frozenset(load_watched_routes(ROUTES_FILE)),
+        cancelled=builder.cancelled,
+        variant=VARIANTS[name],
+        airspace=PRIMARY,
+        warning_notam=WARNING_NOTAM,
         closure_onset=builder.closure_onset(flights),
         entries=first_entries(flights, builder.primary),
-    )  # fmt: skip
+    )
 
 
 def load(name: str) -> Scenario:

@@ -154,8 +154,17 @@ class TerminalWorld:
                 return None
             j = touchdown - 1  # the last airborne state, repeated with garbage altitudes
             alt = float(rng.uniform(-1000, 45000)) if rng.random() < 0.7 else float(tr.alt_ft[j])
-            return Position(f.icao24, f.callsign, seen, float(tr.lon[j]), float(tr.lat[j]), alt,
-                            False, float(tr.gs_kt[j]), float(tr.track[j]))  # fmt: skip
+            return Position(
+                f.icao24,
+                f.callsign,
+                seen,
+                float(tr.lon[j]),
+                float(tr.lat[j]),
+                alt,
+                False,
+                float(tr.gs_kt[j]),
+                float(tr.track[j]),
+            )
         if i >= len(tr.lon):
             return None
         lon = tr.lon[i] + rng.normal(0, 0.0003)
@@ -167,9 +176,16 @@ class TerminalWorld:
             elif alt is not None:
                 alt = alt + float(rng.choice([-1, 1]) * rng.uniform(15000, 30000))
         return Position(
-            f.icao24, f.callsign, seen, float(lon), float(lat), alt, bool(tr.ground[i]),
-            float(tr.gs_kt[i]), float(tr.track[i] + rng.normal(0, 1.5)) % 360,
-        )  # fmt: skip
+            f.icao24,
+            f.callsign,
+            seen,
+            float(lon),
+            float(lat),
+            alt,
+            bool(tr.ground[i]),
+            float(tr.gs_kt[i]),
+            float(tr.track[i] + rng.normal(0, 1.5)) % 360,
+        )
 
 
 class TrackBuilder:
@@ -203,8 +219,11 @@ class TrackBuilder:
         final_km = float(self.rng.uniform(8.0, 20.0))
         fix = offset_point(*threshold, hdg + 180, final_km)
         side = 1 if self.rng.random() < 0.5 else -1
-        intercept = offset_point(*offset_point(*fix, hdg + 180, float(self.rng.uniform(3, 8))),
-                            hdg + 90 * side, float(self.rng.uniform(3, 9)))  # fmt: skip
+        intercept = offset_point(
+            *offset_point(*fix, hdg + 180, float(self.rng.uniform(3, 8))),
+            hdg + 90 * side,
+            float(self.rng.uniform(3, 9)),
+        )
         return [intercept, fix, threshold], hdg
 
     def descent_law(self, elevation: float, cruise: float, gradient: float, level_ft: float):
@@ -223,14 +242,27 @@ class TrackBuilder:
         waypoints, _ = self.approach(ap)
         entry_bearing = float(self.rng.uniform(0, 360))
         start = offset_point(ap.lon, ap.lat, entry_bearing, float(self.rng.uniform(110, 170)))
-        law = self.descent_law(ap.elevation_ft, float(self.rng.uniform(24000, 36000)),
-                               float(self.rng.uniform(150, 230)), float(self.rng.uniform(2000, 4000)))  # fmt: skip
-        tr = self.flyer.fly(self._next_time(12), start, (entry_bearing + 180) % 360, waypoints, law,
-                            turn_rate=3.0,
-                            ground_after=(ap.elevation_ft, float(self.rng.uniform(1.2, 2.5))))  # fmt: skip
+        law = self.descent_law(
+            ap.elevation_ft,
+            float(self.rng.uniform(24000, 36000)),
+            float(self.rng.uniform(150, 230)),
+            float(self.rng.uniform(2000, 4000)),
+        )
+        tr = self.flyer.fly(
+            self._next_time(12),
+            start,
+            (entry_bearing + 180) % 360,
+            waypoints,
+            law,
+            turn_rate=3.0,
+            ground_after=(ap.elevation_ft, float(self.rng.uniform(1.2, 2.5))),
+        )
         icao24, callsign = self.next_id("ARR" if kind == "arrival" else "DIV")
-        return self._with_faults(FlightTruth(icao24, callsign, kind, origin, destination, ap.icao,
-                                             self.rng.random() < 0.7, tr))  # fmt: skip
+        return self._with_faults(
+            FlightTruth(
+                icao24, callsign, kind, origin, destination, ap.icao, self.rng.random() < 0.7, tr
+            )
+        )
 
     def _with_faults(self, f: FlightTruth) -> FlightTruth:
         tr = f.trajectory
@@ -264,22 +296,35 @@ class TrackBuilder:
         if not turn_back:
             tr = self.flyer.fly(self._next_time(12), start, hdg, [far], law, turn_rate=3.0)
             icao24, callsign = self.next_id("DEP")
-            return FlightTruth(icao24, callsign, "departure", ap.icao, "ZZZZ", None,
-                               self.rng.random() < 0.7, tr)  # fmt: skip
+            return FlightTruth(
+                icao24, callsign, "departure", ap.icao, "ZZZZ", None, self.rng.random() < 0.7, tr
+            )
         out_km = float(self.rng.uniform(40, 90))
         turn = offset_point(ap.lon, ap.lat, out_bearing, out_km)
         t0 = self._next_time(12)
         leg = self.flyer.fly(t0, start, hdg, [turn], law, turn_rate=3.0)
         waypoints, _ = self.approach(ap)
         back = self.descent_law(ap.elevation_ft, float(leg.alt_ft[-1]), 200.0, 3000.0)
-        home = self.flyer.fly(leg.end, (float(leg.lon[-1]), float(leg.lat[-1])),
-                              float(leg.track[-1]), waypoints, back, turn_rate=3.0,
-                              ground_after=(ap.elevation_ft, 1.8))  # fmt: skip
-        tr = Trajectory(t0, *(np.concatenate([getattr(leg, n), getattr(home, n)])
-                              for n in ("lon", "lat", "alt_ft", "gs_kt", "track", "ground")))  # fmt: skip
+        home = self.flyer.fly(
+            leg.end,
+            (float(leg.lon[-1]), float(leg.lat[-1])),
+            float(leg.track[-1]),
+            waypoints,
+            back,
+            turn_rate=3.0,
+            ground_after=(ap.elevation_ft, 1.8),
+        )
+        tr = Trajectory(
+            t0,
+            *(
+                np.concatenate([getattr(leg, n), getattr(home, n)])
+                for n in ("lon", "lat", "alt_ft", "gs_kt", "track", "ground")
+            ),
+        )
         icao24, callsign = self.next_id("RTB")
-        return self._with_faults(FlightTruth(icao24, callsign, "turn_back", ap.icao, "ZZZZ",
-                                             ap.icao, True, tr))  # fmt: skip
+        return self._with_faults(
+            FlightTruth(icao24, callsign, "turn_back", ap.icao, "ZZZZ", ap.icao, True, tr)
+        )
 
     def overflight(self, area: shapely.Polygon, radius_km: float) -> FlightTruth:
         c = area.centroid
@@ -291,8 +336,14 @@ class TrackBuilder:
         end = offset_point(*bend, through + float(self.rng.uniform(-15, 15)), 100.0)
         cruise = float(self.rng.uniform(30000, 39000))
         gs = float(self.rng.uniform(400, 490))
-        tr = self.flyer.fly(self._next_time(8), start, through, [mid, bend, end],
-                            lambda *_: (cruise, gs), turn_rate=3.0)  # fmt: skip
+        tr = self.flyer.fly(
+            self._next_time(8),
+            start,
+            through,
+            [mid, bend, end],
+            lambda *_: (cruise, gs),
+            turn_rate=3.0,
+        )
         icao24, callsign = self.next_id("OVF")
         return FlightTruth(icao24, callsign, "overflight", None, None, None, False, tr)
 
@@ -310,15 +361,30 @@ class TrackBuilder:
         else:
             waypoints = [(c.x, c.y), *waypoints]
         law = self.descent_law(ap.elevation_ft, 34000.0, float(self.rng.uniform(150, 230)), 3000.0)
-        tr = self.flyer.fly(self._next_time(20), start, gc_bearing, waypoints, law,
-                            turn_rate=3.0,
-                            ground_after=(ap.elevation_ft, 1.8))  # fmt: skip
+        tr = self.flyer.fly(
+            self._next_time(20),
+            start,
+            gc_bearing,
+            waypoints,
+            law,
+            turn_rate=3.0,
+            ground_after=(ap.elevation_ft, 1.8),
+        )
         icao24, callsign = self.next_id("INB")
         touchdown = int(np.argmax(tr.ground))
         flown = distance_km(origin.lon, origin.lat, tr.lon[0], tr.lat[0]) + tr.length_km(touchdown)
-        f = FlightTruth(icao24, callsign, "inbound", origin.icao, ap.icao, ap.icao, True, tr,
-                        inbound_path="usual" if usual else "direct",
-                        extra_km=flown - distance_km(origin.lon, origin.lat, ap.lon, ap.lat))  # fmt: skip
+        f = FlightTruth(
+            icao24,
+            callsign,
+            "inbound",
+            origin.icao,
+            ap.icao,
+            ap.icao,
+            True,
+            tr,
+            inbound_path="usual" if usual else "direct",
+            extra_km=flown - distance_km(origin.lon, origin.lat, ap.lon, ap.lat),
+        )
         return f
 
 
@@ -338,8 +404,7 @@ def build_world(
     rng = b.rng
     hub = b.hub
     # an inbound route of 250–600 km whose great circle passes 40–80 km from the hub
-    far = [a for a in iata_airports()
-           if 250 <= distance_km(hub.lon, hub.lat, a.lon, a.lat) <= 600]  # fmt: skip
+    far = [a for a in iata_airports() if 250 <= distance_km(hub.lon, hub.lat, a.lon, a.lat) <= 600]
     origin = far[int(rng.integers(len(far)))]
     gc = bearing_deg(hub.lon, hub.lat, origin.lon, origin.lat)
     centre = offset_point(hub.lon, hub.lat, gc, float(rng.uniform(40, 80)))

@@ -94,10 +94,13 @@ class Scenario:
 
     def warning_published_at(self) -> datetime | None:
         return next(
-            (n["_visible_from"] for n in self.notams
-             if n["properties"]["coreNOTAMData"]["notam"]["number"] == self.warning_notam),
+            (
+                n["_visible_from"]
+                for n in self.notams
+                if n["properties"]["coreNOTAMData"]["notam"]["number"] == self.warning_notam
+            ),
             None,
-        )  # fmt: skip
+        )
 
     def truth(self) -> dict[str, Any]:
         flights = [
@@ -155,8 +158,16 @@ VARIANTS = {
     for v in (
         Variant(NAME),
         # normal traffic, no warning, both flight-tracking feeds down for three hours
-        Variant(f"{NAME}-outage", warning=False,
-                outages=((datetime(2025, 11, 21, 15, 0, tzinfo=UTC), datetime(2025, 11, 21, 18, 0, tzinfo=UTC)),)),
+        Variant(
+            f"{NAME}-outage",
+            warning=False,
+            outages=(
+                (
+                    datetime(2025, 11, 21, 15, 0, tzinfo=UTC),
+                    datetime(2025, 11, 21, 18, 0, tzinfo=UTC),
+                ),
+            ),
+        ),
         # only European and US carriers avoid SVZM; regional carriers fly on
         Variant(f"{NAME}-partial", avoiding=frozenset({"KLM", "TAP", "IBE", "AFR", "AAL", "DAL"})),
         # the warning is cancelled at 22:00Z and later departures fly direct again
@@ -164,7 +175,7 @@ VARIANTS = {
         # the 2025-11 closure seen through a feed that drops, repeats and reorders states
         Variant(f"{NAME}-noisy", noise=0.15),
     )
-}  # fmt: skip
+}
 
 
 @cache
@@ -178,14 +189,19 @@ def _build(name: str) -> Scenario:
         if f.behaviour in (FlightBehaviour.TURNED_BACK, FlightBehaviour.DIVERTED):
             f.extra_km = None
     return Scenario(
-        name=name, start=START, end=END, onset=ONSET, flights=flights,
+        name=name,
+        start=START,
+        end=END,
+        onset=ONSET,
+        flights=flights,
         notams=scenario_notams(warning=variant.warning, cancelled_at=variant.reopen_at),
         airports=builder.airports,
         watched=frozenset(load_watched_routes(SEEDS / "watched_routes.yaml")),
-        cancelled=builder.cancelled, variant=variant,
+        cancelled=builder.cancelled,
+        variant=variant,
         closure_onset=builder.closure_onset(flights) if variant.warning else None,
         entries=first_entries(flights, builder.svzm),
-    )  # fmt: skip
+    )
 
 
 def load_scenario(name: str) -> Scenario:

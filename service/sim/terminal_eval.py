@@ -51,19 +51,25 @@ class TerminalScore:
             return round(a / b, 3) if b else None
 
         return {
-            "seed": self.seed, "poll_s": self.poll_s, "notam": self.notam,
-            "landing_right": share(self.landing_right, self.arrivals), "arrivals": self.arrivals,
-            "entries_found": share(self.entries_found, self.entries), "entries": self.entries,
-            "false_entries": self.false_entries, "rerouted_normal": self.rerouted_normal,
+            "seed": self.seed,
+            "poll_s": self.poll_s,
+            "notam": self.notam,
+            "landing_right": share(self.landing_right, self.arrivals),
+            "arrivals": self.arrivals,
+            "entries_found": share(self.entries_found, self.entries),
+            "entries": self.entries,
+            "false_entries": self.false_entries,
+            "rerouted_normal": self.rerouted_normal,
             "reroute_precision": share(self.reroute_hits, self.reroute_found),
             "reroute_recall": share(self.reroute_hits, self.reroute_truth),
             "extra_error_median": round(statistics.median(self.extra_errors), 4)
-            if self.extra_errors else None,
+            if self.extra_errors
+            else None,
             "diversions": f"{self.diversions_found}/{self.diversions}",
             "false_diversions": self.false_diversions,
             "turn_backs": f"{self.turn_backs_found}/{self.turn_backs}",
             "rejected_reports": self.rejected,
-        }  # fmt: skip
+        }
 
 
 def run_world(
@@ -80,15 +86,27 @@ def run_world(
     det = settings.detection.model_copy(update={"expected_foreign": {}})
     run = settings.model_copy(update={"watch": watch, "detection": det})
     engine = DetectionEngine(
-        run, AirspaceRegistry([Airspace(code, "test restricted area", world.area)]),
-        world.airports, [(world.inbound_origin.icao, world.hub.icao)],
-    )  # fmt: skip
+        run,
+        AirspaceRegistry([Airspace(code, "test restricted area", world.area)]),
+        world.airports,
+        [(world.inbound_origin.icao, world.hub.icao)],
+    )
     engine.set_routes(world.routes())
     first = min(f.trajectory.t0 for f in world.flights)
     if notam:
-        engine.set_notams([Notam(id="W-ZRA1", number="A0001/26", raw_text="", fir=code,
-                                 valid_from=first - timedelta(hours=1), text="DANGER AREA ACTIVE",
-                                 classification=NotamClass.WARNING)])  # fmt: skip
+        engine.set_notams(
+            [
+                Notam(
+                    id="W-ZRA1",
+                    number="A0001/26",
+                    raw_text="",
+                    fir=code,
+                    valid_from=first - timedelta(hours=1),
+                    text="DANGER AREA ACTIVE",
+                    classification=NotamClass.WARNING,
+                )
+            ]
+        )
     alerts, finished, entered = [], {}, {}
     for snapshot in world.snapshots(poll_s, phase_s):
         result = engine.ingest(snapshot)
@@ -132,10 +150,12 @@ def run_world(
         # a dog-leg is news while the area is not NORMAL, or once the route's usual path
         # (enough of its flights flew direct before this one) is the direct one
         direct_before = sum(
-            1 for o in world.flights
-            if o.kind == "inbound" and o.inbound_path == "direct"
+            1
+            for o in world.flights
+            if o.kind == "inbound"
+            and o.inbound_path == "direct"
             and o.trajectory.end < t.trajectory.t0
-        )  # fmt: skip
+        )
         expected = (
             t.kind == "inbound"
             and t.inbound_path == "usual"
@@ -171,12 +191,23 @@ def run_fir_world(world, settings: Settings, poll_s: float, phase_s: float = 0.0
     )
     det = settings.detection.model_copy(update={"expected_foreign": {}})
     run = settings.model_copy(update={"watch": watch, "detection": det})
-    engine = DetectionEngine(run, AirspaceRegistry([Airspace(code, "test FIR", world.area)]),
-                             world.airports, [])  # fmt: skip
+    engine = DetectionEngine(
+        run, AirspaceRegistry([Airspace(code, "test FIR", world.area)]), world.airports, []
+    )
     engine.set_routes(world.routes())
-    engine.set_notams([Notam(id="W-ZFIR", number="A0002/26", raw_text="", fir=code,
-                             valid_from=world.warning_at, text="EXERCISE CAUTION",
-                             classification=NotamClass.WARNING)])  # fmt: skip
+    engine.set_notams(
+        [
+            Notam(
+                id="W-ZFIR",
+                number="A0002/26",
+                raw_text="",
+                fir=code,
+                valid_from=world.warning_at,
+                text="EXERCISE CAUTION",
+                classification=NotamClass.WARNING,
+            )
+        ]
+    )
     found: dict[str, Any] = {}
     for snapshot in world.snapshots(poll_s, phase_s):
         for a in engine.ingest(snapshot).alerts:
@@ -187,10 +218,14 @@ def run_fir_world(world, settings: Settings, poll_s: float, phase_s: float = 0.0
     hits = set(truth) & set(found)
     errors = [abs(found[i].extra_distance_km - truth[i].extra_km) / truth[i].extra_km for i in hits]
     return {
-        "seed": world.seed, "poll_s": poll_s, "crossing": len(world.flights),
-        "truth": len(truth), "found": len(found), "hits": len(hits),
+        "seed": world.seed,
+        "poll_s": poll_s,
+        "crossing": len(world.flights),
+        "truth": len(truth),
+        "found": len(found),
+        "hits": len(hits),
         "precision": round(len(hits) / len(found), 3) if found else None,
         "recall": round(len(hits) / len(truth), 3) if truth else None,
         "extra_error_median": round(statistics.median(errors), 4) if errors else None,
         "extra_error_max": round(max(errors), 4) if errors else None,
-    }  # fmt: skip
+    }

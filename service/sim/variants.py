@@ -39,16 +39,31 @@ GROUND = timedelta(minutes=25)  # a flight is visible on the ground this long ar
 
 # foreign city pairs whose great circle crosses SVZM (both directions are flown)
 FOREIGN_PAIRS = [
-    ("SBGR", "KMIA"), ("SBBR", "KMIA"), ("SBEG", "KMIA"), ("KATL", "SBGR"), ("SBGR", "MDSD"),
-    ("TTPP", "MPTO"), ("TTPP", "SKBO"), ("SMJP", "KMIA"), ("LPPT", "SKBO"), ("LFPG", "SKBO"),
-    ("LEMD", "SKBO"), ("SKBO", "TJSJ"), ("TTPP", "TNCC"), ("TTPP", "TNCA"), ("SBGR", "TNCC"),
-]  # fmt: skip
+    ("SBGR", "KMIA"),
+    ("SBBR", "KMIA"),
+    ("SBEG", "KMIA"),
+    ("KATL", "SBGR"),
+    ("SBGR", "MDSD"),
+    ("TTPP", "MPTO"),
+    ("TTPP", "SKBO"),
+    ("SMJP", "KMIA"),
+    ("LPPT", "SKBO"),
+    ("LFPG", "SKBO"),
+    ("LEMD", "SKBO"),
+    ("SKBO", "TJSJ"),
+    ("TTPP", "TNCC"),
+    ("TTPP", "TNCA"),
+    ("SBGR", "TNCC"),
+]
 DOMESTIC_PAIRS = [("SVMI", "SVMC"), ("SVMI", "SVPR"), ("SVMI", "SVMG"), ("SVMC", "SVPR")]
 FOREIGN_AIRLINES = {  # prefix: (24-bit block start, country, cruise ft)
-    "TAM": (0xE48000, "Brazil", 39000), "AAL": (0xA10000, "United States", 36000),
-    "CMP": (0x0C2000, "Panama", 37000), "AVA": (0x0AC000, "Colombia", 35000),
-    "IBE": (0x340000, "Spain", 38000), "KLM": (0x484000, "Kingdom of the Netherlands", 37000),
-}  # fmt: skip
+    "TAM": (0xE48000, "Brazil", 39000),
+    "AAL": (0xA10000, "United States", 36000),
+    "CMP": (0x0C2000, "Panama", 37000),
+    "AVA": (0x0AC000, "Colombia", 35000),
+    "IBE": (0x340000, "Spain", 38000),
+    "KLM": (0x484000, "Kingdom of the Netherlands", 37000),
+}
 DOMESTIC_AIRLINES = {"VCV": (0x0D8000, "Venezuela", 31000), "ROI": (0x0D9000, "Venezuela", 29000)}
 
 
@@ -138,9 +153,16 @@ class _Maker:
         self.detours: dict[tuple[str, str], list[tuple[float, float]]] = {}
         self.serial: dict[str, int] = {}
 
-    def plan(self, o: str, d: str, airline: str, departs: datetime, domestic: bool,
-             path: list[tuple[float, float]] | None = None, behaviour: str = "normal",
-             ) -> FlightPlan:  # fmt: skip
+    def plan(
+        self,
+        o: str,
+        d: str,
+        airline: str,
+        departs: datetime,
+        domestic: bool,
+        path: list[tuple[float, float]] | None = None,
+        behaviour: str = "normal",
+    ) -> FlightPlan:
         a, b = self.airports.get(o), self.airports.get(d)
         table = DOMESTIC_AIRLINES if domestic else FOREIGN_AIRLINES
         block, country, cruise = table[airline]
@@ -149,12 +171,22 @@ class _Maker:
         waypoints = path or [(a.lon, a.lat), (b.lon, b.lat)]
         extra = round(path_km(waypoints) - distance_km(a.lon, a.lat, b.lon, b.lat), 1)
         return FlightPlan(
-            callsign=f"{airline}{n}", icao24=f"{block + n % 0x8000:06x}", country=country,
-            origin=o, destination=d, landing=d, domestic=domestic, departs_at=departs,
-            waypoints=waypoints, speed_kmh=DOMESTIC_KMH if domestic else FOREIGN_KMH,
-            cruise_ft=float(cruise), origin_elev_ft=a.elevation_ft, landing_elev_ft=b.elevation_ft,
-            behaviour=behaviour, extra_km=extra if behaviour == "rerouted" else 0.0,
-        )  # fmt: skip
+            callsign=f"{airline}{n}",
+            icao24=f"{block + n % 0x8000:06x}",
+            country=country,
+            origin=o,
+            destination=d,
+            landing=d,
+            domestic=domestic,
+            departs_at=departs,
+            waypoints=waypoints,
+            speed_kmh=DOMESTIC_KMH if domestic else FOREIGN_KMH,
+            cruise_ft=float(cruise),
+            origin_elev_ft=a.elevation_ft,
+            landing_elev_ft=b.elevation_ft,
+            behaviour=behaviour,
+            extra_km=extra if behaviour == "rerouted" else 0.0,
+        )
 
     def replan(self, plan: FlightPlan, at: datetime) -> FlightPlan | None:
         """``plan`` flown on its great circle until ``at``, then around SVZM to its destination
@@ -168,8 +200,15 @@ class _Maker:
         except ValueError:
             return None
         airline = plan.callsign.rstrip("0123456789")
-        return self.plan(plan.origin, plan.destination, airline, plan.departs_at, False,
-                         [plan.waypoints[0], *around], "rerouted")  # fmt: skip
+        return self.plan(
+            plan.origin,
+            plan.destination,
+            airline,
+            plan.departs_at,
+            False,
+            [plan.waypoints[0], *around],
+            "rerouted",
+        )
 
     def detour(self, o: str, d: str) -> list[tuple[float, float]]:
         if (o, d) not in self.detours:
@@ -188,16 +227,30 @@ def _mean_dwell_h(m: _Maker, pairs: list[tuple[str, str]], kmh: float) -> float:
     hours = []
     for o, d in pairs:
         a, b = m.airports.get(o), m.airports.get(d)
-        plan = FlightPlan("X", "000000", "", o, d, d, False, DAY0, [(a.lon, a.lat), (b.lon, b.lat)],
-                          kmh, 30000.0, 0.0, 0.0)  # fmt: skip
+        plan = FlightPlan(
+            "X",
+            "000000",
+            "",
+            o,
+            d,
+            d,
+            False,
+            DAY0,
+            [(a.lon, a.lat), (b.lon, b.lat)],
+            kmh,
+            30000.0,
+            0.0,
+            0.0,
+        )
         inside = shapely.contains_xy(m.svzm, plan.dense[:, 0], plan.dense[:, 1])
         steps = np.diff(plan.cumulative_km)
         hours.append(float(steps[inside[1:]].sum()) / kmh)
     return max(float(np.mean(hours)), 0.2)
 
 
-def _departures(rng: random.Random, start: datetime, end: datetime, peak_per_h: float,
-                floor: float) -> list[datetime]:  # fmt: skip
+def _departures(
+    rng: random.Random, start: datetime, end: datetime, peak_per_h: float, floor: float
+) -> list[datetime]:
     """A Poisson process of departures, thinned to the time-of-day shape."""
     out = []
     t = 0.0
@@ -224,8 +277,11 @@ def build(name: str) -> Adversarial:
         lo, hi = (15.0, 21.0) if kind.sparse else (13.0, 23.0)  # busy local hours
         onset = DAY0 + timedelta(days=days, hours=rng.uniform(lo, hi))
         onset = onset.replace(second=0, microsecond=0)
-    start = DAY0 if onset is None or kind.mid_event_h is None else onset + timedelta(
-        hours=kind.mid_event_h + rng.uniform(0, 1))  # fmt: skip
+    start = (
+        DAY0
+        if onset is None or kind.mid_event_h is None
+        else onset + timedelta(hours=kind.mid_event_h + rng.uniform(0, 1))
+    )
     end = (onset + timedelta(hours=8)) if onset else DAY0 + timedelta(days=days)
     foreign_pairs = [p for pair in FOREIGN_PAIRS for p in (pair, pair[::-1])]
     dwell_h = _mean_dwell_h(m, foreign_pairs, FOREIGN_KMH)
@@ -268,8 +324,9 @@ def build(name: str) -> Adversarial:
         at = DAY0 + timedelta(days=rng.randint(1, days - 1), hours=rng.uniform(12, 20))
         partial = (at, at + timedelta(hours=3), kind.partial_share)
     closure = _closure_onset(flights, m, onset) if onset else None
-    return Adversarial(name, kind, start, end, onset, flights, outages, partial, peak, closure,
-                       kind.domestic_stop)  # fmt: skip
+    return Adversarial(
+        name, kind, start, end, onset, flights, outages, partial, peak, closure, kind.domestic_stop
+    )
 
 
 def _closure_onset(flights: list[FlightPlan], m: _Maker, onset: datetime) -> datetime | None:
@@ -340,18 +397,31 @@ def as_scenario(name: str):
                 expect_closure=adv.kind.event,
                 closure_onset=adv.closure_onset.isoformat() if adv.closure_onset else None,
                 start=adv.start.isoformat(),
-                partial_coverage=[adv.partial[0].isoformat(), adv.partial[1].isoformat(),
-                                  adv.partial[2]] if adv.partial else None,
-            )  # fmt: skip
+                partial_coverage=[
+                    adv.partial[0].isoformat(),
+                    adv.partial[1].isoformat(),
+                    adv.partial[2],
+                ]
+                if adv.partial
+                else None,
+            )
             return truth
 
     flights = [f for f in adv.flights if f.arrives_at >= adv.start - GROUND]
     return _Played(
-        name=name, start=adv.start, end=adv.end, onset=adv.onset or adv.end, flights=flights,
-        notams=[], airports=m.airports,
+        name=name,
+        start=adv.start,
+        end=adv.end,
+        onset=adv.onset or adv.end,
+        flights=flights,
+        notams=[],
+        airports=m.airports,
         watched=frozenset(load_watched_routes(SEEDS / "watched_routes.yaml")),
         variant=Variant(name, warning=False, outages=tuple(adv.outages)),
         closure_onset=adv.closure_onset,
-        entries={f.callsign: at for f in flights
-                 if not f.domestic and (at := f.entry_time(m.svzm)) is not None},
-    )  # fmt: skip
+        entries={
+            f.callsign: at
+            for f in flights
+            if not f.domestic and (at := f.entry_time(m.svzm)) is not None
+        },
+    )

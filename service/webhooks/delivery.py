@@ -142,9 +142,12 @@ async def send_one(
     extensions = {"sni_hostname": target.sni_hostname} if target.sni_hostname else {}
     try:
         request = http.build_request(
-            "POST", target.url, content=claim.payload.encode(), headers=headers,
+            "POST",
+            target.url,
+            content=claim.payload.encode(),
+            headers=headers,
             extensions=extensions,
-        )  # fmt: skip
+        )
         response = await http.send(request, stream=True, follow_redirects=False)
         try:
             read = 0
@@ -310,6 +313,9 @@ async def deliver_due(
     if claims:
         log.info(
             "webhooks: %d attempted, %d delivered, %d to retry, %d dead",
-            report.attempted, report.delivered, report.failed, report.dead,
-        )  # fmt: skip
+            report.attempted,
+            report.delivered,
+            report.failed,
+            report.dead,
+        )
     return report

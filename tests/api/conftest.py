@@ -39,8 +39,12 @@ def feed(settings, sessions):
     from service.seeds import load_route_schedules, load_watched_routes
 
     path = settings.path(settings.watch.routes_file)
-    engine = DetectionEngine(settings, *load_registries(settings.path(settings.seeds_dir)),
-                             load_watched_routes(path), load_route_schedules(path))  # fmt: skip
+    engine = DetectionEngine(
+        settings,
+        *load_registries(settings.path(settings.seeds_dir)),
+        load_watched_routes(path),
+        load_route_schedules(path),
+    )
 
     def run(*snapshots, routes=None):
         engine.set_routes(routes or {})

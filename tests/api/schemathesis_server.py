@@ -13,10 +13,12 @@ from service.store.db import make_engine, make_sessionmaker, upgrade
 
 def main(config: str, database_url: str, seeds: str, port: int, key_file: str) -> None:
     settings = load_settings(
-        config, database_url=database_url, seeds_dir=seeds,
+        config,
+        database_url=database_url,
+        seeds_dir=seeds,
         api={"read_auth": "always", "rate_limit_per_minute": 0, "cache_s": 0},
         webhooks={"allow_private_targets": True},  # no DNS lookups for generated host names
-    )  # fmt: skip
+    )
     upgrade(database_url)
     engine = make_engine(database_url)
     with make_sessionmaker(engine).begin() as s:
@@ -26,8 +28,12 @@ def main(config: str, database_url: str, seeds: str, port: int, key_file: str) -
         f.write(key)
     from service.api.app import create_app
 
-    uvicorn.run(create_app(settings, start_scheduler=False), host="127.0.0.1", port=port,
-                log_level="warning")  # fmt: skip
+    uvicorn.run(
+        create_app(settings, start_scheduler=False),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+    )
 
 
 if __name__ == "__main__":

@@ -17,10 +17,12 @@ T0 = datetime(2025, 6, 13, 6, 0, tzinfo=UTC)
 @pytest.fixture
 def world_client(database_url, sessions):
     settings = load_settings(
-        ROOT / "config.yaml", database_url=database_url, seeds_dir=str(ROOT / "seeds"),
+        ROOT / "config.yaml",
+        database_url=database_url,
+        seeds_dir=str(ROOT / "seeds"),
         watch={"airspaces": "all", "routes_file": str(ROOT / "seeds" / "watched_routes.yaml")},
         api={"cache_s": 0},
-    )  # fmt: skip
+    )
     with TestClient(create_app(settings, start_scheduler=False)) as c:
         yield c, settings
 
@@ -36,11 +38,18 @@ def test_status_filter_and_summary_over_every_fir(world_client, sessions, seed):
     with sessions.begin() as session:
         for code, status in statuses.items():
             baseline = rng.uniform(5, 40)
-            session.add(AirspaceStatusRow(
-                airspace=code, status=status, since=T0, updated_at=T0 + timedelta(minutes=5),
-                foreign_count=rng.randint(0, 3), domestic_count=0, baseline_foreign=baseline,
-                evidence={},
-            ))  # fmt: skip
+            session.add(
+                AirspaceStatusRow(
+                    airspace=code,
+                    status=status,
+                    since=T0,
+                    updated_at=T0 + timedelta(minutes=5),
+                    foreign_count=rng.randint(0, 3),
+                    domestic_count=0,
+                    baseline_foreign=baseline,
+                    evidence={},
+                )
+            )
     r = client.get("/api/v1/airspaces", params={"status": "RESTRICTED,CLOSED"})
     assert r.status_code == 200
     got = {a["airspace"]: a["status"] for a in r.json()}

@@ -55,8 +55,17 @@ async def test_webhooks_send_opened_updated_resolved(sessions, settings, receive
     app, server = receiver
     secret = new_secret()
     with sessions.begin() as s:
-        s.add(WebhookRow(id="wh_ev", url=f"{server.url}/hook", secret=secret, event_types=[],
-                         filters={}, created_at=T0, consecutive_failures=0))  # fmt: skip
+        s.add(
+            WebhookRow(
+                id="wh_ev",
+                url=f"{server.url}/hook",
+                secret=secret,
+                event_types=[],
+                filters={},
+                created_at=T0,
+                consecutive_failures=0,
+            )
+        )
     play(sessions)
     async with httpx.AsyncClient(timeout=5, trust_env=False) as http:
         for _ in range(8):  # one message per round and subscriber: in order

@@ -70,10 +70,23 @@ def test_alert_pagination_and_filters(client, alerts):
     assert {a["type"] for a in rerouted} == {"flight.rerouted"} and len(rerouted) == 3
     one = client.get(f"/api/v1/alerts/{seen[0]}").json()
     for key in (
-        "id", "type", "severity", "airspace", "opened_at", "updated_at", "resolved_at",
-        "observed_at", "icao24", "callsign", "origin", "destination", "actual_destination",
-        "extra_distance_km", "status", "evidence",
-    ):  # fmt: skip
+        "id",
+        "type",
+        "severity",
+        "airspace",
+        "opened_at",
+        "updated_at",
+        "resolved_at",
+        "observed_at",
+        "icao24",
+        "callsign",
+        "origin",
+        "destination",
+        "actual_destination",
+        "extra_distance_km",
+        "status",
+        "evidence",
+    ):
         assert key in one
     assert one["opened_at"].endswith("Z")
     since = client.get("/api/v1/alerts", params={"since": "2025-11-21T18:05:00Z"}).json()
@@ -105,11 +118,16 @@ def test_airspace_status_and_geometry(client, sessions):
     with sessions.begin() as s:
         s.add(
             AirspaceStatusRow(
-                airspace="SVZM", status="RESTRICTED", since=T0, updated_at=T0,
-                foreign_count=0, domestic_count=4, baseline_foreign=8.0,
+                airspace="SVZM",
+                status="RESTRICTED",
+                since=T0,
+                updated_at=T0,
+                foreign_count=0,
+                domestic_count=4,
+                baseline_foreign=8.0,
                 evidence={"notam_ids": ["A0012/25"], "foreign_count": 0},
             )
-        )  # fmt: skip
+        )
     body = client.get("/api/v1/airspaces/svzm").json()
     assert body["status"] == "RESTRICTED" and body["since"] == "2025-11-21T18:00:00Z"
     assert body["evidence"]["baseline_foreign"] == 8.0
@@ -127,9 +145,17 @@ def _klm(at, lon, lat, source="opensky"):
 
 def test_flight_track_geojson(client, feed):
     route = {"KLM737": Route("KLM737", "EHAM", "TNCC")}
-    feed(*(Snapshot("opensky", T0 + timedelta(minutes=5 * i),
-                    (_klm(T0 + timedelta(minutes=5 * i), -62.0 - i, 13.0),))
-           for i in range(3)), routes=route)  # fmt: skip
+    feed(
+        *(
+            Snapshot(
+                "opensky",
+                T0 + timedelta(minutes=5 * i),
+                (_klm(T0 + timedelta(minutes=5 * i), -62.0 - i, 13.0),),
+            )
+            for i in range(3)
+        ),
+        routes=route,
+    )
     flight_id = "484b2a-20251121T180000Z"
     track = client.get(f"/api/v1/flights/{flight_id}/track").json()
     assert track["geometry"] == {
@@ -144,16 +170,27 @@ def test_flight_track_geojson(client, feed):
 def test_notams_filters(client, sessions):
     notams = [
         Notam(
-            id="N1", number="A0012/25", raw_text="KICZ A0012/25 ...", fir="SVZM",
-            classification=NotamClass.WARNING, classification_reason="security",
-            valid_from=T0, valid_to=T0 + timedelta(days=90), text="HEIGHTENED MILITARY ACTIVITY",
+            id="N1",
+            number="A0012/25",
+            raw_text="KICZ A0012/25 ...",
+            fir="SVZM",
+            classification=NotamClass.WARNING,
+            classification_reason="security",
+            valid_from=T0,
+            valid_to=T0 + timedelta(days=90),
+            text="HEIGHTENED MILITARY ACTIVITY",
         ),
         Notam(
-            id="N2", number="A0100/25", raw_text="...", fir="TNCF",
-            classification=NotamClass.OTHER, valid_from=T0 - timedelta(days=10),
-            valid_to=T0 - timedelta(days=1), text="TWY B CLSD",
+            id="N2",
+            number="A0100/25",
+            raw_text="...",
+            fir="TNCF",
+            classification=NotamClass.OTHER,
+            valid_from=T0 - timedelta(days=10),
+            valid_to=T0 - timedelta(days=1),
+            text="TWY B CLSD",
         ),
-    ]  # fmt: skip
+    ]
     with sessions.begin() as s:
         save_notams(s, notams, T0)
     svzm = client.get("/api/v1/notams", params={"fir": "SVZM"}).json()["items"]
@@ -211,9 +248,15 @@ def test_health_and_docs(client):
 def test_map_routes_and_traffic_svg(client, feed):
     # a KLM flight over the Caribbean north of SVZM, seen by OpenSky (whose box covers SVZM:
     # its polls are traffic samples) and ADS-B Exchange
-    feed(Snapshot("opensky", T0, (_klm(T0, -62.0, 16.0),)),
-         Snapshot("adsbx", T0 + timedelta(minutes=1), (_klm(T0 + timedelta(minutes=1), -62.1, 16.0, "adsbx"),)),
-         routes={"KLM737": Route("KLM737", "EHAM", "TNCC")})  # fmt: skip
+    feed(
+        Snapshot("opensky", T0, (_klm(T0, -62.0, 16.0),)),
+        Snapshot(
+            "adsbx",
+            T0 + timedelta(minutes=1),
+            (_klm(T0 + timedelta(minutes=1), -62.1, 16.0, "adsbx"),),
+        ),
+        routes={"KLM737": Route("KLM737", "EHAM", "TNCC")},
+    )
     fc = client.get("/api/v1/map").json()
     west, south, east, north = fc["bbox"]  # the watched SVZM, padded
     assert west < -73.0 and east > -59.0 and south < 0.6 and north > 16.0
@@ -276,17 +319,35 @@ def test_status_page_files_and_chart_events(client, sessions):
     assert client.get("/static/..%2Fstatus_page.py").status_code == 404
     with sessions.begin() as s:
         for minutes, foreign in ((0, 9), (60, 9), (120, 1), (180, 0)):
-            s.add(TrafficSampleRow(airspace="SVZM", observed_at=T0 + timedelta(minutes=minutes),
-                                   source="opensky", foreign_count=foreign, domestic_count=3))  # fmt: skip
+            s.add(
+                TrafficSampleRow(
+                    airspace="SVZM",
+                    observed_at=T0 + timedelta(minutes=minutes),
+                    source="opensky",
+                    foreign_count=foreign,
+                    domestic_count=3,
+                )
+            )
         for key, kind, minutes, evidence in (
             ("n1", "notam.active", 30, {"number": "A0012/25"}),
             ("n2", "notam.active", 150, {"number": "A0483/25"}),
             ("c1", "airspace.traffic_collapse", 130, {}),
         ):
             at = T0 + timedelta(minutes=minutes)
-            s.add(AlertRow(dedup_key=key, type=kind, severity="warning", status="open", title=key,
-                           airspace="SVZM", opened_at=at, updated_at=at, observed_at=at,
-                           evidence=evidence))  # fmt: skip
+            s.add(
+                AlertRow(
+                    dedup_key=key,
+                    type=kind,
+                    severity="warning",
+                    status="open",
+                    title=key,
+                    airspace="SVZM",
+                    opened_at=at,
+                    updated_at=at,
+                    observed_at=at,
+                    evidence=evidence,
+                )
+            )
     svg = client.get("/api/v1/airspaces/SVZM/traffic.svg").text
     assert "warning: NOTAM A0012/25 18:30Z" in svg and "A0483/25" not in svg  # the first only
     assert "closure: traffic collapse 20:10Z" in svg

@@ -21,13 +21,17 @@ def raise_alert(sessions, key: str, resolved: bool = False, at: datetime = T0) -
             s,
             [
                 AlertEvent(
-                    type=AlertType.AIRSPACE_STATUS_CHANGED, severity=Severity.CRITICAL,
-                    dedup_key=key, observed_at=at, title=f"status {key}", airspace="SVZM",
+                    type=AlertType.AIRSPACE_STATUS_CHANGED,
+                    severity=Severity.CRITICAL,
+                    dedup_key=key,
+                    observed_at=at,
+                    title=f"status {key}",
+                    airspace="SVZM",
                     resolved=resolved,
                 )
             ],
             T0,
-        )  # fmt: skip
+        )
 
 
 def test_scopes(client, sessions):

@@ -72,9 +72,17 @@ def test_chunked_upload_peak_rss_stays_under_100_mb(tmp_path, settings):
     root = Path(__file__).resolve().parents[2]
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-c", SERVER, str(root / "config.yaml"), url, str(root / "seeds"), str(port)],
+        [
+            sys.executable,
+            "-c",
+            SERVER,
+            str(root / "config.yaml"),
+            url,
+            str(root / "seeds"),
+            str(port),
+        ],
         cwd=root,
-    )  # fmt: skip
+    )
     try:
         deadline = time.monotonic() + 30
         while True:

@@ -111,18 +111,49 @@ def test_flight_notam_and_delivery_pages_follow_next_to_the_end(client, sessions
     from service.store.models import FlightRow, NotamRow, WebhookDeliveryRow, WebhookRow
 
     with sessions.begin() as s:
-        s.add(WebhookRow(id="wh_p", url="https://ops.example.com/p", secret="whsec_AAAA",
-                         created_at=T0))  # fmt: skip
+        s.add(
+            WebhookRow(
+                id="wh_p", url="https://ops.example.com/p", secret="whsec_AAAA", created_at=T0
+            )
+        )
         s.flush()
         for i in range(7):  # pairs share a time: the id breaks the tie
             at = T0 + timedelta(minutes=i // 2, microseconds=5)
-            s.add(FlightRow(id=f"f/{i}", icao24=f"00000{i}", callsign=f"X{i}", domestic=False,
-                            first_seen=T0, last_seen=at, state="landed", position_count=0))  # fmt: skip
-            s.add(NotamRow(id=f"N {i}/25", number=f"A000{i}/25", kind="N", raw_text="x",
-                           text="x", classification="other", fetched_at=T0))  # fmt: skip
-            s.add(WebhookDeliveryRow(id=f"msg_{i}", webhook_id="wh_p", event_type="t",
-                                     payload="{}", status="pending", attempts=0,
-                                     next_attempt_at=at, created_at=at))  # fmt: skip
+            s.add(
+                FlightRow(
+                    id=f"f/{i}",
+                    icao24=f"00000{i}",
+                    callsign=f"X{i}",
+                    domestic=False,
+                    first_seen=T0,
+                    last_seen=at,
+                    state="landed",
+                    position_count=0,
+                )
+            )
+            s.add(
+                NotamRow(
+                    id=f"N {i}/25",
+                    number=f"A000{i}/25",
+                    kind="N",
+                    raw_text="x",
+                    text="x",
+                    classification="other",
+                    fetched_at=T0,
+                )
+            )
+            s.add(
+                WebhookDeliveryRow(
+                    id=f"msg_{i}",
+                    webhook_id="wh_p",
+                    event_type="t",
+                    payload="{}",
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=at,
+                    created_at=at,
+                )
+            )
     for first, expect in (
         ("/api/v1/flights?limit=2", [f"f/{i}" for i in reversed(range(7))]),
         ("/api/v1/notams?limit=2", [f"N {i}/25" for i in range(7)]),
@@ -160,8 +191,9 @@ def test_time_parameters_follow_their_declared_pattern(client, value, status):
     if status == 400:
         assert_problem(r, 400, "invalid-parameter")
     doc = client.get("/openapi.json").json()
-    (since,) = [p for p in doc["paths"]["/api/v1/alerts"]["get"]["parameters"]
-                if p["name"] == "since"]  # fmt: skip
+    (since,) = [
+        p for p in doc["paths"]["/api/v1/alerts"]["get"]["parameters"] if p["name"] == "since"
+    ]
     assert since["schema"]["pattern"] == RFC3339.pattern.replace(r"\Z", "$")
 
 
@@ -183,9 +215,16 @@ def test_patch_to_a_duplicate_url_is_409(client, admin):
 
 
 @pytest.mark.parametrize(
-    "url", ["http://127.0.0.1:9/x", "http://10.1.2.3/x", "http://[::1]/x", "http://localhost/x",
-            "http://169.254.169.254/latest", "http://user:pw@ops.example.com/x"],
-)  # fmt: skip
+    "url",
+    [
+        "http://127.0.0.1:9/x",
+        "http://10.1.2.3/x",
+        "http://[::1]/x",
+        "http://localhost/x",
+        "http://169.254.169.254/latest",
+        "http://user:pw@ops.example.com/x",
+    ],
+)
 def test_unsafe_webhook_urls_are_refused_at_registration(settings, sessions, url):
     settings.webhooks.allow_private_targets = False
     with TestClient(create_app(settings, start_scheduler=False)) as c:
@@ -265,11 +304,17 @@ def test_revoked_key_is_not_served_from_the_cache_and_closes_the_stream(settings
 def test_next_links_are_url_encoded(client, sessions):
     with sessions.begin() as s:
         events = [
-            AlertEvent(type=AlertType.AIRSPACE_STATUS_CHANGED, severity=Severity.WARNING,
-                       dedup_key=f"k{i}", observed_at=T0 + timedelta(minutes=i), title="t",
-                       airspace="SVZM", flight_id="x&limit=500#")
+            AlertEvent(
+                type=AlertType.AIRSPACE_STATUS_CHANGED,
+                severity=Severity.WARNING,
+                dedup_key=f"k{i}",
+                observed_at=T0 + timedelta(minutes=i),
+                title="t",
+                airspace="SVZM",
+                flight_id="x&limit=500#",
+            )
             for i in range(3)
-        ]  # fmt: skip
+        ]
         save_alert_events(s, events, T0)
     r = client.get("/api/v1/alerts", params={"limit": 1, "flight_id": "x&limit=500#"})
     link = r.json()["next"]
@@ -287,9 +332,20 @@ def test_unknown_query_parameters_are_400_and_route_filters_flights(client, sess
 
     with sessions.begin() as s:
         for i, (o, d) in enumerate([("SKBO", "TNCC"), ("EHAM", "TNCC"), ("SKBO", "TNCC")]):
-            s.add(FlightRow(id=f"f{i}", icao24=f"00000{i}", callsign=f"X{i}", domestic=False,
-                            first_seen=T0, last_seen=T0 + timedelta(minutes=i), origin=o,
-                            destination=d, state="landed", position_count=0))  # fmt: skip
+            s.add(
+                FlightRow(
+                    id=f"f{i}",
+                    icao24=f"00000{i}",
+                    callsign=f"X{i}",
+                    domestic=False,
+                    first_seen=T0,
+                    last_seen=T0 + timedelta(minutes=i),
+                    origin=o,
+                    destination=d,
+                    state="landed",
+                    position_count=0,
+                )
+            )
     items = client.get("/api/v1/flights?route=SKBO-TNCC").json()["items"]
     assert sorted(f["id"] for f in items) == ["f0", "f2"]
     # filters combine (a schema-valid combination is never refused): all must hold
@@ -316,21 +372,47 @@ def test_notam_active_is_judged_at_data_time(client, sessions):
     from service.store.models import NotamRow, PositionRow
 
     with sessions.begin() as s:
-        s.add(NotamRow(id="N1", number="A0012/25", kind="N", fir="SVZM", locations=["KICZ"],
-                       classification="warning", classification_reason="t", valid_from=T0,
-                       valid_to=T0 + timedelta(days=30), valid_to_estimated=False, permanent=False,
-                       text="SECURITY", raw_text="A0012/25 NOTAMN", problems=[],
-                       fetched_at=datetime.now(UTC)))  # fmt: skip
-        s.add(PositionRow(icao24="abcdef", observed_at=T0 + timedelta(hours=1), lat=10.0,
-                          lon=-66.0, on_ground=False, source="opensky"))  # fmt: skip
+        s.add(
+            NotamRow(
+                id="N1",
+                number="A0012/25",
+                kind="N",
+                fir="SVZM",
+                locations=["KICZ"],
+                classification="warning",
+                classification_reason="t",
+                valid_from=T0,
+                valid_to=T0 + timedelta(days=30),
+                valid_to_estimated=False,
+                permanent=False,
+                text="SECURITY",
+                raw_text="A0012/25 NOTAMN",
+                problems=[],
+                fetched_at=datetime.now(UTC),
+            )
+        )
+        s.add(
+            PositionRow(
+                icao24="abcdef",
+                observed_at=T0 + timedelta(hours=1),
+                lat=10.0,
+                lon=-66.0,
+                on_ground=False,
+                source="opensky",
+            )
+        )
     assert client.get("/api/v1/notams/A0012/25").json()["active"] is True  # 2025 data, not 2026
 
 
 def test_openapi_declares_security_problems_and_descriptions(client):
     doc = client.get("/openapi.json").json()
     schemes = doc["components"]["securitySchemes"]
-    assert schemes["ApiKeyHeader"] == {**schemes["ApiKeyHeader"], "type": "apiKey", "in": "header",
-                                       "name": "X-API-Key"}  # fmt: skip
+    assert schemes["ApiKeyHeader"] == {
+        **schemes["ApiKeyHeader"],
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-API-Key",
+    }
     assert schemes["BearerKey"]["scheme"].lower() == "bearer"
     for path, item in doc["paths"].items():
         for method, op in item.items():

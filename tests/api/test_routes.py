@@ -12,8 +12,18 @@ from service.store.models import AlertRow, FlightRow
 from tests.support import play_scenario_polls as play
 
 # figures that change only with the flights in the route's window (what the alert tracks)
-CORE = ("window_hours", "flights_seen", "avoiding", "share_avoiding", "median_extra_km",
-        "mean_extra_km", "diversions", "turn_backs", "disrupted_flights", "flights")  # fmt: skip
+CORE = (
+    "window_hours",
+    "flights_seen",
+    "avoiding",
+    "share_avoiding",
+    "median_extra_km",
+    "mean_extra_km",
+    "diversions",
+    "turn_backs",
+    "disrupted_flights",
+    "flights",
+)
 
 
 @pytest.fixture

@@ -33,24 +33,47 @@ def test_schemathesis_finds_nothing(tmp_path, database_url):
     port = free_port()
     key_file = tmp_path / "key"
     server = subprocess.Popen(
-        [sys.executable, "-m", "tests.api.schemathesis_server", str(ROOT / "config.yaml"),
-         database_url, str(ROOT / "seeds"), str(port), str(key_file)],
+        [
+            sys.executable,
+            "-m",
+            "tests.api.schemathesis_server",
+            str(ROOT / "config.yaml"),
+            database_url,
+            str(ROOT / "seeds"),
+            str(port),
+            str(key_file),
+        ],
         cwd=ROOT,
-    )  # fmt: skip
+    )
     try:
         deadline = time.monotonic() + 60
         while not key_file.exists() or not _up(port):
             assert server.poll() is None and time.monotonic() < deadline, "server did not start"
             time.sleep(0.3)
         result = subprocess.run(
-            [str(Path(sys.executable).parent / "schemathesis"),
-             "run", f"http://127.0.0.1:{port}/openapi.json",
-             "--checks", "all", "--phases", "examples,coverage,fuzzing,stateful",
-             "--max-examples", str(EXAMPLES), "--seed", "18", "--no-color",
-             "-H", f"X-API-Key: {key_file.read_text()}",
-             "--generation-database", "none"],
-            capture_output=True, text=True, timeout=TIMEOUT_S, cwd=tmp_path,
-        )  # fmt: skip
+            [
+                str(Path(sys.executable).parent / "schemathesis"),
+                "run",
+                f"http://127.0.0.1:{port}/openapi.json",
+                "--checks",
+                "all",
+                "--phases",
+                "examples,coverage,fuzzing,stateful",
+                "--max-examples",
+                str(EXAMPLES),
+                "--seed",
+                "18",
+                "--no-color",
+                "-H",
+                f"X-API-Key: {key_file.read_text()}",
+                "--generation-database",
+                "none",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT_S,
+            cwd=tmp_path,
+        )
         tail = result.stdout[-6000:]
         print(result.stdout.split("SUMMARY")[-1])  # the figures, shown by pytest -rP
         assert result.returncode == 0, tail

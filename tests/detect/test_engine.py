@@ -27,9 +27,19 @@ def engine(settings) -> DetectionEngine:
 
 def warn(e: DetectionEngine, fir: str = "SVZM") -> None:
     """A whole-FIR warning NOTAM in force, as KICZ A0012/25 was for SVZM."""
-    e.set_notams([Notam(id=f"W-{fir}", number="A0012/25", raw_text="", fir=fir,
-                        valid_from=T0 - timedelta(hours=3), text="EXERCISE CAUTION",
-                        classification=NotamClass.WARNING)])  # fmt: skip
+    e.set_notams(
+        [
+            Notam(
+                id=f"W-{fir}",
+                number="A0012/25",
+                raw_text="",
+                fir=fir,
+                valid_from=T0 - timedelta(hours=3),
+                text="EXERCISE CAUTION",
+                classification=NotamClass.WARNING,
+            )
+        ]
+    )
 
 
 def snap(at, *positions) -> Snapshot:
@@ -124,9 +134,16 @@ def test_domestic_is_per_watched_airspace(settings):
     e.trackers["SKED"].status = AirspaceStatus.RESTRICTED
     e.trackers["SKED"].since = T0
     t1 = T0 + timedelta(minutes=25)  # 380 kt
-    moved = e.ingest(Snapshot(source="opensky", fetched_at=t1, positions=(
-        pos("0d8001", t1, *over_colombia), pos("0ac001", t1, *over_colombia),
-    ))).alerts  # fmt: skip
+    moved = e.ingest(
+        Snapshot(
+            source="opensky",
+            fetched_at=t1,
+            positions=(
+                pos("0d8001", t1, *over_colombia),
+                pos("0ac001", t1, *over_colombia),
+            ),
+        )
+    ).alerts
     entered = [a.icao24 for a in moved if a.type == AlertType.FLIGHT_ENTERED_RESTRICTED]
     assert entered == ["0d8001"]
 

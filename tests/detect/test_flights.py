@@ -14,12 +14,14 @@ from service.domain import AlertType, Position, Route
 from service.geo.airspaces import Airport, AirportRegistry
 from tests.detect.test_engine import T0, engine, snap, warn
 
-AIRPORTS = AirportRegistry([
-    Airport("AAAA", "AAA", "West", "", "", 0.0, 0.0, 100.0),
-    Airport("BBBB", "BBB", "East", "", "", 0.0, 6.0, 100.0),
-    Airport("HUBB", "HUB", "Hub", "", "", 10.0, 20.0, 50.0),
-    Airport("BIZZ", "BIZ", "Business", "", "", 10.09, 20.0, 30.0),  # 10 km north of HUBB
-])  # fmt: skip
+AIRPORTS = AirportRegistry(
+    [
+        Airport("AAAA", "AAA", "West", "", "", 0.0, 0.0, 100.0),
+        Airport("BBBB", "BBB", "East", "", "", 0.0, 6.0, 100.0),
+        Airport("HUBB", "HUB", "Hub", "", "", 10.0, 20.0, 50.0),
+        Airport("BIZZ", "BIZ", "Business", "", "", 10.09, 20.0, 30.0),  # 10 km north of HUBB
+    ]
+)
 AREA = shapely.box(2.5, -1.0, 3.5, 1.0)  # on the great circle AAAA → BBBB
 
 
@@ -99,8 +101,16 @@ def _approach(to: str, minutes: int = 4, from_north: bool = False) -> list[Track
     out = []
     for i in range(minutes):
         km = last_km + 3.5 * (minutes - 1 - i)
-        out.append(TrackPoint(t + timedelta(minutes=i), ap.lon, ap.lat + sign * km / 111.32,
-                              ap.elevation_ft + 172 * km, False, track))  # fmt: skip
+        out.append(
+            TrackPoint(
+                t + timedelta(minutes=i),
+                ap.lon,
+                ap.lat + sign * km / 111.32,
+                ap.elevation_ft + 172 * km,
+                False,
+                track,
+            )
+        )
     return out
 
 

@@ -52,38 +52,77 @@ def random_polls(seed: int, aircraft: int = 60, polls: int = 40) -> list[Positio
                 state[hexid] = [lon, lat, alt if alt is not None else 30000.0]
         cols = list(zip(*rows, strict=True))
         n = len(rows)
-        batch = PositionBatch(list(cols[0]), list(cols[1]), list(cols[2]), list(cols[3]),
-                              list(cols[4]), list(cols[5]), list(cols[6]), [None] * n,
-                              [90.0] * n, ["opensky"] * n)  # fmt: skip
+        batch = PositionBatch(
+            list(cols[0]),
+            list(cols[1]),
+            list(cols[2]),
+            list(cols[3]),
+            list(cols[4]),
+            list(cols[5]),
+            list(cols[6]),
+            [None] * n,
+            [90.0] * n,
+            ["opensky"] * n,
+        )
         out.append(batch.sorted_by_time())
     return out
 
 
 def one_by_one(batch: PositionBatch, tracks: TrackAssembler) -> None:
     for i in range(len(batch)):
-        tracks.add_report(batch.icao24[i], batch.callsign[i], batch.observed_at[i], batch.lon[i],
-                          batch.lat[i], batch.altitude_ft[i], batch.on_ground[i],
-                          batch.track_deg[i], None, batch.ground_speed_kt[i])  # fmt: skip
+        tracks.add_report(
+            batch.icao24[i],
+            batch.callsign[i],
+            batch.observed_at[i],
+            batch.lon[i],
+            batch.lat[i],
+            batch.altitude_ft[i],
+            batch.on_ground[i],
+            batch.track_deg[i],
+            None,
+            batch.ground_speed_kt[i],
+        )
 
 
 def in_bulk(batch: PositionBatch, tracks: TrackAssembler) -> int:
-    plain = tracks.plain_reports(batch.icao24, batch.callsign, batch.observed_at, batch.lons,
-                                 batch.lats, batch.altitude_ft, batch.on_ground)  # fmt: skip
+    plain = tracks.plain_reports(
+        batch.icao24,
+        batch.callsign,
+        batch.observed_at,
+        batch.lons,
+        batch.lats,
+        batch.altitude_ft,
+        batch.on_ground,
+    )
     for i, flight in enumerate(plain):
         if flight is None:
             one_by_one(batch.take([i]), tracks)
         else:
-            tracks.append_plain([flight], [batch.icao24[i]], [batch.observed_at[i]],
-                                [batch.lon[i]], [batch.lat[i]], [batch.altitude_ft[i]],
-                                [batch.track_deg[i]], [batch.ground_speed_kt[i]])  # fmt: skip
+            tracks.append_plain(
+                [flight],
+                [batch.icao24[i]],
+                [batch.observed_at[i]],
+                [batch.lon[i]],
+                [batch.lat[i]],
+                [batch.altitude_ft[i]],
+                [batch.track_deg[i]],
+                [batch.ground_speed_kt[i]],
+            )
     return sum(f is not None for f in plain)
 
 
 def snapshot(tracks: TrackAssembler) -> list[tuple]:
     def flight(f: ActiveFlight) -> tuple:
-        return (f.id, f.callsign, f.first_seen, f.last_seen, f.airborne_seen, f.rejected,
-                f.rejected_in_a_row, [(p.observed_at, p.lon, p.lat, p.altitude_ft, p.on_ground)
-                                      for p in f.points])  # fmt: skip
+        return (
+            f.id,
+            f.callsign,
+            f.first_seen,
+            f.last_seen,
+            f.airborne_seen,
+            f.rejected,
+            f.rejected_in_a_row,
+            [(p.observed_at, p.lon, p.lat, p.altitude_ft, p.on_ground) for p in f.points],
+        )
 
     return [flight(f) for f in tracks.flights()]  # in memory (eviction) order
 
@@ -134,9 +173,13 @@ def test_a_route_written_later_reaches_a_flight_seen_without_one(settings):
     from tests.conftest import ROOT
 
     cache = CallsignRouteCache(ttl_s=3600, timer=lambda: 0.0)
-    engine = DetectionEngine(settings, AirspaceRegistry.from_geojson(ROOT / "seeds" / "firs.geojson"),
-                             AirportRegistry.from_csv(ROOT / "seeds" / "airports.csv"), [],
-                             route_cache=cache)  # fmt: skip
+    engine = DetectionEngine(
+        settings,
+        AirspaceRegistry.from_geojson(ROOT / "seeds" / "firs.geojson"),
+        AirportRegistry.from_csv(ROOT / "seeds" / "airports.csv"),
+        [],
+        route_cache=cache,
+    )
 
     def poll(k: int) -> None:
         at = T0 + timedelta(seconds=60 * k)

@@ -27,8 +27,13 @@ def terminal_scores(request):
     out = []
     for seed in SEEDS:
         phase = seed * 37 % POLL_S
-        usual = run_world(build_world(seed, inbound_direct_share=0.0), settings, POLL_S,
-                          notam=False, phase_s=phase)  # fmt: skip
+        usual = run_world(
+            build_world(seed, inbound_direct_share=0.0),
+            settings,
+            POLL_S,
+            notam=False,
+            phase_s=phase,
+        )
         switch = run_world(build_world(seed), settings, POLL_S, notam=True, phase_s=phase)
         out.append((usual, switch))
     return settings, out

@@ -13,8 +13,13 @@ from service.store.db import make_engine, make_sessionmaker, upgrade
 from service.store.models import AlertRow
 from tests.support import play_scenario_polls
 
-FLIGHT_TYPES = ("flight.rerouted", "flight.diverted", "flight.turned_back",
-                "flight.entered_restricted_airspace", "route.disrupted")  # fmt: skip
+FLIGHT_TYPES = (
+    "flight.rerouted",
+    "flight.diverted",
+    "flight.turned_back",
+    "flight.entered_restricted_airspace",
+    "route.disrupted",
+)
 
 
 def _alerts(sessions) -> set[tuple]:
@@ -33,8 +38,12 @@ def test_restart_gives_the_same_flight_alerts(venezuela_played, tmp_path, restar
     upgrade(url)
     engine = make_engine(url)
     restarted = make_sessionmaker(engine)
-    play_scenario_polls(settings.model_copy(update={"database_url": url}), restarted,
-                        lambda at: None, restart_at=datetime.fromisoformat(restart))  # fmt: skip
+    play_scenario_polls(
+        settings.model_copy(update={"database_url": url}),
+        restarted,
+        lambda at: None,
+        restart_at=datetime.fromisoformat(restart),
+    )
     again = _alerts(restarted)
     engine.dispose()
     assert len({a for a in straight if a[0] == "flight.rerouted"}) >= 40

@@ -45,9 +45,9 @@ class Sky:
         for rate, prefix in ((self.rate, "4"), (self.dom, "0d")):
             if silent or (stop and prefix == "4"):
                 continue
-            for _ in range(np.random.default_rng(self.rng.randrange(1 << 30)).poisson(
-                rate * minutes / 60
-            )):  # fmt: skip
+            for _ in range(
+                np.random.default_rng(self.rng.randrange(1 << 30)).poisson(rate * minutes / 60)
+            ):
                 self.n += 1
                 self.inside[f"{prefix}{self.n:04x}"] = at + timedelta(
                     minutes=self.rng.uniform(20, 70)
@@ -75,8 +75,13 @@ def _same(a, b) -> None:
     assert b.window_minutes == a.window_minutes
     assert b.observed_aircraft == a.observed_aircraft
     assert b.collapsed == a.collapsed and b.judgeable == a.judgeable
-    for name in ("covered_minutes", "observed_aircraft_minutes", "expected_aircraft_minutes",
-                 "expected_aircraft", "probability"):  # fmt: skip
+    for name in (
+        "covered_minutes",
+        "observed_aircraft_minutes",
+        "expected_aircraft_minutes",
+        "expected_aircraft",
+        "probability",
+    ):
         assert getattr(b, name) == pytest.approx(getattr(a, name), rel=1e-9, abs=1e-12), name
 
 
@@ -99,8 +104,12 @@ def test_batch_judges_as_one_model_per_airspace(poll_minutes):
         samples: dict[str, TrafficSample] = {}
         for i, c in enumerate(codes):
             case = CASES[c]
-            f, d = skies[c].step(at, poll_minutes, stop=_within(at, case.get("stop")),
-                                 silent=_within(at, case.get("silent")))  # fmt: skip
+            f, d = skies[c].step(
+                at,
+                poll_minutes,
+                stop=_within(at, case.get("stop")),
+                silent=_within(at, case.get("silent")),
+            )
             if _within(at, case.get("gap")):
                 continue
             seen = 300 if _within(at, case.get("partial")) else 900 + (hash(at) % 7)
@@ -108,8 +117,12 @@ def test_batch_judges_as_one_model_per_airspace(poll_minutes):
             sample.warned = _within(at, case.get("warned"))
             samples[c] = sample
             covered[i] = True
-            counts[:, i] = (sample.foreign, sample.domestic, sample.foreign_arrivals,
-                            sample.domestic_arrivals)  # fmt: skip
+            counts[:, i] = (
+                sample.foreign,
+                sample.domestic,
+                sample.foreign_arrivals,
+                sample.domestic_arrivals,
+            )
             outside[i] = seen
             warned[i] = sample.warned
         before = batch.collapsed.copy()
@@ -162,8 +175,9 @@ def test_batch_takes_over_restored_models():
     at = T0
     while at < T0 + timedelta(hours=10):
         for c in codes:
-            f, d = sky[c].step(at, 5, stop=c == "BBBB" and at >= T0 + timedelta(hours=9),
-                               silent=False)  # fmt: skip
+            f, d = sky[c].step(
+                at, 5, stop=c == "BBBB" and at >= T0 + timedelta(hours=9), silent=False
+            )
             s = ref[c].sample(at, f, d, 900)
             ref[c].add(s)
             history[c].append(s)
@@ -199,13 +213,23 @@ def test_baseline_totals_are_the_sums_over_its_usable_bins():
     at = T0
     for k in range(3000):
         at += timedelta(minutes=rng.choice([1 / 6, 1, 5, 5, 47]))
-        b.learn(at, rng.choice([1 / 6, 1.0, 5.0]), rng.randrange(9), rng.randrange(3),
-                rng.randrange(3), rng.randrange(2), 900)  # fmt: skip
+        b.learn(
+            at,
+            rng.choice([1 / 6, 1.0, 5.0]),
+            rng.randrange(9),
+            rng.randrange(3),
+            rng.randrange(3),
+            rng.randrange(2),
+            900,
+        )
         if k % 97 == 0:
             q = at - timedelta(hours=rng.randrange(0, 30))
             usable = [bin_ for _, _, bin_ in b._usable(q)]
-            naive = (sum(x.minutes for x in usable), sum(x.foreign_arrivals for x in usable),
-                     sum(x.domestic_arrivals for x in usable))  # fmt: skip
+            naive = (
+                sum(x.minutes for x in usable),
+                sum(x.foreign_arrivals for x in usable),
+                sum(x.domestic_arrivals for x in usable),
+            )
             assert b._totals(q) == pytest.approx(naive, rel=1e-12)
             assert [x for _, x in b._hour_bins(q)] == [
                 x for day, hour, x in b._usable(q) if hour == q.hour

@@ -22,8 +22,19 @@ def mock(handler) -> httpx.AsyncClient:
 
 
 def ac(hex_, lat, lon, **kw):
-    return {"hex": hex_, "type": "adsb_icao", "lat": lat, "lon": lon, "seen_pos": 1.0,
-            "mlat": [], "tisb": [], "messages": 1, "seen": 1.0, "rssi": -20.0, **kw}  # fmt: skip
+    return {
+        "hex": hex_,
+        "type": "adsb_icao",
+        "lat": lat,
+        "lon": lon,
+        "seen_pos": 1.0,
+        "mlat": [],
+        "tisb": [],
+        "messages": 1,
+        "seen": 1.0,
+        "rssi": -20.0,
+        **kw,
+    }
 
 
 async def test_adsbx_merges_points_and_skips_non_icao():
@@ -37,12 +48,21 @@ async def test_adsbx_merges_points_and_skips_non_icao():
                 ac("0d8001", 10.6, -67.0, alt_baro="ground"),
                 {"hex": "abc123", "lat": "x", "lon": 1.0},
             ],
-            "msg": "No error", "now": NOW_MS, "total": 4, "ctime": NOW_MS, "ptime": 1,
-        }  # fmt: skip
+            "msg": "No error",
+            "now": NOW_MS,
+            "total": 4,
+            "ctime": NOW_MS,
+            "ptime": 1,
+        }
         return httpx.Response(200, json=body)
 
-    settings = AdsbxSettings(base_url="http://adsb.test", points=[
-        PointQuery(lat=12.2, lon=-69.0, radius_nm=250), PointQuery(lat=8, lon=-66, radius_nm=250)])  # fmt: skip
+    settings = AdsbxSettings(
+        base_url="http://adsb.test",
+        points=[
+            PointQuery(lat=12.2, lon=-69.0, radius_nm=250),
+            PointQuery(lat=8, lon=-66, radius_nm=250),
+        ],
+    )
     c = AdsbxClient(settings, mock(handler), CLOCK)
     snap = await c.fetch()
     by_hex = {p.icao24: p for p in snap.positions}
@@ -87,8 +107,10 @@ async def test_faa_pages_headers_and_incremental_rounds():
         items = [faa_item(page * 10 + k) for k in range(2)]
         if page == 3:
             items.append({"type": "Feature", "properties": {}})  # malformed
-        return httpx.Response(200, json={"pageSize": 2, "pageNum": page, "totalCount": 6,
-                                         "totalPages": 3, "items": items})  # fmt: skip
+        return httpx.Response(
+            200,
+            json={"pageSize": 2, "pageNum": page, "totalCount": 6, "totalPages": 3, "items": items},
+        )
 
     settings = FaaNotamSettings(
         locations=["SVZM"], page_size=2, client_id="id", client_secret="sec"
@@ -104,8 +126,11 @@ async def test_faa_pages_headers_and_incremental_rounds():
 
 
 async def test_faa_401():
-    c = FaaNotamClient(FaaNotamSettings(locations=["SVZM"]),
-                       mock(lambda r: httpx.Response(401, json={"message": "Unauthorized"})), CLOCK)  # fmt: skip
+    c = FaaNotamClient(
+        FaaNotamSettings(locations=["SVZM"]),
+        mock(lambda r: httpx.Response(401, json={"message": "Unauthorized"})),
+        CLOCK,
+    )
     with pytest.raises(FeedError, match="refused the credentials"):
         await c.fetch()
     with pytest.raises(ValueError, match="radius_nm"):
@@ -164,8 +189,13 @@ async def test_routes_ask_each_callsign_once_whatever_the_spelling():
     def handler(request):
         planes = json.loads(request.content)["planes"]
         asked.extend(planes)
-        return httpx.Response(200, json=[{"callsign": p["callsign"], "airport_codes": "unknown",
-                                          "_airports": []} for p in planes])  # fmt: skip
+        return httpx.Response(
+            200,
+            json=[
+                {"callsign": p["callsign"], "airport_codes": "unknown", "_airports": []}
+                for p in planes
+            ],
+        )
 
     c = RouteClient(RoutesSettings(), mock(handler), CLOCK)
     planes = [(f"TST{i % 9000:05d}" + " " * (i % 3), float(i), 0.0) for i in range(12_000)]

@@ -34,12 +34,15 @@ def routeset(asked: list[str]):
     def handler(request: httpx.Request) -> httpx.Response:
         planes = json.loads(request.content)["planes"]
         asked.extend(p["callsign"] for p in planes)
-        return httpx.Response(200, json=[
-            {"callsign": p["callsign"], "airport_codes": "EHAM-TNCC", "_airports": []}
-            if p["callsign"].startswith("KLM")
-            else {"callsign": p["callsign"], "airport_codes": "unknown", "_airports": []}
-            for p in planes
-        ])  # fmt: skip
+        return httpx.Response(
+            200,
+            json=[
+                {"callsign": p["callsign"], "airport_codes": "EHAM-TNCC", "_airports": []}
+                if p["callsign"].startswith("KLM")
+                else {"callsign": p["callsign"], "airport_codes": "unknown", "_airports": []}
+                for p in planes
+            ],
+        )
 
     return handler
 
@@ -84,7 +87,11 @@ async def test_the_engine_reads_the_clients_cache(settings, sessions):
         assert poller.engine.routes is poller.routes.cache
 
         def snapshot() -> Snapshot:
-            return Snapshot("adsbx", clock.now, (Position("a00001", "KLM7", clock.now, -70.0, 12.0, 30000.0, False),))  # fmt: skip
+            return Snapshot(
+                "adsbx",
+                clock.now,
+                (Position("a00001", "KLM7", clock.now, -70.0, 12.0, 30000.0, False),),
+            )
 
         await poller._resolve_routes(snapshot())
         assert poller.engine.routes["KLM7"].destination == "TNCC" and asked == ["KLM7"]

@@ -22,9 +22,16 @@ async def test_extra_locations_are_asked_whole_the_first_time():
 
     def handler(request: httpx.Request) -> httpx.Response:
         asked.append(dict(request.url.params))
-        item = {"properties": {"coreNOTAMData": {"notam": {
-            "id": f"N{request.url.params['icaoLocation']}", "lastUpdated": "2025-11-21T11:00:00Z",
-        }}}}  # fmt: skip
+        item = {
+            "properties": {
+                "coreNOTAMData": {
+                    "notam": {
+                        "id": f"N{request.url.params['icaoLocation']}",
+                        "lastUpdated": "2025-11-21T11:00:00Z",
+                    }
+                }
+            }
+        }
         return httpx.Response(200, json={"items": [item], "totalPages": 1})
 
     client = FaaNotamClient(
@@ -45,14 +52,18 @@ async def test_extra_locations_are_asked_whole_the_first_time():
 
 
 def test_disrupted_airspaces_latest_first_and_bounded():
-    settings = load_settings(ROOT / "config.yaml", seeds_dir=str(ROOT / "seeds"),
-                             watch={"airspaces": "all"})  # fmt: skip
+    settings = load_settings(
+        ROOT / "config.yaml", seeds_dir=str(ROOT / "seeds"), watch={"airspaces": "all"}
+    )
     airspaces, airports = load_registries(ROOT / "seeds")
     engine = DetectionEngine(settings, airspaces, airports, [])
     t0 = CLOCK()
     assert engine.disrupted_airspaces(5) == []
-    for code, hours, status in (("OIIX", 3, "CLOSED"), ("ORBB", 2, "RESTRICTED"),
-                                ("LTAA", 30, "RESTRICTED")):  # fmt: skip
+    for code, hours, status in (
+        ("OIIX", 3, "CLOSED"),
+        ("ORBB", 2, "RESTRICTED"),
+        ("LTAA", 30, "RESTRICTED"),
+    ):
         at = t0 - timedelta(hours=hours)
         engine._log_status(code, at - timedelta(hours=1), "NORMAL")
         engine._log_status(code, at, status)

@@ -12,8 +12,25 @@ from service.feeds.base import FeedError
 from service.feeds.opensky import OpenSkyClient
 from tests.feeds.conftest import CLOCK, Recorded
 
-ROW = ["4b1814", "SWR12A  ", "Switzerland", 1763747000, 1763747000, -66.5, 10.6, 10000.0,
-       False, 230.0, 270.0, 0.0, None, 10050.0, "1000", False, 0]  # fmt: skip
+ROW = [
+    "4b1814",
+    "SWR12A  ",
+    "Switzerland",
+    1763747000,
+    1763747000,
+    -66.5,
+    10.6,
+    10000.0,
+    False,
+    230.0,
+    270.0,
+    0.0,
+    None,
+    10050.0,
+    "1000",
+    False,
+    0,
+]
 
 
 def settings(**kw) -> OpenSkySettings:
@@ -33,15 +50,32 @@ def client(handler, **kw) -> tuple[OpenSkyClient, Recorded]:
 async def test_parses_and_rejects():
     rows = [
         ROW,
-        ["0d8001", None, "Venezuela", None, 1763747000, -67.0, 10.5, None, True, 0.0, None,
-         None, None, None, None, False, 0],
+        [
+            "0d8001",
+            None,
+            "Venezuela",
+            None,
+            1763747000,
+            -67.0,
+            10.5,
+            None,
+            True,
+            0.0,
+            None,
+            None,
+            None,
+            None,
+            None,
+            False,
+            0,
+        ],
         ROW[:10],  # short row
         [*ROW[:6], "10.6", *ROW[7:]],  # latitude as a string
         [*ROW[:5], float("nan"), *ROW[6:]],
         [*ROW[:6], 95.0, *ROW[7:]],  # latitude out of range
         ["zzzzzz", *ROW[1:]],  # not a 24-bit hex address
         [ROW[0], None, "X", None, 1763747000, None, None, *ROW[7:]],  # no position: skipped
-    ]  # fmt: skip
+    ]
 
     def handler(request: httpx.Request) -> httpx.Response:
         assert request.url.params["lamin"] == "-10.0" and request.url.params["lomax"] == "-50.0"
@@ -106,8 +140,11 @@ async def test_oauth_token_reused_and_refreshed_on_401():
 
 
 async def test_token_endpoint_refusal():
-    c, _ = client(lambda r: httpx.Response(401, json={"error": "invalid_client"}),
-                  client_id="id", client_secret="bad")  # fmt: skip
+    c, _ = client(
+        lambda r: httpx.Response(401, json={"error": "invalid_client"}),
+        client_id="id",
+        client_secret="bad",
+    )
     with pytest.raises(FeedError, match="401"):
         await c.fetch()
 
@@ -152,8 +189,11 @@ async def test_breaker_and_budget_run_on_the_clients_clock():
             return httpx.Response(429, headers={"X-Rate-Limit-Retry-After-Seconds": "600"})
         calls.append(200)
         remaining[0] -= 4
-        return httpx.Response(200, json={"time": 1763748000, "states": [ROW]},
-                              headers={"X-Rate-Limit-Remaining": str(remaining[0])})  # fmt: skip
+        return httpx.Response(
+            200,
+            json={"time": 1763748000, "states": [ROW]},
+            headers={"X-Rate-Limit-Remaining": str(remaining[0])},
+        )
 
     calls: list[int] = [0]
     http = httpx.AsyncClient(transport=httpx.MockTransport(handler))

@@ -98,8 +98,12 @@ def run_replay(recording: Path) -> tuple[list[AlertRow], Any]:
 
 
 def score(name: str, alerts: list[AlertRow], report: Any, truth: dict[str, Any]) -> Result:
-    out = Result(name, skipped_lines=len(report.skipped), failed_rounds=report.failed_rounds,
-                 rounds=report.rounds)  # fmt: skip
+    out = Result(
+        name,
+        skipped_lines=len(report.skipped),
+        failed_rounds=report.failed_rounds,
+        rounds=report.rounds,
+    )
     event, collapse, end = _at(truth["event"]), _at(truth["collapse"]), _at(truth["end"])
     poll = timedelta(seconds=truth["variant"]["poll_s"])
     changes = sorted(
@@ -127,15 +131,19 @@ def score(name: str, alerts: list[AlertRow], report: Any, truth: dict[str, Any])
     unjudged = {
         f["callsign"]
         for f in flights
-        if f["arrives_at"] is None or _at(f["arrives_at"]) > cut
+        if f["arrives_at"] is None
+        or _at(f["arrives_at"]) > cut
         or _at(f["departs_at"]) < _at(truth["start"])
-    }  # fmt: skip
+    }
     expected = {
         f["callsign"]
         for f in flights
-        if not f["domestic"] and not f["cancelled"] and f["gc_crosses"]
-        and not f["flown_crosses"] and f["callsign"] not in unjudged
-    }  # fmt: skip
+        if not f["domestic"]
+        and not f["cancelled"]
+        and f["gc_crosses"]
+        and not f["flown_crosses"]
+        and f["callsign"] not in unjudged
+    }
     found = {
         a.callsign.strip()
         for a in alerts
@@ -147,8 +155,11 @@ def score(name: str, alerts: list[AlertRow], report: Any, truth: dict[str, Any])
     out.missed_reroutes = sorted(expected - found)
     # the same against only the flights whose detour reached firwatch's own minimum (25 km):
     # a great circle that clips a corner of the FIR makes a detour of a few km
-    big = {f["callsign"] for f in flights if f["callsign"] in expected
-           and f["extra_km"] >= MIN_EXTRA_KM}  # fmt: skip
+    big = {
+        f["callsign"]
+        for f in flights
+        if f["callsign"] in expected and f["extra_km"] >= MIN_EXTRA_KM
+    }
     small = expected - big
     out.reroute_truth_25 = len(big)
     out.reroute_hits_25 = len(big & found)

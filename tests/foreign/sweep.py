@@ -82,17 +82,29 @@ def main() -> None:
         alerts, report = run_replay(rec)
         t2 = time.monotonic()
         r = score(v.name, alerts, report, truth)
-        data = {**asdict(r), "precision": r.precision, "recall": r.recall,
-                "collapse": truth["collapse"], "event": truth["event"],
-                "level": truth["foreign_level_before"], "generate_s": t1 - t0,
-                "replay_s": t2 - t1, "mb": rec.stat().st_size / 1e6}  # fmt: skip
+        data = {
+            **asdict(r),
+            "precision": r.precision,
+            "recall": r.recall,
+            "collapse": truth["collapse"],
+            "event": truth["event"],
+            "level": truth["foreign_level_before"],
+            "generate_s": t1 - t0,
+            "replay_s": t2 - t1,
+            "mb": rec.stat().st_size / 1e6,
+        }
         data["alerts"] = [
-            {"type": a.type, "airspace": a.airspace, "callsign": a.callsign,
-             "opened_at": a.opened_at.isoformat(), "status": (a.evidence or {}).get("status"),
-             "extra_distance_km": a.extra_distance_km}
+            {
+                "type": a.type,
+                "airspace": a.airspace,
+                "callsign": a.callsign,
+                "opened_at": a.opened_at.isoformat(),
+                "status": (a.evidence or {}).get("status"),
+                "extra_distance_km": a.extra_distance_km,
+            }
             for a in alerts
             if a.type in ("airspace.status_changed", "flight.rerouted")
-        ]  # fmt: skip
+        ]
         (out / f"{v.name}.result.json").write_text(json.dumps(data, indent=1, default=str))
         print(row(r), f"gen {t1 - t0:.0f}s replay {t2 - t1:.0f}s", flush=True)
         rec.unlink()

@@ -145,8 +145,34 @@ ROUTES: list[tuple[str, str, tuple[str, ...], float, str]] = [
 ]
 
 # Departures by local hour: almost none from 01 to 05, a morning and an evening bank.
-DIURNAL = np.array([0.3, 0.1, 0.05, 0.05, 0.1, 0.5, 1.6, 2.0, 1.8, 1.4, 1.2, 1.2,
-                    1.3, 1.3, 1.2, 1.3, 1.6, 1.9, 1.8, 1.4, 1.0, 0.8, 0.6, 0.4])  # fmt: skip
+DIURNAL = np.array(
+    [
+        0.3,
+        0.1,
+        0.05,
+        0.05,
+        0.1,
+        0.5,
+        1.6,
+        2.0,
+        1.8,
+        1.4,
+        1.2,
+        1.2,
+        1.3,
+        1.3,
+        1.2,
+        1.3,
+        1.6,
+        1.9,
+        1.8,
+        1.4,
+        1.0,
+        0.8,
+        0.6,
+        0.4,
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -334,8 +360,9 @@ class Avoider:
                 continue
             here = pa if i == k else self.nodes[i]
             reach = from_a if i == k else self.vis[i]
-            steps = [(int(j), float(np.linalg.norm(self.nodes[j] - here)))
-                     for j in np.flatnonzero(reach)]  # fmt: skip
+            steps = [
+                (int(j), float(np.linalg.norm(self.nodes[j] - here))) for j in np.flatnonzero(reach)
+            ]
             if i < k and to_b[i]:
                 steps.append((k + 1, float(np.linalg.norm(pb - here))))
             for j, w in steps:
@@ -434,13 +461,21 @@ class Generator:
         oa, ob = AIRPORTS[a], AIRPORTS[b]
         path = great_circle((oa[1], oa[0]), (ob[1], ob[0]))
         f = Flight(
-            callsign=callsign, icao24=icao24, operator=op, country=country, origin=a,
-            destination=b, kind=kind, domestic=domestic, departs_at=dep,
+            callsign=callsign,
+            icao24=icao24,
+            operator=op,
+            country=country,
+            origin=a,
+            destination=b,
+            kind=kind,
+            domestic=domestic,
+            departs_at=dep,
             cruise_ft=int(cruise - self.rng.integers(0, 3) * 1000),
-            cruise_kmh=float(self.rng.uniform(760, 880) if not domestic else
-                             self.rng.uniform(620, 720)),
+            cruise_kmh=float(
+                self.rng.uniform(760, 880) if not domestic else self.rng.uniform(620, 720)
+            ),
             path=path,
-        )  # fmt: skip
+        )
         f.gc_km = float(path_km(path)[-1])
         f.gc_crosses = bool(inside(self.ring, path[:, 0], path[:, 1]).any())
         self._fly(f)
@@ -526,15 +561,30 @@ class Generator:
         descend = elev + (total - s) * 165.0  # ft per km of a 3-degree descent
         alt_ft = 0.0 if on_ground else min(climb, descend, float(f.cruise_ft))
         speed_ms = 0.0 if on_ground else (s2 - s) * 1000 / 30
-        track = (math.degrees(math.atan2((lon2 - lon) * math.cos(math.radians(lat)), lat2 - lat))
-                 % 360)  # fmt: skip
+        track = (
+            math.degrees(math.atan2((lon2 - lon) * math.cos(math.radians(lat)), lat2 - lat)) % 360
+        )
         baro = None if on_ground else round(alt_ft * 0.3048, 1)
         ts = int(at.timestamp()) - int(self.rng.integers(0, 6))
         return [
-            f.icao24, f"{f.callsign:<8}", f.country, ts, ts, round(lon, 4), round(lat, 4), baro,
-            on_ground, round(speed_ms, 1), round(track, 1), 0.0, None,
-            None if baro is None else round(baro + 60.0, 1), None, False, 0,
-        ]  # fmt: skip
+            f.icao24,
+            f"{f.callsign:<8}",
+            f.country,
+            ts,
+            ts,
+            round(lon, 4),
+            round(lat, 4),
+            baro,
+            on_ground,
+            round(speed_ms, 1),
+            round(track, 1),
+            0.0,
+            None,
+            None if baro is None else round(baro + 60.0, 1),
+            None,
+            False,
+            0,
+        ]
 
     def polls(self):
         """(fetched_at, body) of every poll, on the poll interval from the start."""
@@ -586,10 +636,12 @@ class Generator:
                     "fetched_at": fetched.isoformat().replace("+00:00", "Z"),
                     "request": {"method": "GET", "url": STATES_URL, "params": dict(BOX)},
                     "status": 200,
-                    "headers": {"content-type": "application/json",
-                                "x-rate-limit-remaining": str(credits)},
+                    "headers": {
+                        "content-type": "application/json",
+                        "x-rate-limit-remaining": str(credits),
+                    },
                     "body": body,
-                }  # fmt: skip
+                }
                 out.write(json.dumps(line, separators=(",", ":")) + "\n")
         data = self.truth()
         truth.write_text(json.dumps(data, indent=1), encoding="utf-8")
@@ -598,18 +650,26 @@ class Generator:
     def _routeset(self, fetched: datetime, states: list[list[Any]], plans: dict[str, Flight]):
         """An adsb.lol routeset look-up of newly seen callsigns, answered from the plans."""
         planes = [{"callsign": sv[1].strip(), "lat": sv[6], "lng": sv[5]} for sv in states]
-        answer = [{"callsign": sv[1].strip(),
-                   "airport_codes": f"{plans[sv[1]].origin}-{plans[sv[1]].destination}",
-                   "plausible": 1} for sv in states]  # fmt: skip
+        answer = [
+            {
+                "callsign": sv[1].strip(),
+                "airport_codes": f"{plans[sv[1]].origin}-{plans[sv[1]].destination}",
+                "plausible": 1,
+            }
+            for sv in states
+        ]
         return {
             "source": "routes",
             "fetched_at": (fetched + timedelta(seconds=2)).isoformat().replace("+00:00", "Z"),
-            "request": {"method": "POST", "url": "https://api.adsb.lol/api/0/routeset",
-                        "json": {"planes": planes}},
+            "request": {
+                "method": "POST",
+                "url": "https://api.adsb.lol/api/0/routeset",
+                "json": {"planes": planes},
+            },
             "status": 200,
             "headers": {"content-type": "application/json"},
             "body": answer,
-        }  # fmt: skip
+        }
 
     def _points(self, fetched: datetime, body: dict[str, Any]):
         """One poll as ADS-B v2 point queries: the aircraft within each circle, jv2 fields."""
@@ -621,8 +681,10 @@ class Generator:
             now_ms = int(at.timestamp() * 1000)
             if states:
                 d = np.radians([lat - plat, lon - plon])
-                h = (np.sin(d[0] / 2) ** 2 + np.cos(np.radians(lat)) * math.cos(
-                    math.radians(plat)) * np.sin(d[1] / 2) ** 2)  # fmt: skip
+                h = (
+                    np.sin(d[0] / 2) ** 2
+                    + np.cos(np.radians(lat)) * math.cos(math.radians(plat)) * np.sin(d[1] / 2) ** 2
+                )
                 near = 2 * EARTH_KM * np.arcsin(np.sqrt(h)) <= radius * 1.852
             else:
                 near = np.zeros(0, dtype=bool)
@@ -631,14 +693,24 @@ class Generator:
                 if not keep:
                     continue
                 seen = round(now_ms / 1000 - sv[3], 1)
-                ac.append({
-                    "hex": sv[0], "type": "adsb_icao", "flight": sv[1],
-                    "alt_baro": "ground" if sv[8] else round(sv[7] / 0.3048),
-                    "alt_geom": None if sv[8] else round(sv[13] / 0.3048),
-                    "gs": round(sv[9] * 1.943844, 1), "track": sv[10], "baro_rate": 0,
-                    "lat": sv[6], "lon": sv[5], "seen_pos": seen, "seen": seen,
-                    "messages": 1000, "rssi": -20.0,
-                })  # fmt: skip
+                ac.append(
+                    {
+                        "hex": sv[0],
+                        "type": "adsb_icao",
+                        "flight": sv[1],
+                        "alt_baro": "ground" if sv[8] else round(sv[7] / 0.3048),
+                        "alt_geom": None if sv[8] else round(sv[13] / 0.3048),
+                        "gs": round(sv[9] * 1.943844, 1),
+                        "track": sv[10],
+                        "baro_rate": 0,
+                        "lat": sv[6],
+                        "lon": sv[5],
+                        "seen_pos": seen,
+                        "seen": seen,
+                        "messages": 1000,
+                        "rssi": -20.0,
+                    }
+                )
             url = POINT_URL.format(lat=plat, lon=plon, radius=radius)
             yield {
                 "source": "adsbx",
@@ -646,16 +718,21 @@ class Generator:
                 "request": {"method": "GET", "url": url},
                 "status": 200,
                 "headers": {"content-type": "application/json"},
-                "body": {"ac": ac, "msg": "No error", "now": now_ms, "total": len(ac),
-                         "ctime": now_ms, "ptime": 1},
-            }  # fmt: skip
+                "body": {
+                    "ac": ac,
+                    "msg": "No error",
+                    "now": now_ms,
+                    "total": len(ac),
+                    "ctime": now_ms,
+                    "ptime": 1,
+                },
+            }
 
     def truth(self) -> dict[str, Any]:
         onset, level = self.collapse()
         flights = []
         for f in self.flights:
-            row = {k: v for k, v in asdict(f).items()
-                   if k not in ("path", "t_s", "s_km", "cum_km")}  # fmt: skip
+            row = {k: v for k, v in asdict(f).items() if k not in ("path", "t_s", "s_km", "cum_km")}
             for k in ("departs_at", "arrives_at", "enters_fir_at"):
                 row[k] = row[k].isoformat() if row[k] else None
             row["extra_km"] = round(f.flown_km - f.gc_km, 1)

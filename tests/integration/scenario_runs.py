@@ -74,10 +74,18 @@ def stored_facts(sessions: sessionmaker[Session]) -> dict:
     """What a run stored, in terms that do not depend on wall time or on write timing."""
     with sessions() as s:
         alerts = {
-            a.dedup_key: (a.type, a.status, a.severity, a.opened_at, a.resolved_at,
-                          a.observed_at, a.flight_id, json.dumps(a.evidence, sort_keys=True))
+            a.dedup_key: (
+                a.type,
+                a.status,
+                a.severity,
+                a.opened_at,
+                a.resolved_at,
+                a.observed_at,
+                a.flight_id,
+                json.dumps(a.evidence, sort_keys=True),
+            )
             for a in s.scalars(select(AlertRow))
-        }  # fmt: skip
+        }
         changes = sorted(
             (a.dedup_key, c.change)
             for c, a in s.execute(select(AlertChangeRow, AlertRow).join(AlertRow))

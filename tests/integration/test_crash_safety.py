@@ -37,10 +37,21 @@ class SlowReceiver(Receiver):
 
 def start(env, port, cwd):
     return subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "serve", "--port", str(port),
-         "--config", str(ROOT / "config.yaml")],
-        env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "service.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--config",
+            str(ROOT / "config.yaml"),
+        ],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def test_sigkill_during_ingest_and_delivery(tmp_path):
@@ -50,25 +61,41 @@ def test_sigkill_during_ingest_and_delivery(tmp_path):
     scenario = load_scenario("venezuela-2025-11")
     clock = ScenarioClock(scenario.start, scenario.end, speed=900.0)
     clock.set(datetime(2025, 11, 21, 18, 0, tzinfo=UTC))
-    emulator = create_emulator_app(scenario, clock, faa_client_id=CRED, faa_client_secret=CRED,
-                                   opensky_client_id=CRED, opensky_client_secret=CRED)  # fmt: skip
+    emulator = create_emulator_app(
+        scenario,
+        clock,
+        faa_client_id=CRED,
+        faa_client_secret=CRED,
+        opensky_client_id=CRED,
+        opensky_client_secret=CRED,
+    )
     receiver = SlowReceiver()
     engine = make_engine(url)
     sessions = make_sessionmaker(engine)
     with ThreadedServer(emulator) as emu, ThreadedServer(receiver) as hook:
         with sessions.begin() as s:
-            s.add(WebhookRow(id="wh_crash", url=f"{hook.url}/hook", secret=new_secret(),
-                             event_types=[], filters={}, created_at=datetime.now(UTC),
-                             consecutive_failures=0))  # fmt: skip
+            s.add(
+                WebhookRow(
+                    id="wh_crash",
+                    url=f"{hook.url}/hook",
+                    secret=new_secret(),
+                    event_types=[],
+                    filters={},
+                    created_at=datetime.now(UTC),
+                    consecutive_failures=0,
+                )
+            )
         env = serve_env(
-            url, emu.url, CRED,
+            url,
+            emu.url,
+            CRED,
             FIRWATCH_FEEDS__OPENSKY__INTERVAL_S="0.2",
             FIRWATCH_FEEDS__ADSBX__INTERVAL_S="0.2",
             FIRWATCH_FEEDS__FAA_NOTAM__INTERVAL_S="0.5",
             FIRWATCH_WEBHOOKS__ALLOW_PRIVATE_TARGETS="true",
             FIRWATCH_WEBHOOKS__INTERVAL_S="0.2",
             FIRWATCH_WEBHOOKS__LEASE_S="1",
-        )  # fmt: skip
+        )
 
         def count(model):
             with sessions() as s:

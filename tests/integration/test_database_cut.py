@@ -46,12 +46,27 @@ OUTAGE_LINE = re.compile(r"^(\w+): database (unreachable|back after ([\d.]+) s)"
 async def one_run(url: str, scenario, tmp_path, receiver, cut=None):
     upgrade(url)
     clock = ScenarioClock(scenario.start, scenario.end, speed=0.0)
-    emulator = create_emulator_app(scenario, clock, faa_client_id=CRED, faa_client_secret=CRED,
-                                   opensky_client_id=CRED, opensky_client_secret=CRED)  # fmt: skip
+    emulator = create_emulator_app(
+        scenario,
+        clock,
+        faa_client_id=CRED,
+        faa_client_secret=CRED,
+        opensky_client_id=CRED,
+        opensky_client_secret=CRED,
+    )
     setup = make_engine(url)
     with make_sessionmaker(setup).begin() as s:
-        s.add(WebhookRow(id="wh_cut", url=receiver, secret=new_secret(), event_types=[],
-                         filters={}, created_at=datetime.now(UTC), consecutive_failures=0))  # fmt: skip
+        s.add(
+            WebhookRow(
+                id="wh_cut",
+                url=receiver,
+                secret=new_secret(),
+                event_types=[],
+                filters={},
+                created_at=datetime.now(UTC),
+                consecutive_failures=0,
+            )
+        )
     with ThreadedServer(emulator) as emu:
         pg_port = int(PG_ADMIN_URL.rsplit(":", 1)[1].split("/")[0])
         with TcpProxy(pg_port) as proxy:
@@ -59,9 +74,12 @@ async def one_run(url: str, scenario, tmp_path, receiver, cut=None):
             settings = scenario_settings(tmp_path, emu.url, proxied)
             engine = make_engine(proxied)
             poller = await run_steps(
-                settings, make_sessionmaker(engine), clock, scenario_times(START, END, STEP),
+                settings,
+                make_sessionmaker(engine),
+                clock,
+                scenario_times(START, END, STEP),
                 between=cut(proxy) if cut else None,
-            )  # fmt: skip
+            )
             engine.dispose()
     facts = stored_facts(make_sessionmaker(setup))
     with make_sessionmaker(setup)() as s:

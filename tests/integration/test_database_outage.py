@@ -43,25 +43,44 @@ def test_database_outage_and_reconnect(pg_url, tmp_path):
     scenario = load_scenario("venezuela-2025-11")
     clock = ScenarioClock(scenario.start, scenario.end, speed=300.0)
     clock.set(datetime(2025, 11, 21, 16, 0, tzinfo=UTC))
-    emulator = create_emulator_app(scenario, clock, faa_client_id=CRED, faa_client_secret=CRED,
-                                   opensky_client_id=CRED, opensky_client_secret=CRED)  # fmt: skip
+    emulator = create_emulator_app(
+        scenario,
+        clock,
+        faa_client_id=CRED,
+        faa_client_secret=CRED,
+        opensky_client_id=CRED,
+        opensky_client_secret=CRED,
+    )
     with ThreadedServer(emulator) as emu, TcpProxy(pg_port) as proxy:
         proxied = pg_url.replace(f":{pg_port}/", f":{proxy.port}/")
         env = serve_env(
-            proxied, emu.url, CRED,
+            proxied,
+            emu.url,
+            CRED,
             FIRWATCH_FEEDS__OPENSKY__INTERVAL_S="0.3",
             FIRWATCH_FEEDS__ADSBX__ENABLED="false",
             FIRWATCH_FEEDS__FAA_NOTAM__ENABLED="false",
             FIRWATCH_WEBHOOKS__INTERVAL_S="0.3",
             FIRWATCH_LOG_LEVEL="WARNING",
-        )  # fmt: skip
+        )
         port = free_port()
         stderr = (tmp_path / "serve.log").open("w")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "service.cli", "serve", "--port", str(port),
-             "--config", str(ROOT / "config.yaml")],
-            env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=stderr,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "service.cli",
+                "serve",
+                "--port",
+                str(port),
+                "--config",
+                str(ROOT / "config.yaml"),
+            ],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
         try:
             before = wait_for(lambda: polls(port) > 2 and polls(port), 30, "first polls")
             proxy.drop()
@@ -83,13 +102,17 @@ def test_database_outage_and_reconnect(pg_url, tmp_path):
             assert get(port, "/health/ready").status_code == 200
             # every job has had a round against the database since
             metrics = wait_for(
-                lambda: (m := get(port, "/metrics")) is not None
-                and all(f'firwatch_database_unreachable{{job="{job}"}} 0.0' in m.text
-                        for job in ("poll_opensky", "deliver_webhooks"))
-                and m.text,
+                lambda: (
+                    (m := get(port, "/metrics")) is not None
+                    and all(
+                        f'firwatch_database_unreachable{{job="{job}"}} 0.0' in m.text
+                        for job in ("poll_opensky", "deliver_webhooks")
+                    )
+                    and m.text
+                ),
                 10,
                 "every job back on the database",
-            )  # fmt: skip
+            )
             for job in ("poll_opensky", "deliver_webhooks"):
                 assert f'firwatch_database_outages_total{{job="{job}"}} 1.0' in metrics
                 assert f'firwatch_database_unreachable{{job="{job}"}} 0.0' in metrics
@@ -109,8 +132,10 @@ def test_database_outage_and_reconnect(pg_url, tmp_path):
     assert all(n <= 2 for n in per_job.values()), per_job
     engine = make_engine(pg_url)
     with engine.connect() as conn:
-        dupes = conn.execute(text(
-            "SELECT count(*) FROM (SELECT dedup_key FROM alerts GROUP BY 1 HAVING count(*) > 1) d"
-        )).scalar()  # fmt: skip
+        dupes = conn.execute(
+            text(
+                "SELECT count(*) FROM (SELECT dedup_key FROM alerts GROUP BY 1 HAVING count(*) > 1) d"
+            )
+        ).scalar()
     engine.dispose()
     assert dupes == 0

@@ -38,11 +38,24 @@ def test_eval_scenario_meets_targets(monkeypatch, tmp_path, shared_play):
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(
         app,
-        ["eval", "venezuela-2025-11", "--config", str(ROOT / "config.yaml"),
-         "--min-precision", "0.95", "--min-recall", "0.95", "--max-extra-error", "0.10",
-         "--max-onset-polls", "6", "--max-warning-polls", "2"],
+        [
+            "eval",
+            "venezuela-2025-11",
+            "--config",
+            str(ROOT / "config.yaml"),
+            "--min-precision",
+            "0.95",
+            "--min-recall",
+            "0.95",
+            "--max-extra-error",
+            "0.10",
+            "--max-onset-polls",
+            "6",
+            "--max-warning-polls",
+            "2",
+        ],
         env={"FIRWATCH_SEEDS_DIR": str(ROOT / "seeds")},
-    )  # fmt: skip
+    )
     assert result.exit_code == 0, result.output
     delays = re.search(
         r"closure onset delay: (-?[\d.]+) polls after foreign traffic in SVZM collapsed "
@@ -58,8 +71,13 @@ def test_eval_scenario_meets_targets(monkeypatch, tmp_path, shared_play):
         for line in result.output.splitlines()
         if line.startswith(("flight.", "route."))
     }
-    for kind in ("flight.rerouted", "flight.diverted", "flight.turned_back",
-                 "flight.entered_restricted_airspace", "route.disrupted"):  # fmt: skip
+    for kind in (
+        "flight.rerouted",
+        "flight.diverted",
+        "flight.turned_back",
+        "flight.entered_restricted_airspace",
+        "route.disrupted",
+    ):
         truth, found, hits, precision, recall = lines[kind][1:]
         assert int(found) == int(hits) == int(truth)
         assert int(truth) >= 1 and precision == "1.00" and recall == "1.00", lines[kind]
@@ -70,10 +88,16 @@ def test_eval_fails_below_threshold(monkeypatch, tmp_path, shared_play):
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(
         app,
-        ["eval", "venezuela-2025-11", "--config", str(ROOT / "config.yaml"),
-         "--max-onset-polls", "0.5"],
+        [
+            "eval",
+            "venezuela-2025-11",
+            "--config",
+            str(ROOT / "config.yaml"),
+            "--max-onset-polls",
+            "0.5",
+        ],
         env={"FIRWATCH_SEEDS_DIR": str(ROOT / "seeds")},
-    )  # fmt: skip
+    )
     # the tail probability reaches detection.collapse_probability and holds for
     # collapse_confirm_minutes five polls after the truth's collapse (a day-one baseline)
     assert result.exit_code == 1, result.output
@@ -87,11 +111,24 @@ def test_eval_variants(variant, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(
         app,
-        ["eval", f"venezuela-2025-11-{variant}", "--config", str(ROOT / "config.yaml"),
-         "--min-precision", "0.95", "--min-recall", "0.95", "--max-extra-error", "0.10",
-         "--max-onset-polls", "6", "--max-warning-polls", "2"],
+        [
+            "eval",
+            f"venezuela-2025-11-{variant}",
+            "--config",
+            str(ROOT / "config.yaml"),
+            "--min-precision",
+            "0.95",
+            "--min-recall",
+            "0.95",
+            "--max-extra-error",
+            "0.10",
+            "--max-onset-polls",
+            "6",
+            "--max-warning-polls",
+            "2",
+        ],
         env={"FIRWATCH_SEEDS_DIR": str(ROOT / "seeds")},
-    )  # fmt: skip
+    )
     assert result.exit_code == 0, result.output
     assert "false closures (restricted/closed where the truth has none): 0" in result.output
     closure = "polls after foreign traffic in SVZM collapsed (18:50Z in the truth)"
@@ -108,10 +145,20 @@ def test_closure_target_holds_when_polls_fall_late(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(
         app,
-        ["eval", "venezuela-2025-11", "--config", str(ROOT / "config.yaml"), "--poll-phase", "4",
-         "--max-onset-polls", "6", "--max-warning-polls", "2"],
+        [
+            "eval",
+            "venezuela-2025-11",
+            "--config",
+            str(ROOT / "config.yaml"),
+            "--poll-phase",
+            "4",
+            "--max-onset-polls",
+            "6",
+            "--max-warning-polls",
+            "2",
+        ],
         env={"FIRWATCH_SEEDS_DIR": str(ROOT / "seeds")},
-    )  # fmt: skip
+    )
     assert result.exit_code == 0, result.output
     assert "closure onset delay: 5.8 polls after foreign traffic in SVZM collapsed" in result.output
     assert re.search(r"flight\.rerouted +55 +55 +55 +1\.00 +1\.00", result.output), result.output

@@ -36,8 +36,14 @@ def scenario():
 
 async def one_run(tmp_path, scenario, name: str, persist_wrapper=None) -> dict:
     clock = ScenarioClock(scenario.start, scenario.end, speed=0.0)
-    emulator = create_emulator_app(scenario, clock, faa_client_id=CRED, faa_client_secret=CRED,
-                                   opensky_client_id=CRED, opensky_client_secret=CRED)  # fmt: skip
+    emulator = create_emulator_app(
+        scenario,
+        clock,
+        faa_client_id=CRED,
+        faa_client_secret=CRED,
+        opensky_client_id=CRED,
+        opensky_client_secret=CRED,
+    )
     with ThreadedServer(emulator) as emu:
         settings = scenario_settings(tmp_path, emu.url, f"sqlite:///{tmp_path / name}.db")
         upgrade(settings.resolved_database_url)

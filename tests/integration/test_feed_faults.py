@@ -26,8 +26,14 @@ def setup(tmp_path, database_url):
     scenario = load_scenario("venezuela-2025-11")
     clock = ScenarioClock(scenario.start, scenario.end)
     clock.set(T0)
-    app = create_emulator_app(scenario, clock, faa_client_id=CRED, faa_client_secret=CRED,
-                              opensky_client_id=CRED, opensky_client_secret=CRED)  # fmt: skip
+    app = create_emulator_app(
+        scenario,
+        clock,
+        faa_client_id=CRED,
+        faa_client_secret=CRED,
+        opensky_client_id=CRED,
+        opensky_client_secret=CRED,
+    )
     with ThreadedServer(app) as emu:
         settings = scenario_settings(tmp_path, emu.url, database_url)
         settings.feeds.opensky.timeout_s = 1.0
@@ -64,8 +70,13 @@ async def test_faults_are_contained(setup):
             return await poller.poll_positions("opensky")
 
         assert (await opensky()).ok
-        expected_errors = {"5xx": "HTTP 502", "malformed_json": "not valid JSON",
-                           "truncated": "not valid JSON", "reset": "Error", "timeout": "timed out"}  # fmt: skip
+        expected_errors = {
+            "5xx": "HTTP 502",
+            "malformed_json": "not valid JSON",
+            "truncated": "not valid JSON",
+            "reset": "Error",
+            "timeout": "timed out",
+        }
         for kind, message in expected_errors.items():
             poller.opensky.breaker.success()
             await inject(emu, "opensky", kind)

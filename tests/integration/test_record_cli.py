@@ -49,15 +49,25 @@ def feed_env(emu: str, db: str) -> dict[str, str]:
 def test_record_replay_eval_commands(tmp_path, monkeypatch):
     scenario = load_scenario("venezuela-2025-11")
     clock = ScenarioClock(scenario.start, scenario.end, speed=SPEED)
-    emulator = create_emulator_app(scenario, clock, faa_client_id=CRED, faa_client_secret=CRED,
-                                   opensky_client_id=CRED, opensky_client_secret=CRED)  # fmt: skip
+    emulator = create_emulator_app(
+        scenario,
+        clock,
+        faa_client_id=CRED,
+        faa_client_secret=CRED,
+        opensky_client_id=CRED,
+        opensky_client_secret=CRED,
+    )
     recording, truth_file = tmp_path / "evening.jsonl", tmp_path / "truth.json"
     with ThreadedServer(emulator) as emu:
         env = {**os.environ, **feed_env(emu.url, f"sqlite:///{tmp_path / 'rec.db'}")}
         run = lambda *args: subprocess.run(  # noqa: E731
             [sys.executable, "-m", "service.cli", *args],
-            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert run("db", "upgrade").returncode == 0
         # six hours of normal traffic before the warning: the traffic model judges an hour it
         # has not seen only from five learned ones (a recording that starts at the warning
@@ -74,8 +84,11 @@ def test_record_replay_eval_commands(tmp_path, monkeypatch):
     lines = recording.read_text().splitlines()
     assert done.stdout.strip() == f"recorded {len(lines)} exchanges to {recording}"
     assert {json.loads(line)["source"] for line in lines} == {
-        "opensky", "adsbx", "faa_notam", "routes"
-    }  # fmt: skip
+        "opensky",
+        "adsbx",
+        "faa_notam",
+        "routes",
+    }
 
     monkeypatch.setenv("FIRWATCH_SEEDS_DIR", str(ROOT / "seeds"))
     monkeypatch.setenv("FIRWATCH_DATABASE_URL", f"sqlite:///{tmp_path / 'replay.db'}")
@@ -95,10 +108,25 @@ def test_record_replay_eval_commands(tmp_path, monkeypatch):
 
     scored = runner.invoke(
         app,
-        ["eval", str(recording), "--truth", str(truth_file), "--config", str(ROOT / "config.yaml"),
-         "--min-precision", "0.95", "--min-recall", "0.95", "--max-extra-error", "0.10",
-         "--max-onset-polls", "10", "--max-warning-polls", "2"],
-    )  # fmt: skip
+        [
+            "eval",
+            str(recording),
+            "--truth",
+            str(truth_file),
+            "--config",
+            str(ROOT / "config.yaml"),
+            "--min-precision",
+            "0.95",
+            "--min-recall",
+            "0.95",
+            "--max-extra-error",
+            "0.10",
+            "--max-onset-polls",
+            "10",
+            "--max-warning-polls",
+            "2",
+        ],
+    )
     # 10, not the scenario's 6: wall-clock polls on a loaded 2-core machine skip and drift
     # (0.25 s timers at 1200x), and the traffic model flags once its tail probability is
     # significant and has held for collapse_confirm_minutes: +25 min in the stepped eval,
@@ -117,17 +145,27 @@ def test_record_until_a_signal(signum, tmp_path):
     are written, the count printed, exit 0."""
     scenario = load_scenario("venezuela-2025-11")
     clock = ScenarioClock(scenario.start, scenario.end, speed=SPEED)
-    emulator = create_emulator_app(scenario, clock, faa_client_id=CRED, faa_client_secret=CRED,
-                                   opensky_client_id=CRED, opensky_client_secret=CRED)  # fmt: skip
+    emulator = create_emulator_app(
+        scenario,
+        clock,
+        faa_client_id=CRED,
+        faa_client_secret=CRED,
+        opensky_client_id=CRED,
+        opensky_client_secret=CRED,
+    )
     recording = tmp_path / "open-ended.jsonl"
     with ThreadedServer(emulator) as emu:
         env = {**os.environ, **feed_env(emu.url, f"sqlite:///{tmp_path / 'rec.db'}")}
         cli = [sys.executable, "-m", "service.cli"]
         subprocess.run([*cli, "db", "upgrade"], env=env, cwd=tmp_path, check=True, timeout=60)
         proc = subprocess.Popen(
-            [*cli, "record", "--out", str(recording)], env=env, cwd=tmp_path,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            [*cli, "record", "--out", str(recording)],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and (
             not recording.exists() or len(recording.read_text().splitlines()) < 12

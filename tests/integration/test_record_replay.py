@@ -33,8 +33,14 @@ def alert_keys(url: str) -> dict[str, str]:
 async def test_record_then_replay_twice(tmp_path, database_url):
     scenario = load_scenario("venezuela-2025-11")
     clock = ScenarioClock(scenario.start, scenario.end)
-    app = create_emulator_app(scenario, clock, faa_client_id=CRED, faa_client_secret=CRED,
-                              opensky_client_id=CRED, opensky_client_secret=CRED)  # fmt: skip
+    app = create_emulator_app(
+        scenario,
+        clock,
+        faa_client_id=CRED,
+        faa_client_secret=CRED,
+        opensky_client_id=CRED,
+        opensky_client_secret=CRED,
+    )
     recording = tmp_path / "day.jsonl"
     with ThreadedServer(app) as emu:
         settings = scenario_settings(tmp_path, emu.url, database_url)

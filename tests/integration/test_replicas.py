@@ -33,15 +33,23 @@ def test_leader_failover(pg_url, tmp_path):
     scenario = load_scenario("venezuela-2025-11")
     clock = ScenarioClock(scenario.start, scenario.end, speed=120.0)
     clock.set(datetime(2025, 11, 21, 17, 30, tzinfo=UTC))
-    emulator = create_emulator_app(scenario, clock, faa_client_id=CRED, faa_client_secret=CRED,
-                                   opensky_client_id=CRED, opensky_client_secret=CRED)  # fmt: skip
+    emulator = create_emulator_app(
+        scenario,
+        clock,
+        faa_client_id=CRED,
+        faa_client_secret=CRED,
+        opensky_client_id=CRED,
+        opensky_client_secret=CRED,
+    )
     with ThreadedServer(emulator) as emu:
         env = serve_env(
-            pg_url, emu.url, CRED,
+            pg_url,
+            emu.url,
+            CRED,
             FIRWATCH_FEEDS__OPENSKY__INTERVAL_S="0.5",
             FIRWATCH_FEEDS__ADSBX__INTERVAL_S="0.5",
             FIRWATCH_FEEDS__FAA_NOTAM__INTERVAL_S="1",
-        )  # fmt: skip
+        )
         ports = [free_port() for _ in range(3)]
         procs = {
             port: subprocess.Popen(

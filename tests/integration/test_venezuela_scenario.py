@@ -39,9 +39,13 @@ async def test_scenario_end_to_end(tmp_path, receiver, scenario, database_url):
     clock = ScenarioClock(scenario.start, scenario.end, speed=0.0)
     clock.set(scenario.start)
     emulator = create_emulator_app(
-        scenario, clock, faa_client_id=CRED, faa_client_secret=CRED,
-        opensky_client_id=CRED, opensky_client_secret=CRED,
-    )  # fmt: skip
+        scenario,
+        clock,
+        faa_client_id=CRED,
+        faa_client_secret=CRED,
+        opensky_client_id=CRED,
+        opensky_client_secret=CRED,
+    )
     with ThreadedServer(emulator) as emu:
         settings = scenario_settings(tmp_path, emu.url, database_url)
         upgrade(settings.resolved_database_url)

@@ -19,9 +19,10 @@ from tests.conftest import ROOT
 def test_watching_the_world_flags_only_the_closed_firs(tmp_path):
     settings = scenario_settings(
         "mideast-2025-06",
-        load_settings(ROOT / "config.yaml", seeds_dir=str(ROOT / "seeds"),
-                      watch={"airspaces": "all"}),
-    )  # fmt: skip
+        load_settings(
+            ROOT / "config.yaml", seeds_dir=str(ROOT / "seeds"), watch={"airspaces": "all"}
+        ),
+    )
     assert settings.watch.world and len(settings.watch.airspaces) > 400
     assert settings.feeds.opensky.bbox.is_world
     url = f"sqlite:///{tmp_path / 'world.db'}"

@@ -27,19 +27,32 @@ TFR_ITEM = {
         "coreNOTAMData": {
             "notamEvent": {"scenario": "6000"},
             "notam": {
-                "id": "NOTAM_1_80000001", "series": "A", "number": "A0417/26", "type": "N",
-                "issued": "2026-06-01T12:05:00.000Z", "affectedFIR": "KZJX",
-                "selectionCode": "QRTCA", "traffic": "IV", "purpose": "BO", "scope": "W",
-                "minimumFL": "000", "maximumFL": "180", "location": "ZJX",
+                "id": "NOTAM_1_80000001",
+                "series": "A",
+                "number": "A0417/26",
+                "type": "N",
+                "issued": "2026-06-01T12:05:00.000Z",
+                "affectedFIR": "KZJX",
+                "selectionCode": "QRTCA",
+                "traffic": "IV",
+                "purpose": "BO",
+                "scope": "W",
+                "minimumFL": "000",
+                "maximumFL": "180",
+                "location": "ZJX",
                 "effectiveStart": "2026-06-02T14:00:00.000Z",
                 "effectiveEnd": "2026-06-02T20:00:00.000Z",
                 "text": "AIRSPACE TEMPORARY FLIGHT RESTRICTIONS WI AREA BOUNDED BY\n"
                 "302000N0813000W-302000N0810000W-295000N0810000W-295000N0813000W-\n"
                 "302000N0813000W SFC-17999FT",
-                "classification": "INTL", "accountId": "KZJX",
-                "lastUpdated": "2026-06-01T12:05:00.000Z", "icaoLocation": "KZJX",
-                "coordinates": "3005N08115W", "radius": "020",
-                "lowerLimit": "SFC", "upperLimit": "17999FT",
+                "classification": "INTL",
+                "accountId": "KZJX",
+                "lastUpdated": "2026-06-01T12:05:00.000Z",
+                "icaoLocation": "KZJX",
+                "coordinates": "3005N08115W",
+                "radius": "020",
+                "lowerLimit": "SFC",
+                "upperLimit": "17999FT",
             },
             "notamTranslation": [
                 {
@@ -54,20 +67,27 @@ TFR_ITEM = {
         }
     },
     "geometry": {"type": "GeometryCollection", "geometries": []},
-}  # fmt: skip
+}
 DOMESTIC_ITEM = {
     "type": "Feature",
     "properties": {
         "coreNOTAMData": {
             "notamEvent": {"scenario": "6000"},
             "notam": {
-                "id": "NOTAM_1_80000002", "number": "06/012", "type": "N",
-                "issued": "2026-06-01T09:30:00.000Z", "location": "JAX",
+                "id": "NOTAM_1_80000002",
+                "number": "06/012",
+                "type": "N",
+                "issued": "2026-06-01T09:30:00.000Z",
+                "location": "JAX",
                 "effectiveStart": "2026-06-01T09:30:00.000Z",
-                "effectiveEnd": "2026-06-03T22:00:00.000Z", "text": "RWY 08/26 CLSD",
-                "classification": "DOM", "accountId": "JAX",
-                "lastUpdated": "2026-06-01T09:30:00.000Z", "icaoLocation": "KJAX",
-                "coordinates": "3029N08141W", "radius": "5",
+                "effectiveEnd": "2026-06-03T22:00:00.000Z",
+                "text": "RWY 08/26 CLSD",
+                "classification": "DOM",
+                "accountId": "JAX",
+                "lastUpdated": "2026-06-01T09:30:00.000Z",
+                "icaoLocation": "KJAX",
+                "coordinates": "3029N08141W",
+                "radius": "5",
             },
             "notamTranslation": [
                 {
@@ -78,15 +98,30 @@ DOMESTIC_ITEM = {
         }
     },
     "geometry": None,
-}  # fmt: skip
+}
 
 
 def kicz_item(text: str = KICZ_TEXT) -> dict:
-    return {"type": "Feature", "properties": {"coreNOTAMData": {"notam": {
-        "id": "NOTAM_1_75120012", "series": "A", "number": "A0012/25", "type": "N",
-        "icaoLocation": "KICZ", "affectedFIR": "SVZM", "classification": "INTL",
-        "issued": "2025-11-21T18:08:00.000Z", "effectiveStart": "2025-11-21T17:43:00.000Z",
-        "effectiveEnd": "2026-02-19T23:59:00.000Z", "text": text}}}}  # fmt: skip
+    return {
+        "type": "Feature",
+        "properties": {
+            "coreNOTAMData": {
+                "notam": {
+                    "id": "NOTAM_1_75120012",
+                    "series": "A",
+                    "number": "A0012/25",
+                    "type": "N",
+                    "icaoLocation": "KICZ",
+                    "affectedFIR": "SVZM",
+                    "classification": "INTL",
+                    "issued": "2025-11-21T18:08:00.000Z",
+                    "effectiveStart": "2025-11-21T17:43:00.000Z",
+                    "effectiveEnd": "2026-02-19T23:59:00.000Z",
+                    "text": text,
+                }
+            }
+        },
+    }
 
 
 @pytest.fixture(scope="module")
@@ -97,8 +132,12 @@ def airspaces():
 def test_tfr_item_prefers_icao_translation(airspaces):
     n = notam_from_faa_item(TFR_ITEM, airspaces)
     assert (n.id, n.number, n.kind, n.fir, n.qcode) == (
-        "NOTAM_1_80000001", "A0417/26", "N", "KZJX", "QRTCA",
-    )  # fmt: skip
+        "NOTAM_1_80000001",
+        "A0417/26",
+        "N",
+        "KZJX",
+        "QRTCA",
+    )
     assert n.classification == NotamClass.RESTRICTED
     assert n.valid_from == datetime(2026, 6, 2, 14, 0, tzinfo=UTC)
     assert n.valid_to == datetime(2026, 6, 2, 20, 0, tzinfo=UTC)
@@ -114,8 +153,11 @@ def test_tfr_item_prefers_icao_translation(airspaces):
 def test_domestic_item_uses_local_format_and_item_circle(airspaces):
     n = notam_from_faa_item(DOMESTIC_ITEM, airspaces)
     assert (n.id, n.number, n.locations, n.source_classification) == (
-        "NOTAM_1_80000002", "06/012", ("JAX",), "DOM",
-    )  # fmt: skip
+        "NOTAM_1_80000002",
+        "06/012",
+        ("JAX",),
+        "DOM",
+    )
     assert n.classification == NotamClass.OTHER and "aerodrome" not in n.text
     assert n.valid_to == datetime(2026, 6, 3, 22, 0, tzinfo=UTC)
     # a runway closure gets the 5 NM circle of the item, never a whole FIR
@@ -131,8 +173,11 @@ def test_kicz_item_is_a_warning_over_all_of_svzm(airspaces):
     for text in (KICZ_TEXT, "SECURITY...EXERCISE CAUTION DUE TO HEIGHTENED MILITARY ACTIVITY"):
         n = notam_from_faa_item(kicz_item(text), airspaces)
         assert (n.id, n.number, n.fir, n.locations) == (
-            "NOTAM_1_75120012", "A0012/25", "SVZM", ("KICZ",),
-        )  # fmt: skip
+            "NOTAM_1_75120012",
+            "A0012/25",
+            "SVZM",
+            ("KICZ",),
+        )
         assert n.classification == NotamClass.WARNING
         assert "SECURITY" in n.classification_reason
         assert "HEIGHTENED MILITARY ACTIVITY" in n.classification_reason

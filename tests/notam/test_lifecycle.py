@@ -11,8 +11,16 @@ T = datetime(2025, 11, 21, 12, 0, tzinfo=UTC)  # a Friday
 
 
 def notam(number, kind="N", ref=None, start=T - timedelta(days=1), end=T + timedelta(days=1), **kw):
-    return Notam(id=number, number=number, raw_text="", kind=kind, ref=ref, valid_from=start,
-                 valid_to=end, **kw)  # fmt: skip
+    return Notam(
+        id=number,
+        number=number,
+        raw_text="",
+        kind=kind,
+        ref=ref,
+        valid_from=start,
+        valid_to=end,
+        **kw,
+    )
 
 
 def ids(notams, at=T):
@@ -66,5 +74,4 @@ def test_multi_group_and_unreadable_schedules():
     assert ids(every) == ["A0040/25", "A0041/25", "A0042/25", "A0043/25", "A0044/25"]
     assert ids(every, T.replace(hour=15)) == ["A0041/25", "A0042/25", "A0043/25", "A0044/25"]
     saturday = T + timedelta(days=1)
-    assert ids(every, saturday.replace(hour=18)) == ["A0040/25", "A0041/25", "A0042/25",
-                                                     "A0044/25"]  # fmt: skip
+    assert ids(every, saturday.replace(hour=18)) == ["A0040/25", "A0041/25", "A0042/25", "A0044/25"]

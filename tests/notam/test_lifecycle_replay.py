@@ -61,11 +61,18 @@ def item(
         f"{d}\nE) {body}\nF) SFC G) UNL)"
     )
     core = {
-        "id": f"NOTAM_1_{number.replace('/', '_')}", "number": number, "type": kind,
-        "icaoLocation": "SVZM", "affectedFIR": "SVZM", "classification": "INTL",
-        "issued": iso(issued), "lastUpdated": iso(issued), "effectiveStart": iso(start),
-        "effectiveEnd": (iso(end) + ("EST" if est else "")) if end else "PERM", "text": body,
-    }  # fmt: skip
+        "id": f"NOTAM_1_{number.replace('/', '_')}",
+        "number": number,
+        "type": kind,
+        "icaoLocation": "SVZM",
+        "affectedFIR": "SVZM",
+        "classification": "INTL",
+        "issued": iso(issued),
+        "lastUpdated": iso(issued),
+        "effectiveStart": iso(start),
+        "effectiveEnd": (iso(end) + ("EST" if est else "")) if end else "PERM",
+        "text": body,
+    }
     return {
         "type": "Feature",
         "properties": {
@@ -91,16 +98,25 @@ def write_recording(path: Path, rounds: int, items_at: Callable[[int], list[dict
             if k % 6:  # as firwatch's client asks: everything every sixth poll, else what changed
                 params["lastUpdatedDate"] = iso(t - timedelta(minutes=15))[:19] + "Z"
             faa = {
-                "source": "faa_notam", "fetched_at": iso(t), "status": 200,
+                "source": "faa_notam",
+                "fetched_at": iso(t),
+                "status": 200,
                 "request": {"method": "GET", "url": FAA_URL, "params": params},
-                "body": {"items": items, "pageSize": 200, "pageNum": 1,
-                         "totalCount": len(items), "totalPages": 1},
-            }  # fmt: skip
+                "body": {
+                    "items": items,
+                    "pageSize": 200,
+                    "pageNum": 1,
+                    "totalCount": len(items),
+                    "totalPages": 1,
+                },
+            }
             adsbx = {
-                "source": "adsbx", "fetched_at": iso(t + timedelta(seconds=40)), "status": 200,
+                "source": "adsbx",
+                "fetched_at": iso(t + timedelta(seconds=40)),
+                "status": 200,
                 "request": {"method": "GET", "url": ADSBX_URL, "params": {}},
                 "body": {"ac": [], "now": int((t + timedelta(seconds=40)).timestamp() * 1000)},
-            }  # fmt: skip
+            }
             out.write(json.dumps(faa) + "\n" + json.dumps(adsbx) + "\n")
 
 
@@ -140,8 +156,13 @@ def at_round(k: int) -> datetime:
 def test_notamc_cancels(settings, sessions, registries, tmp_path):
     path = tmp_path / "cancel.jsonl"
     closure = item("A0100/26")
-    cancel = item("A0101/26", kind="C", ref="A0100/26", start=T0 + 20 * 60 * timedelta(seconds=1),
-                  issued=T0 + timedelta(minutes=20))  # fmt: skip
+    cancel = item(
+        "A0101/26",
+        kind="C",
+        ref="A0100/26",
+        start=T0 + 20 * 60 * timedelta(seconds=1),
+        issued=T0 + timedelta(minutes=20),
+    )
     write_recording(path, 8, lambda k: [closure] + ([cancel] if k >= 4 else []))
     run(settings, sessions, registries, path)
     a = alert(sessions, "A0100/26")
@@ -153,8 +174,13 @@ def test_notamc_cancels(settings, sessions, registries, tmp_path):
 def test_notamr_replaces(settings, sessions, registries, tmp_path):
     path = tmp_path / "replace.jsonl"
     old = item("A0200/26")
-    new = item("A0201/26", kind="R", ref="A0200/26", start=T0 + timedelta(minutes=15),
-               body="TEMPORARY RESTRICTED AREA SVZM FIR: ALL FLIGHTS REQUIRE PPR")  # fmt: skip
+    new = item(
+        "A0201/26",
+        kind="R",
+        ref="A0200/26",
+        start=T0 + timedelta(minutes=15),
+        body="TEMPORARY RESTRICTED AREA SVZM FIR: ALL FLIGHTS REQUIRE PPR",
+    )
     write_recording(path, 6, lambda k: [old] + ([new] if k >= 3 else []))
     run(settings, sessions, registries, path)
     a_old, a_new = alert(sessions, "A0200/26"), alert(sessions, "A0201/26")
@@ -258,8 +284,10 @@ def test_withdrawal_grace_is_a_setting_and_a_notam_seen_again_returns(tmp_path):
         w.full_round(T0 - timedelta(minutes=30), {"SVZM": {"X", "Y"}}, [n])
         out = []
         for minute in (0, 30, 60, 90):
-            out += [(minute, x) for x in w.full_round(T0 + timedelta(minutes=minute),
-                                                      {"SVZM": other}, [n])]  # fmt: skip
+            out += [
+                (minute, x)
+                for x in w.full_round(T0 + timedelta(minutes=minute), {"SVZM": other}, [n])
+            ]
             if out:
                 break
         assert out[0][0] == expected_at and out[0][1].withdrawn_at == T0 + timedelta(

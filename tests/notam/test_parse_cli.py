@@ -33,8 +33,12 @@ def test_every_corpus_entry_from_stdin(tmp_path):
     text = "\n\n".join(e.text for e in corpus)
     done = subprocess.run(
         [sys.executable, "-m", "service.cli", "notam", "parse", "-"],
-        input=text.encode(), capture_output=True, cwd=ROOT, timeout=300, check=False,
-    )  # fmt: skip
+        input=text.encode(),
+        capture_output=True,
+        cwd=ROOT,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr.decode()
     body = json.loads(done.stdout)
     assert body["notams"] == len(corpus)

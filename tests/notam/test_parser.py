@@ -110,11 +110,25 @@ def test_kicz_warning_covers_svzm(airspaces):
 
 
 def test_faa_item(airspaces):
-    item = {"type": "Feature", "properties": {"coreNOTAMData": {"notam": {
-        "id": "NOTAM_1_75120012", "number": "A0012/25", "type": "N", "icaoLocation": "KICZ",
-        "affectedFIR": "SVZM", "classification": "INTL", "issued": "2025-11-21T18:08:00.000Z",
-        "effectiveStart": "2025-11-21T17:43:00.000Z", "effectiveEnd": "2026-02-19T23:59:00.000Z",
-        "text": "\n".join(ln for ln in KICZ.splitlines() if not ln.startswith("#"))}}}}  # fmt: skip
+    item = {
+        "type": "Feature",
+        "properties": {
+            "coreNOTAMData": {
+                "notam": {
+                    "id": "NOTAM_1_75120012",
+                    "number": "A0012/25",
+                    "type": "N",
+                    "icaoLocation": "KICZ",
+                    "affectedFIR": "SVZM",
+                    "classification": "INTL",
+                    "issued": "2025-11-21T18:08:00.000Z",
+                    "effectiveStart": "2025-11-21T17:43:00.000Z",
+                    "effectiveEnd": "2026-02-19T23:59:00.000Z",
+                    "text": "\n".join(ln for ln in KICZ.splitlines() if not ln.startswith("#")),
+                }
+            }
+        },
+    }
     n = notam_from_faa_item(item, airspaces)
     assert n.id == "NOTAM_1_75120012" and n.number == "A0012/25" and n.fir == "SVZM"
     assert n.classification == NotamClass.WARNING and n.source_classification == "INTL"
@@ -222,12 +236,20 @@ def test_year_hint_and_plain_dates_without_year():
 
 
 def test_cancel_and_replace_headers():
-    cancel = parse_notam("A0421/26 NOTAMC A0420/26\nQ) KZJX/QRTXX/IV/BO/W/000/180/\nA) KZJX "
-                         "B) 2606021500\nE) TFR CANCELLED")  # fmt: skip
-    assert (cancel.kind, cancel.ref, cancel.number, cancel.problems) == ("C", "A0420/26",
-                                                                       "A0421/26", ())  # fmt: skip
-    replace = parse_notam("A0420/26 NOTAMR A0417/26\nQ) KZJX/QRTCA/IV/BO/W/000/180/\nA) KZJX "
-                          "B) 2606021500 C) 2606022100\nE) TFR")  # fmt: skip
+    cancel = parse_notam(
+        "A0421/26 NOTAMC A0420/26\nQ) KZJX/QRTXX/IV/BO/W/000/180/\nA) KZJX "
+        "B) 2606021500\nE) TFR CANCELLED"
+    )
+    assert (cancel.kind, cancel.ref, cancel.number, cancel.problems) == (
+        "C",
+        "A0420/26",
+        "A0421/26",
+        (),
+    )
+    replace = parse_notam(
+        "A0420/26 NOTAMR A0417/26\nQ) KZJX/QRTCA/IV/BO/W/000/180/\nA) KZJX "
+        "B) 2606021500 C) 2606022100\nE) TFR"
+    )
     assert (replace.kind, replace.ref) == ("R", "A0417/26")
 
 

@@ -173,8 +173,10 @@ def airspaces():
 
 
 def notam(e: str, fir: str = "SVZM", q: str = "0800N06600W999") -> str:
-    return (f"(A0001/26 NOTAMN\nQ) {fir}/QAFLC/IV/NBO/E/000/999/{q}\nA) {fir} "
-            f"B) 2601010000 C) 2602010000\nE) {e}\nF) SFC G) UNL)")  # fmt: skip
+    return (
+        f"(A0001/26 NOTAMN\nQ) {fir}/QAFLC/IV/NBO/E/000/999/{q}\nA) {fir} "
+        f"B) 2601010000 C) 2602010000\nE) {e}\nF) SFC G) UNL)"
+    )
 
 
 @pytest.mark.parametrize(

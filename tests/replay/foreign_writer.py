@@ -66,11 +66,21 @@ class ForeignWriter:
             if outage == "timeout":
                 self._write(source, request, error="read timeout after 10 s")
             elif outage == "429":
-                self._write(source, request, status=429, body="",
-                            headers={"retry-after": "30", "content-length": "0"})  # fmt: skip
+                self._write(
+                    source,
+                    request,
+                    status=429,
+                    body="",
+                    headers={"retry-after": "30", "content-length": "0"},
+                )
             else:
-                self._write(source, request, status=503, body="Service Unavailable",
-                            headers={"content-type": "text/plain"})  # fmt: skip
+                self._write(
+                    source,
+                    request,
+                    status=503,
+                    body="Service Unavailable",
+                    headers={"content-type": "text/plain"},
+                )
             return None
         response = self.http.get(self.base + url, params=params)
         headers = {k.lower(): v for k, v in response.headers.items()}
@@ -101,8 +111,11 @@ class ForeignWriter:
         self._routes(seen)
         for path in self.plan.adsbx_paths:
             body = self._get("adsbx", tick, path, None)
-            planes = [(a["flight"].strip(), a["lat"], a["lon"]) for a in (body or {}).get("ac", [])
-                      if a.get("flight")]  # fmt: skip
+            planes = [
+                (a["flight"].strip(), a["lat"], a["lon"])
+                for a in (body or {}).get("ac", [])
+                if a.get("flight")
+            ]
             self._routes(planes)
 
     def _routes(self, planes: list[tuple[str, float, float]]) -> None:
@@ -114,7 +127,10 @@ class ForeignWriter:
         for start in range(0, len(new), 100):
             payload = {"planes": new[start : start + 100]}
             response = self.http.post(self.base + "/api/0/routeset", json=payload)
-            self._write("routes", {"method": "POST", "url": self.base + "/api/0/routeset",
-                                   "json": payload},
-                        status=response.status_code, body=response.json(),
-                        headers={"content-type": "application/json"})  # fmt: skip
+            self._write(
+                "routes",
+                {"method": "POST", "url": self.base + "/api/0/routeset", "json": payload},
+                status=response.status_code,
+                body=response.json(),
+                headers={"content-type": "application/json"},
+            )

@@ -39,10 +39,27 @@ BAD = {
 def good_line(minute: int, rng: random.Random) -> bytes:
     t = 1763746800 + 60 * minute
     states = [
-        [f"a{i:05x}", f"TST{i:03d}  ", "X", t, t, rng.uniform(-70, -60), rng.uniform(2, 14),
-         10000.0, False, 230.0, 90.0, 0.0, None, 10050.0, "2000", False, 0]
+        [
+            f"a{i:05x}",
+            f"TST{i:03d}  ",
+            "X",
+            t,
+            t,
+            rng.uniform(-70, -60),
+            rng.uniform(2, 14),
+            10000.0,
+            False,
+            230.0,
+            90.0,
+            0.0,
+            None,
+            10050.0,
+            "2000",
+            False,
+            0,
+        ]
         for i in range(rng.randint(5, 30))
-    ]  # fmt: skip
+    ]
     at = f"2025-11-21T17:{minute:02d}:00Z"
     return json.dumps({**GOOD, "fetched_at": at, "body": {"time": t, "states": states}}).encode()
 
@@ -92,8 +109,15 @@ def test_nothing_usable_is_a_failure(cli, tmp_path):
     assert "nothing in it could be replayed" in result.output
 
     failed_only = tmp_path / "outage.jsonl"  # every poll failed as recorded: nothing usable
-    rows = [{**GOOD, "fetched_at": f"2025-11-21T17:{m:02d}:00Z", "status": 503,
-             "body": "Service Unavailable"} for m in range(5)]  # fmt: skip
+    rows = [
+        {
+            **GOOD,
+            "fetched_at": f"2025-11-21T17:{m:02d}:00Z",
+            "status": 503,
+            "body": "Service Unavailable",
+        }
+        for m in range(5)
+    ]
     failed_only.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     result = cli(str(failed_only))
     assert result.exit_code == 1, result.output
@@ -151,16 +175,33 @@ def test_a_notam_round_that_ended_in_a_failure_is_a_gap(cli, tmp_path):
     from service.sim.scenario import load_scenario
 
     scenario = load_scenario("venezuela-2025-11")
-    items = [{k: v for k, v in n.items() if not k.startswith("_")}
-             for n in scenario.visible_notams(scenario.end)]  # fmt: skip
+    items = [
+        {k: v for k, v in n.items() if not k.startswith("_")}
+        for n in scenario.visible_notams(scenario.end)
+    ]
     url = "https://external-api.faa.gov/notamapi/v1/notams"
 
     def line(second: int, location: str, status: int) -> str:
-        body = ({"pageSize": 50, "pageNum": 1, "totalCount": len(items), "totalPages": 1,
-                 "items": items} if status == 200 else "Service Unavailable")  # fmt: skip
-        return json.dumps({"source": "faa_notam", "fetched_at": f"2025-11-21T18:00:0{second}Z",
-                           "request": {"url": url, "params": {"icaoLocation": location}},
-                           "status": status, "body": body})  # fmt: skip
+        body = (
+            {
+                "pageSize": 50,
+                "pageNum": 1,
+                "totalCount": len(items),
+                "totalPages": 1,
+                "items": items,
+            }
+            if status == 200
+            else "Service Unavailable"
+        )
+        return json.dumps(
+            {
+                "source": "faa_notam",
+                "fetched_at": f"2025-11-21T18:00:0{second}Z",
+                "request": {"url": url, "params": {"icaoLocation": location}},
+                "status": status,
+                "body": body,
+            }
+        )
 
     abandoned = tmp_path / "abandoned.jsonl"
     abandoned.write_text(line(0, "SVZM", 200) + "\n" + line(1, "TNCF", 503) + "\n")

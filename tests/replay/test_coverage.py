@@ -15,8 +15,11 @@ AT = datetime(2025, 11, 21, 18, 0, tzinfo=UTC)
 
 
 def engine() -> DetectionEngine:
-    settings = load_settings(ROOT / "config.yaml", seeds_dir=str(ROOT / "seeds"),
-                             watch={"routes_file": str(ROOT / "seeds" / "watched_routes.yaml")})  # fmt: skip
+    settings = load_settings(
+        ROOT / "config.yaml",
+        seeds_dir=str(ROOT / "seeds"),
+        watch={"routes_file": str(ROOT / "seeds" / "watched_routes.yaml")},
+    )
     return DetectionEngine(settings, *load_registries(ROOT / "seeds"), [])
 
 
@@ -39,10 +42,12 @@ def test_coverage_follows_the_request():
 
 
 def test_a_global_poll_covers_the_world_and_rows_out_of_range_are_rejected():
-    body = (b'{"time": 1763748000, "states": [["0d8001", "AVA1", "X", 1763748000, 1763748000,'
-            b' -66.9, 10.6, 1e999, false, 1, 2, 0, null, 1, "2", false, 0],'
-            b' ["0d8002", "AVA2", "X", 1763748000, 1763748000, -66.8, 10.5, 9000, false, 1, 2,'
-            b' 0, null, 1, "2", false, 0, 4]]}')  # fmt: skip
+    body = (
+        b'{"time": 1763748000, "states": [["0d8001", "AVA1", "X", 1763748000, 1763748000,'
+        b' -66.9, 10.6, 1e999, false, 1, 2, 0, null, 1, "2", false, 0],'
+        b' ["0d8002", "AVA2", "X", 1763748000, 1763748000, -66.8, 10.5, 9000, false, 1, 2,'
+        b' 0, null, 1, "2", false, 0, 4]]}'
+    )
     snapshot = snapshot_from_states(decode_states(body), None)
     assert snapshot.bbox == WORLD
     assert [p.icao24 for p in snapshot.positions] == ["0d8002"] and snapshot.rejected == 1

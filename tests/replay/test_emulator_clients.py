@@ -36,8 +36,16 @@ class Loopback(AbstractResolver):
         self.port = port
 
     async def resolve(self, host: str, port: int = 0, family: int = socket.AF_INET):
-        return [{"hostname": host, "host": "127.0.0.1", "port": self.port,
-                 "family": socket.AF_INET, "proto": 0, "flags": 0}]  # fmt: skip
+        return [
+            {
+                "hostname": host,
+                "host": "127.0.0.1",
+                "port": self.port,
+                "family": socket.AF_INET,
+                "proto": 0,
+                "flags": 0,
+            }
+        ]
 
     async def close(self) -> None:
         return None
@@ -60,9 +68,16 @@ def tls_emulator(emulator, tmp_path):
     cert.cert_chain_pems[0].write_to_path(str(chain))
     server = ThreadedServer(emulator)
     server.server = uvicorn.Server(
-        uvicorn.Config(emulator, host="127.0.0.1", port=server.port, log_level="warning",
-                       lifespan="off", ssl_keyfile=str(key), ssl_certfile=str(chain))
-    )  # fmt: skip
+        uvicorn.Config(
+            emulator,
+            host="127.0.0.1",
+            port=server.port,
+            log_level="warning",
+            lifespan="off",
+            ssl_keyfile=str(key),
+            ssl_certfile=str(chain),
+        )
+    )
     context = ssl.create_default_context()
     ca.configure_trust(context)
     with server:
@@ -74,8 +89,9 @@ async def test_python_opensky_reads_the_emulator(tls_emulator):
     connector = aiohttp.TCPConnector(resolver=Loopback(port), ssl=context)
     async with aiohttp.ClientSession(connector=connector) as session:
         opensky = OpenSky(session=session)  # anonymous, extended=true, time=0
-        box = BoundingBox(min_latitude=0.0, max_latitude=16.0,
-                          min_longitude=-75.0, max_longitude=-58.0)  # fmt: skip
+        box = BoundingBox(
+            min_latitude=0.0, max_latitude=16.0, min_longitude=-75.0, max_longitude=-58.0
+        )
         states = await opensky.get_states(bounding_box=box)
         everything = await opensky.get_states()  # global: no box at all
     assert states.time == int(AT.timestamp()) // 10 * 10
@@ -116,9 +132,8 @@ def test_opensky_requests_from_the_docs(emu, query):
 
 @pytest.mark.parametrize(
     ("query", "status"),
-    [("lamin=abc&lomin=0&lamax=1&lomax=1", 400), ("lamin=1&lomin=0", 400),
-     ("extended=maybe", 400)],
-)  # fmt: skip
+    [("lamin=abc&lomin=0&lamax=1&lomax=1", 400), ("lamin=1&lomin=0", 400), ("extended=maybe", 400)],
+)
 def test_opensky_refuses_bad_parameters_as_opensky_does(emu, query, status):
     response = httpx.get(f"{emu}/api/states/all?{query}")
     assert response.status_code == status
@@ -132,8 +147,10 @@ def test_adsbx_and_routes_requests_from_the_docs(emu):
         assert body["total"] == len(body["ac"]) and body["msg"] == "No error"
     refused = httpx.get(f"{emu}/v2/point/95/0/10")  # out of range: FastAPI's 422
     assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["path", "lat"]
-    answer = httpx.post(f"{emu}/api/0/routeset", json={"planes": [
-        {"callsign": "XYZ999", "lat": 40.0, "lng": -73.0}]}).json()  # fmt: skip
+    answer = httpx.post(
+        f"{emu}/api/0/routeset",
+        json={"planes": [{"callsign": "XYZ999", "lat": 40.0, "lng": -73.0}]},
+    ).json()
     assert answer == [{"_airports": [], "airport_codes": "unknown", "callsign": "XYZ999"}]
     assert httpx.post(f"{emu}/api/0/routeset", json={"planes": []}).status_code == 400
 
@@ -144,10 +161,15 @@ def test_faa_requests_from_the_docs(emu):
     denied = httpx.get(url, params={"icaoLocation": "SVZM"})
     assert denied.status_code == 401
     assert denied.json() == {"message": "Unauthorized", "http_status_code": 401}
-    body = httpx.get(url + "?icaoLocation=SVZM&responseFormat=geoJson&pageSize=2",
-                     headers=creds).json()  # fmt: skip
+    body = httpx.get(
+        url + "?icaoLocation=SVZM&responseFormat=geoJson&pageSize=2", headers=creds
+    ).json()
     assert set(body) == {"pageSize", "pageNum", "totalCount", "totalPages", "items"}
     assert body["pageSize"] == 2 and len(body["items"]) <= 2
     assert httpx.get(url + "?pageSize=abc", headers=creds).status_code == 400
-    assert httpx.get(url + "?locationRadius=150&locationLatitude=1&locationLongitude=1",
-                     headers=creds).status_code == 400  # fmt: skip
+    assert (
+        httpx.get(
+            url + "?locationRadius=150&locationLatitude=1&locationLongitude=1", headers=creds
+        ).status_code
+        == 400
+    )

@@ -41,10 +41,16 @@ PATH_SOURCE = {"/api/states/": "opensky", "/v2/": "adsbx", "/notamapi/": "faa_no
 def plan_for(kind: str, seed: int) -> tuple[Plan, dict]:
     """A foreign plan and the feed settings of the live firwatch that asks the same."""
     rng = random.Random(seed)
-    box = {"lamin": rng.randint(-6, -1), "lomin": rng.randint(-82, -76),
-           "lamax": rng.randint(17, 24), "lomax": rng.randint(-58, -52)}  # fmt: skip
-    points = [(rng.randint(6, 13), rng.randint(-72, -62), rng.choice([150, 250]))
-              for _ in range(rng.randint(1, 3))]  # fmt: skip
+    box = {
+        "lamin": rng.randint(-6, -1),
+        "lomin": rng.randint(-82, -76),
+        "lamax": rng.randint(17, 24),
+        "lomax": rng.randint(-58, -52),
+    }
+    points = [
+        (rng.randint(6, 13), rng.randint(-72, -62), rng.choice([150, 250]))
+        for _ in range(rng.randint(1, 3))
+    ]
     live_box = {k: float(v) for k, v in box.items()}
     live_points = [{"lat": a, "lon": o, "radius_nm": r} for a, o, r in points]
     if kind == "integer-box":
@@ -53,18 +59,25 @@ def plan_for(kind: str, seed: int) -> tuple[Plan, dict]:
             adsbx_paths=[f"/v2/point/{a}/{o}/{r}" for a, o, r in points],
             notam_queries=[{"icaoLocation": "svzm", "pageSize": 1000}],
         )
-        feeds = {"opensky": {"bbox": live_box}, "adsbx": {"points": live_points},
-                 "faa_notam": {"locations": ["SVZM"]}}  # fmt: skip
+        feeds = {
+            "opensky": {"bbox": live_box},
+            "adsbx": {"points": live_points},
+            "faa_notam": {"locations": ["SVZM"]},
+        }
     elif kind == "global":
         # no box, no ADSBx; NOTAMs asked with no parameters at all and around a point
         plan = Plan(
             opensky_params=None,
-            notam_queries=[{}, {"locationLatitude": 10.6, "locationLongitude": -66.9,
-                                "locationRadius": 100}],
-        )  # fmt: skip
-        feeds = {"opensky": {"bbox": {"lamin": -90, "lomin": -180, "lamax": 90, "lomax": 180}},
-                 "adsbx": {"enabled": False},
-                 "faa_notam": {"locations": ["SVZM", "TNCF", "KICZ", "SVMI", "TNCC"]}}  # fmt: skip
+            notam_queries=[
+                {},
+                {"locationLatitude": 10.6, "locationLongitude": -66.9, "locationRadius": 100},
+            ],
+        )
+        feeds = {
+            "opensky": {"bbox": {"lamin": -90, "lomin": -180, "lamax": 90, "lomax": 180}},
+            "adsbx": {"enabled": False},
+            "faa_notam": {"locations": ["SVZM", "TNCF", "KICZ", "SVMI", "TNCC"]},
+        }
     else:  # outages: 503s in a row, timeouts, a 429, credits in headers, box in the URL
         outages: Outages = {}
         first = rng.randint(8, 30)
@@ -80,8 +93,11 @@ def plan_for(kind: str, seed: int) -> tuple[Plan, dict]:
             notam_queries=[{"icaoLocation": "SVZM"}],
             outages=outages,
         )
-        feeds = {"opensky": {"bbox": {k: v + 0.5 for k, v in live_box.items()}},
-                 "adsbx": {"points": live_points}, "faa_notam": {"locations": ["SVZM"]}}  # fmt: skip
+        feeds = {
+            "opensky": {"bbox": {k: v + 0.5 for k, v in live_box.items()}},
+            "adsbx": {"points": live_points},
+            "faa_notam": {"locations": ["SVZM"]},
+        }
     feeds["opensky"] |= {"client_id": None, "client_secret": None}  # both anonymous
     return plan, feeds
 
@@ -119,9 +135,9 @@ def alerts(url: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(
-    ("kind", "seed"), [("integer-box", 1), ("integer-box", 2), ("global", 3), ("outages", 4),
-                       ("outages", 5)],
-)  # fmt: skip
+    ("kind", "seed"),
+    [("integer-box", 1), ("integer-box", 2), ("global", 3), ("outages", 4), ("outages", 5)],
+)
 async def test_foreign_recording_replays_like_the_live_run(kind, seed, tmp_path):
     scenario = load_scenario("venezuela-2025-11")
     clock = ScenarioClock(scenario.start, scenario.end)
@@ -215,10 +231,14 @@ def test_firwatch_recordings_follow_the_published_schema(tmp_path: Path):
     """The schema accepts what firwatch writes and refuses what replay would skip."""
     schema = json.loads(SCHEMA_PATH.read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
-    good = {"source": "opensky", "fetched_at": "2025-11-21T17:40:00Z",
-            "request": {"method": "GET", "url": "https://x/api/states/all", "params": {}},
-            "status": 200, "headers": {"x-rate-limit-remaining": "396"},
-            "body": {"time": 1, "states": None}}  # fmt: skip
+    good = {
+        "source": "opensky",
+        "fetched_at": "2025-11-21T17:40:00Z",
+        "request": {"method": "GET", "url": "https://x/api/states/all", "params": {}},
+        "status": 200,
+        "headers": {"x-rate-limit-remaining": "396"},
+        "body": {"time": 1, "states": None},
+    }
     jsonschema.validate(good, schema)
     jsonschema.validate({**good, "status": None, "error": "timeout", "body": None}, schema)
     for bad in (

@@ -62,8 +62,13 @@ SIGNALS = pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 @SIGNALS
 def test_emulator_stops(signum, tmp_path):
     port = free_port()
-    proc = subprocess.Popen([*CLI, "emulator", "--port", str(port)], cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    proc = subprocess.Popen(
+        [*CLI, "emulator", "--port", str(port)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     wait_for(lambda: answers(f"http://127.0.0.1:{port}/_emulator/clock"), what="the emulator")
     took, _, err = stop(proc, signum)
     assert took < STOP_WITHIN_S and proc.returncode == 128 + signum, err[-2000:]
@@ -75,14 +80,29 @@ def test_emulator_stops(signum, tmp_path):
 def test_serve_stops_while_polling(signum, tmp_path):
     scenario = load_scenario("venezuela-2025-11")
     clock = ScenarioClock(scenario.start, scenario.end, speed=600.0)
-    emulator = create_emulator_app(scenario, clock, faa_client_id=CRED, faa_client_secret=CRED,
-                                   opensky_client_id=CRED, opensky_client_secret=CRED)  # fmt: skip
+    emulator = create_emulator_app(
+        scenario,
+        clock,
+        faa_client_id=CRED,
+        faa_client_secret=CRED,
+        opensky_client_id=CRED,
+        opensky_client_secret=CRED,
+    )
     port = free_port()
     with ThreadedServer(emulator) as emu:
-        env = {**os.environ, **feed_env(emu.url, f"sqlite:///{tmp_path / 'serve.db'}"),
-               "FIRWATCH_AUTO_MIGRATE": "true"}  # fmt: skip
-        proc = subprocess.Popen([*CLI, "serve", "--port", str(port)], cwd=tmp_path, env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+        env = {
+            **os.environ,
+            **feed_env(emu.url, f"sqlite:///{tmp_path / 'serve.db'}"),
+            "FIRWATCH_AUTO_MIGRATE": "true",
+        }
+        proc = subprocess.Popen(
+            [*CLI, "serve", "--port", str(port)],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         wait_for(lambda: answers(f"http://127.0.0.1:{port}/health"), what="serve")
         time.sleep(1.0)  # polls at 0.5 s: some are in flight when the signal comes
         took, _, err = stop(proc, signum)
@@ -97,19 +117,56 @@ def test_replay_stops_between_rounds(signum, tmp_path):
     with recording.open("w") as handle:
         for k in range(3000):
             t = 1763740800 + 10 * k
-            states = [[f"a{i:05x}", f"TST{i:03d}", "X", t, t, -66.0 + i * 0.01 + k * 0.002,
-                       8.0 + i * 0.01, 10000.0, False, 230.0, 90.0, 0.0, None, 10050.0, "2000",
-                       False, 0] for i in range(300)]  # fmt: skip
+            states = [
+                [
+                    f"a{i:05x}",
+                    f"TST{i:03d}",
+                    "X",
+                    t,
+                    t,
+                    -66.0 + i * 0.01 + k * 0.002,
+                    8.0 + i * 0.01,
+                    10000.0,
+                    False,
+                    230.0,
+                    90.0,
+                    0.0,
+                    None,
+                    10050.0,
+                    "2000",
+                    False,
+                    0,
+                ]
+                for i in range(300)
+            ]
             at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
-            handle.write(json.dumps({"source": "opensky", "fetched_at": at,
-                                     "request": {"url": "https://x/api/states/all"},
-                                     "status": 200, "body": {"time": t, "states": states}}) + "\n")  # fmt: skip
-    env = {**os.environ, "FIRWATCH_SEEDS_DIR": str(ROOT / "seeds"),
-           "FIRWATCH_DATABASE_URL": f"sqlite:///{tmp_path / 'replay.db'}",
-           "FIRWATCH_AUTO_MIGRATE": "true"}  # fmt: skip
+            handle.write(
+                json.dumps(
+                    {
+                        "source": "opensky",
+                        "fetched_at": at,
+                        "request": {"url": "https://x/api/states/all"},
+                        "status": 200,
+                        "body": {"time": t, "states": states},
+                    }
+                )
+                + "\n"
+            )
+    env = {
+        **os.environ,
+        "FIRWATCH_SEEDS_DIR": str(ROOT / "seeds"),
+        "FIRWATCH_DATABASE_URL": f"sqlite:///{tmp_path / 'replay.db'}",
+        "FIRWATCH_AUTO_MIGRATE": "true",
+    }
     db = tmp_path / "replay.db"
-    proc = subprocess.Popen([*CLI, "replay", str(recording)], cwd=tmp_path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    proc = subprocess.Popen(
+        [*CLI, "replay", str(recording)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     wait_for(lambda: db.exists() and db.stat().st_size > 200_000, what="replay to write")
     took, out, err = stop(proc, signum)
     assert took < STOP_WITHIN_S and proc.returncode == 128 + signum, (out, err[-2000:])
@@ -120,8 +177,13 @@ def test_replay_stops_between_rounds(signum, tmp_path):
 
 
 def start_demo(tmp_path: Path, *args: str) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen([*CLI, "demo", "--until-done", *args], cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    proc = subprocess.Popen(
+        [*CLI, "demo", "--until-done", *args],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     lines = []
     while True:
         line = proc.stdout.readline()
@@ -178,8 +240,13 @@ def test_demo_refuses_a_taken_port(tmp_path):
         taken.listen()
         port = taken.getsockname()[1]
         for option in ("--port", "--emulator-port"):
-            done = subprocess.run([*CLI, "demo", "--until-done", option, str(port)],
-                                  cwd=tmp_path, capture_output=True, text=True, timeout=60)  # fmt: skip
+            done = subprocess.run(
+                [*CLI, "demo", "--until-done", option, str(port)],
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
             assert done.returncode == 2, done.stderr
             assert done.stderr.strip() == (
                 f"firwatch: port {port} on 127.0.0.1 is taken ({option}); free it, or leave "

@@ -15,8 +15,9 @@ def _box(lat_span: float, lon_span: float, lamin: float = 0.0, lomin: float = 0.
     return (lamin, lomin, lamin + lat_span, lomin + lon_span)
 
 
-@pytest.mark.parametrize("area", [0.0, 1.0, 24.999, 25.0, 25.001, 99.99, 100.0, 100.01,
-                                  399.9, 400.0, 400.1, 10_000.0])  # fmt: skip
+@pytest.mark.parametrize(
+    "area", [0.0, 1.0, 24.999, 25.0, 25.001, 99.99, 100.0, 100.01, 399.9, 400.0, 400.1, 10_000.0]
+)
 def test_tables_agree_at_the_tier_boundaries(area):
     box = _box(area / 10, 10.0)
     assert area_cost(*box) == states_cost(box)
@@ -27,8 +28,12 @@ def test_tables_agree_on_random_boxes():
     costs = set()
     for _ in range(5000):
         lamin, lomin = rng.uniform(-90, 80), rng.uniform(-180, 170)
-        box = _box(rng.uniform(0, 90 - lamin) ** rng.uniform(0.3, 1), rng.uniform(0, 180 - lomin),
-                   lamin, lomin)  # fmt: skip
+        box = _box(
+            rng.uniform(0, 90 - lamin) ** rng.uniform(0.3, 1),
+            rng.uniform(0, 180 - lomin),
+            lamin,
+            lomin,
+        )
         cost = states_cost(box)
         assert area_cost(*box) == cost, box
         costs.add(cost)

@@ -20,8 +20,14 @@ def emu():
     scenario = load_scenario("venezuela-2025-11")
     clock = ScenarioClock(scenario.start, scenario.end)
     clock.set(T)
-    app = create_emulator_app(scenario, clock, faa_client_id=CRED, faa_client_secret=CRED,
-                              opensky_client_id=CRED, opensky_client_secret=CRED)  # fmt: skip
+    app = create_emulator_app(
+        scenario,
+        clock,
+        faa_client_id=CRED,
+        faa_client_secret=CRED,
+        opensky_client_id=CRED,
+        opensky_client_secret=CRED,
+    )
     return httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://emu"), clock
 
 
@@ -64,8 +70,9 @@ async def test_opensky_auth_and_credits(emu):
         data={"grant_type": "client_credentials", "client_id": CRED, "client_secret": "x"},
     )
     assert bad.status_code == 401 and bad.json()["error"] == "invalid_client"
-    assert (await client.get("/api/states/all", params=BOX,
-                             headers={"Authorization": "Bearer nope"})).status_code == 401  # fmt: skip
+    assert (
+        await client.get("/api/states/all", params=BOX, headers={"Authorization": "Bearer nope"})
+    ).status_code == 401
     headers = {"Authorization": f"Bearer {await token(client)}"}
     r = await client.get("/api/states/all", params=BOX, headers=headers)
     assert int(r.headers["x-rate-limit-remaining"]) == 4000 - 4
@@ -99,8 +106,15 @@ async def test_routeset(emu):
     client, _ = emu
     states = (await client.get("/api/states/all", params=BOX)).json()["states"]
     callsign = states[0][1].strip()
-    r = await client.post("/api/0/routeset", json={"planes": [
-        {"callsign": callsign, "lat": 10.0, "lng": -66.0}, {"callsign": "ZZZ999", "lat": 0, "lng": 0}]})  # fmt: skip
+    r = await client.post(
+        "/api/0/routeset",
+        json={
+            "planes": [
+                {"callsign": callsign, "lat": 10.0, "lng": -66.0},
+                {"callsign": "ZZZ999", "lat": 0, "lng": 0},
+            ]
+        },
+    )
     known, unknown = r.json()
     assert list(known) == sorted(known) and known["plausible"] is True
     assert len(known["airport_codes"].split("-")) == 2 and len(known["_airports"]) == 2
@@ -116,13 +130,15 @@ async def test_faa_notams(emu):
     r = await client.get("/notamapi/v1/notams", params={"icaoLocation": "SVZM"})
     assert r.status_code == 401 and r.json()["http_status_code"] == 401
     clock.set(datetime(2025, 11, 21, 18, 0, tzinfo=UTC))
-    before = (await client.get("/notamapi/v1/notams", params={"icaoLocation": "SVZM"},
-                               headers=headers)).json()  # fmt: skip
+    before = (
+        await client.get("/notamapi/v1/notams", params={"icaoLocation": "SVZM"}, headers=headers)
+    ).json()
     numbers = [i["properties"]["coreNOTAMData"]["notam"]["number"] for i in before["items"]]
     assert "A0012/25" not in numbers
     clock.set(datetime(2025, 11, 21, 18, 10, tzinfo=UTC))
-    after = (await client.get("/notamapi/v1/notams", params={"icaoLocation": "SVZM"},
-                              headers=headers)).json()  # fmt: skip
+    after = (
+        await client.get("/notamapi/v1/notams", params={"icaoLocation": "SVZM"}, headers=headers)
+    ).json()
     kicz = next(
         i
         for i in after["items"]
@@ -131,13 +147,20 @@ async def test_faa_notams(emu):
     notam = kicz["properties"]["coreNOTAMData"]["notam"]
     assert notam["icaoLocation"] == "KICZ" and notam["affectedFIR"] == "SVZM"
     assert all(isinstance(v, str) for v in notam.values())
-    page1 = (await client.get("/notamapi/v1/notams", params={"pageSize": 2, "pageNum": 1},
-                              headers=headers)).json()  # fmt: skip
-    page2 = (await client.get("/notamapi/v1/notams", params={"pageSize": 2, "pageNum": 2},
-                              headers=headers)).json()  # fmt: skip
+    page1 = (
+        await client.get(
+            "/notamapi/v1/notams", params={"pageSize": 2, "pageNum": 1}, headers=headers
+        )
+    ).json()
+    page2 = (
+        await client.get(
+            "/notamapi/v1/notams", params={"pageSize": 2, "pageNum": 2}, headers=headers
+        )
+    ).json()
     assert page1["totalPages"] == -(-page1["totalCount"] // 2) and page1["items"] != page2["items"]
-    assert (await client.get("/notamapi/v1/notams", params={"pageSize": 5000},
-                             headers=headers)).status_code == 400  # fmt: skip
+    assert (
+        await client.get("/notamapi/v1/notams", params={"pageSize": 5000}, headers=headers)
+    ).status_code == 400
 
 
 async def test_clock_control(emu):

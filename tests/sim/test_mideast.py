@@ -49,8 +49,14 @@ def test_foreign_traffic_leaves_the_closed_block(scenario):
         if not f["domestic"]
     )
     # and before the strikes, the block is busy
-    assert sum(_inside_after(f, WORLD.firs["OIIX"].geometry, scenario.onset - timedelta(hours=2))
-               for f in foreign if f.departs_at < scenario.onset) >= 15  # fmt: skip
+    assert (
+        sum(
+            _inside_after(f, WORLD.firs["OIIX"].geometry, scenario.onset - timedelta(hours=2))
+            for f in foreign
+            if f.departs_at < scenario.onset
+        )
+        >= 15
+    )
 
 
 def test_behaviours_and_truth(scenario):

@@ -46,9 +46,10 @@ def test_truth_behaviours(scenario, svzm):
     assert len({f["icao24"] for f in flights}) == len(flights)
     end = scenario.end.isoformat()
     rerouted = [
-        f for f in flights
+        f
+        for f in flights
         if f["behaviour"] == "rerouted" and f["watched_route"] and f["arrives_at"] < end
-    ]  # fmt: skip
+    ]
     assert len(rerouted) >= 8
     for f in rerouted:
         path = [tuple(p) for p in f["path"]]
@@ -71,11 +72,14 @@ def test_truth_behaviours(scenario, svzm):
             assert f["destination"] == "SVMI" and f["departs_at"] >= scenario.onset.isoformat()
             assert scenario.flight_by_callsign(f["callsign"]) is None
     quiet = [
-        f for f in flights
+        f
+        for f in flights
         if f["behaviour"] != "cancelled"
         and not f["domestic"]
-        and scenario.end - timedelta(minutes=20) <= at(f["arrives_at"]) <= scenario.end + timedelta(minutes=5)
-    ]  # fmt: skip
+        and scenario.end - timedelta(minutes=20)
+        <= at(f["arrives_at"])
+        <= scenario.end + timedelta(minutes=5)
+    ]
     assert quiet == []
 
 
@@ -85,9 +89,10 @@ def test_traffic_before_and_after_the_warning(scenario, svzm):
     while t <= scenario.end:
         states = scenario.states_at(t)
         inside = [
-            (f, s) for f, s in states
+            (f, s)
+            for f, s in states
             if not s["on_ground"] and shapely.contains_xy(svzm, s["lon"], s["lat"])
-        ]  # fmt: skip
+        ]
         # the one cargo flight that flies through anyway is counted apart (the incursion)
         foreign = sum(1 for f, _ in inside if not f.domestic and not f.callsign.startswith("CKS"))
         incursion += [t for f, _ in inside if f.callsign.startswith("CKS")]

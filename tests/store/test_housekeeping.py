@@ -19,16 +19,23 @@ def test_retention_by_data_time(sessions):
             at = T0 - timedelta(days=days)
             s.add(
                 PositionRow(
-                    icao24="484b2a", observed_at=at, lon=-62.0, lat=13.0, on_ground=False,
+                    icao24="484b2a",
+                    observed_at=at,
+                    lon=-62.0,
+                    lat=13.0,
+                    on_ground=False,
                     source="opensky",
                 )
-            )  # fmt: skip
+            )
             s.add(
                 TrafficSampleRow(
-                    airspace="SVZM", observed_at=at, source="opensky", foreign_count=1,
+                    airspace="SVZM",
+                    observed_at=at,
+                    source="opensky",
+                    foreign_count=1,
                     domestic_count=1,
                 )
-            )  # fmt: skip
+            )
     report = apply_retention(sessions, T0, RetentionSettings(positions_days=14))
     assert (report.positions, report.traffic_samples) == (2, 1)
     with sessions() as s:

@@ -39,10 +39,14 @@ class Sky:
             for _ in range(sum(self.rng.random() < rate / 60 for _ in range(10))):
                 self.n += 1
                 self.inside[f"{block + self.n:06x}"] = at + timedelta(minutes=45)
-        positions = [Position(icao, None, at, -66.0 + i * 1e-3, 8.0, 35000.0, False)
-                     for i, icao in enumerate(sorted(self.inside))]  # fmt: skip
-        positions += [Position(f"a{i:05x}", None, at, -75.0, 20.0 + i * 0.01, 35000.0, False)
-                      for i in range(30)]  # fmt: skip
+        positions = [
+            Position(icao, None, at, -66.0 + i * 1e-3, 8.0, 35000.0, False)
+            for i, icao in enumerate(sorted(self.inside))
+        ]
+        positions += [
+            Position(f"a{i:05x}", None, at, -75.0, 20.0 + i * 0.01, 35000.0, False)
+            for i in range(30)
+        ]
         return Snapshot("opensky", at, tuple(positions))
 
 

@@ -28,8 +28,13 @@ def browser():
     assert not missing, f"{missing} missing: run `make browsers` (or `make test-fast`)"
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1400,1000"):  # fmt: skip
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1400,1000",
+    ):
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
     driver = webdriver.Chrome(options=options, service=Service(DRIVER))
@@ -71,9 +76,13 @@ def test_status_page_asks_for_a_key_once_behind_read_auth(browser, settings, ses
         key = make_key(sessions, ["read"])["X-API-Key"]
         browser.get(api.url + "/")
         form = wait_for(
-            lambda: browser.find_element(By.ID, "key-form").is_displayed()
-            and browser.find_element(By.ID, "key-form"), 20, "key form",
-        )  # fmt: skip
+            lambda: (
+                browser.find_element(By.ID, "key-form").is_displayed()
+                and browser.find_element(By.ID, "key-form")
+            ),
+            20,
+            "key form",
+        )
         form.find_element(By.ID, "key-input").send_keys(key)
         form.find_element(By.CSS_SELECTOR, "button").click()
         wait_for(
@@ -84,8 +93,11 @@ def test_status_page_asks_for_a_key_once_behind_read_auth(browser, settings, ses
             lambda: browser.find_elements(By.CSS_SELECTOR, '[data-airspace="SVZM"]'), 20, "again"
         )
         assert not browser.find_element(By.ID, "key-form").is_displayed()
-        errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"
-                  and "Content Security Policy" in e["message"]]  # fmt: skip
+        errors = [
+            e
+            for e in browser.get_log("browser")
+            if e["level"] == "SEVERE" and "Content Security Policy" in e["message"]
+        ]
         assert errors == []
         outside = [u for u in requested_urls(browser) if not u.startswith(LOCAL)]
         assert outside == [], outside

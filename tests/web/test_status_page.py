@@ -48,8 +48,13 @@ def browser():
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1400,1000",
-                "--disable-dev-shm-usage"):  # fmt: skip
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--window-size=1400,1000",
+        "--disable-dev-shm-usage",
+    ):
         options.add_argument(arg)
     driver = webdriver.Chrome(options=options, service=Service(DRIVER))
     yield driver
@@ -117,8 +122,14 @@ def test_status_page_says_what_it_knows(browser, tmp_path, database_url):
     scenario = load_scenario("venezuela-2025-11")
     clock = ScenarioClock(scenario.start, scenario.end, speed=0.0)
     clock.set(DAY.replace(hour=12))  # the scenario's start: the traffic model learns six hours
-    emulator = create_emulator_app(scenario, clock, faa_client_id=CRED, faa_client_secret=CRED,
-                                   opensky_client_id=CRED, opensky_client_secret=CRED)  # fmt: skip
+    emulator = create_emulator_app(
+        scenario,
+        clock,
+        faa_client_id=CRED,
+        faa_client_secret=CRED,
+        opensky_client_id=CRED,
+        opensky_client_secret=CRED,
+    )
     emu_port = free_port()
     settings = scenario_settings(tmp_path, f"http://127.0.0.1:{emu_port}", database_url)
     settings.feeds.opensky.interval_s = settings.feeds.adsbx.interval_s = 0.3
@@ -137,8 +148,11 @@ def test_status_page_says_what_it_knows(browser, tmp_path, database_url):
         assert badge == "no data yet"
         assert "makes no claim" in text_of(browser, '[data-airspace-card="SVZM"]')
         assert "NORMAL" not in text_of(browser, "#airspaces")
-        wait_for(lambda: "feed down: no successful poll yet" in text_of(browser, "#feeds"), 20,
-                 "the feeds said to be down")  # fmt: skip
+        wait_for(
+            lambda: "feed down: no successful poll yet" in text_of(browser, "#feeds"),
+            20,
+            "the feeds said to be down",
+        )
         assert browser.find_element(By.ID, "data-time").text == "no data yet"
         assert text_of(browser, "#alerts") == "no alerts yet"
         wait_for(lambda: "no data yet" in text_of(browser, '[data-chart="SVZM"]'), 10, "chart")
@@ -153,8 +167,13 @@ def test_status_page_says_what_it_knows(browser, tmp_path, database_url):
     with ThreadedServer(create_app(settings), lifespan="on") as api:
         with ThreadedServer(emulator, port=emu_port):
             browser.get(api.url + "/")
-            wait_for(lambda: browser.find_element(By.CSS_SELECTOR, '[data-airspace="SVZM"]').text
-                     == "NORMAL", 30, "NORMAL once data arrives")  # fmt: skip
+            wait_for(
+                lambda: (
+                    browser.find_element(By.CSS_SELECTOR, '[data-airspace="SVZM"]').text == "NORMAL"
+                ),
+                30,
+                "NORMAL once data arrives",
+            )
             assert "No NOTAM in force and normal traffic" in text_of(browser, ".source")
             count = wait_for(
                 lambda: int(browser.find_element(By.CSS_SELECTOR, ".foreign-count").text),
@@ -166,47 +185,95 @@ def test_status_page_says_what_it_knows(browser, tmp_path, database_url):
                 lambda: browser.find_elements(By.CSS_SELECTOR, "#aircraft circle"), 20, "aircraft"
             )
             # Venezuelan aircraft get another shape, not only another colour
-            wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "#aircraft rect.ac-domestic"),
-                     20, "domestic marks")  # fmt: skip
+            wait_for(
+                lambda: browser.find_elements(By.CSS_SELECTOR, "#aircraft rect.ac-domestic"),
+                20,
+                "domestic marks",
+            )
             assert "UTC" in browser.find_element(By.ID, "data-time").text
-            wait_for(lambda: "working, last good poll" in text_of(browser, '[data-feed="opensky"]'),
-                     20, "opensky working")  # fmt: skip
+            wait_for(
+                lambda: "working, last good poll" in text_of(browser, '[data-feed="opensky"]'),
+                20,
+                "opensky working",
+            )
 
             # six normal hours first: the traffic model judges an unseen hour only from five
             # learned ones, and a collapse is judged against them
-            play(api.url, clock, DAY.replace(hour=12, minute=10), DAY.replace(hour=17, minute=30),
-                 step_min=10)  # fmt: skip
+            play(
+                api.url,
+                clock,
+                DAY.replace(hour=12, minute=10),
+                DAY.replace(hour=17, minute=30),
+                step_min=10,
+            )
             # 2. after the warning: ADVISORY, from the NOTAM, its text on demand
             play(api.url, clock, DAY.replace(hour=17, minute=40), DAY.replace(hour=18, minute=20))
-            wait_for(lambda: browser.find_element(By.CSS_SELECTOR, '[data-airspace="SVZM"]').text
-                     == "ADVISORY", 30, "ADVISORY")  # fmt: skip
+            wait_for(
+                lambda: (
+                    browser.find_element(By.CSS_SELECTOR, '[data-airspace="SVZM"]').text
+                    == "ADVISORY"
+                ),
+                30,
+                "ADVISORY",
+            )
             source = text_of(browser, '[data-airspace-card="SVZM"] .source')
             assert source.startswith("Source: NOTAM — A0012/25 (advisory). Traffic is normal")
             browser.find_element(By.CSS_SELECTOR, 'details[data-notam="A0012/25"] summary').click()
-            wait_for(lambda: "HEIGHTENED MILITARY ACTIVITY"
-                     in text_of(browser, 'details[data-notam="A0012/25"] pre'), 10, "NOTAM text")  # fmt: skip
-            rows = wait_for(lambda: [r for r in alert_rows(browser)
-                                     if "NORMAL → ADVISORY" in r["text"]], 20, "status alert")  # fmt: skip
+            wait_for(
+                lambda: (
+                    "HEIGHTENED MILITARY ACTIVITY"
+                    in text_of(browser, 'details[data-notam="A0012/25"] pre')
+                ),
+                10,
+                "NOTAM text",
+            )
+            rows = wait_for(
+                lambda: [r for r in alert_rows(browser) if "NORMAL → ADVISORY" in r["text"]],
+                20,
+                "status alert",
+            )
             advisory = rows[0]
             assert "from the NOTAM" in advisory["text"]
             assert advisory["happened"].startswith("2025-11-21 18:")
             assert advisory["status"] == "open" and advisory["updated"].startswith("seen ")
-            wait_for(lambda: any(label["text"].startswith("warning: NOTAM A0012/25")
-                                 for label in chart_labels(browser)), 10, "warning on the chart")  # fmt: skip
+            wait_for(
+                lambda: any(
+                    label["text"].startswith("warning: NOTAM A0012/25")
+                    for label in chart_labels(browser)
+                ),
+                10,
+                "warning on the chart",
+            )
             screenshot(browser, "status-page-2-after-warning.png")
 
             # 3. after the closure: RESTRICTED from the traffic, the NOTAM only an advisory
             play(api.url, clock, DAY.replace(hour=18, minute=25), DAY.replace(hour=22, minute=45))
-            wait_for(lambda: browser.find_element(By.CSS_SELECTOR, '[data-airspace="SVZM"]').text
-                     in ("RESTRICTED", "CLOSED"), 30, "RESTRICTED")  # fmt: skip
+            wait_for(
+                lambda: (
+                    browser.find_element(By.CSS_SELECTOR, '[data-airspace="SVZM"]').text
+                    in ("RESTRICTED", "CLOSED")
+                ),
+                30,
+                "RESTRICTED",
+            )
             source = text_of(browser, '[data-airspace-card="SVZM"] .source')
-            assert re.match(r"Source: traffic — collapse since 2025-11-21 \d\d:\d\d UTC: "
-                            r"foreign aircraft \d+ vs [\d.]+ expected\.", source), source  # fmt: skip
+            assert re.match(
+                r"Source: traffic — collapse since 2025-11-21 \d\d:\d\d UTC: "
+                r"foreign aircraft \d+ vs [\d.]+ expected\.",
+                source,
+            ), source
             # one NOTAM "is only an advisory"; with A0483/25 (22:40Z) two "amount only to" one
             assert re.search(r"(is only|amount only to) an advisory", source), source
             assert "not an official restriction" in source
-            same = wait_for(lambda: [r for r in alert_rows(browser) if r["id"] == advisory["id"]
-                                     and r["status"] == "resolved"], 20, "the advisory alert resolved")  # fmt: skip
+            same = wait_for(
+                lambda: [
+                    r
+                    for r in alert_rows(browser)
+                    if r["id"] == advisory["id"] and r["status"] == "resolved"
+                ],
+                20,
+                "the advisory alert resolved",
+            )
             # the time it happened does not move when it resolves; the last update says when
             assert same[0]["happened"] == advisory["happened"], alert_rows(browser)
             assert same[0]["updated"].startswith("resolved 2025-11-21 ")
@@ -217,9 +284,15 @@ def test_status_page_says_what_it_knows(browser, tmp_path, database_url):
             assert "from the traffic" in restricted["text"]
             happened = [r["happened"] for r in alert_rows(browser)]
             assert len(happened) >= 8 and happened == sorted(happened, reverse=True)
-            labels = wait_for(lambda: [label for label in chart_labels(browser)
-                                       if str(label["text"]).startswith("closure: traffic collapse")],
-                              10, "closure on the chart")  # fmt: skip
+            labels = wait_for(
+                lambda: [
+                    label
+                    for label in chart_labels(browser)
+                    if str(label["text"]).startswith("closure: traffic collapse")
+                ],
+                10,
+                "closure on the chart",
+            )
             assert all(label["px"] >= 12 for label in chart_labels(browser)), chart_labels(browser)
             assert labels
             headers = [
@@ -232,11 +305,25 @@ def test_status_page_says_what_it_knows(browser, tmp_path, database_url):
             # of each: BWA457 TTPP-SVMI back to TTPP, AVA730 SKBO-TNCC to TNCA)
             def per_route() -> bool:
                 api_routes = {r["route"]: r for r in httpx.get(f"{api.url}/api/v1/routes").json()}
-                shown = {r: (browser.find_element(By.CSS_SELECTOR, f'[data-route="{r}"] .turn-backs').text,
-                             browser.find_element(By.CSS_SELECTOR, f'[data-route="{r}"] .diversions').text)
-                         for r in api_routes}  # fmt: skip
-                return shown == {r: (str(v["turn_backs"]), str(v["diversions"]))
-                                 for r, v in api_routes.items()} and shown  # fmt: skip
+                shown = {
+                    r: (
+                        browser.find_element(
+                            By.CSS_SELECTOR, f'[data-route="{r}"] .turn-backs'
+                        ).text,
+                        browser.find_element(
+                            By.CSS_SELECTOR, f'[data-route="{r}"] .diversions'
+                        ).text,
+                    )
+                    for r in api_routes
+                }
+                return (
+                    shown
+                    == {
+                        r: (str(v["turn_backs"]), str(v["diversions"]))
+                        for r, v in api_routes.items()
+                    }
+                    and shown
+                )
 
             shown = wait_for(per_route, 20, "turn-backs and diversions as the API has them")
             assert int(shown["TTPP-SVMI"][0]) >= 1 and int(shown["SKBO-TNCC"][1]) >= 1, shown
@@ -250,16 +337,30 @@ def test_status_page_says_what_it_knows(browser, tmp_path, database_url):
             screenshot(browser, "status-page-3-after-closure.png")
 
         # the feeds go away: said in words, and the status is not read as an empty sky
-        down = wait_for(lambda: re.search(r"opensky: feed down since (2\d{3}-\d\d-\d\d \d\d:\d\d:\d\d UTC)",
-                                          text_of(browser, "#feeds")), 30, "feed down since")  # fmt: skip
+        down = wait_for(
+            lambda: re.search(
+                r"opensky: feed down since (2\d{3}-\d\d-\d\d \d\d:\d\d:\d\d UTC)",
+                text_of(browser, "#feeds"),
+            ),
+            30,
+            "feed down since",
+        )
         assert down
-        wait_for(lambda: "held from the last data" in text_of(browser, '[data-airspace-card="SVZM"]'),
-                 10, "status held")  # fmt: skip
+        wait_for(
+            lambda: "held from the last data" in text_of(browser, '[data-airspace-card="SVZM"]'),
+            10,
+            "status held",
+        )
         held = browser.find_element(By.CSS_SELECTOR, '[data-airspace="SVZM"]').text
         assert held in ("RESTRICTED", "CLOSED"), (
-            held, httpx.get(f"{api.url}/api/v1/airspaces/SVZM", timeout=5).text,
-            [(r["type"], r["text"][:160]) for r in alert_rows(browser)[:6]])  # fmt: skip
+            held,
+            httpx.get(f"{api.url}/api/v1/airspaces/SVZM", timeout=5).text,
+            [(r["type"], r["text"][:160]) for r in alert_rows(browser)[:6]],
+        )
         # the page's own files only: nothing blocked by its Content-Security-Policy
-        blocked = [e["message"] for e in browser.get_log("browser")
-                   if "Content Security Policy" in e["message"]]  # fmt: skip
+        blocked = [
+            e["message"]
+            for e in browser.get_log("browser")
+            if "Content Security Policy" in e["message"]
+        ]
         assert blocked == []

@@ -23,20 +23,28 @@ FLAGGED = {"OIIX": "CLOSED", "ORBB": "CLOSED", "OJAC": "RESTRICTED", "LLLL": "AD
 
 def test_world_view(browser, tmp_path):  # noqa: F811
     settings = load_settings(
-        ROOT / "config.yaml", database_url=f"sqlite:///{tmp_path / 'w.db'}",
+        ROOT / "config.yaml",
+        database_url=f"sqlite:///{tmp_path / 'w.db'}",
         seeds_dir=str(ROOT / "seeds"),
         watch={"airspaces": "all", "routes_file": str(ROOT / "seeds" / "watched_routes.yaml")},
         api={"cache_s": 0},
-    )  # fmt: skip
+    )
     upgrade(settings.resolved_database_url)
     engine = make_engine(settings.resolved_database_url)
     with make_sessionmaker(engine).begin() as session:
         for i, (code, status) in enumerate(FLAGGED.items()):
-            session.add(AirspaceStatusRow(
-                airspace=code, status=status, since=T0 + timedelta(minutes=10 * i),
-                updated_at=T0 + timedelta(hours=1), foreign_count=i, domestic_count=0,
-                baseline_foreign=9.0, evidence={},
-            ))  # fmt: skip
+            session.add(
+                AirspaceStatusRow(
+                    airspace=code,
+                    status=status,
+                    since=T0 + timedelta(minutes=10 * i),
+                    updated_at=T0 + timedelta(hours=1),
+                    foreign_count=i,
+                    domestic_count=0,
+                    baseline_foreign=9.0,
+                    evidence={},
+                )
+            )
     engine.dispose()
     with ThreadedServer(create_app(settings, start_scheduler=False), lifespan="on") as api:
         browser.get(api.url + "/")

@@ -24,10 +24,15 @@ def subscribe(sessions, url: str) -> str:
     with sessions.begin() as s:
         s.add(
             WebhookRow(
-                id="wh_test", url=url, secret=secret, event_types=[], filters={},
-                created_at=T0, consecutive_failures=0,
+                id="wh_test",
+                url=url,
+                secret=secret,
+                event_types=[],
+                filters={},
+                created_at=T0,
+                consecutive_failures=0,
             )
-        )  # fmt: skip
+        )
     return secret
 
 
@@ -135,8 +140,13 @@ async def test_redirect_to_loopback_is_not_followed(sessions, settings):
             if scope["type"] != "http":
                 return
             self.requests.append(None)
-            await send({"type": "http.response.start", "status": 307,
-                        "headers": [(b"location", b"http://127.0.0.1:1/admin")]})  # fmt: skip
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 307,
+                    "headers": [(b"location", b"http://127.0.0.1:1/admin")],
+                }
+            )
             await send({"type": "http.response.body", "body": b""})
 
     app = Redirector()
@@ -163,9 +173,17 @@ async def test_repeated_failures_disable_with_a_notice_to_other_subscribers(sess
         subscribe(sessions, f"{bad.url}/hook")
         ops_secret = new_secret()
         with sessions.begin() as s:
-            s.add(WebhookRow(id="wh_ops", url=f"{good.url}/ops", secret=ops_secret,
-                             event_types=["webhook.disabled"], filters={}, created_at=T0,
-                             consecutive_failures=0))  # fmt: skip
+            s.add(
+                WebhookRow(
+                    id="wh_ops",
+                    url=f"{good.url}/ops",
+                    secret=ops_secret,
+                    event_types=["webhook.disabled"],
+                    filters={},
+                    created_at=T0,
+                    consecutive_failures=0,
+                )
+            )
         raise_alerts(sessions, 1)
         await drain(sessions, settings, datetime.now(UTC), 5)
     assert len(failing.requests) == 3  # the third failure switched it off
@@ -182,8 +200,11 @@ async def test_repeated_failures_disable_with_a_notice_to_other_subscribers(sess
     assert "3 consecutive failed deliveries" in payload["data"]["title"]
     # re-enabling through the API resolves the notice
     with TestClient(create_app(settings, start_scheduler=False)) as c:
-        r = c.patch("/api/v1/webhooks/wh_test", json={"enabled": True},
-                    headers=make_key(sessions, ["admin"]))  # fmt: skip
+        r = c.patch(
+            "/api/v1/webhooks/wh_test",
+            json={"enabled": True},
+            headers=make_key(sessions, ["admin"]),
+        )
         assert r.status_code == 200 and r.json()["enabled"] is True
         (alert,) = c.get("/api/v1/alerts?type=webhook.disabled").json()["items"]
         assert alert["status"] == "resolved"

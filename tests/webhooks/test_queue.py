@@ -40,8 +40,13 @@ class OutageReceiver(Receiver):
         if scope["type"] == "http" and self.down:
             if self.mode == "stall":
                 await asyncio.sleep(1.0)  # past the sender's timeout: an httpx error there
-            await send({"type": "http.response.start", "status": int(self.mode.replace(
-                "stall", "504")), "headers": []})  # fmt: skip
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": int(self.mode.replace("stall", "504")),
+                    "headers": [],
+                }
+            )
             await send({"type": "http.response.body", "body": b""})
             return
         await super().__call__(scope, receive, send)
@@ -49,8 +54,17 @@ class OutageReceiver(Receiver):
 
 def add_hook(sessions, hook_id: str, url: str, event_types: list[str] | None = None) -> None:
     with sessions.begin() as s:
-        s.add(WebhookRow(id=hook_id, url=url, secret=new_secret(), event_types=event_types or [],
-                         filters={}, created_at=datetime.now(UTC), consecutive_failures=0))  # fmt: skip
+        s.add(
+            WebhookRow(
+                id=hook_id,
+                url=url,
+                secret=new_secret(),
+                event_types=event_types or [],
+                filters={},
+                created_at=datetime.now(UTC),
+                consecutive_failures=0,
+            )
+        )
 
 
 def change_alerts(sessions, rng: random.Random, now: datetime, open_keys: set[str], n: int) -> None:
@@ -60,14 +74,25 @@ def change_alerts(sessions, rng: random.Random, now: datetime, open_keys: set[st
         if open_keys and rng.random() < 0.4:
             key = rng.choice(sorted(open_keys))
             open_keys.discard(key)
-            events.append(AlertEvent(type=AlertType(key.split(":")[0]), severity=Severity.WARNING,
-                                     dedup_key=key, observed_at=now, title=key, resolved=True))  # fmt: skip
+            events.append(
+                AlertEvent(
+                    type=AlertType(key.split(":")[0]),
+                    severity=Severity.WARNING,
+                    dedup_key=key,
+                    observed_at=now,
+                    title=key,
+                    resolved=True,
+                )
+            )
         else:
             kind = rng.choice(TYPES)
             key = f"{kind.value}:{rng.getrandbits(40):010x}"
             open_keys.add(key)
-            events.append(AlertEvent(type=kind, severity=Severity.WARNING, dedup_key=key,
-                                     observed_at=now, title=key))  # fmt: skip
+            events.append(
+                AlertEvent(
+                    type=kind, severity=Severity.WARNING, dedup_key=key, observed_at=now, title=key
+                )
+            )
     with sessions.begin() as s:
         save_alert_events(s, events, now)
 
@@ -96,9 +121,12 @@ async def test_outage_disable_resume_delivers_every_change_once_in_order(session
             with sessions() as s:
                 hook = s.get(WebhookRow, "wh_test")
                 assert hook.enabled is False  # the outage switched it off ...
-                waiting = s.scalars(select(WebhookDeliveryRow).where(
-                    WebhookDeliveryRow.webhook_id == "wh_test",
-                    WebhookDeliveryRow.status == "pending")).all()  # fmt: skip
+                waiting = s.scalars(
+                    select(WebhookDeliveryRow).where(
+                        WebhookDeliveryRow.webhook_id == "wh_test",
+                        WebhookDeliveryRow.status == "pending",
+                    )
+                ).all()
                 assert waiting  # ... and its messages wait for it, none cancelled
                 assert not s.scalars(
                     select(WebhookDeliveryRow).where(WebhookDeliveryRow.status == "cancelled")
@@ -109,8 +137,9 @@ async def test_outage_disable_resume_delivers_every_change_once_in_order(session
             await deliver_due(sessions, http, now, settings.webhooks)
             assert len(app.requests) == sent_while_disabled  # nothing goes out while off
             with TestClient(create_app(settings, start_scheduler=False)) as client:
-                r = client.post("/api/v1/webhooks/wh_test/resume",
-                                headers=make_key(sessions, ["admin"]))  # fmt: skip
+                r = client.post(
+                    "/api/v1/webhooks/wh_test/resume", headers=make_key(sessions, ["admin"])
+                )
                 assert r.status_code == 200, r.text
                 assert r.json()["webhook"]["enabled"] is True
                 assert r.json()["messages"] == len(waiting)
@@ -122,8 +151,9 @@ async def test_outage_disable_resume_delivers_every_change_once_in_order(session
             await deliver_due(sessions, http, max(now, datetime.now(UTC)), settings.webhooks)
 
     with sessions() as s:
-        rows = s.scalars(select(WebhookDeliveryRow).where(
-            WebhookDeliveryRow.webhook_id == "wh_test")).all()  # fmt: skip
+        rows = s.scalars(
+            select(WebhookDeliveryRow).where(WebhookDeliveryRow.webhook_id == "wh_test")
+        ).all()
         assert {r.status for r in rows} == {"delivered"}
         kinds = {"opened": "open", "reopened": "open", "updated": "open", "resolved": "resolved"}
         changes = Counter(
@@ -133,8 +163,9 @@ async def test_outage_disable_resume_delivers_every_change_once_in_order(session
         )
         queued = sorted(rows, key=lambda r: (r.created_at, r.alert_id, r.id))
     # one message, so one id, per alert change: nothing lost, nothing under two ids
-    sent = Counter((json.loads(r.payload)["data"]["id"], json.loads(r.payload)["data"]["status"])
-                   for r in rows)  # fmt: skip
+    sent = Counter(
+        (json.loads(r.payload)["data"]["id"], json.loads(r.payload)["data"]["status"]) for r in rows
+    )
     assert sent == changes
     delivered = [r for r in app.requests]
     ids = [r.headers["webhook-id"] for r in delivered]
@@ -159,30 +190,43 @@ async def test_pause_keeps_queue_and_discard_is_explicit_and_recorded(sessions, 
         headers = make_key(sessions, ["admin"])
         async with httpx.AsyncClient(timeout=2, trust_env=False) as http:
             with TestClient(create_app(settings, start_scheduler=False)) as client:
-                assert client.patch("/api/v1/webhooks/wh_test", json={"enabled": False},
-                                    headers=headers).status_code == 200  # fmt: skip
+                assert (
+                    client.patch(
+                        "/api/v1/webhooks/wh_test", json={"enabled": False}, headers=headers
+                    ).status_code
+                    == 200
+                )
                 now = datetime.now(UTC)
                 change_alerts(sessions, rng, now, keys, 5)
                 await deliver_due(sessions, http, now + timedelta(seconds=1), settings.webhooks)
                 assert app.requests == []  # paused: queued, not sent
-                r = client.get("/api/v1/webhooks/wh_test/deliveries?status=pending",
-                               headers=headers)  # fmt: skip
+                r = client.get(
+                    "/api/v1/webhooks/wh_test/deliveries?status=pending", headers=headers
+                )
                 assert len(r.json()["items"]) == 5
                 r = client.post("/api/v1/webhooks/wh_test/discard", headers=headers)
                 assert r.status_code == 200 and r.json()["messages"] == 5
-                r = client.get("/api/v1/webhooks/wh_test/deliveries?status=cancelled",
-                               headers=headers)  # fmt: skip
+                r = client.get(
+                    "/api/v1/webhooks/wh_test/deliveries?status=cancelled", headers=headers
+                )
                 items = r.json()["items"]
                 assert len(items) == 5
                 assert all(i["last_error"].startswith("discarded by API key") for i in items)
-                assert client.post("/api/v1/webhooks/wh_test/resume",
-                                   headers=headers).json()["messages"] == 0  # fmt: skip
-                assert client.post("/api/v1/webhooks/wh_nope/discard",
-                                   headers=headers).status_code == 404  # fmt: skip
+                assert (
+                    client.post("/api/v1/webhooks/wh_test/resume", headers=headers).json()[
+                        "messages"
+                    ]
+                    == 0
+                )
+                assert (
+                    client.post("/api/v1/webhooks/wh_nope/discard", headers=headers).status_code
+                    == 404
+                )
                 assert client.post("/api/v1/webhooks/wh_test/discard").status_code == 401
             change_alerts(sessions, rng, now, keys, 2)
-            await deliver_due(sessions, http, datetime.now(UTC) + timedelta(seconds=1),
-                              settings.webhooks)  # fmt: skip
+            await deliver_due(
+                sessions, http, datetime.now(UTC) + timedelta(seconds=1), settings.webhooks
+            )
     assert len(app.requests) == 2  # only what changed after the resume
 
 

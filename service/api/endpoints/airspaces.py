@@ -156,12 +156,17 @@ def summary(request: Request, session: SessionDep) -> Response:
                 if baseline and row.foreign_count is not None
                 else None
             )
-            disrupted.append({
-                "airspace": code, "name": request.app.state.airspaces.get(code).name,
-                "status": status, "since": rfc3339(row.since),
-                "foreign_count": row.foreign_count, "baseline_foreign": baseline,
-                "traffic_ratio": ratio,
-            })  # fmt: skip
+            disrupted.append(
+                {
+                    "airspace": code,
+                    "name": request.app.state.airspaces.get(code).name,
+                    "status": status,
+                    "since": rfc3339(row.since),
+                    "foreign_count": row.foreign_count,
+                    "baseline_foreign": baseline,
+                    "traffic_ratio": ratio,
+                }
+            )
         disrupted.sort(
             key=lambda d: (STATUSES.index(d["status"]), d["traffic_ratio"] or 0.0, d["airspace"])
         )
@@ -195,12 +200,14 @@ def get_geometry(code: Code, request: Request) -> GeoJSONResponse:
     """The boundary as a GeoJSON Feature (lon/lat, counter-clockwise outer rings)."""
     code = _known(request, code)
     airspace = request.app.state.airspaces.get(code)
-    return GeoJSONResponse({
-        "type": "Feature",
-        "id": code,
-        "properties": {"icao": code, "name": airspace.name},
-        "geometry": fir_geojson(request.app.state, code),
-    })  # fmt: skip
+    return GeoJSONResponse(
+        {
+            "type": "Feature",
+            "id": code,
+            "properties": {"icao": code, "name": airspace.name},
+            "geometry": fir_geojson(request.app.state, code),
+        }
+    )
 
 
 @router.get("/{code}/traffic", response_model=TrafficSeries, responses=responses(404))
@@ -268,6 +275,7 @@ def get_traffic_svg(code: Code, request: Request, session: SessionDep) -> Respon
         )
     )
     return Response(
-        traffic_svg(code, samples, baseline, events), media_type="image/svg+xml",
+        traffic_svg(code, samples, baseline, events),
+        media_type="image/svg+xml",
         headers={"Cache-Control": "no-cache"},
-    )  # fmt: skip
+    )

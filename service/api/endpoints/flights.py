@@ -168,15 +168,17 @@ def get_track(flight_id: FlightId, session: SessionDep) -> GeoJSONResponse:
         geometry = {"type": "Point", "coordinates": coords[0]}
     else:
         geometry = {"type": "GeometryCollection", "geometries": []}
-    return GeoJSONResponse({
-        "type": "Feature",
-        "id": flight_id,
-        "geometry": geometry,
-        "properties": {
-            **flight_to_dict(row),
-            "times": [rfc3339(p.observed_at) for p in points],
-            "altitudes_ft": [p.altitude_ft for p in points],
-            "on_ground": [p.on_ground for p in points],
-            "sources": [p.source for p in points],
-        },
-    })  # fmt: skip
+    return GeoJSONResponse(
+        {
+            "type": "Feature",
+            "id": flight_id,
+            "geometry": geometry,
+            "properties": {
+                **flight_to_dict(row),
+                "times": [rfc3339(p.observed_at) for p in points],
+                "altitudes_ft": [p.altitude_ft for p in points],
+                "on_ground": [p.on_ground for p in points],
+                "sources": [p.source for p in points],
+            },
+        }
+    )

@@ -121,12 +121,14 @@ def basemap(
     """Land polygons (a light coastline background), simplified to about 1 km."""
     box = parse_bbox(bbox) if bbox else tuple(view_bbox(request.app.state))
     seeds = request.app.state.settings.path(request.app.state.settings.seeds_dir)
-    return GeoJSONResponse({
-        "type": "Feature",
-        "bbox": list(box),
-        "geometry": land_geojson(seeds, box),
-        "properties": {"kind": "land", "source": BASEMAP_SOURCE},
-    })  # fmt: skip
+    return GeoJSONResponse(
+        {
+            "type": "Feature",
+            "bbox": list(box),
+            "geometry": land_geojson(seeds, box),
+            "properties": {"kind": "land", "source": BASEMAP_SOURCE},
+        }
+    )
 
 
 @lru_cache(maxsize=64)
@@ -150,17 +152,32 @@ def _static_features(state: Any) -> list[dict[str, Any]]:
     west, south, east, north = view_bbox(state)
     # the world has 435 FIRs: only those the view shows
     features: list[dict[str, Any]] = [
-        {"type": "Feature", "geometry": fir_geojson(state, a.icao),
-         "properties": {"kind": "fir", "icao": a.icao, "name": a.name, "watched": a.icao in watched}}
+        {
+            "type": "Feature",
+            "geometry": fir_geojson(state, a.icao),
+            "properties": {
+                "kind": "fir",
+                "icao": a.icao,
+                "name": a.name,
+                "watched": a.icao in watched,
+            },
+        }
         for a in state.airspaces
-        if a.geometry.bounds[0] <= east and a.geometry.bounds[2] >= west
-        and a.geometry.bounds[1] <= north and a.geometry.bounds[3] >= south
-    ]  # fmt: skip
+        if a.geometry.bounds[0] <= east
+        and a.geometry.bounds[2] >= west
+        and a.geometry.bounds[1] <= north
+        and a.geometry.bounds[3] >= south
+    ]
     for code in state.settings.watch.airports:
         if code in state.airports:
             ap = state.airports.get(code)
-            features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [ap.lon, ap.lat]},
-                             "properties": {"kind": "airport", "icao": code, "name": ap.name}})  # fmt: skip
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": [ap.lon, ap.lat]},
+                    "properties": {"kind": "airport", "icao": code, "name": ap.name},
+                }
+            )
     return features
 
 
@@ -169,10 +186,13 @@ def _firs_body(state: Any) -> tuple[bytes, str]:
     cached = getattr(state, "map_firs", None)
     if cached is None:
         body = json.dumps(
-            {"type": "FeatureCollection", "bbox": view_bbox(state),
-             "features": _static_features(state)},
+            {
+                "type": "FeatureCollection",
+                "bbox": view_bbox(state),
+                "features": _static_features(state),
+            },
             separators=(",", ":"),
-        ).encode()  # fmt: skip
+        ).encode()
         cached = state.map_firs = (body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
     return cached
 
@@ -233,10 +253,20 @@ def map_features(
         for p in rows:
             if p.on_ground:
                 continue
-            features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [p.lon, p.lat]},
-                             "properties": {"kind": "aircraft", "icao24": p.icao24, "callsign": p.callsign,
-                                            "domestic": domestic.of_any(p.icao24), "altitude_ft": p.altitude_ft,
-                                            "observed_at": rfc3339(p.observed_at)}})  # fmt: skip
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": [p.lon, p.lat]},
+                    "properties": {
+                        "kind": "aircraft",
+                        "icao24": p.icao24,
+                        "callsign": p.callsign,
+                        "domestic": domestic.of_any(p.icao24),
+                        "altitude_ft": p.altitude_ft,
+                        "observed_at": rfc3339(p.observed_at),
+                    },
+                }
+            )
     alerts = session.scalars(
         select(AlertRow)
         .where(AlertRow.type.in_(TRACK_TYPES))
@@ -252,12 +282,23 @@ def map_features(
             .order_by(PositionRow.observed_at)
         ).all()
         if len(coords) >= 2:
-            features.append({"type": "Feature", "geometry": {"type": "LineString", "coordinates": [list(c) for c in coords]},
-                             "properties": {"kind": "track", "alert": alert.type, "callsign": alert.callsign,
-                                            "route": f"{alert.origin}-{alert.destination}"}})  # fmt: skip
-    return GeoJSONResponse({
-        "type": "FeatureCollection",
-        "bbox": view_bbox(state),
-        "features": features,
-        "data_time": rfc3339(newest),
-    })  # fmt: skip
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "LineString", "coordinates": [list(c) for c in coords]},
+                    "properties": {
+                        "kind": "track",
+                        "alert": alert.type,
+                        "callsign": alert.callsign,
+                        "route": f"{alert.origin}-{alert.destination}",
+                    },
+                }
+            )
+    return GeoJSONResponse(
+        {
+            "type": "FeatureCollection",
+            "bbox": view_bbox(state),
+            "features": features,
+            "data_time": rfc3339(newest),
+        }
+    )

@@ -103,8 +103,11 @@ def check_url(url: str, allow_private: bool) -> None:
     for address in addresses:
         reason = refusal(address)
         if reason:
-            raise ProblemError(422, f"{host} is a {reason}: webhooks only go to public addresses",
-                               kind="unsafe-url")  # fmt: skip
+            raise ProblemError(
+                422,
+                f"{host} is a {reason}: webhooks only go to public addresses",
+                kind="unsafe-url",
+            )
 
 
 def _unique_url(session, url: str, webhook_id: str | None = None) -> None:

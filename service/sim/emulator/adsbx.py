@@ -64,26 +64,48 @@ def _point(state: EmulatorState, lat: float, lon: float, radius: float) -> JSONR
     now_ms = int(now.timestamp() * 1000)
     ptime = round((time.perf_counter() - started) * 1000)
     return JSONResponse(
-        {"ac": aircraft, "msg": "No error", "now": now_ms, "total": len(aircraft),
-         "ctime": now_ms, "ptime": ptime}
-    )  # fmt: skip
+        {
+            "ac": aircraft,
+            "msg": "No error",
+            "now": now_ms,
+            "total": len(aircraft),
+            "ctime": now_ms,
+            "ptime": ptime,
+        }
+    )
 
 
 def _aircraft(flight: Any, s: dict[str, Any], d_km: float, dir_deg: float) -> dict[str, Any]:
     """One ``ac`` object; keys unknown to the receiver are left out, as readsb does."""
     ac: dict[str, Any] = {
-        "hex": flight.icao24, "type": "adsb_icao", "flight": padded(flight.callsign),
+        "hex": flight.icao24,
+        "type": "adsb_icao",
+        "flight": padded(flight.callsign),
         "alt_baro": "ground" if s["on_ground"] else int(s["altitude_ft"]),
-    }  # fmt: skip
+    }
     if not s["on_ground"]:
         ac["alt_geom"] = int(s["altitude_ft"]) + 200
     ac["gs"] = s["speed_kt"]
     if s["track_deg"] is not None:
         ac["track"] = s["track_deg"]
     ac.update(
-        {"squawk": "2000", "emergency": "none", "category": "A3",
-         "lat": round(s["lat"], 6), "lon": round(s["lon"], 6), "nic": 8, "rc": 186,
-         "seen_pos": 0.0, "version": 2, "mlat": [], "tisb": [], "messages": 1000, "seen": 0.0,
-         "rssi": -20.5, "dst": round(d_km / KM_PER_NM, 3), "dir": round(dir_deg, 1)}
-    )  # fmt: skip
+        {
+            "squawk": "2000",
+            "emergency": "none",
+            "category": "A3",
+            "lat": round(s["lat"], 6),
+            "lon": round(s["lon"], 6),
+            "nic": 8,
+            "rc": 186,
+            "seen_pos": 0.0,
+            "version": 2,
+            "mlat": [],
+            "tisb": [],
+            "messages": 1000,
+            "seen": 0.0,
+            "rssi": -20.5,
+            "dst": round(d_km / KM_PER_NM, 3),
+            "dir": round(dir_deg, 1),
+        }
+    )
     return ac

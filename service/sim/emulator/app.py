@@ -83,9 +83,13 @@ def run_emulator(
     cred = os.environ.get("FIRWATCH_EMULATOR_CLIENT_ID", DEMO_CREDENTIAL)
     secret = os.environ.get("FIRWATCH_EMULATOR_CLIENT_SECRET", DEMO_CREDENTIAL)
     app = create_emulator_app(
-        scenario, clock, faa_client_id=cred, faa_client_secret=secret,
-        opensky_client_id=cred, opensky_client_secret=secret,
-    )  # fmt: skip
+        scenario,
+        clock,
+        faa_client_id=cred,
+        faa_client_secret=secret,
+        opensky_client_id=cred,
+        opensky_client_secret=secret,
+    )
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 

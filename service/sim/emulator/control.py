@@ -32,8 +32,13 @@ def control_router(state: EmulatorState) -> APIRouter:
 
     @router.get("/clock")
     def get_clock() -> dict[str, Any]:
-        return {"now": clock.now().isoformat(), "start": clock.start.isoformat(),
-                "end": clock.end.isoformat(), "speed": clock.speed, "done": clock.done}  # fmt: skip
+        return {
+            "now": clock.now().isoformat(),
+            "start": clock.start.isoformat(),
+            "end": clock.end.isoformat(),
+            "speed": clock.speed,
+            "done": clock.done,
+        }
 
     @router.post("/clock")
     def set_clock(update: ClockUpdate) -> dict[str, Any]:

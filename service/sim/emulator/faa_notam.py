@@ -48,10 +48,13 @@ def faa_notam_router(
         if locationRadius is not None and not 0 < locationRadius <= MAX_RADIUS_NM:
             return JSONResponse({"error": "locationRadius must be at most 100"}, 400)
         wanted = {
-            "icaoLocation": icaoLocation, "classification": classification,
-            "notamNumber": notamNumber, "effectiveStartDate": effectiveStartDate,
-            "effectiveEndDate": effectiveEndDate, "lastUpdatedDate": lastUpdatedDate,
-        }  # fmt: skip
+            "icaoLocation": icaoLocation,
+            "classification": classification,
+            "notamNumber": notamNumber,
+            "effectiveStartDate": effectiveStartDate,
+            "effectiveEndDate": effectiveEndDate,
+            "lastUpdatedDate": lastUpdatedDate,
+        }
         circle = (
             (locationLongitude, locationLatitude, locationRadius)
             if None not in (locationRadius, locationLatitude, locationLongitude)

@@ -34,9 +34,16 @@ class FaultKind(enum.StrEnum):
 
 
 NETWORK_FAULTS = frozenset(
-    {FaultKind.TIMEOUT, FaultKind.RESET, FaultKind.SERVER_ERROR, FaultKind.RATE_LIMITED,
-     FaultKind.UNAUTHORIZED, FaultKind.MALFORMED_JSON, FaultKind.TRUNCATED}
-)  # fmt: skip
+    {
+        FaultKind.TIMEOUT,
+        FaultKind.RESET,
+        FaultKind.SERVER_ERROR,
+        FaultKind.RATE_LIMITED,
+        FaultKind.UNAUTHORIZED,
+        FaultKind.MALFORMED_JSON,
+        FaultKind.TRUNCATED,
+    }
+)
 DATA_FAULTS = frozenset(FaultKind) - NETWORK_FAULTS
 FEED_PATHS = {
     FeedName.OPENSKY: "/api/states/",
@@ -125,8 +132,12 @@ async def _broken_body(response: Any, kind: FaultKind) -> Response:
         yield body[: len(body) // 2]
         raise ConnectionResetError("emulated connection reset")
 
-    return StreamingResponse(reset(), response.status_code, media_type="application/json",
-                             headers={"content-length": str(len(body))})  # fmt: skip
+    return StreamingResponse(
+        reset(),
+        response.status_code,
+        media_type="application/json",
+        headers={"content-length": str(len(body))},
+    )
 
 
 def spoil(rows: list[list[Any]], kind: FaultKind, at_s: int) -> list[list[Any]]:

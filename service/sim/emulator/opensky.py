@@ -123,8 +123,9 @@ def opensky_router(
         rows = _state_rows(state, at_s, box, {h.strip().lower() for h in icao24 or []}, extended)
         # allow_nan: a NaN fault sends what a broken upstream sends
         text = json.dumps({"time": at_s, "states": rows or None}, allow_nan=True)
-        return Response(text, media_type="application/json",
-                        headers={"X-Rate-Limit-Remaining": str(remaining)})  # fmt: skip
+        return Response(
+            text, media_type="application/json", headers={"X-Rate-Limit-Remaining": str(remaining)}
+        )
 
     return router
 
@@ -150,9 +151,15 @@ def _add_token_endpoint(
         value = secrets.token_urlsafe(32)
         state.tokens[value] = time.monotonic() + TOKEN_LIFETIME_S
         return JSONResponse(
-            {"access_token": value, "expires_in": TOKEN_LIFETIME_S, "refresh_expires_in": 0,
-             "token_type": "Bearer", "not-before-policy": 0, "scope": "profile email"}
-        )  # fmt: skip
+            {
+                "access_token": value,
+                "expires_in": TOKEN_LIFETIME_S,
+                "refresh_expires_in": 0,
+                "token_type": "Bearer",
+                "not-before-policy": 0,
+                "scope": "profile email",
+            }
+        )
 
 
 def _caller(state: EmulatorState, authorization: str | None) -> tuple[str, Tier] | None:
@@ -195,11 +202,21 @@ def _state_row(flight: Any, s: dict[str, Any], at_s: int) -> list[Any]:
     """One state vector: 17 columns in SI units (metres, m/s)."""
     speed = s["speed_kt"] / KT_PER_MS if s["speed_kt"] is not None else None
     return [
-        flight.icao24, padded(flight.callsign), flight.country, at_s, at_s,
-        round(s["lon"], 4), round(s["lat"], 4),
+        flight.icao24,
+        padded(flight.callsign),
+        flight.country,
+        at_s,
+        at_s,
+        round(s["lon"], 4),
+        round(s["lat"], 4),
         None if s["on_ground"] else round(s["altitude_ft"] / FT_PER_M, 2),
-        s["on_ground"], round(speed, 2) if speed is not None else None, s["track_deg"],
-        0.0, None,
+        s["on_ground"],
+        round(speed, 2) if speed is not None else None,
+        s["track_deg"],
+        0.0,
+        None,
         None if s["on_ground"] else round(s["altitude_ft"] / FT_PER_M + 60, 2),
-        "2000", False, 0,
-    ]  # fmt: skip
+        "2000",
+        False,
+        0,
+    ]

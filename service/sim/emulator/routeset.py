@@ -45,16 +45,25 @@ def _answer(scenario: Scenario, callsign: str) -> dict[str, Any]:
     airports = [_airport(scenario, code) for code in (flight.origin, flight.destination)]
     return {
         "_airport_codes_iata": f"{airports[0]['iata']}-{airports[1]['iata']}",
-        "_airports": airports, "airline_code": callsign[:3],
-        "airport_codes": f"{flight.origin}-{flight.destination}", "callsign": callsign,
-        "number": callsign[3:], "plausible": True,
-    }  # fmt: skip
+        "_airports": airports,
+        "airline_code": callsign[:3],
+        "airport_codes": f"{flight.origin}-{flight.destination}",
+        "callsign": callsign,
+        "number": callsign[3:],
+        "plausible": True,
+    }
 
 
 def _airport(scenario: Scenario, code: str) -> dict[str, Any]:
     a = scenario.airports.get(code)
     return {
-        "alt_feet": a.elevation_ft, "alt_meters": round(a.elevation_ft / FT_PER_M, 2),
-        "countryiso2": a.country, "iata": a.iata, "icao": a.icao, "lat": a.lat,
-        "location": a.city, "lon": a.lon, "name": a.name,
-    }  # fmt: skip
+        "alt_feet": a.elevation_ft,
+        "alt_meters": round(a.elevation_ft / FT_PER_M, 2),
+        "countryiso2": a.country,
+        "iata": a.iata,
+        "icao": a.icao,
+        "lat": a.lat,
+        "location": a.city,
+        "lon": a.lon,
+        "name": a.name,
+    }

@@ -119,32 +119,79 @@ def snap(value: float, step_deg: float) -> float:
 
 STYLES = {
     # name: (snap step in degrees, writer(lon, lat) -> text)
-    "dms": (1 / 3600, lambda lo, la, sep: f"{_dms(la, 2, True)}{'N' if la >= 0 else 'S'}{sep}"
-            f"{_dms(lo, 3, True)}{'E' if lo >= 0 else 'W'}"),
-    "dm": (1 / 60, lambda lo, la, sep: f"{_dms(la, 2, False)}{'N' if la >= 0 else 'S'}{sep}"
-           f"{_dms(lo, 3, False)}{'E' if lo >= 0 else 'W'}"),
-    "hemisphere_first_dms": (1 / 3600, lambda lo, la, sep: f"{'N' if la >= 0 else 'S'}"
-                             f"{_dms(la, 2, True)}{sep}{'E' if lo >= 0 else 'W'}{_dms(lo, 3, True)}"),
-    "hemisphere_first_dm": (1 / 60, lambda lo, la, sep: f"{'N' if la >= 0 else 'S'}"
-                            f"{_dms(la, 2, False)}{sep}{'E' if lo >= 0 else 'W'}{_dms(lo, 3, False)}"),
-    "decimal_minutes": (1 / 6000, lambda lo, la, sep: f"{_dms(la, 2, False, 2)}"
-                        f"{'N' if la >= 0 else 'S'}{sep}{_dms(lo, 3, False, 2)}{'E' if lo >= 0 else 'W'}"),
-    "decimal_seconds": (1 / 36000, lambda lo, la, sep: f"{_dms(la, 2, True, 1)}"
-                        f"{'N' if la >= 0 else 'S'}{sep}{_dms(lo, 3, True, 1)}{'E' if lo >= 0 else 'W'}"),
-    "spaced_dms": (1 / 3600, lambda lo, la, sep: " ".join(
-        [_dms(la, 2, True)[:2], _dms(la, 2, True)[2:4], _dms(la, 2, True)[4:]])
-        + ("N " if la >= 0 else "S ") + " ".join(
-        [_dms(lo, 3, True)[:3], _dms(lo, 3, True)[3:5], _dms(lo, 3, True)[5:]])
-        + ("E" if lo >= 0 else "W")),
-    "symbols_dms": (1 / 3600, lambda lo, la, sep: (
-        f"{_dms(la, 2, True)[:2]}°{_dms(la, 2, True)[2:4]}'{_dms(la, 2, True)[4:]}\""
-        f"{'N' if la >= 0 else 'S'} {_dms(lo, 3, True)[:3]}°{_dms(lo, 3, True)[3:5]}'"
-        f"{_dms(lo, 3, True)[5:]}\"{'E' if lo >= 0 else 'W'}")),
-    "decimal_degrees": (1e-4, lambda lo, la, sep: f"{abs(la):.4f}{'N' if la >= 0 else 'S'}{sep or ' '}"
-                        f"{abs(lo):.4f}{'E' if lo >= 0 else 'W'}"),
-    "decimal_degrees_first": (1e-4, lambda lo, la, sep: f"{'N' if la >= 0 else 'S'}{abs(la):.4f} "
-                              f"{'E' if lo >= 0 else 'W'}{abs(lo):.4f}"),
-}  # fmt: skip
+    "dms": (
+        1 / 3600,
+        lambda lo, la, sep: (
+            f"{_dms(la, 2, True)}{'N' if la >= 0 else 'S'}{sep}"
+            f"{_dms(lo, 3, True)}{'E' if lo >= 0 else 'W'}"
+        ),
+    ),
+    "dm": (
+        1 / 60,
+        lambda lo, la, sep: (
+            f"{_dms(la, 2, False)}{'N' if la >= 0 else 'S'}{sep}"
+            f"{_dms(lo, 3, False)}{'E' if lo >= 0 else 'W'}"
+        ),
+    ),
+    "hemisphere_first_dms": (
+        1 / 3600,
+        lambda lo, la, sep: (
+            f"{'N' if la >= 0 else 'S'}"
+            f"{_dms(la, 2, True)}{sep}{'E' if lo >= 0 else 'W'}{_dms(lo, 3, True)}"
+        ),
+    ),
+    "hemisphere_first_dm": (
+        1 / 60,
+        lambda lo, la, sep: (
+            f"{'N' if la >= 0 else 'S'}"
+            f"{_dms(la, 2, False)}{sep}{'E' if lo >= 0 else 'W'}{_dms(lo, 3, False)}"
+        ),
+    ),
+    "decimal_minutes": (
+        1 / 6000,
+        lambda lo, la, sep: (
+            f"{_dms(la, 2, False, 2)}"
+            f"{'N' if la >= 0 else 'S'}{sep}{_dms(lo, 3, False, 2)}{'E' if lo >= 0 else 'W'}"
+        ),
+    ),
+    "decimal_seconds": (
+        1 / 36000,
+        lambda lo, la, sep: (
+            f"{_dms(la, 2, True, 1)}"
+            f"{'N' if la >= 0 else 'S'}{sep}{_dms(lo, 3, True, 1)}{'E' if lo >= 0 else 'W'}"
+        ),
+    ),
+    "spaced_dms": (
+        1 / 3600,
+        lambda lo, la, sep: (
+            " ".join([_dms(la, 2, True)[:2], _dms(la, 2, True)[2:4], _dms(la, 2, True)[4:]])
+            + ("N " if la >= 0 else "S ")
+            + " ".join([_dms(lo, 3, True)[:3], _dms(lo, 3, True)[3:5], _dms(lo, 3, True)[5:]])
+            + ("E" if lo >= 0 else "W")
+        ),
+    ),
+    "symbols_dms": (
+        1 / 3600,
+        lambda lo, la, sep: (
+            f"{_dms(la, 2, True)[:2]}°{_dms(la, 2, True)[2:4]}'{_dms(la, 2, True)[4:]}\""
+            f"{'N' if la >= 0 else 'S'} {_dms(lo, 3, True)[:3]}°{_dms(lo, 3, True)[3:5]}'"
+            f'{_dms(lo, 3, True)[5:]}"{"E" if lo >= 0 else "W"}'
+        ),
+    ),
+    "decimal_degrees": (
+        1e-4,
+        lambda lo, la, sep: (
+            f"{abs(la):.4f}{'N' if la >= 0 else 'S'}{sep or ' '}"
+            f"{abs(lo):.4f}{'E' if lo >= 0 else 'W'}"
+        ),
+    ),
+    "decimal_degrees_first": (
+        1e-4,
+        lambda lo, la, sep: (
+            f"{'N' if la >= 0 else 'S'}{abs(la):.4f} {'E' if lo >= 0 else 'W'}{abs(lo):.4f}"
+        ),
+    ),
+}
 # whether a style's text rounds exactly to its snap (decimal minutes: 2 decimals of a minute)
 PAIR_SEPARATORS = ["", "", " ", "-", "/"]
 
@@ -183,8 +230,10 @@ def icao(number: str, q: str, location: str, item_e: str, rng: random.Random) ->
     )
     start = f"26{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}{rng.randint(0, 23):02d}00"
     end = f"27{start[2:]}"
-    return (f"({number} NOTAMN\nQ) {q}\nA) {location} B) {start} C) {end}\nE) {item_e}\n"
-            f"F) {lower} G) {upper})")  # fmt: skip
+    return (
+        f"({number} NOTAMN\nQ) {q}\nA) {location} B) {start} C) {end}\nE) {item_e}\n"
+        f"F) {lower} G) {upper})"
+    )
 
 
 def wrap(text: str, rng: random.Random, mode: str) -> str:
@@ -319,13 +368,18 @@ def arc_entry(rng: random.Random, i: int) -> dict:
     clockwise = rng.random() < 0.6
     t = w.text
     if clockwise:
-        item_e = (f"DANGER AREA ACT WI {t(*p2)} THEN CLOCKWISE ARC RADIUS {r_nm}NM CENTRED ON "
-                  f"{t(*c)} TO {t(*p3)} - " + " - ".join(t(*p) for p in others) + f" - {t(*p2)}")  # fmt: skip
+        item_e = (
+            f"DANGER AREA ACT WI {t(*p2)} THEN CLOCKWISE ARC RADIUS {r_nm}NM CENTRED ON "
+            f"{t(*c)} TO {t(*p3)} - " + " - ".join(t(*p) for p in others) + f" - {t(*p2)}"
+        )
     else:  # the same area written the other way round
         back = list(reversed(others))
         word = rng.choice(["ANTI-CLOCKWISE", "COUNTERCLOCKWISE", "ANTICLOCKWISE"])
-        item_e = (f"RESTRICTED AREA WI {t(*p2)} - " + " - ".join(t(*p) for p in back)
-                  + f" - {t(*p3)} THEN {word} ARC RADIUS {r_nm}NM CENTRED ON {t(*c)} TO {t(*p2)}")  # fmt: skip
+        item_e = (
+            f"RESTRICTED AREA WI {t(*p2)} - "
+            + " - ".join(t(*p) for p in back)
+            + f" - {t(*p3)} THEN {word} ARC RADIUS {r_nm}NM CENTRED ON {t(*c)} TO {t(*p2)}"
+        )
     geom = shapely.Polygon(ring)
     tags = [
         "arc",
@@ -399,10 +453,14 @@ def boundary_entry(rng: random.Random, i: int) -> dict:
     else:
         raise RuntimeError("no boundary leg found")
     t = w.text
-    wording = rng.choice([
-        f"ALONG THE {code} FIR BOUNDARY", "ALONG THE FIR BOUNDARY", f"ALONG THE BOUNDARY OF {code} FIR",
-        "ALONG THE BOUNDARY",
-    ])  # fmt: skip
+    wording = rng.choice(
+        [
+            f"ALONG THE {code} FIR BOUNDARY",
+            "ALONG THE FIR BOUNDARY",
+            f"ALONG THE BOUNDARY OF {code} FIR",
+            "ALONG THE BOUNDARY",
+        ]
+    )
     item_e = (
         f"MIL EXER AREA: {t(*a)} THENCE {wording} TO {t(*b)} THENCE TO {t(*p_in)} THENCE TO {t(*a)}"
     )
@@ -420,9 +478,11 @@ def fir_entry(rng: random.Random, i: int) -> dict:
     if name:
         choices += [
             ("name_fir", f"DUE TO MIL ACT ALL FLIGHTS WITHIN {name} FIR REQUIRE PPR"),
-            ("name_flight_information_region",
-             f"OPERATORS ADVISED TO EXERCISE CAUTION IN THE {name} FLIGHT INFORMATION REGION ({code})"),
-        ]  # fmt: skip
+            (
+                "name_flight_information_region",
+                f"OPERATORS ADVISED TO EXERCISE CAUTION IN THE {name} FLIGHT INFORMATION REGION ({code})",
+            ),
+        ]
     form, item_e = rng.choice(choices)
     geom = FIRS[code][1]
     return finish(rng, i, item_e, [geom], ["fir", f"form:{form}"], fir=code, qcode="QAFLT")
@@ -479,8 +539,10 @@ def finish(
     number = f"{rng.choice('ABCDJMW')}{rng.randint(1, 9999):04d}/26"
     location = fir if len(fir) == 4 else "ZZZZ"
     if rng.random() < 0.08 and "circle" in tags and "NM" in item_e:  # US domestic TFR one-liner
-        text = (f"!FDC 6/{rng.randint(1000, 9999)} ZMA {item_e.replace(chr(10), ' ')} "
-                f"SFC-17999FT 2601011200-2601021200")  # fmt: skip
+        text = (
+            f"!FDC 6/{rng.randint(1000, 9999)} ZMA {item_e.replace(chr(10), ' ')} "
+            f"SFC-17999FT 2601011200-2601021200"
+        )
         tags = [*tags, "format:faa_domestic"]
     else:
         text = icao(number, q, location, item_e, rng)

@@ -76,8 +76,10 @@ def frd(station: tuple[float, float, float], bearing: float, nm: float, true: bo
 
 
 def dm(lon: float, lat: float) -> str:
-    return (f"{_dms(lat, 2, False)}{'N' if lat >= 0 else 'S'}"
-            f"{_dms(lon, 3, False)}{'E' if lon >= 0 else 'W'}")  # fmt: skip
+    return (
+        f"{_dms(lat, 2, False)}{'N' if lat >= 0 else 'S'}"
+        f"{_dms(lon, 3, False)}{'E' if lon >= 0 else 'W'}"
+    )
 
 
 def qline(fir: str, geom: shapely.Geometry, qcode: str = "QRDCA", radius: int | None = None):
@@ -89,8 +91,10 @@ def qline(fir: str, geom: shapely.Geometry, qcode: str = "QRDCA", radius: int | 
 
 
 def icao(n: int, fir: str, geom, item_e: str, qcode: str = "QRDCA", radius=None) -> str:
-    return (f"(R{n:04d}/26 NOTAMN\nQ) {qline(fir, geom, qcode, radius)}\nA) {fir} "
-            f"B) 2607010600 C) 2607311800\nE) {item_e}\nF) SFC G) FL100)")  # fmt: skip
+    return (
+        f"(R{n:04d}/26 NOTAMN\nQ) {qline(fir, geom, qcode, radius)}\nA) {fir} "
+        f"B) 2607010600 C) 2607311800\nE) {item_e}\nF) SFC G) FL100)"
+    )
 
 
 def entry(eid: str, tags: list[str], text: str, geoms: list) -> dict:
@@ -118,22 +122,48 @@ def circle(lon: float, lat: float, km: float) -> shapely.Polygon:
 
 def country_entries() -> list[dict]:
     forms = [
-        ("within", "SVZM", ["SVZM"], "ALL CIVIL FLIGHTS PROHIBITED WITHIN VENEZUELA DUE TO MIL ACT."),
-        ("territory_of", "OIIX", ["OIIX", "TEH"],
-         "DUE TO SECURITY SITUATION ALL FLIGHTS OVER THE TERRITORY OF IRAN ARE SUSPENDED."),
-        ("airspace_of_formal", "OIIX", ["OIIX", "TEH"],
-         "THE AIRSPACE OF THE ISLAMIC REPUBLIC OF IRAN IS CLOSED TO ALL CIVIL TRAFFIC."),
+        (
+            "within",
+            "SVZM",
+            ["SVZM"],
+            "ALL CIVIL FLIGHTS PROHIBITED WITHIN VENEZUELA DUE TO MIL ACT.",
+        ),
+        (
+            "territory_of",
+            "OIIX",
+            ["OIIX", "TEH"],
+            "DUE TO SECURITY SITUATION ALL FLIGHTS OVER THE TERRITORY OF IRAN ARE SUSPENDED.",
+        ),
+        (
+            "airspace_of_formal",
+            "OIIX",
+            ["OIIX", "TEH"],
+            "THE AIRSPACE OF THE ISLAMIC REPUBLIC OF IRAN IS CLOSED TO ALL CIVIL TRAFFIC.",
+        ),
         ("adjective_airspace", "ORBB", ["ORBB"], "IRAQI AIRSPACE CLOSED TO ALL TRAFFIC UFN."),
-        ("airspace_of", "OJAC", ["OJAC"], "THE AIRSPACE OF JORDAN IS CLOSED DUE TO REGIONAL EVENTS."),
+        (
+            "airspace_of",
+            "OJAC",
+            ["OJAC"],
+            "THE AIRSPACE OF JORDAN IS CLOSED DUE TO REGIONAL EVENTS.",
+        ),
         ("within", "SYGC", ["SYGC"], "UNMANNED ACFT OPS PROHIBITED WITHIN GUYANA."),
         ("adjective_airspace", "OLBB", ["OLBB"], "LEBANESE AIRSPACE CLOSED EXC STATE ACFT."),
-        ("within_territory_wrapped", "SVZM", ["SVZM"],
-         "OPERATORS ARE ADVISED THAT FLIGHTS WITHIN THE TERRITORY OF\nVENEZUELA REQUIRE PRIOR "
-         "PERMISSION."),
-        ("over", "SKED", ["SKCL", "SKEC", "SKED", "SKMD"],
-         "DUE TO ELECTIONS GA FLIGHTS OVER COLOMBIA RESTRICTED TO IFR."),
+        (
+            "within_territory_wrapped",
+            "SVZM",
+            ["SVZM"],
+            "OPERATORS ARE ADVISED THAT FLIGHTS WITHIN THE TERRITORY OF\nVENEZUELA REQUIRE PRIOR "
+            "PERMISSION.",
+        ),
+        (
+            "over",
+            "SKED",
+            ["SKCL", "SKEC", "SKED", "SKMD"],
+            "DUE TO ELECTIONS GA FLIGHTS OVER COLOMBIA RESTRICTED TO IFR.",
+        ),
         ("adjective_airspace", "OSTT", ["OSTT"], "SYRIAN AIRSPACE CLOSED."),
-    ]  # fmt: skip
+    ]
     out = []
     for k, (form, fir, firs, item_e) in enumerate(forms, 1):
         geom = union(*firs)
@@ -202,56 +232,129 @@ def navaid_entries() -> list[dict]:
         out.append(entry(f"R{300 + k:03d}", ["navaid", f"form:{form}", *extra], text, geoms))
 
     c = frd(miq, 45, 25)
-    add(1, "bearing_mag_from_vor",
+    add(
+        1,
+        "bearing_mag_from_vor",
         "DANGER AREA RADIUS 10NM CENTRED ON 045 DEG MAG 25NM FROM VOR MIQ.",
-        [circle(*c, 10 * NM_KM)], extra=["circle"])  # fmt: skip
+        [circle(*c, 10 * NM_KM)],
+        extra=["circle"],
+    )
     pts = [frd(miq, 45, 25), frd(miq, 90, 25), frd(miq, 135, 10)]
-    add(2, "radial_dme", "DANGER AREA WI MIQ R045 D25 - MIQ R090 D25 - MIQ R135 D10 - "
-        "BACK TO START.", [shapely.Polygon(pts)], extra=["polygon"])  # fmt: skip
+    add(
+        2,
+        "radial_dme",
+        "DANGER AREA WI MIQ R045 D25 - MIQ R090 D25 - MIQ R135 D10 - BACK TO START.",
+        [shapely.Polygon(pts)],
+        extra=["polygon"],
+    )
     pts = [frd(miq, 10, 30), frd(miq, 50, 30), frd(miq, 50, 15), frd(miq, 10, 15)]
-    add(3, "radial_slash_dme", "MIL EXER AREA WI MIQ VOR R010/D30NM - MIQ VOR R050/D30NM - "
-        "MIQ VOR R050/D15NM - MIQ VOR R010/D15NM.", [shapely.Polygon(pts)],
-        extra=["polygon"])  # fmt: skip
+    add(
+        3,
+        "radial_slash_dme",
+        "MIL EXER AREA WI MIQ VOR R010/D30NM - MIQ VOR R050/D30NM - "
+        "MIQ VOR R050/D15NM - MIQ VOR R010/D15NM.",
+        [shapely.Polygon(pts)],
+        extra=["polygon"],
+    )
     c = frd(pos, 100, 30)
-    add(4, "vor_radial_dme_words", "DANGER AREA RADIUS 5NM CENTRED ON POS VOR/DME RADIAL 100 "
-        "DME 30.", [circle(*c, 5 * NM_KM)], fir="TTZP", extra=["circle"])  # fmt: skip
+    add(
+        4,
+        "vor_radial_dme_words",
+        "DANGER AREA RADIUS 5NM CENTRED ON POS VOR/DME RADIAL 100 DME 30.",
+        [circle(*c, 5 * NM_KM)],
+        fir="TTZP",
+        extra=["circle"],
+    )
     c = frd(sju, 45, 25)
-    add(5, "distance_first", "ROCKET LAUNCH AREA 8NM RADIUS CENTRED ON 25NM 045 DEG MAG FROM "
-        "SJU VORTAC.", [circle(*c, 8 * NM_KM)], fir="TJZS", extra=["circle"])  # fmt: skip
+    add(
+        5,
+        "distance_first",
+        "ROCKET LAUNCH AREA 8NM RADIUS CENTRED ON 25NM 045 DEG MAG FROM SJU VORTAC.",
+        [circle(*c, 8 * NM_KM)],
+        fir="TJZS",
+        extra=["circle"],
+    )
     given = (-66.0, 10.5, 0.0)
     c = frd(given, 90, 20, true=True)
-    add(6, "navaid_position_in_text", "DANGER AREA RADIUS 5NM CENTRED ON 090 DEG TRUE 20NM FROM "
-        "QZX VOR (103000N0660000W).", [circle(*c, 5 * NM_KM)], extra=["circle"])  # fmt: skip
+    add(
+        6,
+        "navaid_position_in_text",
+        "DANGER AREA RADIUS 5NM CENTRED ON 090 DEG TRUE 20NM FROM QZX VOR (103000N0660000W).",
+        [circle(*c, 5 * NM_KM)],
+        extra=["circle"],
+    )
     c = frd(miq, 200, 15)
-    add(7, "bearing_unqualified", "PARACHUTE DROPPING WI 3NM RADIUS OF 200 DEG 15NM FROM MIQ VOR.",
-        [circle(*c, 3 * NM_KM)], extra=["circle"])  # fmt: skip
+    add(
+        7,
+        "bearing_unqualified",
+        "PARACHUTE DROPPING WI 3NM RADIUS OF 200 DEG 15NM FROM MIQ VOR.",
+        [circle(*c, 3 * NM_KM)],
+        extra=["circle"],
+    )
     line = [frd(miq, 270, 10), frd(miq, 90, 40)]
-    add(8, "corridor_between_radials", "TRANSIT CORRIDOR 5NM EITHER SIDE OF A LINE FROM MIQ R270 "
-        "D10 TO MIQ R090 D40.", [equirect_buffer(line, 5 * NM_KM)],
-        extra=["corridor"])  # fmt: skip
+    add(
+        8,
+        "corridor_between_radials",
+        "TRANSIT CORRIDOR 5NM EITHER SIDE OF A LINE FROM MIQ R270 D10 TO MIQ R090 D40.",
+        [equirect_buffer(line, 5 * NM_KM)],
+        extra=["corridor"],
+    )
     start, end = frd(miq, 360, 20), frd(miq, 90, 20)
     a0, a1 = azimuth(miq[0], miq[1], *start), azimuth(miq[0], miq[1], *end)
     sweep = (a1 - a0) % 360
     arc = [destination(miq[0], miq[1], a0 + sweep * j / 60, 20 * NM_KM) for j in range(1, 60)]
-    add(9, "arc_centred_on_navaid", "WI MIQ VOR/DME - MIQ R360 D20 THEN CLOCKWISE ARC RADIUS 20NM "
+    add(
+        9,
+        "arc_centred_on_navaid",
+        "WI MIQ VOR/DME - MIQ R360 D20 THEN CLOCKWISE ARC RADIUS 20NM "
         "CENTRED ON MIQ VOR/DME TO MIQ R090 D20 - MIQ VOR/DME.",
-        [shapely.Polygon([miq[:2], start, *arc, end])], extra=["arc"])  # fmt: skip
+        [shapely.Polygon([miq[:2], start, *arc, end])],
+        extra=["arc"],
+    )
     c = frd(miq_ndb, 180, 10)
-    add(10, "ndb", "RADIUS 3NM CENTRED ON 180 DEG MAG 10NM FROM NDB MIQ.",
-        [circle(*c, 3 * NM_KM)], extra=["circle"])  # fmt: skip
-    add(11, "centred_on_navaid", "UAS OPS WI 5NM RADIUS OF THE MIQ VOR/DME.",
-        [circle(*miq[:2], 5 * NM_KM)], extra=["circle"])  # fmt: skip
-    add(14, "within_distance_of_navaid", "UAS PROHIBITED WITHIN 3NM OF THE POS VOR/DME.",
-        [circle(*pos[:2], 3 * NM_KM)], fir="TTZP", extra=["circle"])  # fmt: skip
+    add(
+        10,
+        "ndb",
+        "RADIUS 3NM CENTRED ON 180 DEG MAG 10NM FROM NDB MIQ.",
+        [circle(*c, 3 * NM_KM)],
+        extra=["circle"],
+    )
+    add(
+        11,
+        "centred_on_navaid",
+        "UAS OPS WI 5NM RADIUS OF THE MIQ VOR/DME.",
+        [circle(*miq[:2], 5 * NM_KM)],
+        extra=["circle"],
+    )
+    add(
+        14,
+        "within_distance_of_navaid",
+        "UAS PROHIBITED WITHIN 3NM OF THE POS VOR/DME.",
+        [circle(*pos[:2], 3 * NM_KM)],
+        fir="TTZP",
+        extra=["circle"],
+    )
     # a navaid missing from the bundled list: the area cannot be drawn, and says so
-    add(12, "unknown_navaid", "DANGER AREA RADIUS 5NM CENTRED ON 090 DEG MAG 20NM FROM QZW VOR.",
+    add(
+        12,
+        "unknown_navaid",
+        "DANGER AREA RADIUS 5NM CENTRED ON 090 DEG MAG 20NM FROM QZW VOR.",
         [circle(*destination(-66.5, 10.4, 80, 20 * NM_KM), 5 * NM_KM)],
-        extra=["circle", "expected_miss"])  # fmt: skip
+        extra=["circle", "expected_miss"],
+    )
     c = frd(orl, 45, 10)
-    text = ("!FDC 6/2001 ZJX FL..AIRSPACE ORLANDO, FL..TEMPORARY FLIGHT RESTRICTIONS WI AN AREA "
-            "DEFINED AS 3NM RADIUS OF ORL045010 SFC-3000FT 2607011200-2607012000")  # fmt: skip
-    out.append(entry("R313", ["navaid", "form:faa_fix_radial_distance", "format:faa_domestic",
-                              "circle"], text, [circle(*c, 3 * NM_KM)]))  # fmt: skip
+    text = (
+        "!FDC 6/2001 ZJX FL..AIRSPACE ORLANDO, FL..TEMPORARY FLIGHT RESTRICTIONS WI AN AREA "
+        "DEFINED AS 3NM RADIUS OF ORL045010 SFC-3000FT 2607011200-2607012000"
+    )
+    out.append(
+        entry(
+            "R313",
+            ["navaid", "form:faa_fix_radial_distance", "format:faa_domestic", "circle"],
+            text,
+            [circle(*c, 3 * NM_KM)],
+        )
+    )
     return out
 
 
@@ -260,29 +363,58 @@ def signed_entries() -> list[dict]:
 
     def add(k: int, form: str, fir: str, item_e: str, geom, extra=()):
         text = icao(400 + k, fir, geom, item_e)
-        out.append(entry(f"R{400 + k:03d}", ["coord:signed_decimal", f"form:{form}", *extra],
-                         text, [geom]))  # fmt: skip
+        out.append(
+            entry(f"R{400 + k:03d}", ["coord:signed_decimal", f"form:{form}", *extra], text, [geom])
+        )
 
-    add(1, "signed_space_polygon", "SLLF",
+    add(
+        1,
+        "signed_space_polygon",
+        "SLLF",
         "DANGER AREA WI -16.50 -68.20 - -16.40 -68.00 - -16.60 -67.90 - -16.50 -68.20.",
         shapely.Polygon([(-68.2, -16.5), (-68.0, -16.4), (-67.9, -16.6)]),
-        extra=["polygon"])  # fmt: skip
-    add(2, "comma_circle", "SVZM", "RESTRICTED AREA RADIUS 5NM CENTRED ON 10.5,-66.9.",
-        circle(-66.9, 10.5, 5 * NM_KM), extra=["circle"])  # fmt: skip
-    add(3, "comma_semicolon_list", "SVZM",
+        extra=["polygon"],
+    )
+    add(
+        2,
+        "comma_circle",
+        "SVZM",
+        "RESTRICTED AREA RADIUS 5NM CENTRED ON 10.5,-66.9.",
+        circle(-66.9, 10.5, 5 * NM_KM),
+        extra=["circle"],
+    )
+    add(
+        3,
+        "comma_semicolon_list",
+        "SVZM",
         "TEMPORARY RESTRICTED AREA WI 10.50,-66.90; 10.60,-66.80; 10.45,-66.70; 10.50,-66.90.",
         shapely.Polygon([(-66.9, 10.5), (-66.8, 10.6), (-66.7, 10.45)]),
-        extra=["polygon"])  # fmt: skip
-    add(4, "plus_sign_padded", "SVZM",
+        extra=["polygon"],
+    )
+    add(
+        4,
+        "plus_sign_padded",
+        "SVZM",
         "DANGER AREA WI +10.25 -066.75 - +10.35 -066.60 - +10.15 -066.55 - +10.25 -066.75.",
         shapely.Polygon([(-66.75, 10.25), (-66.6, 10.35), (-66.55, 10.15)]),
-        extra=["polygon"])  # fmt: skip
-    add(5, "southern_eastern", "YMMM", "MODEL ACFT OPS RADIUS 3KM CENTRED ON -33.95 151.18.",
-        circle(151.18, -33.95, 3.0), extra=["circle"])  # fmt: skip
-    add(6, "comma_wrapped", "SVZM",
+        extra=["polygon"],
+    )
+    add(
+        5,
+        "southern_eastern",
+        "YMMM",
+        "MODEL ACFT OPS RADIUS 3KM CENTRED ON -33.95 151.18.",
+        circle(151.18, -33.95, 3.0),
+        extra=["circle"],
+    )
+    add(
+        6,
+        "comma_wrapped",
+        "SVZM",
         "DANGER AREA WI 10.50, -66.90;\n10.60, -66.80;\n10.45, -66.70; BACK TO START.",
         shapely.Polygon([(-66.9, 10.5), (-66.8, 10.6), (-66.7, 10.45)]),
-        extra=["polygon", "wrapped:words"])  # fmt: skip
+        extra=["polygon", "wrapped:words"],
+    )
     add(
         7,
         "comma_corridor",

@@ -74,8 +74,13 @@ def entries() -> Iterator[Entry]:
         yield from_generated(json.loads(line))
     for e in json.loads((HERE / "handwritten.json").read_text(encoding="utf-8")):
         specs = e["expected"].get("areas", [e["expected"]])
-        yield Entry(e["id"], tuple(e["tags"]), e["text"], tuple(_from_spec(s) for s in specs),
-                    e["provenance"])  # fmt: skip
+        yield Entry(
+            e["id"],
+            tuple(e["tags"]),
+            e["text"],
+            tuple(_from_spec(s) for s in specs),
+            e["provenance"],
+        )
     for e in json.loads((HERE / "references.json").read_text(encoding="utf-8")):
         yield from_generated(e)
 
