@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -248,3 +250,20 @@ def play_scenario_polls(settings, sessions, on_poll, restart_at=None) -> None:
                 at += timedelta(minutes=5)
 
     asyncio.run(main())
+
+
+def start_serve(env: dict[str, str], port: int, cwd: Path, stderr: Any = subprocess.DEVNULL):
+    """``firwatch serve`` with the shipped config in a child process, as a replica runs."""
+    from tests.conftest import ROOT
+
+    command = [
+        sys.executable,
+        "-m",
+        "service.cli",
+        "serve",
+        "--port",
+        str(port),
+        "--config",
+        str(ROOT / "config.yaml"),
+    ]
+    return subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=stderr)

@@ -7,8 +7,6 @@ import asyncio
 import json
 import signal
 import sqlite3
-import subprocess
-import sys
 from collections import defaultdict
 from datetime import UTC, datetime
 
@@ -20,8 +18,7 @@ from service.sim.scenario import load_scenario
 from service.store.db import make_engine, make_sessionmaker, upgrade
 from service.store.models import AlertRow, WebhookDeliveryRow, WebhookRow
 from service.webhooks.signing import new_secret
-from tests.conftest import ROOT
-from tests.support import Receiver, ThreadedServer, free_port, serve_env, wait_for
+from tests.support import Receiver, ThreadedServer, free_port, serve_env, start_serve, wait_for
 
 CRED = "crash-test"
 
@@ -33,25 +30,6 @@ class SlowReceiver(Receiver):
         if scope["type"] == "http":
             await asyncio.sleep(0.4)
         await super().__call__(scope, receive, send)
-
-
-def start(env, port, cwd):
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "service.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--config",
-            str(ROOT / "config.yaml"),
-        ],
-        env=env,
-        cwd=cwd,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
 
 
 def test_sigkill_during_ingest_and_delivery(tmp_path):
@@ -102,7 +80,7 @@ def test_sigkill_during_ingest_and_delivery(tmp_path):
                 return len(s.scalars(select(model)).all())
 
         port = free_port()
-        first = start(env, port, tmp_path)
+        first = start_serve(env, port, tmp_path)
         try:
             wait_for(
                 lambda: count(AlertRow) >= 3 and len(receiver.requests) >= 1,
@@ -118,7 +96,7 @@ def test_sigkill_during_ingest_and_delivery(tmp_path):
         assert check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         check.close()
         alerts_before = count(AlertRow)
-        second = start(env, port, tmp_path)
+        second = start_serve(env, port, tmp_path)
         try:
             # polling resumes: more alerts as the scenario goes on
             wait_for(lambda: count(AlertRow) > alerts_before, 60, "polling to resume")

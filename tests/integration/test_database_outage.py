@@ -5,8 +5,6 @@ writes what it held; each job logs the outage in two lines, with no traceback.""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime
@@ -18,8 +16,8 @@ from service.sim.clock import ScenarioClock
 from service.sim.emulator import create_emulator_app
 from service.sim.scenario import load_scenario
 from service.store.db import make_engine
-from tests.conftest import PG_ADMIN_URL, ROOT
-from tests.support import TcpProxy, ThreadedServer, free_port, serve_env, wait_for
+from tests.conftest import PG_ADMIN_URL
+from tests.support import TcpProxy, ThreadedServer, free_port, serve_env, start_serve, wait_for
 
 CRED = "outage-test"
 
@@ -65,22 +63,7 @@ def test_database_outage_and_reconnect(pg_url, tmp_path):
         )
         port = free_port()
         stderr = (tmp_path / "serve.log").open("w")
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "service.cli",
-                "serve",
-                "--port",
-                str(port),
-                "--config",
-                str(ROOT / "config.yaml"),
-            ],
-            env=env,
-            cwd=tmp_path,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-        )
+        proc = start_serve(env, port, tmp_path, stderr)
         try:
             before = wait_for(lambda: polls(port) > 2 and polls(port), 30, "first polls")
             proxy.drop()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 
@@ -16,8 +15,7 @@ from service.sim.clock import ScenarioClock
 from service.sim.emulator import create_emulator_app
 from service.sim.scenario import load_scenario
 from service.store.db import make_engine
-from tests.conftest import ROOT
-from tests.support import ThreadedServer, free_port, serve_env, wait_for
+from tests.support import ThreadedServer, free_port, serve_env, start_serve, wait_for
 
 CRED = "replica-test"
 
@@ -51,25 +49,7 @@ def test_leader_failover(pg_url, tmp_path):
             FIRWATCH_FEEDS__FAA_NOTAM__INTERVAL_S="1",
         )
         ports = [free_port() for _ in range(3)]
-        procs = {
-            port: subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "service.cli",
-                    "serve",
-                    "--port",
-                    str(port),
-                    "--config",
-                    str(ROOT / "config.yaml"),
-                ],
-                env=env,
-                cwd=tmp_path,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-            )
-            for port in ports
-        }
+        procs = {port: start_serve(env, port, tmp_path, subprocess.PIPE) for port in ports}
         try:
 
             def leaders(alive):
