@@ -244,7 +244,14 @@ function drawAlerts() {
       <td class="alert-status">${esc(a.status)}</td><td class="updated">${esc(update)}</td></tr>`;
   }).join("") : `<tr class="empty"><td colspan="4">no alerts yet</td></tr>`;
 }
-const keep = a => { alerts.set(a.id, a); };
+// the stream carries each change's copy of the alert, so one read late (a slow stream, a
+// reconnect replaying from Last-Event-ID) must not undo a newer state the page already has
+const keep = a => {
+  const had = alerts.get(a.id);
+  if (had && (a.updated_at < had.updated_at || (a.updated_at === had.updated_at
+      && had.status === "resolved" && a.status !== "resolved"))) return;
+  alerts.set(a.id, a);
+};
 
 async function loadAlerts() {
   const page = await getJSON("/api/v1/alerts?limit=500");
