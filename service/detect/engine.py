@@ -31,6 +31,7 @@ from service.detect.route_disruption import DISRUPTING, RouteDisruptionTracker, 
 from service.detect.status import NOTAM_STATUS, NotamSignal, StatusTracker
 from service.detect.tracks import ActiveFlight, TrackAssembler, TrackPoint
 from service.detect.traffic_batch import TrafficBatch, batch_sample
+from service.detect.traffic_model import TrafficSample
 from service.domain import (
     KM_PER_NM,
     AirspaceStatus,
@@ -81,6 +82,22 @@ def circle_coverage(points: Iterable[tuple[float, float, float]]) -> BaseGeometr
     """Union of (lat, lon, radius NM) circles as a lon/lat polygon (geodesic, for coverage)."""
     circles = [geodesic_circle(lon, lat, radius_nm * KM_PER_NM) for lat, lon, radius_nm in points]
     return shapely.union_all(circles) if circles else shapely.Polygon()
+
+
+def sample_row(airspace: str, source: str, sample: TrafficSample) -> dict[str, Any]:
+    """One traffic sample as the traffic_samples table stores it."""
+    return {
+        "airspace": airspace,
+        "observed_at": sample.at,
+        "source": source,
+        "foreign_count": sample.foreign,
+        "domestic_count": sample.domestic,
+        "foreign_arrivals": sample.foreign_arrivals,
+        "domestic_arrivals": sample.domestic_arrivals,
+        "outside_count": sample.outside,
+        # stored as "not learned": a restart then learns exactly what this run did
+        "collapsed": sample.collapsed or sample.warned,
+    }
 
 
 class DetectionEngine:
@@ -634,20 +651,7 @@ class DetectionEngine:
             events = tracker.observe_traffic(at, foreign_ids, domestic_ids, outside)
             sample = tracker.last_sample
             assert sample is not None
-            result.samples.append(
-                {
-                    "airspace": code,
-                    "observed_at": at,
-                    "source": source,
-                    "foreign_count": sample.foreign,
-                    "domestic_count": sample.domestic,
-                    "foreign_arrivals": sample.foreign_arrivals,
-                    "domestic_arrivals": sample.domestic_arrivals,
-                    "outside_count": sample.outside,
-                    # stored as "not learned": a restart then learns exactly what this run did
-                    "collapsed": sample.collapsed or sample.warned,
-                }
-            )
+            result.samples.append(sample_row(code, source, sample))
             result.alerts.extend(events)
 
     def _count_traffic_batch(
@@ -723,19 +727,7 @@ class DetectionEngine:
         for i in np.flatnonzero(changed):
             sample = trackers[i].last_sample
             assert sample is not None
-            result.samples.append(
-                {
-                    "airspace": trackers[i].airspace,
-                    "observed_at": at,
-                    "source": source,
-                    "foreign_count": sample.foreign,
-                    "domestic_count": sample.domestic,
-                    "foreign_arrivals": sample.foreign_arrivals,
-                    "domestic_arrivals": sample.domestic_arrivals,
-                    "outside_count": sample.outside,
-                    "collapsed": sample.collapsed or sample.warned,
-                }
-            )
+            result.samples.append(sample_row(trackers[i].airspace, source, sample))
 
     def _crossed_between_reports(self, batch: PositionBatch, inside_any: np.ndarray) -> np.ndarray:
         """``[airspace, position]``: the segment from the aircraft's previous report crosses it."""
