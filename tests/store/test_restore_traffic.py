@@ -50,12 +50,9 @@ class Sky:
         return Snapshot("opensky", at, tuple(positions))
 
 
-@pytest.mark.parametrize("world", [False, True], ids=["per-fir", "all-firs-at-once"])
-def test_new_leader_decides_from_the_same_baseline(settings, sessions, world):
-    # world: the traffic models judged together as arrays (watch.airspaces: all)
-    settings = settings.model_copy(
-        update={"watch": settings.watch.model_copy(update={"world": world})}
-    )
+def play_then_restart(settings, sessions) -> tuple[Sky, DetectionEngine, DetectionEngine, datetime]:
+    """30 hours of Sky polled every 10 minutes and stored; then the leader dies and a new
+    engine is restored from the database.  Returns the sky, both engines and the data time."""
     sky = Sky()
     old = engine(settings)
     at = T0
@@ -64,10 +61,19 @@ def test_new_leader_decides_from_the_same_baseline(settings, sessions, world):
         with sessions.begin() as s:
             persist(s, old, result, at)
         at += POLL
-    # the leader dies here; a standby takes over from the database
     new = engine(settings)
     with sessions() as s:
         restore_engine(s, new)
+    return sky, old, new, at
+
+
+@pytest.mark.parametrize("world", [False, True], ids=["per-fir", "all-firs-at-once"])
+def test_new_leader_decides_from_the_same_baseline(settings, sessions, world):
+    # world: the traffic models judged together as arrays (watch.airspaces: all)
+    settings = settings.model_copy(
+        update={"watch": settings.watch.model_copy(update={"world": world})}
+    )
+    sky, old, new, at = play_then_restart(settings, sessions)
     before, after = old.trackers["SVZM"], new.trackers["SVZM"]
     assert (old.batch is not None) == (new.batch is not None) == world
     if old.batch is not None:
@@ -97,17 +103,7 @@ def test_after_a_restart_another_feed_takes_over_after_a_gap(settings, sessions)
     """OpenSky judged SVZM before the restart; afterwards only ADS-B polls arrive (OpenSky
     out of credits): ADS-B takes over once OpenSky has been silent for a data gap, and the
     collapse is still found."""
-    sky = Sky()
-    old = engine(settings)
-    at = T0
-    while at < T0 + timedelta(hours=30):
-        result = old.ingest(sky.snapshot(at))
-        with sessions.begin() as s:
-            persist(s, old, result, at)
-        at += POLL
-    new = engine(settings)
-    with sessions() as s:
-        restore_engine(s, new)
+    sky, _old, new, at = play_then_restart(settings, sessions)
     tracker = new.trackers["SVZM"]
     assert tracker.source == "opensky"
 
